@@ -1,0 +1,137 @@
+//! The thread that owns one `virt::connect::Connect`.
+
+use tokio::sync::{mpsc, oneshot};
+use virt::connect::Connect;
+use virt::domain::Domain;
+
+use super::{DomainSummary, Error, ErrorKind, HostInfo, Request};
+
+/// Open `uri`, report the outcome on `ready`, then serve requests in order
+/// until every handle is gone; dropping `conn` closes the connection.
+pub(super) fn run(
+    uri: String,
+    mut requests: mpsc::UnboundedReceiver<Request>,
+    ready: oneshot::Sender<Result<String, Error>>,
+) {
+    let conn = match Connect::open(Some(&uri)) {
+        Ok(conn) => conn,
+        Err(e) => {
+            let _ = ready.send(Err(e.into()));
+            return;
+        }
+    };
+    // Keepalives need the event loop; drivers without them (test:///) refuse, harmlessly.
+    let _ = conn.set_keep_alive(5, 3);
+    let canonical = conn.uri().unwrap_or(uri);
+    if ready.send(Ok(canonical)).is_err() {
+        return;
+    }
+    while let Some(request) = requests.blocking_recv() {
+        serve(&conn, request);
+    }
+}
+
+fn serve(conn: &Connect, request: Request) {
+    match request {
+        Request::ListDomains { reply } => {
+            let _ = reply.send(list_domains(conn));
+        }
+        Request::LookupDomain { key, reply } => {
+            let _ = reply.send(lookup(conn, &key).and_then(|d| DomainSummary::read(&d)));
+        }
+        Request::DefineXml { xml, reply } => {
+            let result = conn
+                .define_domain_xml_flags(&xml, virt::sys::VIR_DOMAIN_DEFINE_VALIDATE)
+                .map_err(Error::from)
+                .and_then(|d| DomainSummary::read(&d));
+            let _ = reply.send(result);
+        }
+        Request::Start { uuid, reply } => {
+            let _ = reply.send(by_uuid(conn, &uuid).and_then(|d| Ok(d.create()?)));
+        }
+        Request::ForceOff { uuid, reply } => {
+            let _ = reply.send(by_uuid(conn, &uuid).and_then(|d| Ok(d.destroy()?)));
+        }
+        Request::Undefine { uuid, reply } => {
+            let _ = reply.send(by_uuid(conn, &uuid).and_then(|d| Ok(d.undefine()?)));
+        }
+        Request::DomainXml {
+            uuid,
+            inactive,
+            reply,
+        } => {
+            let flags = if inactive {
+                virt::sys::VIR_DOMAIN_XML_INACTIVE
+            } else {
+                0
+            };
+            let _ = reply.send(by_uuid(conn, &uuid).and_then(|d| Ok(d.xml_desc(flags)?)));
+        }
+        Request::HostInfo { reply } => {
+            let _ = reply.send(host_info(conn));
+        }
+    }
+}
+
+fn list_domains(conn: &Connect) -> Result<Vec<DomainSummary>, Error> {
+    let mut all = conn
+        .list_all_domains(0)?
+        .iter()
+        .map(DomainSummary::read)
+        // A domain may vanish between listing and reading it: skip it.
+        .filter(|r| !matches!(r, Err(e) if e.kind == ErrorKind::NoSuchDomain))
+        .collect::<Result<Vec<_>, _>>()?;
+    all.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.uuid.cmp(&b.uuid)));
+    Ok(all)
+}
+
+fn by_uuid(conn: &Connect, uuid: &str) -> Result<Domain, Error> {
+    Ok(conn.lookup_domain_by_uuid_string(uuid)?)
+}
+
+fn looks_like_uuid(key: &str) -> bool {
+    let hex = key.chars().filter(|c| c.is_ascii_hexdigit()).count();
+    hex == 32 && key.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+}
+
+fn lookup(conn: &Connect, key: &str) -> Result<Domain, Error> {
+    if looks_like_uuid(key)
+        && let Ok(d) = conn.lookup_domain_by_uuid_string(key)
+    {
+        return Ok(d);
+    }
+    conn.lookup_domain_by_name(key).map_err(|e| {
+        let e = Error::from(e);
+        if e.kind == ErrorKind::NoSuchDomain {
+            Error::new(ErrorKind::NoSuchDomain, format!("no domain named '{key}'"))
+        } else {
+            e
+        }
+    })
+}
+
+fn host_info(conn: &Connect) -> Result<HostInfo, Error> {
+    let node = conn.node_info()?;
+    let v = conn.lib_version()?;
+    Ok(HostInfo {
+        uri: conn.uri()?,
+        hostname: conn.hostname()?,
+        driver: conn.driver_type()?,
+        libvirt_version: format!("{}.{}.{}", v / 1_000_000, (v / 1000) % 1000, v % 1000),
+        cpus: node.cpus,
+        memory_kib: node.memory,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_uuid;
+
+    #[test]
+    fn uuid_shapes_are_recognised() {
+        assert!(looks_like_uuid("6695eb01-f6a4-8304-79aa-97f2502e193f"));
+        assert!(looks_like_uuid("6695eb01f6a4830479aa97f2502e193f"));
+        assert!(!looks_like_uuid("web-server"));
+        assert!(!looks_like_uuid("6695eb01-f6a4-8304-79aa-97f2502e193"));
+    }
+}

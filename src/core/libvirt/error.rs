@@ -1,0 +1,54 @@
+//! Errors of the libvirt service, carrying libvirt's own message.
+
+use std::fmt;
+
+/// What went wrong, coarsely, so that the UI can choose its words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// libvirt refused; `code` is its `virErrorNumber`.
+    Libvirt { code: i32 },
+    /// No domain with that name or UUID.
+    NoSuchDomain,
+    /// The connection's thread is gone (the connection was closed).
+    ServiceGone,
+}
+
+/// An error from the libvirt service. `message` is shown to the user as is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn service_gone() -> Self {
+        Error::new(ErrorKind::ServiceGone, "the connection was closed")
+    }
+}
+
+impl From<virt::error::Error> for Error {
+    fn from(e: virt::error::Error) -> Self {
+        let code = e.code().to_raw() as i32;
+        let kind = if code == virt::sys::VIR_ERR_NO_DOMAIN as i32 {
+            ErrorKind::NoSuchDomain
+        } else {
+            ErrorKind::Libvirt { code }
+        };
+        Error::new(kind, e.message().to_owned())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,192 @@
+//! The libvirt service: every libvirt call Vireo makes goes through here.
+//!
+//! ```text
+//!   GTK main thread                 connection actor threads          event-loop thread
+//!   ───────────────                 ────────────────────────          ─────────────────
+//!   Relm4 command ──Request──►  [actor "qemu:///system"] owns Connect   virEventRunDefaultImpl()
+//!        ▲                      [actor "test:///…"]      owns Connect   in a loop, for keepalives
+//!        └──────reply (oneshot)──────┘ (blocking calls, run in order)   and (later) domain events
+//! ```
+//!
+//! * [`Connection::open`] starts one actor thread per connection. The thread
+//!   owns the `virt::connect::Connect` and runs the blocking libvirt calls one
+//!   after the other, so the GTK main loop never waits on libvirt.
+//! * A [`Connection`] is a cheap, cloneable handle. Each method sends a
+//!   [`Request`] and awaits its reply. When the last handle is dropped the
+//!   actor leaves its loop and the connection is closed.
+//! * One process-wide thread runs libvirt's default event loop, registered
+//!   before the first connection is opened.
+
+mod actor;
+mod domain;
+mod error;
+
+pub use domain::{DomainState, DomainSummary};
+pub use error::{Error, ErrorKind};
+
+use std::sync::OnceLock;
+use tokio::sync::{mpsc, oneshot};
+
+/// The reply half of a request.
+pub type Reply<T> = oneshot::Sender<Result<T, Error>>;
+
+/// What the UI asks of a connection. Domains are addressed by UUID.
+#[derive(Debug)]
+pub enum Request {
+    /// Every domain, active or not, sorted by name.
+    ListDomains { reply: Reply<Vec<DomainSummary>> },
+    /// Find one domain by name or UUID, as the command line names them.
+    LookupDomain {
+        key: String,
+        reply: Reply<DomainSummary>,
+    },
+    /// Define (create or replace) a persistent domain from XML, validated by libvirt.
+    DefineXml {
+        xml: String,
+        reply: Reply<DomainSummary>,
+    },
+    /// Start a defined domain.
+    Start { uuid: String, reply: Reply<()> },
+    /// Pull the plug.
+    ForceOff { uuid: String, reply: Reply<()> },
+    /// Remove a domain's persistent definition (storage is left alone).
+    Undefine { uuid: String, reply: Reply<()> },
+    /// The domain's XML; `inactive` gives the persistent definition.
+    DomainXml {
+        uuid: String,
+        inactive: bool,
+        reply: Reply<String>,
+    },
+    /// Facts about the host and the hypervisor.
+    HostInfo { reply: Reply<HostInfo> },
+}
+
+/// Facts about the connected host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostInfo {
+    /// The URI libvirt reports for this connection.
+    pub uri: String,
+    /// The host name.
+    pub hostname: String,
+    /// The hypervisor driver, e.g. "QEMU" or "TEST".
+    pub driver: String,
+    /// The libvirt library version, e.g. "9.0.0".
+    pub libvirt_version: String,
+    /// Host CPU count.
+    pub cpus: u32,
+    /// Host memory in KiB.
+    pub memory_kib: u64,
+}
+
+/// A handle on one open libvirt connection.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    uri: String,
+    tx: mpsc::UnboundedSender<Request>,
+}
+
+impl Connection {
+    /// Open `uri` on a new actor thread. Resolves once libvirt has answered;
+    /// a URI that cannot be opened gives libvirt's own message.
+    pub async fn open(uri: &str) -> Result<Connection, Error> {
+        ensure_event_loop();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let thread_uri = uri.to_owned();
+        std::thread::Builder::new()
+            .name(format!("libvirt {uri}"))
+            .spawn(move || actor::run(thread_uri, rx, ready_tx))
+            .map_err(|e| Error::new(ErrorKind::ServiceGone, e.to_string()))?;
+        let uri = ready_rx.await.map_err(|_| Error::service_gone())??;
+        Ok(Connection { uri, tx })
+    }
+
+    /// The URI as libvirt canonicalised it.
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// Send a request; the reply arrives on the request's own channel.
+    pub fn send(&self, request: Request) -> Result<(), Error> {
+        self.tx.send(request).map_err(|_| Error::service_gone())
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Result<T, Error> {
+        let (reply, answer) = oneshot::channel();
+        self.send(make(reply))?;
+        answer.await.map_err(|_| Error::service_gone())?
+    }
+
+    /// See [`Request::ListDomains`].
+    pub async fn list_domains(&self) -> Result<Vec<DomainSummary>, Error> {
+        self.ask(|reply| Request::ListDomains { reply }).await
+    }
+
+    /// See [`Request::LookupDomain`].
+    pub async fn lookup_domain(&self, key: &str) -> Result<DomainSummary, Error> {
+        let key = key.to_owned();
+        self.ask(|reply| Request::LookupDomain { key, reply }).await
+    }
+
+    /// See [`Request::DefineXml`].
+    pub async fn define_xml(&self, xml: &str) -> Result<DomainSummary, Error> {
+        let xml = xml.to_owned();
+        self.ask(|reply| Request::DefineXml { xml, reply }).await
+    }
+
+    /// See [`Request::Start`].
+    pub async fn start(&self, uuid: &str) -> Result<(), Error> {
+        let uuid = uuid.to_owned();
+        self.ask(|reply| Request::Start { uuid, reply }).await
+    }
+
+    /// See [`Request::ForceOff`].
+    pub async fn force_off(&self, uuid: &str) -> Result<(), Error> {
+        let uuid = uuid.to_owned();
+        self.ask(|reply| Request::ForceOff { uuid, reply }).await
+    }
+
+    /// See [`Request::Undefine`].
+    pub async fn undefine(&self, uuid: &str) -> Result<(), Error> {
+        let uuid = uuid.to_owned();
+        self.ask(|reply| Request::Undefine { uuid, reply }).await
+    }
+
+    /// See [`Request::DomainXml`].
+    pub async fn domain_xml(&self, uuid: &str, inactive: bool) -> Result<String, Error> {
+        let uuid = uuid.to_owned();
+        self.ask(|reply| Request::DomainXml {
+            uuid,
+            inactive,
+            reply,
+        })
+        .await
+    }
+
+    /// See [`Request::HostInfo`].
+    pub async fn host_info(&self) -> Result<HostInfo, Error> {
+        self.ask(|reply| Request::HostInfo { reply }).await
+    }
+}
+
+/// Register libvirt's default event loop once per process and run it on a
+/// thread of its own. Must happen before the first connection is opened.
+fn ensure_event_loop() {
+    static STARTED: OnceLock<bool> = OnceLock::new();
+    STARTED.get_or_init(|| {
+        virt::error::clear_error_callback();
+        if virt::event::event_register_default_impl().is_err() {
+            return false;
+        }
+        std::thread::Builder::new()
+            .name("libvirt events".into())
+            .spawn(|| {
+                loop {
+                    if virt::event::event_run_default_impl().is_err() {
+                        std::thread::sleep(std::time::Duration::from_millis(100));
+                    }
+                }
+            })
+            .is_ok()
+    });
+}

@@ -1,0 +1,367 @@
+//! The main window: the connections and their virtual machines.
+
+use gettextrs::gettext;
+use relm4::adw::{self, prelude::*};
+use relm4::gtk::{self, gio, glib};
+use relm4::{Component, ComponentParts, ComponentSender};
+
+use crate::core::cli::{Options, Show};
+use crate::core::libvirt::{Connection, ErrorKind};
+use crate::core::uri;
+use crate::ui::i18n::gettext_f;
+use crate::ui::msg::{AppCommandOutput, AppInput, ShowWhat};
+use crate::ui::vm_list::{self, ConnStatus, ConnectionView};
+use crate::ui::a11y::AccessibleLabelExt;
+use crate::ui::{about, preferences, settings};
+
+/// What the application was started with.
+pub struct AppInit {
+    pub options: Options,
+}
+
+pub struct App {
+    settings: gio::Settings,
+    options: Options,
+    /// Bumped on every reconnect, so that late answers of old attempts are dropped.
+    generation: u64,
+    connections: Vec<ConnectionView>,
+    /// The `--show-*` request, served once the first connection answers.
+    pending_show: Option<Show>,
+    list_box: gtk::Box,
+    toasts: adw::ToastOverlay,
+}
+
+impl App {
+    fn page(&self) -> &'static str {
+        let all = |f: fn(&ConnStatus) -> bool| {
+            !self.connections.is_empty() && self.connections.iter().all(|c| f(&c.status))
+        };
+        if self.connections.is_empty() || all(|s| matches!(s, ConnStatus::Connecting)) {
+            "connecting"
+        } else if all(|s| matches!(s, ConnStatus::Failed(_))) {
+            "error"
+        } else if self.connections.len() == 1
+            && matches!(&self.connections[0].status, ConnStatus::Connected { domains, .. } if domains.is_empty())
+        {
+            "empty"
+        } else {
+            "list"
+        }
+    }
+
+    fn subtitle(&self) -> String {
+        match self.connections.as_slice() {
+            [one] => one.uri.clone(),
+            [] => String::new(),
+            many => gettext_f("{count} connections", &[("count", &many.len().to_string())]),
+        }
+    }
+
+    fn error_description(&self) -> String {
+        let messages: Vec<String> = self
+            .connections
+            .iter()
+            .filter_map(|c| match &c.status {
+                ConnStatus::Failed(m) => Some(if self.connections.len() == 1 {
+                    m.clone()
+                } else {
+                    format!("{}: {m}", c.uri)
+                }),
+                _ => None,
+            })
+            .collect();
+        glib::markup_escape_text(&messages.join("\n")).to_string()
+    }
+
+    fn connect_all(&mut self, sender: &ComponentSender<Self>) {
+        self.generation += 1;
+        self.connections.clear();
+        let generation = self.generation;
+        let cli = self.options.connect.clone();
+        let saved: Vec<String> = self.settings.strv("autoconnect").iter().map(|s| s.to_string()).collect();
+        sender.spawn_oneshot_command(move || {
+            let uris = uri::initial_uris(cli.as_deref(), &saved, uri::system_daemon_reachable);
+            AppCommandOutput::InitialUris { generation, uris }
+        });
+    }
+
+    fn open(&mut self, index: usize, sender: &ComponentSender<Self>) {
+        let generation = self.generation;
+        let uri = self.connections[index].uri.clone();
+        self.connections[index].status = ConnStatus::Connecting;
+        sender.oneshot_command(async move {
+            let result = async {
+                let conn = Connection::open(&uri).await?;
+                let domains = conn.list_domains().await?;
+                Ok((conn, domains))
+            }
+            .await;
+            AppCommandOutput::Opened {
+                generation,
+                index,
+                result,
+            }
+        });
+    }
+
+    fn serve_pending_show(&mut self, sender: &ComponentSender<Self>) {
+        let Some(conn) = self.connections.iter().find_map(|c| match &c.status {
+            ConnStatus::Connected { conn, .. } => Some(conn.clone()),
+            _ => None,
+        }) else {
+            if self.connections.iter().all(|c| matches!(c.status, ConnStatus::Failed(_))) {
+                self.pending_show = None;
+            }
+            return;
+        };
+        let (what, key) = match self.pending_show.take() {
+            None => return,
+            Some(Show::DomainCreator) => {
+                self.toast(&gettext("The New Virtual Machine assistant is not available yet"));
+                return;
+            }
+            Some(Show::DomainConsole(key)) => (ShowWhat::Console, key),
+            Some(Show::DomainEditor(key)) => (ShowWhat::Editor, key),
+        };
+        sender.oneshot_command(async move {
+            let result = conn.lookup_domain(&key).await;
+            AppCommandOutput::ShowTarget { what, key, result }
+        });
+    }
+
+    fn toast(&self, text: &str) {
+        let toast = adw::Toast::new(&glib::markup_escape_text(text));
+        toast.set_timeout(8);
+        self.toasts.add_toast(toast);
+    }
+
+    fn rebuild_list(&self, sender: &ComponentSender<Self>) {
+        let input = sender.input_sender().clone();
+        vm_list::rebuild(&self.list_box, &self.connections, move |i| {
+            input.emit(AppInput::RetryConnection(i))
+        });
+    }
+}
+
+fn save_window_state(window: &adw::ApplicationWindow, settings: &gio::Settings) {
+    let maximized = window.is_maximized();
+    if !maximized {
+        let (w, h) = window.default_size();
+        let _ = settings.set_int("window-width", w);
+        let _ = settings.set_int("window-height", h);
+    }
+    let _ = settings.set_boolean("window-maximized", maximized);
+    gio::Settings::sync();
+}
+
+#[relm4::component(pub)]
+impl Component for App {
+    type Init = AppInit;
+    type Input = AppInput;
+    type Output = ();
+    type CommandOutput = AppCommandOutput;
+
+    view! {
+        main_window = adw::ApplicationWindow {
+            set_title: Some("Vireo"),
+            set_width_request: 360,
+            set_height_request: 294,
+
+            gtk::Box {
+                set_orientation: gtk::Orientation::Vertical,
+
+                adw::HeaderBar {
+                    #[wrap(Some)]
+                    set_title_widget = &adw::WindowTitle {
+                        set_title: "Vireo",
+                        #[watch]
+                        set_subtitle: &model.subtitle(),
+                    },
+                    pack_end = &gtk::MenuButton {
+                        set_icon_name: "open-menu-symbolic",
+                        set_primary: true,
+                        set_menu_model: Some(&primary_menu),
+                        set_tooltip_text: Some(&gettext("Main Menu")),
+                        set_accessible_label: &gettext("Main Menu"),
+                    },
+                },
+
+                #[local_ref]
+                toasts -> adw::ToastOverlay {
+                    set_vexpand: true,
+
+                    gtk::Stack {
+                        set_transition_type: gtk::StackTransitionType::Crossfade,
+
+                        add_named[Some("connecting")] = &adw::StatusPage {
+                            set_title: &gettext("Connecting…"),
+                            #[wrap(Some)]
+                            set_child = &gtk::Spinner {
+                                set_spinning: true,
+                                set_size_request: (32, 32),
+                                set_halign: gtk::Align::Center,
+                                set_accessible_label: &gettext("Connecting…"),
+                            },
+                        },
+                        add_named[Some("error")] = &adw::StatusPage {
+                            set_icon_name: Some("dialog-error-symbolic"),
+                            set_title: &gettext("Could Not Connect"),
+                            #[watch]
+                            set_description: Some(&model.error_description()),
+                            #[wrap(Some)]
+                            set_child = &gtk::Button {
+                                set_label: &gettext("_Try Again"),
+                                set_use_underline: true,
+                                set_halign: gtk::Align::Center,
+                                add_css_class: "pill",
+                                add_css_class: "suggested-action",
+                                connect_clicked => AppInput::Reconnect,
+                            },
+                        },
+                        add_named[Some("empty")] = &adw::StatusPage {
+                            set_icon_name: Some("computer-symbolic"),
+                            set_title: &gettext("No Virtual Machines"),
+                            set_description: Some(&gettext("This connection has no virtual machines yet.")),
+                        },
+                        add_named[Some("list")] = &gtk::ScrolledWindow {
+                            set_hscrollbar_policy: gtk::PolicyType::Never,
+                            adw::Clamp {
+                                set_maximum_size: 800,
+                                #[local_ref]
+                                list_box -> gtk::Box {
+                                    set_orientation: gtk::Orientation::Vertical,
+                                    set_spacing: 24,
+                                    set_margin_top: 24,
+                                    set_margin_bottom: 24,
+                                    set_margin_start: 12,
+                                    set_margin_end: 12,
+                                },
+                            },
+                        },
+                        #[watch]
+                        set_visible_child_name: model.page(),
+                    },
+                },
+            },
+        }
+    }
+
+    fn init(init: AppInit, root: Self::Root, sender: ComponentSender<Self>) -> ComponentParts<Self> {
+        let settings = settings::open();
+        root.set_default_size(settings.int("window-width"), settings.int("window-height"));
+        if settings.boolean("window-maximized") {
+            root.maximize();
+        }
+        {
+            let settings = settings.clone();
+            root.connect_close_request(move |w| {
+                save_window_state(w, &settings);
+                glib::Propagation::Proceed
+            });
+        }
+
+        let primary_menu: gio::MenuModel = gtk::Builder::from_resource("/dev/vireo/Vireo/menus.ui")
+            .object("primary_menu")
+            .expect("menus.ui defines primary_menu");
+
+        let list_box = gtk::Box::default();
+        let toasts = adw::ToastOverlay::new();
+        let mut model = App {
+            settings,
+            pending_show: init.options.show.clone(),
+            options: init.options,
+            generation: 0,
+            connections: Vec::new(),
+            list_box: list_box.clone(),
+            toasts: toasts.clone(),
+        };
+        let widgets = view_output!();
+
+        for (name, msg) in [
+            ("preferences", (|| AppInput::ShowPreferences) as fn() -> AppInput),
+            ("about", || AppInput::ShowAbout),
+            ("reconnect", || AppInput::Reconnect),
+        ] {
+            let action = gio::SimpleAction::new(name, None);
+            let input = sender.input_sender().clone();
+            action.connect_activate(move |_, _| input.emit(msg()));
+            root.add_action(&action);
+        }
+
+        model.connect_all(&sender);
+        ComponentParts { model, widgets }
+    }
+
+    fn update(&mut self, msg: AppInput, sender: ComponentSender<Self>, root: &Self::Root) {
+        match msg {
+            AppInput::Reconnect => {
+                self.connect_all(&sender);
+                self.rebuild_list(&sender);
+            }
+            AppInput::RetryConnection(index) if index < self.connections.len() => {
+                self.open(index, &sender);
+                self.rebuild_list(&sender);
+            }
+            AppInput::RetryConnection(_) => {}
+            AppInput::ShowPreferences => preferences::show(root.upcast_ref()),
+            AppInput::ShowAbout => about::show(root.upcast_ref()),
+        }
+    }
+
+    fn update_cmd(&mut self, msg: AppCommandOutput, sender: ComponentSender<Self>, _root: &Self::Root) {
+        match msg {
+            AppCommandOutput::InitialUris { generation, uris } if generation == self.generation => {
+                self.connections = uris
+                    .into_iter()
+                    .map(|uri| ConnectionView {
+                        uri,
+                        status: ConnStatus::Connecting,
+                    })
+                    .collect();
+                for index in 0..self.connections.len() {
+                    self.open(index, &sender);
+                }
+            }
+            AppCommandOutput::Opened {
+                generation,
+                index,
+                result,
+            } if generation == self.generation && index < self.connections.len() => {
+                let view = &mut self.connections[index];
+                view.status = match result {
+                    Ok((conn, domains)) => {
+                        view.uri = conn.uri().to_owned();
+                        ConnStatus::Connected { conn, domains }
+                    }
+                    Err(e) => {
+                        eprintln!("vireo: cannot connect to {}: {e}", view.uri);
+                        ConnStatus::Failed(e.message)
+                    }
+                };
+                self.serve_pending_show(&sender);
+            }
+            AppCommandOutput::ShowTarget { what, key, result } => match result {
+                Ok(domain) => {
+                    let text = match what {
+                        ShowWhat::Console => gettext_f(
+                            "Found “{name}”. Its console window is not available yet.",
+                            &[("name", &domain.name)],
+                        ),
+                        ShowWhat::Editor => gettext_f(
+                            "Found “{name}”. Its details window is not available yet.",
+                            &[("name", &domain.name)],
+                        ),
+                    };
+                    self.toast(&text);
+                }
+                Err(e) if e.kind == ErrorKind::NoSuchDomain => {
+                    self.toast(&gettext_f("No virtual machine named “{name}”", &[("name", &key)]));
+                }
+                Err(e) => self.toast(&e.message),
+            },
+            // Answers to an attempt that a reconnect has replaced.
+            AppCommandOutput::InitialUris { .. } | AppCommandOutput::Opened { .. } => {}
+        }
+        self.rebuild_list(&sender);
+    }
+}
