@@ -1,0 +1,84 @@
+# Vireo: the two commands a fresh Debian 12 machine needs are `make run` and
+# `make test`. Both install what is missing first (as root through apt-get;
+# otherwise they print the apt-get line to run).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+CARGO ?= cargo
+DEMO := test://$(CURDIR)/tests/data/testdriver/demo.xml
+
+# Build: GTK 4.8, libadwaita 1.2, libvirt 9.0 and the tools build.rs calls.
+BUILD_PKGS := pkg-config libgtk-4-dev libadwaita-1-dev libvirt-dev gettext libglib2.0-bin
+# Run: a local libvirt daemon with QEMU (TCG), and Xvfb for headless machines.
+RUN_PKGS := libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 xvfb xauth
+# Test: validators, screenshots, AT-SPI, a D-Bus session, and what the tiny guest is built from.
+TEST_PKGS := libxml2-utils desktop-file-utils appstream imagemagick python3-pyatspi \
+	dbus dbus-x11 at-spi2-core locales busybox-static xorriso isolinux syslinux-common cpio kmod
+
+.PHONY: run test bench build deps-build deps-run deps-test daemon demo screenshot clean-guest
+
+define ensure_pkgs
+	missing=""; \
+	for p in $(1); do \
+	  dpkg-query -W -f='$${db:Status-Status}' "$$p" 2>/dev/null | grep -qx installed || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  extra=""; \
+	  case " $$missing " in *" qemu-system-x86 "*) \
+	    if dpkg --compare-versions "$$(dpkg-query -W -f='$${Version}' qemu-utils 2>/dev/null || echo 0)" gt 1:8; then \
+	      extra="qemu-utils/bookworm"; fi;; esac; \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing:$$missing $$extra"; \
+	    apt-get update -qq; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --allow-downgrades $$missing $$extra >/dev/null; \
+	  else \
+	    echo "Missing packages. Run:"; \
+	    echo "  sudo apt-get install --no-install-recommends$$missing $$extra"; \
+	    exit 1; \
+	  fi; \
+	fi
+endef
+
+deps-build:
+	@$(call ensure_pkgs,$(BUILD_PKGS))
+
+deps-run: deps-build
+	@$(call ensure_pkgs,$(RUN_PKGS))
+
+deps-test: deps-run
+	@$(call ensure_pkgs,$(TEST_PKGS))
+	@if [ "$$(id -u)" = 0 ] && ! locale -a 2>/dev/null | grep -qi '^ja_JP.utf8$$'; then \
+	  localedef -i ja_JP -f UTF-8 ja_JP.UTF-8 && localedef -i zh_CN -f UTF-8 zh_CN.UTF-8; fi
+
+# Make sure a local libvirt daemon answers on qemu:///system (as root without
+# systemd, start virtlogd and libvirtd the way the seed guides do).
+daemon: deps-run
+	@bash .ci/libvirtd.sh
+
+build: deps-build
+	$(CARGO) build
+
+run: daemon build
+	@if [ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
+	  echo "No display: running Vireo inside Xvfb (take a look with: DISPLAY=\$$(ls /tmp/.X11-unix | head -1 | tr X :) import -window root shot.png)"; \
+	  exec xvfb-run -a -s "-screen 0 1280x800x24" ./target/debug/vireo; \
+	else exec ./target/debug/vireo; fi
+
+# The demo host of the test driver, for manual UI work.
+demo: build
+	./target/debug/vireo --connect $(DEMO)
+
+test: deps-test
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- $(CARGO) test --all-targets
+
+bench: deps-build
+	$(CARGO) bench --bench core
+
+# Regenerate the README screenshot from the demo host.
+screenshot: deps-test build
+	VIREO_SCREENSHOT_DIR=$(CURDIR)/data/screenshots xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- $(CARGO) test --test gui -- readme_screenshot --exact --nocapture
+
+clean-guest:
+	rm -rf target/tiny-guest

@@ -1,0 +1,52 @@
+//! Shared test harness: paths, the tiny guest, the private libvirt daemon.
+#![allow(dead_code)]
+
+pub mod daemon;
+pub mod guest;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `target/` of this build.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// The demo host of the test driver.
+pub fn demo_uri() -> String {
+    format!("test://{}", root().join("tests/data/testdriver/demo.xml").display())
+}
+
+/// A test-driver URI for a fixture under tests/data/testdriver.
+pub fn fixture_uri(name: &str) -> String {
+    format!("test://{}", root().join("tests/data/testdriver").join(name).display())
+}
+
+/// Poll `check` until it gives `Some`, or fail with `what` after `timeout`.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> Result<T, String> {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check() {
+            return Ok(v);
+        }
+        if start.elapsed() > timeout {
+            return Err(format!("timed out after {:?} waiting for {what}", timeout));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A single-threaded tokio runtime to drive the core's async handle.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
