@@ -82,3 +82,15 @@ screenshot: deps-test build
 
 clean-guest:
 	rm -rf target/tiny-guest
+
+# Regenerate po/vireo.pot from po/POTFILES.in and merge it into every language.
+POT_RS = $(shell grep -v '^\#' po/POTFILES.in | grep '\.rs$$')
+POT_OTHER = $(shell grep -v '^\#' po/POTFILES.in | grep -v '\.rs$$')
+XGETTEXT_COMMON = --from-code=UTF-8 --add-comments=Translators --package-name=vireo --msgid-bugs-address=https://vireo.dev/issues
+.PHONY: pot
+pot:
+	xgettext $(XGETTEXT_COMMON) -L C --keyword=gettext_f --keyword=ngettext_f:1,2 -o po/rs.pot $(POT_RS) 2>/dev/null
+	xgettext $(XGETTEXT_COMMON) -o po/other.pot $(POT_OTHER)
+	msgcat --use-first po/other.pot po/rs.pot -o po/vireo.pot
+	rm -f po/rs.pot po/other.pot
+	for l in $$(grep -v '^#' po/LINGUAS); do msgmerge --quiet --update --backup=none --no-fuzzy-matching po/$$l.po po/vireo.pot; done

@@ -8,7 +8,7 @@ use relm4::{Component, ComponentParts, ComponentSender};
 use crate::core::cli::{Options, Show};
 use crate::core::libvirt::{Connection, ErrorKind};
 use crate::core::uri;
-use crate::ui::i18n::gettext_f;
+use crate::ui::i18n::{gettext_f, ngettext_f};
 use crate::ui::msg::{AppCommandOutput, AppInput, ShowWhat};
 use crate::ui::vm_list::{self, ConnStatus, ConnectionView};
 use crate::ui::a11y::AccessibleLabelExt;
@@ -53,7 +53,12 @@ impl App {
         match self.connections.as_slice() {
             [one] => one.uri.clone(),
             [] => String::new(),
-            many => gettext_f("{count} connections", &[("count", &many.len().to_string())]),
+            many => ngettext_f(
+                "{count} connection",
+                "{count} connections",
+                many.len() as u32,
+                &[("count", &many.len().to_string())],
+            ),
         }
     }
 

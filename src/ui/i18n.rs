@@ -34,12 +34,12 @@ pub fn init(localedir: &std::path::Path) {
 
 #[cfg(test)]
 mod tests {
-    use super::gettext_f;
+    use super::fill;
 
     #[test]
     fn named_placeholders_are_filled_in_any_order() {
         assert_eq!(
-            gettext_f("{b} then {a}, {a} again", &[("a", "x"), ("b", "y")]),
+            fill("{b} then {a}, {a} again".into(), &[("a", "x"), ("b", "y")]),
             "y then x, x again"
         );
     }

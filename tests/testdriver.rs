@@ -1,0 +1,119 @@
+//! The libvirt service against the test driver and the checked-in demo host.
+
+mod common;
+
+use vireo::core::libvirt::{Connection, DomainState, ErrorKind};
+
+fn demo() -> (tokio::runtime::Runtime, Connection) {
+    let rt = common::runtime();
+    let conn = rt
+        .block_on(Connection::open(&common::demo_uri()))
+        .expect("the demo fixture opens");
+    (rt, conn)
+}
+
+#[test]
+fn demo_host_lists_every_domain_sorted_with_its_state() {
+    let (rt, conn) = demo();
+    let domains = rt.block_on(conn.list_domains()).unwrap();
+    assert!(domains.len() >= 10, "the demo host has at least 10 domains");
+    let names: Vec<&str> = domains.iter().map(|d| d.name.as_str()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "listed by name");
+
+    let state = |name: &str| domains.iter().find(|d| d.name == name).unwrap().state;
+    assert_eq!(state("web-server"), DomainState::Running);
+    assert_eq!(state("build-runner"), DomainState::Paused);
+    assert_eq!(state("windows-11"), DomainState::ShutOff);
+    assert_eq!(state("legacy-xp"), DomainState::Crashed);
+    assert_eq!(state("laptop-sim"), DomainState::PmSuspended);
+    assert_eq!(state("開発-ubuntu"), DomainState::ShutOff, "UTF-8 names survive");
+
+    let web = domains.iter().find(|d| d.name == "web-server").unwrap();
+    assert_eq!((web.vcpus, web.memory_kib), (2, 2048 * 1024));
+    assert!(web.id.is_some() && web.persistent);
+    assert!(domains.iter().find(|d| d.name == "windows-11").unwrap().id.is_none());
+}
+
+#[test]
+fn domains_are_found_by_name_or_uuid_and_a_missing_one_says_so() {
+    let (rt, conn) = demo();
+    let by_name = rt.block_on(conn.lookup_domain("kitchen-sink")).unwrap();
+    let by_uuid = rt.block_on(conn.lookup_domain(&by_name.uuid)).unwrap();
+    assert_eq!(by_name, by_uuid);
+    let upper = rt.block_on(conn.lookup_domain(&by_name.uuid.to_uppercase())).unwrap();
+    assert_eq!(upper.name, "kitchen-sink");
+
+    let err = rt.block_on(conn.lookup_domain("no-such-vm")).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NoSuchDomain);
+    assert!(err.message.contains("no-such-vm"), "{}", err.message);
+}
+
+#[test]
+fn lifecycle_define_start_force_off_undefine() {
+    let (rt, conn) = demo();
+    let xml = "<domain type='test'><name>scratch</name><memory>65536</memory>\
+               <os><type>hvm</type></os></domain>";
+    let vm = rt.block_on(conn.define_xml(xml)).unwrap();
+    assert_eq!(vm.state, DomainState::ShutOff);
+    rt.block_on(conn.start(&vm.uuid)).unwrap();
+    assert_eq!(rt.block_on(conn.lookup_domain("scratch")).unwrap().state, DomainState::Running);
+    rt.block_on(conn.force_off(&vm.uuid)).unwrap();
+    assert_eq!(rt.block_on(conn.lookup_domain("scratch")).unwrap().state, DomainState::ShutOff);
+    let inactive = rt.block_on(conn.domain_xml(&vm.uuid, true)).unwrap();
+    assert!(inactive.contains("<name>scratch</name>"));
+    rt.block_on(conn.undefine(&vm.uuid)).unwrap();
+    let gone = rt.block_on(conn.lookup_domain("scratch")).unwrap_err();
+    assert_eq!(gone.kind, ErrorKind::NoSuchDomain);
+}
+
+#[test]
+fn invalid_xml_is_refused_with_libvirts_message_and_defines_nothing() {
+    let (rt, conn) = demo();
+    let before = rt.block_on(conn.list_domains()).unwrap().len();
+    let err = rt
+        .block_on(conn.define_xml("<domain type='test'><name>half</name>"))
+        .unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::Libvirt { .. }));
+    assert!(!err.message.is_empty());
+    let err = rt
+        .block_on(conn.define_xml("<domain type='test'><name>x</name><memory>bogus</memory><os><type>hvm</type></os></domain>"))
+        .unwrap_err();
+    assert!(!err.message.is_empty());
+    assert_eq!(rt.block_on(conn.list_domains()).unwrap().len(), before);
+}
+
+#[test]
+fn host_info_describes_the_fixture_host() {
+    let (rt, conn) = demo();
+    let host = rt.block_on(conn.host_info()).unwrap();
+    assert_eq!(host.driver, "TEST");
+    assert_eq!(host.cpus, 16);
+    assert_eq!(host.memory_kib, 33554432);
+    assert!(host.libvirt_version.starts_with("9."), "{}", host.libvirt_version);
+    assert!(host.uri.starts_with("test://"));
+}
+
+#[test]
+fn a_uri_that_cannot_be_opened_gives_libvirts_message() {
+    let rt = common::runtime();
+    let err = rt
+        .block_on(Connection::open("test:///nonexistent/vireo-fixture.xml"))
+        .unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::Libvirt { .. }));
+    assert!(err.message.contains("vireo-fixture.xml"), "{}", err.message);
+    let err = rt.block_on(Connection::open("bogus+proto:///x")).unwrap_err();
+    assert!(!err.message.is_empty());
+}
+
+#[test]
+fn cloned_handles_share_one_connection() {
+    let (rt, conn) = demo();
+    let second = conn.clone();
+    let xml = "<domain type='test'><name>shared</name><memory>65536</memory><os><type>hvm</type></os></domain>";
+    rt.block_on(conn.define_xml(xml)).unwrap();
+    drop(conn);
+    // The clone still talks to the same (in-memory) connection state.
+    assert_eq!(rt.block_on(second.lookup_domain("shared")).unwrap().name, "shared");
+}
