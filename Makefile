@@ -13,7 +13,7 @@ BUILD_PKGS := pkg-config libgtk-4-dev libadwaita-1-dev libvirt-dev gettext libgl
 RUN_PKGS := libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 xvfb xauth
 # Test: validators, screenshots, AT-SPI, a D-Bus session, and what the tiny guest is built from.
 TEST_PKGS := libxml2-utils desktop-file-utils appstream imagemagick python3-pyatspi \
-	dbus dbus-x11 at-spi2-core locales busybox-static xorriso isolinux syslinux-common cpio kmod
+	dbus dbus-x11 at-spi2-core locales fonts-wqy-zenhei xdotool busybox-static xorriso isolinux syslinux-common cpio kmod
 
 .PHONY: run test bench build deps-build deps-run deps-test daemon demo screenshot clean-guest
 

@@ -217,6 +217,7 @@ impl Component for App {
                             set_child = &gtk::Button {
                                 set_label: &gettext("_Try Again"),
                                 set_use_underline: true,
+                                set_accessible_label: &gettext("Try Again"),
                                 set_halign: gtk::Align::Center,
                                 add_css_class: "pill",
                                 add_css_class: "suggested-action",

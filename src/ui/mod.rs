@@ -50,10 +50,15 @@ pub fn run(options: Options) -> glib::ExitCode {
         gtk_setup(app);
     });
 
+    // Quit closes every window, so that each saves its state on the way out.
     let quit = gio::SimpleAction::new("quit", None);
     {
         let app = app.clone();
-        quit.connect_activate(move |_, _| app.quit());
+        quit.connect_activate(move |_, _| {
+            for window in app.windows() {
+                window.close();
+            }
+        });
     }
     app.add_action(&quit);
     app.set_accels_for_action("app.quit", &["<Control>q"]);

@@ -23,6 +23,9 @@ fn schema() -> gio::SettingsSchema {
         .expect("build.rs compiled the dev.vireo.Vireo schema")
 }
 
+/// The key-file group that holds Vireo's keys.
+pub const KEYFILE_GROUP: &str = "vireo";
+
 /// The key file used when GIO has no persistent backend.
 pub fn keyfile_path() -> std::path::PathBuf {
     glib::user_config_dir().join("vireo").join("settings.ini")
@@ -42,8 +45,9 @@ pub fn open() -> gio::Settings {
         }
         let backend = gio::keyfile_settings_backend_new(
             &path.to_string_lossy(),
-            crate::core::config::RESOURCE_BASE,
-            None,
+            "/dev/vireo/Vireo/",
+            // Keys directly under the root path are read-only without a group.
+            Some(KEYFILE_GROUP),
         );
         gio::Settings::new_full(&schema, Some(&backend), None)
     }

@@ -1,0 +1,358 @@
+//! GUI tests: the real `vireo` binary under Xvfb, inspected over AT-SPI
+//! (tests/gui/atspi.py) and driven with AT-SPI actions and xdotool keys.
+//! Screenshots land in target/screenshots/ for people to look at.
+//!
+//! `make test` provides the X server and the D-Bus session these need.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+/// One application at a time: AT-SPI finds it by name.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+#[derive(Debug, Clone)]
+struct Node {
+    depth: usize,
+    role: String,
+    name: String,
+    w: i32,
+    h: i32,
+}
+
+impl Node {
+    fn on_screen(&self) -> bool {
+        self.w > 0 && self.h > 0
+    }
+}
+
+fn parse_dump(text: &str) -> Vec<Node> {
+    text.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f.len() == 8).then(|| Node {
+                depth: f[0].parse().unwrap_or(0),
+                role: f[1].to_owned(),
+                name: f[2].to_owned(),
+                w: f[6].parse().unwrap_or(0),
+                h: f[7].parse().unwrap_or(0),
+            })
+        })
+        .collect()
+}
+
+struct App {
+    child: Child,
+    log: PathBuf,
+    _serial: MutexGuard<'static, ()>,
+}
+
+fn require_session() {
+    assert!(
+        std::env::var_os("DISPLAY").is_some() && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "GUI tests need an X display and a D-Bus session: run them through `make test`"
+    );
+}
+
+fn fresh_config_dir() -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "vireo-gui-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+impl App {
+    fn launch(args: &[&str], env: &[(&str, &str)]) -> App {
+        Self::launch_with_config(fresh_config_dir(), args, env)
+    }
+
+    fn launch_with_config(config: PathBuf, args: &[&str], env: &[(&str, &str)]) -> App {
+        require_session();
+        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let log = config.join("vireo.log");
+        let out = std::fs::File::create(&log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_vireo"))
+            .args(args)
+            .env("XDG_CONFIG_HOME", &config)
+            .env("LANG", "C.UTF-8")
+            .env_remove("LANGUAGE")
+            .env_remove("LC_ALL")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("start vireo");
+        App {
+            child,
+            log,
+            _serial: serial,
+        }
+    }
+
+    fn dump(&self) -> Option<Vec<Node>> {
+        let out = Command::new("/usr/bin/python3")
+            .arg(common::root().join("tests/gui/atspi.py"))
+            .args(["dump", "vireo"])
+            .output()
+            .expect("run atspi.py (python3-pyatspi)");
+        out.status.success().then(|| parse_dump(&String::from_utf8_lossy(&out.stdout)))
+    }
+
+    fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Wait until `pred` holds for the accessible tree; fail with the tree.
+    fn wait_until(&mut self, what: &str, pred: impl Fn(&[Node]) -> bool) -> Vec<Node> {
+        let mut last = Vec::new();
+        let found = common::wait_for(what, Duration::from_secs(30), || {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("vireo exited ({status}) while waiting for {what}\n{}", self.output());
+            }
+            let nodes = self.dump()?;
+            let ok = pred(&nodes);
+            last = nodes;
+            ok.then(|| last.clone())
+        });
+        found.unwrap_or_else(|e| {
+            let tree: Vec<String> = last
+                .iter()
+                .filter(|n| n.on_screen())
+                .map(|n| format!("{}{} {:?}", " ".repeat(n.depth), n.role, n.name))
+                .collect();
+            panic!("{e}\n--- accessible tree ---\n{}\n--- output ---\n{}", tree.join("\n"), self.output())
+        })
+    }
+
+    fn wait_for_text(&mut self, text: &str) -> Vec<Node> {
+        self.wait_until(&format!("{text:?} on screen"), |nodes| {
+            nodes.iter().any(|n| n.on_screen() && n.name == text)
+        })
+    }
+
+    fn act(&self, role: &str, name: &str) {
+        let out = Command::new("/usr/bin/python3")
+            .arg(common::root().join("tests/gui/atspi.py"))
+            .args(["do", "vireo", role, name])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "no {role} {name:?} to activate: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    fn window_id(title: &str) -> String {
+        let out = Command::new("timeout")
+            .args(["10", "xdotool", "search", "--sync", "--onlyvisible", "--name", &format!("^{title}$")])
+            .output()
+            .expect("xdotool");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or_else(|| panic!("no visible window titled {title:?}"))
+            .to_owned()
+    }
+
+    fn keys(&self, window_title: &str, combo: &str) {
+        let id = Self::window_id(window_title);
+        let focus = Command::new("timeout").args(["10", "xdotool", "windowfocus", "--sync", &id]).status();
+        assert!(focus.unwrap().success(), "xdotool could not focus {window_title:?}");
+        self.keys_to_focus(combo);
+    }
+
+    /// Send keys to whichever window has the focus (a modal that just opened).
+    fn keys_to_focus(&self, combo: &str) {
+        let ok = Command::new("timeout").args(["10", "xdotool", "key", combo]).status().unwrap().success();
+        assert!(ok, "xdotool could not send {combo}");
+    }
+
+    /// Save a PNG of the window called `title` under target/screenshots.
+    fn screenshot(&self, title: &str, file: &str) -> PathBuf {
+        let dir = common::target_dir().join("screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(file);
+        // Let the last frame reach the X server.
+        std::thread::sleep(Duration::from_millis(700));
+        let status = Command::new("import")
+            .args(["-window", &Self::window_id(title)])
+            .arg(&path)
+            .status()
+            .expect("import (imagemagick)");
+        assert!(status.success() && path.metadata().unwrap().len() > 1000, "screenshot failed");
+        if let Some(extra) = std::env::var_os("VIREO_SCREENSHOT_DIR") {
+            std::fs::copy(&path, Path::new(&extra).join(file)).unwrap();
+        }
+        path
+    }
+
+    fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let child = &mut self.child;
+        common::wait_for("vireo to exit", Duration::from_secs(15), || child.try_wait().unwrap())
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const DEMO_VMS: &[(&str, &str)] = &[
+    ("build-runner", "Paused"),
+    ("db-primary", "Running"),
+    ("debian-installer", "Shut Off"),
+    ("fedora-workstation", "Shut Off"),
+    ("kitchen-sink", "Running"),
+    ("laptop-sim", "Suspended"),
+    ("legacy-xp", "Crashed"),
+    ("router", "Running"),
+    ("ubuntu-server", "Shut Off"),
+    ("web-server", "Running"),
+    ("windows-11", "Shut Off"),
+    ("開発-ubuntu", "Shut Off"),
+];
+
+#[test]
+fn main_window_lists_every_vm_of_the_demo_host_with_its_state() {
+    let uri = common::demo_uri();
+    let mut app = App::launch(&["--connect", &uri], &[]);
+    let nodes = app.wait_for_text("12 virtual machines");
+    for (vm, state) in DEMO_VMS {
+        let at = nodes
+            .iter()
+            .position(|n| n.role == "list item" && n.name == *vm)
+            .unwrap_or_else(|| panic!("{vm} is not listed"));
+        let state_shown = nodes[at..]
+            .iter()
+            .take(8)
+            .any(|n| n.role == "label" && n.name == *state);
+        assert!(state_shown, "{vm} does not show {state}");
+    }
+    let frame = nodes.iter().find(|n| n.role == "frame").unwrap();
+    assert_eq!(frame.name, "Vireo");
+    assert!(
+        nodes.iter().any(|n| n.role == "label" && n.name.starts_with("test://") && n.name.ends_with("demo.xml")),
+        "the header names the connection"
+    );
+    app.screenshot("Vireo", "main-window.png");
+}
+
+#[test]
+fn every_control_on_screen_has_an_accessible_name() {
+    let uri = common::demo_uri();
+    let mut app = App::launch(&["--connect", &uri], &[]);
+    let nodes = app.wait_for_text("12 virtual machines");
+    let controls = ["push button", "toggle button", "check box", "menu item", "list item", "radio button"];
+    let unnamed: Vec<&Node> = nodes
+        .iter()
+        .filter(|n| n.on_screen() && controls.contains(&n.role.as_str()))
+        .filter(|n| n.name.trim().is_empty() || n.name.contains('_'))
+        .collect();
+    assert!(unnamed.is_empty(), "controls without a clean accessible name: {unnamed:?}");
+    assert!(nodes.iter().any(|n| n.name == "Main Menu"));
+}
+
+#[test]
+fn a_connection_that_fails_shows_libvirts_message_and_the_app_keeps_running() {
+    let mut app = App::launch(&["--connect", "test:///nonexistent/vireo-missing.xml"], &[]);
+    let nodes = app.wait_for_text("Could Not Connect");
+    assert!(
+        nodes.iter().any(|n| n.on_screen() && n.name.contains("/nonexistent/vireo-missing.xml")),
+        "libvirt's message, naming the missing file, is shown in the window"
+    );
+    app.screenshot("Vireo", "connection-error.png");
+    app.act("push button", "Try Again");
+    std::thread::sleep(Duration::from_secs(1));
+    app.wait_for_text("Could Not Connect");
+    assert!(app.alive(), "the app keeps running after a failed connection");
+}
+
+#[test]
+fn the_window_speaks_japanese_and_chinese() {
+    let uri = common::demo_uri();
+    for (lang, count, running, file) in [
+        ("ja_JP.UTF-8", "12 台の仮想マシン", "実行中", "main-window-ja.png"),
+        ("zh_CN.UTF-8", "12 台虚拟机", "运行中", "main-window-zh_CN.png"),
+    ] {
+        let mut app = App::launch(&["--connect", &uri], &[("LANG", lang)]);
+        let nodes = app.wait_for_text(count);
+        assert!(nodes.iter().any(|n| n.name == running), "{lang}: states are translated");
+        app.screenshot("Vireo", file);
+    }
+}
+
+fn keyfile(config: &Path) -> PathBuf {
+    config.join("vireo/settings.ini")
+}
+
+#[test]
+fn the_window_size_is_restored_and_saved_on_quit() {
+    let config = fresh_config_dir();
+    std::fs::create_dir_all(config.join("vireo")).unwrap();
+    std::fs::write(keyfile(&config), "[vireo]\nwindow-width=720\nwindow-height=540\n").unwrap();
+    let uri = common::demo_uri();
+    // Without dconf, Vireo keeps its settings in a key file of its own.
+    let mut app = App::launch_with_config(config.clone(), &["--connect", &uri], &[("GSETTINGS_BACKEND", "memory")]);
+    let nodes = app.wait_for_text("12 virtual machines");
+    let frame = nodes.iter().find(|n| n.role == "frame" && n.name == "Vireo").unwrap().clone();
+    // The frame excludes the client-side decoration's few pixels of margin.
+    assert!((700..=720).contains(&frame.w) && (520..=540).contains(&frame.h), "restored size: {frame:?}");
+
+    std::fs::remove_file(keyfile(&config)).unwrap();
+    app.keys("Vireo", "ctrl+q");
+    assert!(app.wait_exit().success());
+    let saved = std::fs::read_to_string(keyfile(&config)).expect("the size was saved on quit");
+    assert!(saved.contains("window-width=720") && saved.contains("window-height=540"), "{saved}");
+}
+
+#[test]
+fn preferences_shortcuts_and_about_open_from_keys_and_the_menu() {
+    let uri = common::demo_uri();
+    let mut app = App::launch(&["--connect", &uri], &[]);
+    app.wait_for_text("12 virtual machines");
+
+    app.keys("Vireo", "ctrl+comma");
+    app.wait_until("the Preferences window", |n| n.iter().any(|n| n.role == "frame" && n.name == "Preferences"));
+    app.wait_for_text("Statistics");
+    app.screenshot("Preferences", "preferences.png");
+    app.keys_to_focus("Escape");
+    app.wait_until("Preferences to close", |n| !n.iter().any(|n| n.role == "frame" && n.name == "Preferences"));
+
+    app.keys("Vireo", "ctrl+question");
+    app.wait_until("the shortcuts window", |n| {
+        n.iter().any(|n| n.role == "label" && n.name == "Keyboard Shortcuts") && n.iter().filter(|n| n.role == "frame").count() == 2
+    });
+    app.keys_to_focus("Escape");
+    app.wait_until("the shortcuts window to close", |n| n.iter().filter(|n| n.role == "frame").count() == 1);
+
+    app.act("push button", "Main Menu");
+    app.wait_for_text("About Vireo");
+    app.act("menu item", "About Vireo");
+    let nodes = app.wait_until("the About window", |n| n.iter().any(|n| n.role == "frame" && n.name == "About"));
+    assert!(nodes.iter().any(|n| n.name == env!("CARGO_PKG_VERSION")), "About shows the version");
+    app.screenshot("About", "about.png");
+}
+
+#[test]
+fn show_domain_console_finds_the_vm_or_says_it_is_missing() {
+    let uri = common::demo_uri();
+    let mut app = App::launch(&["--connect", &uri, "--show-domain-console", "web-server"], &[]);
+    app.wait_for_text("Found “web-server”. Its console window is not available yet.");
+    drop(app);
+    let mut app = App::launch(&["--connect", &uri, "--show-domain-editor", "no-such-vm"], &[]);
+    app.wait_for_text("No virtual machine named “no-such-vm”");
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/python3
+"""Inspect (and poke) a running GTK application over AT-SPI.
+
+    atspi.py dump APP              print the accessible tree of APP
+    atspi.py do APP ROLE NAME      invoke the first action of the first
+                                   node with that role and name that has one
+
+The dump has one node per line: depth, role, name, states, x, y, w, h,
+separated by tabs. Exit status 3 means the application is not (yet) on the
+accessibility bus.
+"""
+import sys
+
+import pyatspi
+
+
+def find_app(name):
+    desktop = pyatspi.Registry.getDesktop(0)
+    for i in range(desktop.childCount):
+        app = desktop.getChildAtIndex(i)
+        if app is not None and app.name == name:
+            return app
+    return None
+
+
+def walk(node, depth=0):
+    yield depth, node
+    if depth > 60:
+        return
+    for i in range(node.childCount):
+        child = node.getChildAtIndex(i)
+        if child is not None:
+            yield from walk(child, depth + 1)
+
+
+def describe(depth, node):
+    states = node.getState()
+    names = sorted(pyatspi.stateToString(s) for s in states.getStates())
+    try:
+        ext = node.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+        box = (ext.x, ext.y, ext.width, ext.height)
+    except NotImplementedError:
+        box = (0, 0, 0, 0)
+    clean = (node.name or "").replace("\t", " ").replace("\n", "\\n")
+    return "\t".join([str(depth), node.getRoleName(), clean, ",".join(names)] + [str(v) for v in box])
+
+
+def main():
+    cmd, app_name = sys.argv[1], sys.argv[2]
+    app = find_app(app_name)
+    if app is None:
+        sys.exit(3)
+    if cmd == "dump":
+        for depth, node in walk(app):
+            print(describe(depth, node))
+    elif cmd == "do":
+        role, name = sys.argv[3], sys.argv[4]
+        for _, node in walk(app):
+            if node.getRoleName() != role or node.name != name:
+                continue
+            try:
+                action = node.queryAction()
+            except NotImplementedError:
+                continue
+            if action.nActions > 0:
+                action.doAction(0)
+                print("done")
+                return
+        print("not found: %s %r" % (role, name), file=sys.stderr)
+        sys.exit(4)
+    else:
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
