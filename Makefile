@@ -78,7 +78,7 @@ bench: deps-build
 
 # Regenerate the README screenshot from the demo host.
 screenshot: deps-test build
-	VIREO_SCREENSHOT_DIR=$(CURDIR)/data/screenshots xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- $(CARGO) test --test gui -- readme_screenshot --exact --nocapture
+	VIREO_SCREENSHOT_DIR=$(CURDIR)/data/screenshots xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- $(CARGO) test --test gui -- main_window_lists_every_vm_of_the_demo_host_with_its_state --exact
 
 clean-guest:
 	rm -rf target/tiny-guest

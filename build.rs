@@ -31,7 +31,9 @@ fn main() {
         schemas.join("dev.vireo.Vireo.gschema.xml"),
     )
     .unwrap();
-    run(Command::new("glib-compile-schemas").arg("--strict").arg(&schemas));
+    run(Command::new("glib-compile-schemas")
+        .arg("--strict")
+        .arg(&schemas));
 
     let linguas = std::fs::read_to_string("po/LINGUAS").unwrap();
     for lang in linguas

@@ -13,7 +13,10 @@ fn usage() -> String {
     text.push_str(&gettext("Manage virtual machines through libvirt."));
     text.push_str("\n\n");
     for (option, help) in [
-        ("-c, --connect URI", gettext("Connect to the hypervisor at URI")),
+        (
+            "-c, --connect URI",
+            gettext("Connect to the hypervisor at URI"),
+        ),
         (
             "--show-domain-console NAME|UUID",
             gettext("Show the console of a virtual machine"),
@@ -22,7 +25,10 @@ fn usage() -> String {
             "--show-domain-editor NAME|UUID",
             gettext("Show the details of a virtual machine"),
         ),
-        ("--show-domain-creator", gettext("Show the New Virtual Machine assistant")),
+        (
+            "--show-domain-creator",
+            gettext("Show the New Virtual Machine assistant"),
+        ),
         ("--version", gettext("Print the version and exit")),
         ("-h, --help", gettext("Print this help and exit")),
     ] {
@@ -49,10 +55,10 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!(
                 "{}",
-                gettext_f("vireo: {error}\nTry “vireo --help” for more information.", &[(
-                    "error",
-                    &e.to_string()
-                )])
+                gettext_f(
+                    "vireo: {error}\nTry “vireo --help” for more information.",
+                    &[("error", &e.to_string())]
+                )
             );
             ExitCode::from(2)
         }

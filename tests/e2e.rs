@@ -40,14 +40,22 @@ fn boot_to_shell(daemon: &Daemon, name: &str, boot: Boot) -> String {
             .unwrap_or_else(|e| panic!("start: {e}\n{}", daemon.logs()));
 
         let listed = conn.list_domains().await.unwrap();
-        let me = listed.iter().find(|d| d.uuid == domain.uuid).expect("the guest is listed");
+        let me = listed
+            .iter()
+            .find(|d| d.uuid == domain.uuid)
+            .expect("the guest is listed");
         assert_eq!(me.state, DomainState::Running);
         assert!(me.id.is_some(), "a running guest has an ID");
 
-        let serial = common::wait_for("the guest's shell prompt on ttyS0", Duration::from_secs(120), || {
-            let log = std::fs::read_to_string(&log_path).ok()?;
-            log.contains("TINY-SHELL-READY on /dev/ttyS0").then_some(log)
-        })
+        let serial = common::wait_for(
+            "the guest's shell prompt on ttyS0",
+            Duration::from_secs(120),
+            || {
+                let log = std::fs::read_to_string(&log_path).ok()?;
+                log.contains("TINY-SHELL-READY on /dev/ttyS0")
+                    .then_some(log)
+            },
+        )
         .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
 
         conn.force_off(&domain.uuid).await.unwrap();
@@ -62,7 +70,10 @@ fn boot_to_shell(daemon: &Daemon, name: &str, boot: Boot) -> String {
 fn tiny_guest_boots_to_a_shell_prompt() {
     let daemon = Daemon::start();
     let serial = boot_to_shell(&daemon, "tiny-direct", Boot::Direct);
-    assert!(serial.contains("Linux version"), "the kernel logged to the serial port");
+    assert!(
+        serial.contains("Linux version"),
+        "the kernel logged to the serial port"
+    );
 }
 
 #[test]

@@ -52,7 +52,8 @@ struct App {
 
 fn require_session() {
     assert!(
-        std::env::var_os("DISPLAY").is_some() && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        std::env::var_os("DISPLAY").is_some()
+            && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
         "GUI tests need an X display and a D-Bus session: run them through `make test`"
     );
 }
@@ -105,7 +106,9 @@ impl App {
             .args(["dump", "vireo"])
             .output()
             .expect("run atspi.py (python3-pyatspi)");
-        out.status.success().then(|| parse_dump(&String::from_utf8_lossy(&out.stdout)))
+        out.status
+            .success()
+            .then(|| parse_dump(&String::from_utf8_lossy(&out.stdout)))
     }
 
     fn output(&self) -> String {
@@ -117,7 +120,10 @@ impl App {
         let mut last = Vec::new();
         let found = common::wait_for(what, Duration::from_secs(30), || {
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("vireo exited ({status}) while waiting for {what}\n{}", self.output());
+                panic!(
+                    "vireo exited ({status}) while waiting for {what}\n{}",
+                    self.output()
+                );
             }
             let nodes = self.dump()?;
             let ok = pred(&nodes);
@@ -130,7 +136,11 @@ impl App {
                 .filter(|n| n.on_screen())
                 .map(|n| format!("{}{} {:?}", " ".repeat(n.depth), n.role, n.name))
                 .collect();
-            panic!("{e}\n--- accessible tree ---\n{}\n--- output ---\n{}", tree.join("\n"), self.output())
+            panic!(
+                "{e}\n--- accessible tree ---\n{}\n--- output ---\n{}",
+                tree.join("\n"),
+                self.output()
+            )
         })
     }
 
@@ -146,12 +156,24 @@ impl App {
             .args(["do", "vireo", role, name])
             .output()
             .unwrap();
-        assert!(out.status.success(), "no {role} {name:?} to activate: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "no {role} {name:?} to activate: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     fn window_id(title: &str) -> String {
         let out = Command::new("timeout")
-            .args(["10", "xdotool", "search", "--sync", "--onlyvisible", "--name", &format!("^{title}$")])
+            .args([
+                "10",
+                "xdotool",
+                "search",
+                "--sync",
+                "--onlyvisible",
+                "--name",
+                &format!("^{title}$"),
+            ])
             .output()
             .expect("xdotool");
         String::from_utf8_lossy(&out.stdout)
@@ -163,14 +185,23 @@ impl App {
 
     fn keys(&self, window_title: &str, combo: &str) {
         let id = Self::window_id(window_title);
-        let focus = Command::new("timeout").args(["10", "xdotool", "windowfocus", "--sync", &id]).status();
-        assert!(focus.unwrap().success(), "xdotool could not focus {window_title:?}");
+        let focus = Command::new("timeout")
+            .args(["10", "xdotool", "windowfocus", "--sync", &id])
+            .status();
+        assert!(
+            focus.unwrap().success(),
+            "xdotool could not focus {window_title:?}"
+        );
         self.keys_to_focus(combo);
     }
 
     /// Send keys to whichever window has the focus (a modal that just opened).
     fn keys_to_focus(&self, combo: &str) {
-        let ok = Command::new("timeout").args(["10", "xdotool", "key", combo]).status().unwrap().success();
+        let ok = Command::new("timeout")
+            .args(["10", "xdotool", "key", combo])
+            .status()
+            .unwrap()
+            .success();
         assert!(ok, "xdotool could not send {combo}");
     }
 
@@ -186,7 +217,10 @@ impl App {
             .arg(&path)
             .status()
             .expect("import (imagemagick)");
-        assert!(status.success() && path.metadata().unwrap().len() > 1000, "screenshot failed");
+        assert!(
+            status.success() && path.metadata().unwrap().len() > 1000,
+            "screenshot failed"
+        );
         if let Some(extra) = std::env::var_os("VIREO_SCREENSHOT_DIR") {
             std::fs::copy(&path, Path::new(&extra).join(file)).unwrap();
         }
@@ -199,8 +233,10 @@ impl App {
 
     fn wait_exit(&mut self) -> std::process::ExitStatus {
         let child = &mut self.child;
-        common::wait_for("vireo to exit", Duration::from_secs(15), || child.try_wait().unwrap())
-            .unwrap_or_else(|e| panic!("{e}"))
+        common::wait_for("vireo to exit", Duration::from_secs(15), || {
+            child.try_wait().unwrap()
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
     }
 }
 
@@ -245,7 +281,9 @@ fn main_window_lists_every_vm_of_the_demo_host_with_its_state() {
     let frame = nodes.iter().find(|n| n.role == "frame").unwrap();
     assert_eq!(frame.name, "Vireo");
     assert!(
-        nodes.iter().any(|n| n.role == "label" && n.name.starts_with("test://") && n.name.ends_with("demo.xml")),
+        nodes.iter().any(|n| n.role == "label"
+            && n.name.starts_with("test://")
+            && n.name.ends_with("demo.xml")),
         "the header names the connection"
     );
     app.screenshot("Vireo", "main-window.png");
@@ -256,13 +294,23 @@ fn every_control_on_screen_has_an_accessible_name() {
     let uri = common::demo_uri();
     let mut app = App::launch(&["--connect", &uri], &[]);
     let nodes = app.wait_for_text("12 virtual machines");
-    let controls = ["push button", "toggle button", "check box", "menu item", "list item", "radio button"];
+    let controls = [
+        "push button",
+        "toggle button",
+        "check box",
+        "menu item",
+        "list item",
+        "radio button",
+    ];
     let unnamed: Vec<&Node> = nodes
         .iter()
         .filter(|n| n.on_screen() && controls.contains(&n.role.as_str()))
         .filter(|n| n.name.trim().is_empty() || n.name.contains('_'))
         .collect();
-    assert!(unnamed.is_empty(), "controls without a clean accessible name: {unnamed:?}");
+    assert!(
+        unnamed.is_empty(),
+        "controls without a clean accessible name: {unnamed:?}"
+    );
     assert!(nodes.iter().any(|n| n.name == "Main Menu"));
 }
 
@@ -271,26 +319,44 @@ fn a_connection_that_fails_shows_libvirts_message_and_the_app_keeps_running() {
     let mut app = App::launch(&["--connect", "test:///nonexistent/vireo-missing.xml"], &[]);
     let nodes = app.wait_for_text("Could Not Connect");
     assert!(
-        nodes.iter().any(|n| n.on_screen() && n.name.contains("/nonexistent/vireo-missing.xml")),
+        nodes
+            .iter()
+            .any(|n| n.on_screen() && n.name.contains("/nonexistent/vireo-missing.xml")),
         "libvirt's message, naming the missing file, is shown in the window"
     );
     app.screenshot("Vireo", "connection-error.png");
     app.act("push button", "Try Again");
     std::thread::sleep(Duration::from_secs(1));
     app.wait_for_text("Could Not Connect");
-    assert!(app.alive(), "the app keeps running after a failed connection");
+    assert!(
+        app.alive(),
+        "the app keeps running after a failed connection"
+    );
 }
 
 #[test]
 fn the_window_speaks_japanese_and_chinese() {
     let uri = common::demo_uri();
     for (lang, count, running, file) in [
-        ("ja_JP.UTF-8", "12 台の仮想マシン", "実行中", "main-window-ja.png"),
-        ("zh_CN.UTF-8", "12 台虚拟机", "运行中", "main-window-zh_CN.png"),
+        (
+            "ja_JP.UTF-8",
+            "12 台の仮想マシン",
+            "実行中",
+            "main-window-ja.png",
+        ),
+        (
+            "zh_CN.UTF-8",
+            "12 台虚拟机",
+            "运行中",
+            "main-window-zh_CN.png",
+        ),
     ] {
         let mut app = App::launch(&["--connect", &uri], &[("LANG", lang)]);
         let nodes = app.wait_for_text(count);
-        assert!(nodes.iter().any(|n| n.name == running), "{lang}: states are translated");
+        assert!(
+            nodes.iter().any(|n| n.name == running),
+            "{lang}: states are translated"
+        );
         app.screenshot("Vireo", file);
     }
 }
@@ -303,20 +369,38 @@ fn keyfile(config: &Path) -> PathBuf {
 fn the_window_size_is_restored_and_saved_on_quit() {
     let config = fresh_config_dir();
     std::fs::create_dir_all(config.join("vireo")).unwrap();
-    std::fs::write(keyfile(&config), "[vireo]\nwindow-width=720\nwindow-height=540\n").unwrap();
+    std::fs::write(
+        keyfile(&config),
+        "[vireo]\nwindow-width=720\nwindow-height=540\n",
+    )
+    .unwrap();
     let uri = common::demo_uri();
     // Without dconf, Vireo keeps its settings in a key file of its own.
-    let mut app = App::launch_with_config(config.clone(), &["--connect", &uri], &[("GSETTINGS_BACKEND", "memory")]);
+    let mut app = App::launch_with_config(
+        config.clone(),
+        &["--connect", &uri],
+        &[("GSETTINGS_BACKEND", "memory")],
+    );
     let nodes = app.wait_for_text("12 virtual machines");
-    let frame = nodes.iter().find(|n| n.role == "frame" && n.name == "Vireo").unwrap().clone();
+    let frame = nodes
+        .iter()
+        .find(|n| n.role == "frame" && n.name == "Vireo")
+        .unwrap()
+        .clone();
     // The frame excludes the client-side decoration's few pixels of margin.
-    assert!((700..=720).contains(&frame.w) && (520..=540).contains(&frame.h), "restored size: {frame:?}");
+    assert!(
+        (700..=720).contains(&frame.w) && (520..=540).contains(&frame.h),
+        "restored size: {frame:?}"
+    );
 
     std::fs::remove_file(keyfile(&config)).unwrap();
     app.keys("Vireo", "ctrl+q");
     assert!(app.wait_exit().success());
     let saved = std::fs::read_to_string(keyfile(&config)).expect("the size was saved on quit");
-    assert!(saved.contains("window-width=720") && saved.contains("window-height=540"), "{saved}");
+    assert!(
+        saved.contains("window-width=720") && saved.contains("window-height=540"),
+        "{saved}"
+    );
 }
 
 #[test]
@@ -326,33 +410,54 @@ fn preferences_shortcuts_and_about_open_from_keys_and_the_menu() {
     app.wait_for_text("12 virtual machines");
 
     app.keys("Vireo", "ctrl+comma");
-    app.wait_until("the Preferences window", |n| n.iter().any(|n| n.role == "frame" && n.name == "Preferences"));
+    app.wait_until("the Preferences window", |n| {
+        n.iter()
+            .any(|n| n.role == "frame" && n.name == "Preferences")
+    });
     app.wait_for_text("Statistics");
     app.screenshot("Preferences", "preferences.png");
     app.keys_to_focus("Escape");
-    app.wait_until("Preferences to close", |n| !n.iter().any(|n| n.role == "frame" && n.name == "Preferences"));
+    app.wait_until("Preferences to close", |n| {
+        !n.iter()
+            .any(|n| n.role == "frame" && n.name == "Preferences")
+    });
 
     app.keys("Vireo", "ctrl+question");
     app.wait_until("the shortcuts window", |n| {
-        n.iter().any(|n| n.role == "label" && n.name == "Keyboard Shortcuts") && n.iter().filter(|n| n.role == "frame").count() == 2
+        n.iter()
+            .any(|n| n.role == "label" && n.name == "Keyboard Shortcuts")
+            && n.iter().filter(|n| n.role == "frame").count() == 2
     });
     app.keys_to_focus("Escape");
-    app.wait_until("the shortcuts window to close", |n| n.iter().filter(|n| n.role == "frame").count() == 1);
+    app.wait_until("the shortcuts window to close", |n| {
+        n.iter().filter(|n| n.role == "frame").count() == 1
+    });
 
     app.act("push button", "Main Menu");
     app.wait_for_text("About Vireo");
     app.act("menu item", "About Vireo");
-    let nodes = app.wait_until("the About window", |n| n.iter().any(|n| n.role == "frame" && n.name == "About"));
-    assert!(nodes.iter().any(|n| n.name == env!("CARGO_PKG_VERSION")), "About shows the version");
+    let nodes = app.wait_until("the About window", |n| {
+        n.iter().any(|n| n.role == "frame" && n.name == "About")
+    });
+    assert!(
+        nodes.iter().any(|n| n.name == env!("CARGO_PKG_VERSION")),
+        "About shows the version"
+    );
     app.screenshot("About", "about.png");
 }
 
 #[test]
 fn show_domain_console_finds_the_vm_or_says_it_is_missing() {
     let uri = common::demo_uri();
-    let mut app = App::launch(&["--connect", &uri, "--show-domain-console", "web-server"], &[]);
+    let mut app = App::launch(
+        &["--connect", &uri, "--show-domain-console", "web-server"],
+        &[],
+    );
     app.wait_for_text("Found “web-server”. Its console window is not available yet.");
     drop(app);
-    let mut app = App::launch(&["--connect", &uri, "--show-domain-editor", "no-such-vm"], &[]);
+    let mut app = App::launch(
+        &["--connect", &uri, "--show-domain-editor", "no-such-vm"],
+        &[],
+    );
     app.wait_for_text("No virtual machine named “no-such-vm”");
 }

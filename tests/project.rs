@@ -26,11 +26,16 @@ fn files_under(dir: &Path, ext: &str) -> Vec<PathBuf> {
 }
 
 fn rel(p: &Path) -> String {
-    p.strip_prefix(root()).unwrap().to_string_lossy().into_owned()
+    p.strip_prefix(root())
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn run(cmd: &mut Command) -> (bool, String) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -40,7 +45,18 @@ fn run(cmd: &mut Command) -> (bool, String) {
 }
 
 /// What src/core must never use.
-const GUI_CRATES: &[&str] = &["gtk", "gtk4", "gdk", "gdk4", "adw", "libadwaita", "relm4", "glib", "gio", "gvnc"];
+const GUI_CRATES: &[&str] = &[
+    "gtk",
+    "gtk4",
+    "gdk",
+    "gdk4",
+    "adw",
+    "libadwaita",
+    "relm4",
+    "glib",
+    "gio",
+    "gvnc",
+];
 
 fn forbidden_uses(source: &str) -> Vec<String> {
     uses_of(source, GUI_CRATES)
@@ -52,14 +68,22 @@ fn uses_of(source: &str, crates: &[&str]) -> Vec<String> {
     for (n, line) in source.lines().enumerate() {
         let code = line.split("//").next().unwrap_or("");
         for word in code.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')) {
-            let head = word.trim_start_matches("::").split("::").next().unwrap_or("");
+            let head = word
+                .trim_start_matches("::")
+                .split("::")
+                .next()
+                .unwrap_or("");
             if word.contains("::") && crates.contains(&head) {
                 found.push(format!("line {}: {}", n + 1, line.trim()));
             }
         }
         let t = code.trim_start();
         if let Some(rest) = t.strip_prefix("extern crate ") {
-            let name = rest.trim_end_matches(';').split_whitespace().next().unwrap_or("");
+            let name = rest
+                .trim_end_matches(';')
+                .split_whitespace()
+                .next()
+                .unwrap_or("");
             if crates.contains(&name) {
                 found.push(format!("line {}: {}", n + 1, line.trim()));
             }
@@ -76,19 +100,35 @@ fn core_uses_no_gtk_glib_adw_relm4_or_gvnc() {
             offences.push(format!("{}: {o}", rel(&file)));
         }
     }
-    assert!(offences.is_empty(), "src/core must stay GTK-free:\n{}", offences.join("\n"));
+    assert!(
+        offences.is_empty(),
+        "src/core must stay GTK-free:\n{}",
+        offences.join("\n")
+    );
 }
 
 #[test]
 fn the_layering_check_catches_what_it_must() {
     assert_eq!(forbidden_uses("use gtk::prelude::*;").len(), 1);
     assert_eq!(forbidden_uses("use relm4::{Component};").len(), 1);
-    assert_eq!(forbidden_uses("let x = ::glib::MainContext::default();").len(), 1);
+    assert_eq!(
+        forbidden_uses("let x = ::glib::MainContext::default();").len(),
+        1
+    );
     assert_eq!(forbidden_uses("extern crate gvnc;").len(), 1);
-    assert_eq!(forbidden_uses("use virt::connect::Connect; // not gtk::Widget").len(), 0);
+    assert_eq!(
+        forbidden_uses("use virt::connect::Connect; // not gtk::Widget").len(),
+        0
+    );
     assert_eq!(forbidden_uses("let adwaita = 1; let glibc = 2;").len(), 0);
-    assert_eq!(uses_of("use crate::core::libvirt::Connection;", &["virt"]).len(), 0);
-    assert_eq!(uses_of("let c = virt::connect::Connect::open(None);", &["virt"]).len(), 1);
+    assert_eq!(
+        uses_of("use crate::core::libvirt::Connection;", &["virt"]).len(),
+        0
+    );
+    assert_eq!(
+        uses_of("let c = virt::connect::Connect::open(None);", &["virt"]).len(),
+        1
+    );
 }
 
 #[test]
@@ -107,20 +147,41 @@ fn console_knows_neither_libvirt_nor_relm4() {
 fn ui_never_calls_libvirt_directly() {
     for file in files_under(&root().join("src/ui"), "rs") {
         let uses = uses_of(&std::fs::read_to_string(&file).unwrap(), &["virt"]);
-        assert!(uses.is_empty(), "{} calls libvirt directly; go through core::libvirt: {uses:?}", rel(&file));
+        assert!(
+            uses.is_empty(),
+            "{} calls libvirt directly; go through core::libvirt: {uses:?}",
+            rel(&file)
+        );
     }
 }
 
 #[test]
 fn top_level_is_exactly_what_the_owner_asked_for() {
     let allowed: BTreeSet<&str> = [
-        "Cargo.toml", "src", "ui", "resources", "data", "po", "tests", "README.md", "Makefile",
-        "build.rs", "Cargo.lock", "LICENSE", ".ci", ".gitignore", ".git", "target",
+        "Cargo.toml",
+        "src",
+        "ui",
+        "resources",
+        "data",
+        "po",
+        "tests",
+        "README.md",
+        "Makefile",
+        "build.rs",
+        "Cargo.lock",
+        "LICENSE",
+        ".ci",
+        ".gitignore",
+        ".git",
+        "target",
     ]
     .into();
     for entry in std::fs::read_dir(root()).unwrap().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        assert!(allowed.contains(name.as_str()), "unexpected top-level entry {name}");
+        assert!(
+            allowed.contains(name.as_str()),
+            "unexpected top-level entry {name}"
+        );
     }
     for dir in ["src/core", "src/console", "src/ui"] {
         assert!(root().join(dir).is_dir(), "{dir} is missing");
@@ -129,14 +190,17 @@ fn top_level_is_exactly_what_the_owner_asked_for() {
 
 #[test]
 fn desktop_file_is_valid() {
-    let (ok, out) = run(Command::new("desktop-file-validate").arg(root().join("data/dev.vireo.Vireo.desktop")));
+    let (ok, out) =
+        run(Command::new("desktop-file-validate").arg(root().join("data/dev.vireo.Vireo.desktop")));
     assert!(ok && out.trim().is_empty(), "desktop-file-validate:\n{out}");
 }
 
 #[test]
 fn metainfo_is_valid_and_shows_the_checked_in_screenshot() {
     let path = root().join("data/dev.vireo.Vireo.metainfo.xml");
-    let (ok, out) = run(Command::new("appstreamcli").args(["validate", "--no-net"]).arg(&path));
+    let (ok, out) = run(Command::new("appstreamcli")
+        .args(["validate", "--no-net"])
+        .arg(&path));
     assert!(ok, "appstreamcli validate:\n{out}");
     let text = std::fs::read_to_string(&path).unwrap();
     let image = text
@@ -146,20 +210,29 @@ fn metainfo_is_valid_and_shows_the_checked_in_screenshot() {
         .expect("the metainfo has a screenshot");
     let file = image.rsplit("/data/screenshots/").next().unwrap();
     assert!(image.contains("/data/screenshots/"), "{image}");
-    assert!(root().join("data/screenshots").join(file).is_file(), "data/screenshots/{file} is missing");
+    assert!(
+        root().join("data/screenshots").join(file).is_file(),
+        "data/screenshots/{file} is missing"
+    );
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    assert!(readme.contains(&format!("data/screenshots/{file}")), "README shows the screenshot");
+    assert!(
+        readme.contains(&format!("data/screenshots/{file}")),
+        "README shows the screenshot"
+    );
 }
 
 #[test]
 fn gsettings_schema_compiles_strictly() {
-    let (ok, out) = run(Command::new("glib-compile-schemas").args(["--strict", "--dry-run"]).arg(root().join("data")));
+    let (ok, out) = run(Command::new("glib-compile-schemas")
+        .args(["--strict", "--dry-run"])
+        .arg(root().join("data")));
     assert!(ok, "glib-compile-schemas:\n{out}");
 }
 
 #[test]
 fn resources_exist_and_ui_files_load_as_xml() {
-    let manifest = std::fs::read_to_string(root().join("resources/resources.gresource.xml")).unwrap();
+    let manifest =
+        std::fs::read_to_string(root().join("resources/resources.gresource.xml")).unwrap();
     for file in manifest.split("<file").skip(1) {
         let name = file.split('>').nth(1).unwrap().split('<').next().unwrap();
         assert!(
@@ -202,7 +275,10 @@ fn potfiles_lists_every_file_with_translatable_strings_sorted() {
     sorted.sort();
     assert_eq!(listed, sorted, "po/POTFILES.in must be sorted");
     for f in &listed {
-        assert!(root().join(f).is_file(), "POTFILES.in lists {f}, which does not exist");
+        assert!(
+            root().join(f).is_file(),
+            "POTFILES.in lists {f}, which does not exist"
+        );
     }
     let mut candidates = files_under(&root().join("src"), "rs");
     candidates.extend(files_under(&root().join("ui"), "ui"));
@@ -212,9 +288,19 @@ fn potfiles_lists_every_file_with_translatable_strings_sorted() {
         .map(|p| rel(p))
         .filter(|p| !listed.contains(p))
         .collect();
-    assert!(missing.is_empty(), "missing from po/POTFILES.in: {missing:?}");
-    for data in ["data/dev.vireo.Vireo.desktop", "data/dev.vireo.Vireo.metainfo.xml", "data/dev.vireo.Vireo.gschema.xml"] {
-        assert!(listed.iter().any(|l| l == data), "{data} is not in POTFILES.in");
+    assert!(
+        missing.is_empty(),
+        "missing from po/POTFILES.in: {missing:?}"
+    );
+    for data in [
+        "data/dev.vireo.Vireo.desktop",
+        "data/dev.vireo.Vireo.metainfo.xml",
+        "data/dev.vireo.Vireo.gschema.xml",
+    ] {
+        assert!(
+            listed.iter().any(|l| l == data),
+            "{data} is not in POTFILES.in"
+        );
     }
 }
 
@@ -254,34 +340,65 @@ fn pot_is_up_to_date_with_the_sources() {
     let (ok, out) = run(Command::new("xgettext")
         .current_dir(root())
         .args(common)
-        .args(["-L", "C", "--keyword=gettext_f", "--keyword=ngettext_f:1,2", "-o"])
+        .args([
+            "-L",
+            "C",
+            "--keyword=gettext_f",
+            "--keyword=ngettext_f:1,2",
+            "-o",
+        ])
         .arg(tmp.join("rs.pot"))
         .args(&rs));
     assert!(ok, "{out}");
-    let (ok, out) = run(Command::new("xgettext").current_dir(root()).args(common).arg("-o").arg(tmp.join("other.pot")).args(&other));
+    let (ok, out) = run(Command::new("xgettext")
+        .current_dir(root())
+        .args(common)
+        .arg("-o")
+        .arg(tmp.join("other.pot"))
+        .args(&other));
     assert!(ok, "{out}");
     let mut fresh = msgids(&std::fs::read_to_string(tmp.join("rs.pot")).unwrap());
-    fresh.extend(msgids(&std::fs::read_to_string(tmp.join("other.pot")).unwrap()));
+    fresh.extend(msgids(
+        &std::fs::read_to_string(tmp.join("other.pot")).unwrap(),
+    ));
     let checked_in = msgids(&std::fs::read_to_string(root().join("po/vireo.pot")).unwrap());
     std::fs::remove_dir_all(&tmp).unwrap();
     let added: Vec<_> = fresh.difference(&checked_in).collect();
     let removed: Vec<_> = checked_in.difference(&fresh).collect();
-    assert!(added.is_empty() && removed.is_empty(), "run `make pot`: new {added:?}, gone {removed:?}");
+    assert!(
+        added.is_empty() && removed.is_empty(),
+        "run `make pot`: new {added:?}, gone {removed:?}"
+    );
 }
 
 #[test]
 fn japanese_and_chinese_translations_are_complete() {
     let linguas = std::fs::read_to_string(root().join("po/LINGUAS")).unwrap();
-    let langs: Vec<&str> = linguas.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
-    assert!(langs.contains(&"ja") && langs.contains(&"zh_CN"), "LINGUAS: {langs:?}");
+    let langs: Vec<&str> = linguas
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    assert!(
+        langs.contains(&"ja") && langs.contains(&"zh_CN"),
+        "LINGUAS: {langs:?}"
+    );
     let pot = msgids(&std::fs::read_to_string(root().join("po/vireo.pot")).unwrap());
     for lang in langs {
         let po = root().join(format!("po/{lang}.po"));
-        let (ok, out) = run(Command::new("msgfmt").args(["--check", "--statistics", "-o", "/dev/null"]).arg(&po));
+        let (ok, out) = run(Command::new("msgfmt")
+            .args(["--check", "--statistics", "-o", "/dev/null"])
+            .arg(&po));
         assert!(ok, "{lang}: {out}");
-        assert!(!out.contains("untranslated") && !out.contains("fuzzy"), "{lang}: {out}");
+        assert!(
+            !out.contains("untranslated") && !out.contains("fuzzy"),
+            "{lang}: {out}"
+        );
         let ids = msgids(&std::fs::read_to_string(&po).unwrap());
         let missing: Vec<_> = pot.difference(&ids).collect();
-        assert!(missing.is_empty(), "{lang}.po lacks {missing:?} (run `make pot`)");
+        assert!(
+            missing.is_empty(),
+            "{lang}.po lacks {missing:?} (run `make pot`)"
+        );
     }
 }

@@ -28,12 +28,23 @@ fn demo_host_lists_every_domain_sorted_with_its_state() {
     assert_eq!(state("windows-11"), DomainState::ShutOff);
     assert_eq!(state("legacy-xp"), DomainState::Crashed);
     assert_eq!(state("laptop-sim"), DomainState::PmSuspended);
-    assert_eq!(state("開発-ubuntu"), DomainState::ShutOff, "UTF-8 names survive");
+    assert_eq!(
+        state("開発-ubuntu"),
+        DomainState::ShutOff,
+        "UTF-8 names survive"
+    );
 
     let web = domains.iter().find(|d| d.name == "web-server").unwrap();
     assert_eq!((web.vcpus, web.memory_kib), (2, 2048 * 1024));
     assert!(web.id.is_some() && web.persistent);
-    assert!(domains.iter().find(|d| d.name == "windows-11").unwrap().id.is_none());
+    assert!(
+        domains
+            .iter()
+            .find(|d| d.name == "windows-11")
+            .unwrap()
+            .id
+            .is_none()
+    );
 }
 
 #[test]
@@ -42,7 +53,9 @@ fn domains_are_found_by_name_or_uuid_and_a_missing_one_says_so() {
     let by_name = rt.block_on(conn.lookup_domain("kitchen-sink")).unwrap();
     let by_uuid = rt.block_on(conn.lookup_domain(&by_name.uuid)).unwrap();
     assert_eq!(by_name, by_uuid);
-    let upper = rt.block_on(conn.lookup_domain(&by_name.uuid.to_uppercase())).unwrap();
+    let upper = rt
+        .block_on(conn.lookup_domain(&by_name.uuid.to_uppercase()))
+        .unwrap();
     assert_eq!(upper.name, "kitchen-sink");
 
     let err = rt.block_on(conn.lookup_domain("no-such-vm")).unwrap_err();
@@ -58,9 +71,15 @@ fn lifecycle_define_start_force_off_undefine() {
     let vm = rt.block_on(conn.define_xml(xml)).unwrap();
     assert_eq!(vm.state, DomainState::ShutOff);
     rt.block_on(conn.start(&vm.uuid)).unwrap();
-    assert_eq!(rt.block_on(conn.lookup_domain("scratch")).unwrap().state, DomainState::Running);
+    assert_eq!(
+        rt.block_on(conn.lookup_domain("scratch")).unwrap().state,
+        DomainState::Running
+    );
     rt.block_on(conn.force_off(&vm.uuid)).unwrap();
-    assert_eq!(rt.block_on(conn.lookup_domain("scratch")).unwrap().state, DomainState::ShutOff);
+    assert_eq!(
+        rt.block_on(conn.lookup_domain("scratch")).unwrap().state,
+        DomainState::ShutOff
+    );
     let inactive = rt.block_on(conn.domain_xml(&vm.uuid, true)).unwrap();
     assert!(inactive.contains("<name>scratch</name>"));
     rt.block_on(conn.undefine(&vm.uuid)).unwrap();
@@ -91,7 +110,11 @@ fn host_info_describes_the_fixture_host() {
     assert_eq!(host.driver, "TEST");
     assert_eq!(host.cpus, 16);
     assert_eq!(host.memory_kib, 33554432);
-    assert!(host.libvirt_version.starts_with("9."), "{}", host.libvirt_version);
+    assert!(
+        host.libvirt_version.starts_with("9."),
+        "{}",
+        host.libvirt_version
+    );
     assert!(host.uri.starts_with("test://"));
 }
 
@@ -103,7 +126,9 @@ fn a_uri_that_cannot_be_opened_gives_libvirts_message() {
         .unwrap_err();
     assert!(matches!(err.kind, ErrorKind::Libvirt { .. }));
     assert!(err.message.contains("vireo-fixture.xml"), "{}", err.message);
-    let err = rt.block_on(Connection::open("bogus+proto:///x")).unwrap_err();
+    let err = rt
+        .block_on(Connection::open("bogus+proto:///x"))
+        .unwrap_err();
     assert!(!err.message.is_empty());
 }
 
@@ -115,5 +140,8 @@ fn cloned_handles_share_one_connection() {
     rt.block_on(conn.define_xml(xml)).unwrap();
     drop(conn);
     // The clone still talks to the same (in-memory) connection state.
-    assert_eq!(rt.block_on(second.lookup_domain("shared")).unwrap().name, "shared");
+    assert_eq!(
+        rt.block_on(second.lookup_domain("shared")).unwrap().name,
+        "shared"
+    );
 }

@@ -201,7 +201,9 @@ mod tests {
             Some("test:///default")
         );
         assert_eq!(
-            run(&["-c", "qemu+ssh://root@host/system"]).connect.as_deref(),
+            run(&["-c", "qemu+ssh://root@host/system"])
+                .connect
+                .as_deref(),
             Some("qemu+ssh://root@host/system")
         );
     }
@@ -217,7 +219,12 @@ mod tests {
 
     #[test]
     fn show_options_name_a_domain() {
-        let o = run(&["--connect", "test:///default", "--show-domain-console", "web"]);
+        let o = run(&[
+            "--connect",
+            "test:///default",
+            "--show-domain-console",
+            "web",
+        ]);
         assert_eq!(o.show, Some(Show::DomainConsole("web".into())));
         let o = run(&["--show-domain-editor=6695eb01-f6a4-8304-79aa-97f2502e193f"]);
         assert_eq!(

@@ -28,7 +28,8 @@ impl<W: IsA<gtk::Widget>> AccessibleLabelExt for W {
         // copies, and the -1 terminator the variadic list requires.
         unsafe {
             gtk_accessible_update_property(
-                ToGlibPtr::<*mut gtk::ffi::GtkWidget>::to_glib_none(self.as_ref()).0 as *mut gtk::ffi::GtkAccessible,
+                ToGlibPtr::<*mut gtk::ffi::GtkWidget>::to_glib_none(self.as_ref()).0
+                    as *mut gtk::ffi::GtkAccessible,
                 gtk::ffi::GTK_ACCESSIBLE_PROPERTY_LABEL as c_int,
                 label.as_ptr(),
                 -1 as c_int,

@@ -8,10 +8,10 @@ use relm4::{Component, ComponentParts, ComponentSender};
 use crate::core::cli::{Options, Show};
 use crate::core::libvirt::{Connection, ErrorKind};
 use crate::core::uri;
+use crate::ui::a11y::AccessibleLabelExt;
 use crate::ui::i18n::{gettext_f, ngettext_f};
 use crate::ui::msg::{AppCommandOutput, AppInput, ShowWhat};
 use crate::ui::vm_list::{self, ConnStatus, ConnectionView};
-use crate::ui::a11y::AccessibleLabelExt;
 use crate::ui::{about, preferences, settings};
 
 /// What the application was started with.
@@ -83,7 +83,12 @@ impl App {
         self.connections.clear();
         let generation = self.generation;
         let cli = self.options.connect.clone();
-        let saved: Vec<String> = self.settings.strv("autoconnect").iter().map(|s| s.to_string()).collect();
+        let saved: Vec<String> = self
+            .settings
+            .strv("autoconnect")
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         sender.spawn_oneshot_command(move || {
             let uris = uri::initial_uris(cli.as_deref(), &saved, uri::system_daemon_reachable);
             AppCommandOutput::InitialUris { generation, uris }
@@ -114,7 +119,11 @@ impl App {
             ConnStatus::Connected { conn, .. } => Some(conn.clone()),
             _ => None,
         }) else {
-            if self.connections.iter().all(|c| matches!(c.status, ConnStatus::Failed(_))) {
+            if self
+                .connections
+                .iter()
+                .all(|c| matches!(c.status, ConnStatus::Failed(_)))
+            {
                 self.pending_show = None;
             }
             return;
@@ -122,7 +131,9 @@ impl App {
         let (what, key) = match self.pending_show.take() {
             None => return,
             Some(Show::DomainCreator) => {
-                self.toast(&gettext("The New Virtual Machine assistant is not available yet"));
+                self.toast(&gettext(
+                    "The New Virtual Machine assistant is not available yet",
+                ));
                 return;
             }
             Some(Show::DomainConsole(key)) => (ShowWhat::Console, key),
@@ -252,7 +263,11 @@ impl Component for App {
         }
     }
 
-    fn init(init: AppInit, root: Self::Root, sender: ComponentSender<Self>) -> ComponentParts<Self> {
+    fn init(
+        init: AppInit,
+        root: Self::Root,
+        sender: ComponentSender<Self>,
+    ) -> ComponentParts<Self> {
         let settings = settings::open();
         root.set_default_size(settings.int("window-width"), settings.int("window-height"));
         if settings.boolean("window-maximized") {
@@ -284,7 +299,10 @@ impl Component for App {
         let widgets = view_output!();
 
         for (name, msg) in [
-            ("preferences", (|| AppInput::ShowPreferences) as fn() -> AppInput),
+            (
+                "preferences",
+                (|| AppInput::ShowPreferences) as fn() -> AppInput,
+            ),
             ("about", || AppInput::ShowAbout),
             ("reconnect", || AppInput::Reconnect),
         ] {
@@ -314,7 +332,12 @@ impl Component for App {
         }
     }
 
-    fn update_cmd(&mut self, msg: AppCommandOutput, sender: ComponentSender<Self>, _root: &Self::Root) {
+    fn update_cmd(
+        &mut self,
+        msg: AppCommandOutput,
+        sender: ComponentSender<Self>,
+        _root: &Self::Root,
+    ) {
         match msg {
             AppCommandOutput::InitialUris { generation, uris } if generation == self.generation => {
                 self.connections = uris
@@ -361,7 +384,10 @@ impl Component for App {
                     self.toast(&text);
                 }
                 Err(e) if e.kind == ErrorKind::NoSuchDomain => {
-                    self.toast(&gettext_f("No virtual machine named “{name}”", &[("name", &key)]));
+                    self.toast(&gettext_f(
+                        "No virtual machine named “{name}”",
+                        &[("name", &key)],
+                    ));
                 }
                 Err(e) => self.toast(&e.message),
             },

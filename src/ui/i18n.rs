@@ -24,7 +24,9 @@ pub fn ngettext_f(msgid: &str, msgid_plural: &str, n: u32, args: &[(&str, &str)]
 
 /// Set up gettext for the `vireo` domain in `localedir`.
 pub fn init(localedir: &std::path::Path) {
-    use gettextrs::{LocaleCategory, bind_textdomain_codeset, bindtextdomain, setlocale, textdomain};
+    use gettextrs::{
+        LocaleCategory, bind_textdomain_codeset, bindtextdomain, setlocale, textdomain,
+    };
     let domain = crate::core::config::GETTEXT_PACKAGE;
     setlocale(LocaleCategory::LcAll, "");
     let _ = bindtextdomain(domain, localedir);

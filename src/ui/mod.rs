@@ -73,14 +73,9 @@ pub fn run(options: Options) -> glib::ExitCode {
 }
 
 fn gtk_setup(_app: &adw::Application) {
-    relm4::set_global_css(
-        &String::from_utf8_lossy(
-            &gio::resources_lookup_data(
-                "/dev/vireo/Vireo/style.css",
-                gio::ResourceLookupFlags::NONE,
-            )
+    relm4::set_global_css(&String::from_utf8_lossy(
+        &gio::resources_lookup_data("/dev/vireo/Vireo/style.css", gio::ResourceLookupFlags::NONE)
             .expect("style.css is bundled"),
-        ),
-    );
+    ));
     relm4::gtk::Window::set_default_icon_name(APP_ID);
 }

@@ -79,7 +79,11 @@ fn glib_escape(text: &str) -> String {
 
 /// Replace the children of `container` with one group per connection.
 /// `retry(index)` is called when the user asks to reconnect a failed one.
-pub fn rebuild(container: &gtk::Box, connections: &[ConnectionView], retry: impl Fn(usize) + Clone + 'static) {
+pub fn rebuild(
+    container: &gtk::Box,
+    connections: &[ConnectionView],
+    retry: impl Fn(usize) + Clone + 'static,
+) {
     while let Some(child) = container.first_child() {
         container.remove(&child);
     }
@@ -89,7 +93,9 @@ pub fn rebuild(container: &gtk::Box, connections: &[ConnectionView], retry: impl
             .build();
         match &view.status {
             ConnStatus::Connecting => {
-                let row = adw::ActionRow::builder().title(gettext("Connecting…")).build();
+                let row = adw::ActionRow::builder()
+                    .title(gettext("Connecting…"))
+                    .build();
                 let spinner = gtk::Spinner::builder().spinning(true).build();
                 row.add_suffix(&spinner);
                 group.add(&row);

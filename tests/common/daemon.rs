@@ -26,7 +26,11 @@ pub struct Daemon {
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| o.stdout.trim_ascii() == b"0").unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.trim_ascii() == b"0")
+        .unwrap_or(false)
 }
 
 fn id_of(flag: &str) -> Option<u32> {
@@ -43,11 +47,20 @@ fn ensure_test_user() -> (u32, u32) {
     let _lock = USER.lock().unwrap_or_else(|e| e.into_inner());
     if id_of("-u").is_none() {
         let status = Command::new("useradd")
-            .args(["--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent"])
+            .args([
+                "--system",
+                "--user-group",
+                "--no-create-home",
+                "--home-dir",
+                "/nonexistent",
+            ])
             .args(["--shell", "/usr/sbin/nologin", TEST_USER])
             .status()
             .expect("run useradd");
-        assert!(status.success() || id_of("-u").is_some(), "useradd {TEST_USER} failed: {status}");
+        assert!(
+            status.success() || id_of("-u").is_some(),
+            "useradd {TEST_USER} failed: {status}"
+        );
     }
     (id_of("-u").unwrap(), id_of("-g").unwrap())
 }
@@ -79,7 +92,11 @@ impl Daemon {
         std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o755)).unwrap();
         std::fs::set_permissions(base.join("run"), std::fs::Permissions::from_mode(0o700)).unwrap();
         // QEMU writes its own logs: no virtlogd to start and stop.
-        std::fs::write(base.join("config/libvirt/qemu.conf"), "stdio_handler = \"file\"\n").unwrap();
+        std::fs::write(
+            base.join("config/libvirt/qemu.conf"),
+            "stdio_handler = \"file\"\n",
+        )
+        .unwrap();
 
         let owner = is_root().then(ensure_test_user);
         if let Some(owner) = owner {
@@ -110,7 +127,9 @@ impl Daemon {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
-        let child = cmd.spawn().expect("start libvirtd (is libvirt-daemon installed?)");
+        let child = cmd
+            .spawn()
+            .expect("start libvirtd (is libvirt-daemon installed?)");
 
         let socket = base.join("run/libvirt/libvirt-sock");
         let uri = format!("qemu+unix:///session?socket={}", socket.display());
@@ -120,12 +139,16 @@ impl Daemon {
             child,
             owner,
         };
-        let ready = super::wait_for("the libvirt daemon's socket", Duration::from_secs(30), || {
-            if let Ok(Some(status)) = daemon.child.try_wait() {
-                panic!("libvirtd exited early with {status}\n{}", daemon.logs());
-            }
-            UnixStream::connect(&socket).ok().map(|_| ())
-        });
+        let ready = super::wait_for(
+            "the libvirt daemon's socket",
+            Duration::from_secs(30),
+            || {
+                if let Ok(Some(status)) = daemon.child.try_wait() {
+                    panic!("libvirtd exited early with {status}\n{}", daemon.logs());
+                }
+                UnixStream::connect(&socket).ok().map(|_| ())
+            },
+        );
         if let Err(e) = ready {
             panic!("{e}\n{}", daemon.logs());
         }
@@ -180,10 +203,16 @@ impl Daemon {
 impl Drop for Daemon {
     fn drop(&mut self) {
         // Guests outlive libvirtd: stop them first.
-        for name in self.virsh(&["list", "--name"]).lines().filter(|l| !l.trim().is_empty()) {
+        for name in self
+            .virsh(&["list", "--name"])
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+        {
             self.virsh(&["destroy", name.trim()]);
         }
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
         let stopped = super::wait_for("libvirtd to stop", Duration::from_secs(10), || {
             self.child.try_wait().ok().flatten()
         });

@@ -58,7 +58,8 @@ pub fn ensure() -> Guest {
 /// Copy `src` into `dir` (readable by the daemon's user) and return the copy.
 pub fn copy_into(src: &Path, dir: &Path) -> PathBuf {
     let dst = dir.join(src.file_name().unwrap());
-    std::fs::copy(src, &dst).unwrap_or_else(|e| panic!("copy {} to {}: {e}", src.display(), dst.display()));
+    std::fs::copy(src, &dst)
+        .unwrap_or_else(|e| panic!("copy {} to {}: {e}", src.display(), dst.display()));
     dst
 }
 

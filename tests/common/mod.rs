@@ -21,16 +21,26 @@ pub fn target_dir() -> PathBuf {
 
 /// The demo host of the test driver.
 pub fn demo_uri() -> String {
-    format!("test://{}", root().join("tests/data/testdriver/demo.xml").display())
+    format!(
+        "test://{}",
+        root().join("tests/data/testdriver/demo.xml").display()
+    )
 }
 
 /// A test-driver URI for a fixture under tests/data/testdriver.
 pub fn fixture_uri(name: &str) -> String {
-    format!("test://{}", root().join("tests/data/testdriver").join(name).display())
+    format!(
+        "test://{}",
+        root().join("tests/data/testdriver").join(name).display()
+    )
 }
 
 /// Poll `check` until it gives `Some`, or fail with `what` after `timeout`.
-pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> Result<T, String> {
+pub fn wait_for<T>(
+    what: &str,
+    timeout: Duration,
+    mut check: impl FnMut() -> Option<T>,
+) -> Result<T, String> {
     let start = Instant::now();
     loop {
         if let Some(v) = check() {
