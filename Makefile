@@ -60,8 +60,9 @@ build: deps-build
 
 run: daemon build
 	@if [ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
-	  echo "No display: running Vireo inside Xvfb (take a look with: DISPLAY=\$$(ls /tmp/.X11-unix | head -1 | tr X :) import -window root shot.png)"; \
-	  exec xvfb-run -a -s "-screen 0 1280x800x24" ./target/debug/vireo; \
+	  n=99; while [ -e /tmp/.X11-unix/X$$n ]; do n=$$((n+1)); done; \
+	  echo "No display: running Vireo in Xvfb on :$$n. See it with: DISPLAY=:$$n import -window root shot.png"; \
+	  exec xvfb-run -n $$n -s "-screen 0 1280x800x24 -ac" ./target/debug/vireo; \
 	else exec ./target/debug/vireo; fi
 
 # The demo host of the test driver, for manual UI work.

@@ -21,11 +21,15 @@ else
     useradd -r -g libvirt-qemu -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
   getent group kvm >/dev/null && usermod -a -G kvm libvirt-qemu || true
   mkdir -p /run/libvirt /var/log/libvirt
-  pgrep -x virtlogd >/dev/null || virtlogd -d
-  pgrep -x libvirtd >/dev/null || libvirtd -d
 fi
-for _ in $(seq 50); do
+# A daemon that is still shutting down holds its pid file: keep starting
+# until one answers.
+for _ in $(seq 100); do
   if answers; then echo "libvirt: started, qemu:///system answers"; exit 0; fi
+  if [ ! -d /run/systemd/system ]; then
+    pgrep -x virtlogd >/dev/null || virtlogd -d
+    pgrep -x libvirtd >/dev/null || libvirtd -d
+  fi
   sleep 0.2
 done
 echo "libvirt: the daemon did not answer; see /var/log/libvirt/ and 'libvirtd' output" >&2
