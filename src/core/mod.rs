@@ -12,3 +12,4 @@ pub mod cli;
 pub mod config;
 pub mod libvirt;
 pub mod uri;
+pub mod xml;

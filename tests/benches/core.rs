@@ -81,6 +81,8 @@ fn main() {
         let _ = std::fs::remove_file(path);
     }
 
+    xml_benchmarks();
+
     let args = [
         "--connect",
         "qemu+ssh://root@host/system",
@@ -93,4 +95,49 @@ fn main() {
         std::hint::black_box(vireo::core::cli::parse(args).unwrap());
     }
     report("parse a command line", n, start.elapsed());
+}
+
+/// Parse + write throughput of the lossless XML layer.
+fn xml_benchmarks() {
+    use vireo::core::xml::{Document, builder};
+
+    let mut big = vireo::core::xml::builder::DomainBuilder::new("big", 1 << 20, 2);
+    for i in 0..200 {
+        let dev = match i % 4 {
+            0 => builder::disk_file(&format!("/var/lib/libvirt/images/d{i}.qcow2"), "qcow2", &format!("vd{i}"), "virtio"),
+            1 => builder::interface_network("default", "virtio", Some(&format!("52:54:00:00:{:02x}:{:02x}", i / 256, i % 256))),
+            2 => builder::controller("pci", i, Some("pcie-root-port")),
+            _ => builder::serial_pty(),
+        };
+        big = big.device(dev);
+    }
+    let big = big.build();
+    throughput("parse + write a domain with 200 devices", &[big]);
+
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/xml/corpus");
+    let mut corpus = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            corpus.push(std::fs::read_to_string(e.path()).unwrap());
+        }
+    }
+    throughput(&format!("parse + write the corpus ({} documents)", corpus.len()), &corpus);
+
+    fn throughput(name: &str, docs: &[String]) {
+        let bytes: usize = docs.iter().map(String::len).sum();
+        if bytes == 0 {
+            return;
+        }
+        let rounds = (50_000_000 / bytes).max(3);
+        let start = Instant::now();
+        for _ in 0..rounds {
+            for d in docs {
+                let doc = Document::parse(d).unwrap();
+                std::hint::black_box(doc.to_xml_string());
+            }
+        }
+        let secs = start.elapsed().as_secs_f64();
+        let mb = (bytes * rounds) as f64 / 1e6;
+        println!("{name:<48} {:>7.1} MB/s  ({} KB, {rounds} rounds)", mb / secs, bytes / 1000);
+    }
 }
