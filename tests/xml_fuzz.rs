@@ -12,9 +12,15 @@ fn seeds() -> &'static [String] {
 }
 
 fn load_seeds() -> Vec<String> {
-    let mut out = vec![std::fs::read_to_string(common::root().join("tests/data/xml/rich-domain.xml")).unwrap()];
+    let mut out = vec![
+        std::fs::read_to_string(common::root().join("tests/data/xml/rich-domain.xml")).unwrap(),
+    ];
     let dir = common::root().join("tests/data/xml/corpus");
-    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     files.sort();
     for f in files.iter().step_by(10) {
         out.push(std::fs::read_to_string(f).unwrap());
@@ -24,18 +30,48 @@ fn load_seeds() -> Vec<String> {
 
 /// Parse, and if that works, read every typed property and write back.
 fn exercise(text: &str) {
-    let Ok(doc) = Document::parse(text) else { return };
+    let Ok(doc) = Document::parse(text) else {
+        return;
+    };
     let written = doc.to_xml_string();
     let again = Document::parse(&written).expect("what we write parses");
     assert_eq!(again.to_xml_string(), written, "writing is stable");
     if let Ok(mut vm) = DomainXml::from_document(doc) {
-        let _ = (vm.name(), vm.uuid(), vm.title(), vm.memory_kib(), vm.current_memory_kib());
-        let _ = (vm.max_memory_kib(), vm.vcpus_max(), vm.vcpus_current(), vm.boot_devices());
-        let _ = (vm.boot_menu(), vm.features(), vm.cpu_topology(), vm.firmware(), vm.kernel());
+        let _ = (
+            vm.name(),
+            vm.uuid(),
+            vm.title(),
+            vm.memory_kib(),
+            vm.current_memory_kib(),
+        );
+        let _ = (
+            vm.max_memory_kib(),
+            vm.vcpus_max(),
+            vm.vcpus_current(),
+            vm.boot_devices(),
+        );
+        let _ = (
+            vm.boot_menu(),
+            vm.features(),
+            vm.cpu_topology(),
+            vm.firmware(),
+            vm.kernel(),
+        );
         for kind in DeviceKind::ALL {
             for d in vm.devices(kind) {
-                let _ = (d.disk_source(), d.port(), d.autoport(), d.boot_order(), d.address());
-                let _ = (d.readonly(), d.graphics_listen_address(), d.mac(), d.model_type());
+                let _ = (
+                    d.disk_source(),
+                    d.port(),
+                    d.autoport(),
+                    d.boot_order(),
+                    d.address(),
+                );
+                let _ = (
+                    d.readonly(),
+                    d.graphics_listen_address(),
+                    d.mac(),
+                    d.model_type(),
+                );
             }
         }
         vm.set_title(Some("fuzzed <&>"));
@@ -46,7 +82,10 @@ fn exercise(text: &str) {
             d.set_readonly(true);
         }
         let out = vm.to_xml_string();
-        assert!(Document::parse(&out).is_ok(), "an edited document stays well-formed:\n{out}");
+        assert!(
+            Document::parse(&out).is_ok(),
+            "an edited document stays well-formed:\n{out}"
+        );
     }
 }
 

@@ -104,8 +104,17 @@ fn xml_benchmarks() {
     let mut big = vireo::core::xml::builder::DomainBuilder::new("big", 1 << 20, 2);
     for i in 0..200 {
         let dev = match i % 4 {
-            0 => builder::disk_file(&format!("/var/lib/libvirt/images/d{i}.qcow2"), "qcow2", &format!("vd{i}"), "virtio"),
-            1 => builder::interface_network("default", "virtio", Some(&format!("52:54:00:00:{:02x}:{:02x}", i / 256, i % 256))),
+            0 => builder::disk_file(
+                &format!("/var/lib/libvirt/images/d{i}.qcow2"),
+                "qcow2",
+                &format!("vd{i}"),
+                "virtio",
+            ),
+            1 => builder::interface_network(
+                "default",
+                "virtio",
+                Some(&format!("52:54:00:00:{:02x}:{:02x}", i / 256, i % 256)),
+            ),
             2 => builder::controller("pci", i, Some("pcie-root-port")),
             _ => builder::serial_pty(),
         };
@@ -121,7 +130,10 @@ fn xml_benchmarks() {
             corpus.push(std::fs::read_to_string(e.path()).unwrap());
         }
     }
-    throughput(&format!("parse + write the corpus ({} documents)", corpus.len()), &corpus);
+    throughput(
+        &format!("parse + write the corpus ({} documents)", corpus.len()),
+        &corpus,
+    );
 
     fn throughput(name: &str, docs: &[String]) {
         let bytes: usize = docs.iter().map(String::len).sum();
@@ -138,6 +150,10 @@ fn xml_benchmarks() {
         }
         let secs = start.elapsed().as_secs_f64();
         let mb = (bytes * rounds) as f64 / 1e6;
-        println!("{name:<48} {:>7.1} MB/s  ({} KB, {rounds} rounds)", mb / secs, bytes / 1000);
+        println!(
+            "{name:<48} {:>7.1} MB/s  ({} KB, {rounds} rounds)",
+            mb / secs,
+            bytes / 1000
+        );
     }
 }

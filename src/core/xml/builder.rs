@@ -14,7 +14,9 @@ fn el(name: &str) -> Element {
 pub enum Firmware {
     Bios,
     /// UEFI, optionally with Secure Boot (which needs SMM and q35).
-    Efi { secure_boot: bool },
+    Efi {
+        secure_boot: bool,
+    },
 }
 
 /// A new domain.
@@ -101,9 +103,20 @@ impl DomainBuilder {
                     .with_text(&max.to_string()),
             );
         }
-        d = d.with_child(el("memory").with_attr("unit", "KiB").with_text(&self.memory_kib.to_string()));
-        let current = self.current_memory_kib.unwrap_or(self.memory_kib).min(self.memory_kib);
-        d = d.with_child(el("currentMemory").with_attr("unit", "KiB").with_text(&current.to_string()));
+        d = d.with_child(
+            el("memory")
+                .with_attr("unit", "KiB")
+                .with_text(&self.memory_kib.to_string()),
+        );
+        let current = self
+            .current_memory_kib
+            .unwrap_or(self.memory_kib)
+            .min(self.memory_kib);
+        d = d.with_child(
+            el("currentMemory")
+                .with_attr("unit", "KiB")
+                .with_text(&current.to_string()),
+        );
         let max_vcpus = self.max_vcpus.unwrap_or(self.vcpus).max(self.vcpus);
         let mut vcpu = el("vcpu").with_attr("placement", "static");
         if max_vcpus > self.vcpus {
@@ -121,11 +134,18 @@ impl DomainBuilder {
         }
         os = os.with_child(ty.with_text("hvm"));
         if let Firmware::Efi { secure_boot } = self.firmware {
-            let fw = el("firmware")
-                .with_child(el("feature").with_attr("enabled", if secure_boot { "yes" } else { "no" }).with_attr("name", "secure-boot"));
+            let fw = el("firmware").with_child(
+                el("feature")
+                    .with_attr("enabled", if secure_boot { "yes" } else { "no" })
+                    .with_attr("name", "secure-boot"),
+            );
             os = os.with_child(fw);
         }
-        for (tag, value) in [("kernel", &self.kernel), ("initrd", &self.initrd), ("cmdline", &self.cmdline)] {
+        for (tag, value) in [
+            ("kernel", &self.kernel),
+            ("initrd", &self.initrd),
+            ("cmdline", &self.cmdline),
+        ] {
             if let Some(v) = value {
                 os = os.with_child(el(tag).with_text(v));
             }
@@ -172,9 +192,17 @@ pub fn disk_file(file: &str, format: &str, target_dev: &str, bus: &str) -> Eleme
     el("disk")
         .with_attr("type", "file")
         .with_attr("device", "disk")
-        .with_child(el("driver").with_attr("name", "qemu").with_attr("type", format))
+        .with_child(
+            el("driver")
+                .with_attr("name", "qemu")
+                .with_attr("type", format),
+        )
         .with_child(el("source").with_attr("file", file))
-        .with_child(el("target").with_attr("dev", target_dev).with_attr("bus", bus))
+        .with_child(
+            el("target")
+                .with_attr("dev", target_dev)
+                .with_attr("bus", bus),
+        )
 }
 
 /// A disk backed by a volume of a storage pool.
@@ -182,9 +210,21 @@ pub fn disk_volume(pool: &str, volume: &str, format: &str, target_dev: &str, bus
     el("disk")
         .with_attr("type", "volume")
         .with_attr("device", "disk")
-        .with_child(el("driver").with_attr("name", "qemu").with_attr("type", format))
-        .with_child(el("source").with_attr("pool", pool).with_attr("volume", volume))
-        .with_child(el("target").with_attr("dev", target_dev).with_attr("bus", bus))
+        .with_child(
+            el("driver")
+                .with_attr("name", "qemu")
+                .with_attr("type", format),
+        )
+        .with_child(
+            el("source")
+                .with_attr("pool", pool)
+                .with_attr("volume", volume),
+        )
+        .with_child(
+            el("target")
+                .with_attr("dev", target_dev)
+                .with_attr("bus", bus),
+        )
 }
 
 /// A block-device disk.
@@ -192,9 +232,17 @@ pub fn disk_block(dev: &str, target_dev: &str, bus: &str) -> Element {
     el("disk")
         .with_attr("type", "block")
         .with_attr("device", "disk")
-        .with_child(el("driver").with_attr("name", "qemu").with_attr("type", "raw"))
+        .with_child(
+            el("driver")
+                .with_attr("name", "qemu")
+                .with_attr("type", "raw"),
+        )
         .with_child(el("source").with_attr("dev", dev))
-        .with_child(el("target").with_attr("dev", target_dev).with_attr("bus", bus))
+        .with_child(
+            el("target")
+                .with_attr("dev", target_dev)
+                .with_attr("bus", bus),
+        )
 }
 
 /// A CD-ROM, empty (`None`) or with an ISO inserted.
@@ -202,12 +250,20 @@ pub fn cdrom(iso: Option<&str>, target_dev: &str, bus: &str) -> Element {
     let mut d = el("disk")
         .with_attr("type", "file")
         .with_attr("device", "cdrom")
-        .with_child(el("driver").with_attr("name", "qemu").with_attr("type", "raw"));
+        .with_child(
+            el("driver")
+                .with_attr("name", "qemu")
+                .with_attr("type", "raw"),
+        );
     if let Some(iso) = iso {
         d = d.with_child(el("source").with_attr("file", iso));
     }
-    d.with_child(el("target").with_attr("dev", target_dev).with_attr("bus", bus))
-        .with_child(el("readonly"))
+    d.with_child(
+        el("target")
+            .with_attr("dev", target_dev)
+            .with_attr("bus", bus),
+    )
+    .with_child(el("readonly"))
 }
 
 /// Set a disk's cache mode on a built disk.
@@ -225,17 +281,32 @@ pub fn with_boot_order(disk: Element, order: u32) -> Element {
 
 /// A NIC on a libvirt virtual network.
 pub fn interface_network(network: &str, model: &str, mac: Option<&str>) -> Element {
-    interface("network", el("source").with_attr("network", network), model, mac)
+    interface(
+        "network",
+        el("source").with_attr("network", network),
+        model,
+        mac,
+    )
 }
 
 /// A NIC on a host bridge.
 pub fn interface_bridge(bridge: &str, model: &str, mac: Option<&str>) -> Element {
-    interface("bridge", el("source").with_attr("bridge", bridge), model, mac)
+    interface(
+        "bridge",
+        el("source").with_attr("bridge", bridge),
+        model,
+        mac,
+    )
 }
 
 /// A macvtap NIC on a host interface.
 pub fn interface_direct(dev: &str, mode: &str, model: &str, mac: Option<&str>) -> Element {
-    interface("direct", el("source").with_attr("dev", dev).with_attr("mode", mode), model, mac)
+    interface(
+        "direct",
+        el("source").with_attr("dev", dev).with_attr("mode", mode),
+        model,
+        mac,
+    )
 }
 
 /// User-mode networking (slirp/passt).
@@ -252,7 +323,8 @@ fn interface(kind: &str, source: Element, model: &str, mac: Option<&str>) -> Ele
     if let Some(m) = mac {
         i = i.with_child(el("mac").with_attr("address", m));
     }
-    i.with_child(source).with_child(el("model").with_attr("type", model))
+    i.with_child(source)
+        .with_child(el("model").with_attr("type", model))
 }
 
 /// VNC (`"vnc"`) or SPICE (`"spice"`) on a TCP address, port chosen by libvirt.
@@ -260,14 +332,20 @@ pub fn graphics(kind: &str, listen: &str) -> Element {
     el("graphics")
         .with_attr("type", kind)
         .with_attr("autoport", "yes")
-        .with_child(el("listen").with_attr("type", "address").with_attr("address", listen))
+        .with_child(
+            el("listen")
+                .with_attr("type", "address")
+                .with_attr("address", listen),
+        )
 }
 
 /// VNC on a unix socket.
 pub fn vnc_socket(socket: &str) -> Element {
-    el("graphics")
-        .with_attr("type", "vnc")
-        .with_child(el("listen").with_attr("type", "socket").with_attr("socket", socket))
+    el("graphics").with_attr("type", "vnc").with_child(
+        el("listen")
+            .with_attr("type", "socket")
+            .with_attr("socket", socket),
+    )
 }
 
 pub fn video(model: &str) -> Element {
@@ -283,7 +361,9 @@ pub fn sound(model: &str) -> Element {
 }
 
 pub fn controller(kind: &str, index: u32, model: Option<&str>) -> Element {
-    let c = el("controller").with_attr("type", kind).with_attr("index", &index.to_string());
+    let c = el("controller")
+        .with_attr("type", kind)
+        .with_attr("index", &index.to_string());
     match model {
         Some(m) => c.with_attr("model", m),
         None => c,
@@ -292,27 +372,35 @@ pub fn controller(kind: &str, index: u32, model: Option<&str>) -> Element {
 
 /// A serial port on a pseudo-terminal, with its console.
 pub fn serial_pty() -> Element {
-    el("serial").with_attr("type", "pty").with_child(el("target").with_attr("port", "0"))
+    el("serial")
+        .with_attr("type", "pty")
+        .with_child(el("target").with_attr("port", "0"))
 }
 
 pub fn console_pty() -> Element {
-    el("console")
-        .with_attr("type", "pty")
-        .with_child(el("target").with_attr("type", "serial").with_attr("port", "0"))
+    el("console").with_attr("type", "pty").with_child(
+        el("target")
+            .with_attr("type", "serial")
+            .with_attr("port", "0"),
+    )
 }
 
 /// The QEMU guest agent channel.
 pub fn channel_guest_agent() -> Element {
-    el("channel")
-        .with_attr("type", "unix")
-        .with_child(el("target").with_attr("type", "virtio").with_attr("name", "org.qemu.guest_agent.0"))
+    el("channel").with_attr("type", "unix").with_child(
+        el("target")
+            .with_attr("type", "virtio")
+            .with_attr("name", "org.qemu.guest_agent.0"),
+    )
 }
 
 /// The SPICE agent channel (clipboard, resolution).
 pub fn channel_spice_agent() -> Element {
-    el("channel")
-        .with_attr("type", "spicevmc")
-        .with_child(el("target").with_attr("type", "virtio").with_attr("name", "com.redhat.spice.0"))
+    el("channel").with_attr("type", "spicevmc").with_child(
+        el("target")
+            .with_attr("type", "virtio")
+            .with_attr("name", "com.redhat.spice.0"),
+    )
 }
 
 pub fn rng(source: &str) -> Element {
@@ -323,9 +411,11 @@ pub fn rng(source: &str) -> Element {
 
 /// An emulated TPM (swtpm).
 pub fn tpm_emulator(model: &str, version: &str) -> Element {
-    el("tpm")
-        .with_attr("model", model)
-        .with_child(el("backend").with_attr("type", "emulator").with_attr("version", version))
+    el("tpm").with_attr("model", model).with_child(
+        el("backend")
+            .with_attr("type", "emulator")
+            .with_attr("version", version),
+    )
 }
 
 pub fn memballoon(model: &str) -> Element {

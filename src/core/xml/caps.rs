@@ -33,7 +33,7 @@ fn bytes(el: &Element, p: &str) -> Result<Option<u64>, XmlError> {
         return Ok(None);
     };
     let unit = path::get(el, &format!("{p}/@unit")).unwrap_or_else(|| "bytes".into());
-    Ok(super::domain::to_kib(v.saturating_mul(1024), Some(&unit)).map(|k| k / 1024))
+    Ok(super::domain::to_bytes(v, &unit))
 }
 
 /// One `<guest>` of the host capabilities.
@@ -69,10 +69,18 @@ impl Capabilities {
                     arch: path::get(g, "arch/@name").unwrap_or_default(),
                     emulator: arch.and_then(|a| path::get(a, "emulator")),
                     machines: arch
-                        .map(|a| a.children_named("machine").filter_map(|m| m.text()).collect())
+                        .map(|a| {
+                            a.children_named("machine")
+                                .filter_map(|m| m.text())
+                                .collect()
+                        })
                         .unwrap_or_default(),
                     domain_types: arch
-                        .map(|a| a.children_named("domain").filter_map(|d| d.attr("type")).collect())
+                        .map(|a| {
+                            a.children_named("domain")
+                                .filter_map(|d| d.attr("type"))
+                                .collect()
+                        })
                         .unwrap_or_default(),
                 }
             })
@@ -107,7 +115,11 @@ fn enum_values(el: &Element, at: &[&str], name: &str) -> Vec<String> {
         .map(|e| {
             e.children_named("enum")
                 .filter(|x| x.attr("name").as_deref() == Some(name))
-                .flat_map(|x| x.children_named("value").filter_map(|v| v.text()).collect::<Vec<_>>())
+                .flat_map(|x| {
+                    x.children_named("value")
+                        .filter_map(|v| v.text())
+                        .collect::<Vec<_>>()
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -208,10 +220,9 @@ impl NetworkInfo {
     pub fn parse(text: &str) -> Result<NetworkInfo, XmlError> {
         let doc = root(text, "network")?;
         let r = &doc.root;
-        let forward_mode = match r.child("forward") {
-            Some(f) => Some(f.attr("mode").unwrap_or_else(|| "nat".into())),
-            None => None,
-        };
+        let forward_mode = r
+            .child("forward")
+            .map(|f| f.attr("mode").unwrap_or_else(|| "nat".into()));
         Ok(NetworkInfo {
             name: required(r, "name")?,
             uuid: path::get(r, "uuid"),

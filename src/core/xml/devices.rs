@@ -122,10 +122,19 @@ impl<'a> DeviceView<'a> {
     pub fn disk_source(&self) -> Option<String> {
         match self.device_type().as_deref() {
             Some("block") => self.get("source/@dev"),
-            Some("volume") => Some(format!("{}/{}", self.get("source/@pool")?, self.get("source/@volume")?)),
+            Some("volume") => Some(format!(
+                "{}/{}",
+                self.get("source/@pool")?,
+                self.get("source/@volume")?
+            )),
             Some("network") => {
                 let host = self.get("source/host/@name").unwrap_or_default();
-                Some(format!("{}://{}/{}", self.get("source/@protocol")?, host, self.get("source/@name")?))
+                Some(format!(
+                    "{}://{}/{}",
+                    self.get("source/@protocol")?,
+                    host,
+                    self.get("source/@name")?
+                ))
             }
             Some("dir") => self.get("source/@dir"),
             _ => self.get("source/@file"),
@@ -163,7 +172,12 @@ impl<'a> DeviceView<'a> {
     pub fn address(&self) -> Vec<(String, String)> {
         self.el
             .child("address")
-            .map(|a| a.attributes().iter().map(|x| (x.name.clone(), x.value())).collect())
+            .map(|a| {
+                a.attributes()
+                    .iter()
+                    .map(|x| (x.name.clone(), x.value()))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }

@@ -140,7 +140,10 @@ impl Element {
 
     /// An attribute's unescaped value.
     pub fn attr(&self, name: &str) -> Option<String> {
-        self.attrs.iter().find(|a| a.name == name).map(Attribute::value)
+        self.attrs
+            .iter()
+            .find(|a| a.name == name)
+            .map(Attribute::value)
     }
 
     /// Set (`Some`) or remove (`None`) an attribute. A new attribute goes
@@ -191,7 +194,8 @@ impl Element {
         if self.text().as_deref() == text {
             return;
         }
-        self.children.retain(|c| !matches!(c, Node::Text(_) | Node::CData(_)));
+        self.children
+            .retain(|c| !matches!(c, Node::Text(_) | Node::CData(_)));
         if let Some(t) = text {
             self.children.insert(0, Node::Text(escape_text(t)));
             self.self_closing = false;
@@ -266,12 +270,17 @@ impl Element {
     /// Like [`Element::append_pretty`], but keeps libvirt's element order:
     /// the child goes before the first existing sibling that `order` lists
     /// after it. Names missing from `order` go last.
-    pub fn insert_pretty(&mut self, child: Element, own_indent: &str, order: &[&str]) -> &mut Element {
+    pub fn insert_pretty(
+        &mut self,
+        child: Element,
+        own_indent: &str,
+        order: &[&str],
+    ) -> &mut Element {
         let rank = |name: &str| order.iter().position(|n| *n == name);
         let before = rank(&child.name).and_then(|mine| {
-            self.children.iter().position(|c| {
-                matches!(c, Node::Element(e) if rank(&e.name).is_some_and(|r| r > mine))
-            })
+            self.children.iter().position(
+                |c| matches!(c, Node::Element(e) if rank(&e.name).is_some_and(|r| r > mine)),
+            )
         });
         match before {
             Some(at) => {
@@ -279,7 +288,8 @@ impl Element {
                 let mut child = child;
                 child.reindent(&indent);
                 self.children.insert(at, Node::Element(child));
-                self.children.insert(at + 1, Node::Text(format!("\n{indent}")));
+                self.children
+                    .insert(at + 1, Node::Text(format!("\n{indent}")));
                 match &mut self.children[at] {
                     Node::Element(e) => e,
                     _ => unreachable!("an element was just inserted here"),
@@ -293,9 +303,14 @@ impl Element {
         let indent = self.child_indent(own_indent);
         let mut child = child;
         child.reindent(&indent);
-        let idx = match self.children.iter().rposition(|c| matches!(c, Node::Element(_))) {
+        let idx = match self
+            .children
+            .iter()
+            .rposition(|c| matches!(c, Node::Element(_)))
+        {
             Some(last) => {
-                self.children.insert(last + 1, Node::Text(format!("\n{indent}")));
+                self.children
+                    .insert(last + 1, Node::Text(format!("\n{indent}")));
                 self.children.insert(last + 2, Node::Element(child));
                 last + 2
             }
@@ -362,7 +377,10 @@ impl Element {
         if idx > 0 && matches!(&self.children[idx - 1], Node::Text(t) if t.trim().is_empty()) {
             self.children.remove(idx - 1);
         }
-        if !self.children.iter().any(|c| matches!(c, Node::Element(_) | Node::Comment(_) | Node::CData(_)))
+        if !self
+            .children
+            .iter()
+            .any(|c| matches!(c, Node::Element(_) | Node::Comment(_) | Node::CData(_)))
             && self.text().is_some_and(|t| t.trim().is_empty())
         {
             self.children.clear();
@@ -441,7 +459,11 @@ impl Lines<'_> {
             }
         }
         self.offset = offset;
-        let column = self.text.get(self.line_start..offset).map_or(offset - self.line_start, |s| s.chars().count()) + 1;
+        let column = self
+            .text
+            .get(self.line_start..offset)
+            .map_or(offset - self.line_start, |s| s.chars().count())
+            + 1;
         Position {
             offset,
             line: self.line,
@@ -524,13 +546,26 @@ impl Document {
                         let attr = attr.map_err(|err| malformed(text, start, err.to_string()))?;
                         let value: &str = &attr.value;
                         // The quote is the byte before the borrowed value in the raw tag.
-                        let quote = match (value.as_ptr() as usize).checked_sub(raw.as_ptr() as usize + 1) {
+                        let quote = match (value.as_ptr() as usize)
+                            .checked_sub(raw.as_ptr() as usize + 1)
+                        {
                             Some(i) if i < raw.len() => raw.as_bytes()[i] as char,
                             _ => '\'',
                         };
                         let quote = if quote == '"' { '"' } else { '\'' };
-                        if let Some(bad) = value.split('&').skip(1).find(|r| !r.split(';').next().is_some_and(|n| r.contains(';') && valid_reference(n))) {
-                            return Err(malformed(text, start, format!("invalid reference '&{}' in attribute", bad.chars().take(12).collect::<String>())));
+                        if let Some(bad) = value.split('&').skip(1).find(|r| {
+                            !r.split(';')
+                                .next()
+                                .is_some_and(|n| r.contains(';') && valid_reference(n))
+                        }) {
+                            return Err(malformed(
+                                text,
+                                start,
+                                format!(
+                                    "invalid reference '&{}' in attribute",
+                                    bad.chars().take(12).collect::<String>()
+                                ),
+                            ));
                         }
                         if value.contains('<') {
                             return Err(malformed(text, start, "'<' in an attribute value"));
@@ -549,7 +584,9 @@ impl Document {
                     }
                 }
                 Event::End(_) => {
-                    let done = stack.pop().ok_or_else(|| malformed(text, start, "unexpected end tag"))?;
+                    let done = stack
+                        .pop()
+                        .ok_or_else(|| malformed(text, start, "unexpected end tag"))?;
                     Node::Element(done)
                 }
                 Event::Text(t) => {
@@ -588,7 +625,9 @@ impl Document {
             match stack.last_mut() {
                 Some(parent) => {
                     // Merge runs of text split around entity references.
-                    if let (Node::Text(new), Some(Node::Text(prev))) = (&node, parent.children.last_mut()) {
+                    if let (Node::Text(new), Some(Node::Text(prev))) =
+                        (&node, parent.children.last_mut())
+                    {
                         prev.push_str(new);
                     } else {
                         parent.children.push(node);
@@ -611,7 +650,11 @@ impl Document {
             kind: XmlErrorKind::NoRoot,
             position: Position::in_text(text, text.len()),
         })?;
-        Ok(Document { prolog, root, epilog })
+        Ok(Document {
+            prolog,
+            root,
+            epilog,
+        })
     }
 
     /// The document as XML text.
@@ -625,5 +668,64 @@ impl Document {
             n.write_to(&mut out);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_of_node_survives_a_round_trip() {
+        let text = "<?xml version=\"1.0\"?>\n<!DOCTYPE domain>\n<!-- top -->\n<?pi data?>\n\
+            <domain xmlns:qemu=\"http://libvirt.org/schemas/domain/qemu/1.0\" type='kvm'>\n  \
+            <description><![CDATA[a <raw> & block]]></description>\n  \
+            <title>Tom &amp; &#x4E2D; &quot;x&quot;</title>\n  <x a=\"it's\" b='say &apos;hi&apos;'/>\n  \
+            <empty></empty>\n  <qemu:commandline/>\n</domain>\n<!-- after -->\n";
+        let doc = Document::parse(text).unwrap();
+        assert_eq!(doc.to_xml_string(), text);
+        assert_eq!(
+            doc.root.child("title").unwrap().text().as_deref(),
+            Some("Tom & 中 \"x\"")
+        );
+        assert_eq!(
+            doc.root.child("description").unwrap().text().as_deref(),
+            Some("a <raw> & block")
+        );
+        let x = doc.root.child("x").unwrap();
+        assert_eq!(x.attr("a").as_deref(), Some("it's"));
+        assert_eq!(x.attr("b").as_deref(), Some("say 'hi'"));
+    }
+
+    #[test]
+    fn edits_escape_and_keep_quote_styles() {
+        let mut doc = Document::parse("<a x=\"1\" y='2'><b>old</b></a>").unwrap();
+        doc.root.set_attr("x", Some("say \"hi\" & 'bye'"));
+        doc.root.set_attr("z", Some("<new>"));
+        doc.root.child_mut("b").unwrap().set_text(Some("a < b"));
+        assert_eq!(
+            doc.to_xml_string(),
+            "<a x=\"say &quot;hi&quot; &amp; 'bye'\" y='2' z='&lt;new&gt;'><b>a &lt; b</b></a>"
+        );
+        let again = Document::parse(&doc.to_xml_string()).unwrap();
+        assert_eq!(again.root.attr("x").as_deref(), Some("say \"hi\" & 'bye'"));
+    }
+
+    #[test]
+    fn removing_a_child_takes_its_indentation_with_it() {
+        let mut doc = Document::parse("<a>\n  <b/>\n  <c/>\n</a>").unwrap();
+        assert!(doc.root.remove_child("b", 0).is_some());
+        assert_eq!(doc.to_xml_string(), "<a>\n  <c/>\n</a>");
+        doc.root.remove_child("c", 0);
+        assert_eq!(doc.to_xml_string(), "<a/>");
+    }
+
+    #[test]
+    fn positions_count_lines_and_columns() {
+        let doc = Document::parse("<a>\n  <b>\n    <c/></b></a>").unwrap();
+        let c = doc.root.child("b").unwrap().child("c").unwrap();
+        assert_eq!((c.position.line, c.position.column), (3, 5));
+        let e = Document::parse("<a>\n<b></c></a>").unwrap_err();
+        assert_eq!(e.position.line, 2, "{e}");
     }
 }

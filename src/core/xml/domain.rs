@@ -13,21 +13,30 @@ pub struct DomainXml {
     doc: Document,
 }
 
-/// Convert a libvirt memory amount to KiB (`unit` defaults to KiB).
-pub fn to_kib(value: u64, unit: Option<&str>) -> Option<u64> {
-    let factor: u64 = match unit.unwrap_or("KiB") {
-        "b" | "bytes" => return Some(value / 1024),
-        "KB" => return Some(value * 1000 / 1024),
-        "k" | "KiB" => 1,
-        "MB" => return Some(value * 1_000_000 / 1024),
-        "M" | "MiB" => 1024,
-        "GB" => return Some(value * 1_000_000_000 / 1024),
-        "G" | "GiB" => 1024 * 1024,
-        "TB" => return Some(value * 1_000_000_000_000 / 1024),
-        "T" | "TiB" => 1024 * 1024 * 1024,
+/// Convert a libvirt amount with a `unit` to bytes (`None` when the unit
+/// is unknown or the value overflows).
+pub fn to_bytes(value: u64, unit: &str) -> Option<u64> {
+    let factor: u64 = match unit {
+        "b" | "bytes" => 1,
+        "KB" => 1000,
+        "k" | "KiB" => 1 << 10,
+        "MB" => 1000 * 1000,
+        "M" | "MiB" => 1 << 20,
+        "GB" => 1000 * 1000 * 1000,
+        "G" | "GiB" => 1 << 30,
+        "TB" => 1000 * 1000 * 1000 * 1000,
+        "T" | "TiB" => 1 << 40,
+        "PB" => 1000 * 1000 * 1000 * 1000 * 1000,
+        "P" | "PiB" => 1 << 50,
         _ => return None,
     };
     value.checked_mul(factor)
+}
+
+/// Convert a libvirt memory amount to KiB (`unit` defaults to KiB, as in
+/// libvirt's memory elements).
+pub fn to_kib(value: u64, unit: Option<&str>) -> Option<u64> {
+    to_bytes(value, unit.unwrap_or("KiB")).map(|b| b / 1024)
 }
 
 /// The CPU topology (`<cpu><topology …/>`).
@@ -147,14 +156,20 @@ impl DomainXml {
             return Ok(None);
         };
         let unit = path::get(&self.doc.root, &format!("{p}/@unit"));
-        to_kib(value, unit.as_deref()).map(Some).ok_or_else(|| XmlError {
-            kind: XmlErrorKind::InvalidValue {
-                path: format!("{p}/@unit"),
-                value: unit.unwrap_or_default(),
-                expected: "a memory unit",
-            },
-            position: self.doc.root.child(p).map_or(self.doc.root.position, |e| e.position),
-        })
+        to_kib(value, unit.as_deref())
+            .map(Some)
+            .ok_or_else(|| XmlError {
+                kind: XmlErrorKind::InvalidValue {
+                    path: format!("{p}/@unit"),
+                    value: unit.unwrap_or_default(),
+                    expected: "a memory unit",
+                },
+                position: self
+                    .doc
+                    .root
+                    .child(p)
+                    .map_or(self.doc.root.position, |e| e.position),
+            })
     }
 
     fn set_memory_at(&mut self, p: &str, kib: Option<u64>) {
@@ -194,7 +209,12 @@ impl DomainXml {
     pub fn set_max_memory_kib(&mut self, kib: Option<u64>, slots: u32) {
         self.set_memory_at("maxMemory", kib);
         if kib.is_some() {
-            path::set(&mut self.doc.root, "", "maxMemory/@slots", Some(&slots.to_string()));
+            path::set(
+                &mut self.doc.root,
+                "",
+                "maxMemory/@slots",
+                Some(&slots.to_string()),
+            );
         }
     }
 
@@ -221,7 +241,11 @@ impl DomainXml {
         self.doc
             .root
             .child("os")
-            .map(|os| os.children_named("boot").filter_map(|b| b.attr("dev")).collect())
+            .map(|os| {
+                os.children_named("boot")
+                    .filter_map(|b| b.attr("dev"))
+                    .collect()
+            })
             .unwrap_or_default()
     }
     /// Replace the `<boot dev>` list (others in `<os>` stay).
@@ -230,12 +254,18 @@ impl DomainXml {
             return;
         }
         if self.doc.root.child("os").is_none() {
-            self.doc.root.insert_pretty(Element::new("os"), "", path::libvirt_order("domain"));
+            self.doc
+                .root
+                .insert_pretty(Element::new("os"), "", path::libvirt_order("domain"));
         }
         let os = self.doc.root.child_mut("os").expect("made above");
         while os.remove_child("boot", 0).is_some() {}
         for d in devs {
-            os.insert_pretty(Element::new("boot").with_attr("dev", d), "  ", path::libvirt_order("os"));
+            os.insert_pretty(
+                Element::new("boot").with_attr("dev", d),
+                "  ",
+                path::libvirt_order("os"),
+            );
         }
     }
     /// `<os><loader>` path.
@@ -277,12 +307,20 @@ impl DomainXml {
         let has = self.features().iter().any(|f| f == name);
         if on && !has {
             if self.doc.root.child("features").is_none() {
-                self.doc.root.insert_pretty(Element::new("features"), "", path::libvirt_order("domain"));
+                self.doc.root.insert_pretty(
+                    Element::new("features"),
+                    "",
+                    path::libvirt_order("domain"),
+                );
             }
             let f = self.doc.root.child_mut("features").expect("made above");
             f.append_pretty(Element::new(name), "  ");
         } else if !on && has {
-            let f = self.doc.root.child_mut("features").expect("it has the feature");
+            let f = self
+                .doc
+                .root
+                .child_mut("features")
+                .expect("it has the feature");
             f.remove_child(name, 0);
             if f.is_empty() {
                 self.doc.root.remove_child("features", 0);
@@ -296,7 +334,8 @@ impl DomainXml {
         if path::walk(r, &["cpu", "topology"]).is_none() {
             return Ok(None);
         }
-        let n = |a: &str| path::get_parsed::<u32>(r, &format!("cpu/topology/@{a}"), "a whole number");
+        let n =
+            |a: &str| path::get_parsed::<u32>(r, &format!("cpu/topology/@{a}"), "a whole number");
         Ok(Some(Topology {
             sockets: n("sockets")?.unwrap_or(1),
             dies: n("dies")?,
@@ -323,21 +362,29 @@ impl DomainXml {
         self.doc
             .root
             .child("devices")
-            .map(|d| d.children_named(kind.element()).map(|e| DeviceView::new(kind, e)).collect())
+            .map(|d| {
+                d.children_named(kind.element())
+                    .map(|e| DeviceView::new(kind, e))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     /// The `index`th device of a kind, to edit.
     pub fn device_mut(&mut self, kind: DeviceKind, index: usize) -> Option<DeviceMut<'_>> {
         let devices = self.doc.root.child_mut("devices")?;
-        devices.nth_child_mut(kind.element(), index).map(|e| DeviceMut::new(kind, e))
+        devices
+            .nth_child_mut(kind.element(), index)
+            .map(|e| DeviceMut::new(kind, e))
     }
 
     /// Append a device (built by [`super::builder`]) to `<devices>`, after
     /// the last device of its kind when there is one, else at the end.
     pub fn add_device(&mut self, device: Element) {
         if self.doc.root.child("devices").is_none() {
-            self.doc.root.insert_pretty(Element::new("devices"), "", path::libvirt_order("domain"));
+            self.doc
+                .root
+                .insert_pretty(Element::new("devices"), "", path::libvirt_order("domain"));
         }
         let devices = self.doc.root.child_mut("devices").expect("made above");
         devices.append_pretty(device, "  ");
@@ -346,6 +393,8 @@ impl DomainXml {
     /// Remove the `index`th device of a kind; returns its XML.
     pub fn remove_device(&mut self, kind: DeviceKind, index: usize) -> Option<String> {
         let devices = self.doc.root.child_mut("devices")?;
-        devices.remove_child(kind.element(), index).map(|e| e.to_xml_string())
+        devices
+            .remove_child(kind.element(), index)
+            .map(|e| e.to_xml_string())
     }
 }

@@ -17,9 +17,19 @@ impl Position {
         let offset = offset.min(text.len());
         let before = &text.as_bytes()[..offset];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
-        Position { offset, line, column }
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1;
+        Position {
+            offset,
+            line,
+            column,
+        }
     }
 }
 
@@ -41,7 +51,11 @@ pub enum XmlErrorKind {
     /// A required element or attribute is missing.
     Missing { path: String },
     /// A value that cannot be read as the type the field has.
-    InvalidValue { path: String, value: String, expected: &'static str },
+    InvalidValue {
+        path: String,
+        value: String,
+        expected: &'static str,
+    },
 }
 
 /// An error of the XML layer.
@@ -58,11 +72,25 @@ impl fmt::Display for XmlError {
             XmlErrorKind::Malformed(m) => write!(f, "malformed XML at {}: {m}", self.position),
             XmlErrorKind::NoRoot => write!(f, "the document has no root element"),
             XmlErrorKind::WrongRoot { expected, found } => {
-                write!(f, "expected a <{expected}> document, found <{found}> at {}", self.position)
+                write!(
+                    f,
+                    "expected a <{expected}> document, found <{found}> at {}",
+                    self.position
+                )
             }
-            XmlErrorKind::Missing { path } => write!(f, "{path} is missing (element at {})", self.position),
-            XmlErrorKind::InvalidValue { path, value, expected } => {
-                write!(f, "{path} = '{value}' at {} is not {expected}", self.position)
+            XmlErrorKind::Missing { path } => {
+                write!(f, "{path} is missing (element at {})", self.position)
+            }
+            XmlErrorKind::InvalidValue {
+                path,
+                value,
+                expected,
+            } => {
+                write!(
+                    f,
+                    "{path} = '{value}' at {} is not {expected}",
+                    self.position
+                )
             }
         }
     }

@@ -31,5 +31,5 @@ pub mod path;
 
 pub use devices::{DeviceKind, DeviceMut, DeviceView};
 pub use document::{Attribute, Document, Element, Node};
-pub use domain::{DomainXml, Topology, to_kib};
+pub use domain::{DomainXml, Topology, to_bytes, to_kib};
 pub use error::{Position, XmlError, XmlErrorKind};

@@ -8,7 +8,10 @@ use super::document::Element;
 use super::error::{XmlError, XmlErrorKind};
 
 fn split(path: &str) -> (Vec<&str>, Option<&str>) {
-    let mut segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty() && *s != ".").collect();
+    let mut segs: Vec<&str> = path
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect();
     let attr = match segs.last() {
         Some(last) if last.starts_with('@') => {
             let a = &last[1..];
@@ -25,10 +28,37 @@ fn split(path: &str) -> (Vec<&str>, Option<&str>) {
 pub fn libvirt_order(parent: &str) -> &'static [&'static str] {
     match parent {
         "domain" => &[
-            "name", "uuid", "genid", "title", "description", "metadata", "maxMemory", "memory",
-            "currentMemory", "blkiotune", "memtune", "memoryBacking", "vcpu", "vcpus", "iothreads",
-            "cputune", "resource", "sysinfo", "bootloader", "os", "idmap", "features", "cpu", "clock",
-            "on_poweroff", "on_reboot", "on_crash", "pm", "perf", "devices", "seclabel",
+            "name",
+            "uuid",
+            "genid",
+            "title",
+            "description",
+            "metadata",
+            "maxMemory",
+            "memory",
+            "currentMemory",
+            "blkiotune",
+            "memtune",
+            "memoryBacking",
+            "vcpu",
+            "vcpus",
+            "iothreads",
+            "cputune",
+            "resource",
+            "sysinfo",
+            "bootloader",
+            "os",
+            "idmap",
+            "features",
+            "cpu",
+            "clock",
+            "on_poweroff",
+            "on_reboot",
+            "on_crash",
+            "pm",
+            "perf",
+            "devices",
+            "seclabel",
         ],
         "os" => &[
             "type", "firmware", "loader", "nvram", "boot", "bootmenu", "smbios", "bios", "kernel",
@@ -36,11 +66,34 @@ pub fn libvirt_order(parent: &str) -> &'static [&'static str] {
         ],
         "cpu" => &["model", "vendor", "topology", "cache", "feature", "numa"],
         "disk" => &[
-            "driver", "source", "backingStore", "target", "iotune", "boot", "readonly", "shareable",
-            "serial", "wwn", "vendor", "product", "encryption", "alias", "address",
+            "driver",
+            "source",
+            "backingStore",
+            "target",
+            "iotune",
+            "boot",
+            "readonly",
+            "shareable",
+            "serial",
+            "wwn",
+            "vendor",
+            "product",
+            "encryption",
+            "alias",
+            "address",
         ],
-        "interface" => &["mac", "source", "target", "model", "driver", "boot", "link", "mtu", "alias", "address"],
-        "graphics" => &["listen", "image", "streaming", "clipboard", "mouse", "filetransfer", "gl"],
+        "interface" => &[
+            "mac", "source", "target", "model", "driver", "boot", "link", "mtu", "alias", "address",
+        ],
+        "graphics" => &[
+            "listen",
+            "image",
+            "streaming",
+            "clipboard",
+            "mouse",
+            "filetransfer",
+            "gl",
+        ],
         _ => &[],
     }
 }
@@ -61,9 +114,15 @@ pub fn get(el: &Element, path: &str) -> Option<String> {
 }
 
 /// The value at `path` read as `T`, with a typed error where it is not one.
-pub fn get_parsed<T: std::str::FromStr>(el: &Element, path: &str, expected: &'static str) -> Result<Option<T>, XmlError> {
+pub fn get_parsed<T: std::str::FromStr>(
+    el: &Element,
+    path: &str,
+    expected: &'static str,
+) -> Result<Option<T>, XmlError> {
     let (segs, _) = split(path);
-    let Some(v) = get(el, path) else { return Ok(None) };
+    let Some(v) = get(el, path) else {
+        return Ok(None);
+    };
     v.trim().parse::<T>().map(Some).map_err(|_| XmlError {
         kind: XmlErrorKind::InvalidValue {
             path: path.to_owned(),
@@ -128,7 +187,9 @@ fn clear(el: &mut Element, segs: &[&str], attr: Option<&str>) {
             None => el.set_text(None),
         },
         Some((first, rest)) => {
-            let Some(child) = el.child_mut(first) else { return };
+            let Some(child) = el.child_mut(first) else {
+                return;
+            };
             clear(child, rest, attr);
             if child.is_empty() {
                 el.remove_child(first, 0);
@@ -144,15 +205,23 @@ mod tests {
 
     #[test]
     fn set_creates_stubs_indented_and_clear_prunes_them() {
-        let mut doc = Document::parse("<disk type='file'>\n  <target dev='vda'/>\n</disk>").unwrap();
+        let mut doc =
+            Document::parse("<disk type='file'>\n  <target dev='vda'/>\n</disk>").unwrap();
         set(&mut doc.root, "", "source/@file", Some("/a b&c.img"));
         assert_eq!(
             doc.to_xml_string(),
-            "<disk type='file'>\n  <target dev='vda'/>\n  <source file='/a b&amp;c.img'/>\n</disk>"
+            "<disk type='file'>\n  <source file='/a b&amp;c.img'/>\n  <target dev='vda'/>\n</disk>",
+            "<source> goes before <target>, where libvirt puts it"
         );
-        assert_eq!(get(&doc.root, "source/@file").as_deref(), Some("/a b&c.img"));
+        assert_eq!(
+            get(&doc.root, "source/@file").as_deref(),
+            Some("/a b&c.img")
+        );
         set(&mut doc.root, "", "source/@file", None);
-        assert_eq!(doc.to_xml_string(), "<disk type='file'>\n  <target dev='vda'/>\n</disk>");
+        assert_eq!(
+            doc.to_xml_string(),
+            "<disk type='file'>\n  <target dev='vda'/>\n</disk>"
+        );
     }
 
     #[test]
@@ -161,7 +230,10 @@ mod tests {
         let err = get_parsed::<u32>(&doc.root, "vcpu", "a number").unwrap_err();
         assert!(matches!(err.kind, XmlErrorKind::InvalidValue { .. }));
         set(&mut doc.root, "", "vcpu", Some("4"));
-        assert_eq!(get_parsed::<u32>(&doc.root, "vcpu", "a number").unwrap(), Some(4));
+        assert_eq!(
+            get_parsed::<u32>(&doc.root, "vcpu", "a number").unwrap(),
+            Some(4)
+        );
         set(&mut doc.root, "", "os/type/@arch", Some("x86_64"));
         assert_eq!(
             doc.to_xml_string(),
