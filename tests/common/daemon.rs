@@ -13,7 +13,6 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 pub const TEST_USER: &str = "vireo-test";
@@ -79,13 +78,7 @@ impl Daemon {
     /// Start the daemon and wait until its socket answers; panics loudly
     /// (with the daemon's log) if it does not.
     pub fn start() -> Daemon {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let base = std::env::temp_dir().join(format!(
-            "vireo-e2e-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&base);
+        let base = super::fresh_dir("e2e");
         for d in ["run", "config/libvirt", "cache", "data", "home", "vm"] {
             std::fs::create_dir_all(base.join(d)).unwrap();
         }

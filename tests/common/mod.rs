@@ -53,6 +53,21 @@ pub fn wait_for<T>(
     }
 }
 
+/// A new, empty directory under the temporary directory, unique to this
+/// process and call: `vireo-{what}-{pid}-{n}`.
+pub fn fresh_dir(what: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "vireo-{what}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// A single-threaded tokio runtime to drive the core's async handle.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

@@ -75,27 +75,23 @@ pub(crate) fn unescape(raw: &str) -> String {
 
 /// Escape text for element content (what libvirt escapes: `& < >`).
 pub(crate) fn escape_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    out
+    escape(text, None)
 }
 
 fn escape_attr(value: &str, quote: char) -> String {
+    escape(value, Some(quote))
+}
+
+/// Escape `& < >`, and in an attribute value the quote character it uses.
+fn escape(value: &str, quote: Option<char>) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '\'' if quote == '\'' => out.push_str("&apos;"),
-            '"' if quote == '"' => out.push_str("&quot;"),
+            '\'' if quote == Some('\'') => out.push_str("&apos;"),
+            '"' if quote == Some('"') => out.push_str("&quot;"),
             c => out.push(c),
         }
     }
