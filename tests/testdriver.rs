@@ -145,3 +145,32 @@ fn cloned_handles_share_one_connection() {
         "shared"
     );
 }
+
+#[test]
+fn lifecycle_events_arrive_without_polling() {
+    use vireo::core::libvirt::{Event, Lifecycle};
+    let (rt, conn) = demo();
+    let mut events = conn.subscribe();
+    let xml = "<domain type='test'><name>evented</name><memory>65536</memory><os><type>hvm</type></os></domain>";
+    let vm = rt.block_on(conn.define_xml(xml)).unwrap();
+    rt.block_on(conn.start(&vm.uuid)).unwrap();
+    rt.block_on(conn.force_off(&vm.uuid)).unwrap();
+    rt.block_on(conn.undefine(&vm.uuid)).unwrap();
+    let mut seen = Vec::new();
+    rt.block_on(async {
+        while seen.len() < 4 {
+            match tokio::time::timeout(std::time::Duration::from_secs(10), events.recv()).await {
+                Ok(Ok(Event::Lifecycle { uuid, name, change, .. })) => {
+                    assert_eq!((uuid.as_str(), name.as_str()), (vm.uuid.as_str(), "evented"));
+                    seen.push(change);
+                }
+                Ok(other) => panic!("unexpected {other:?}"),
+                Err(_) => panic!("timed out; events so far: {seen:?}"),
+            }
+        }
+    });
+    assert_eq!(
+        seen,
+        [Lifecycle::Defined, Lifecycle::Started, Lifecycle::Stopped, Lifecycle::Undefined]
+    );
+}

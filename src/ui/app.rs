@@ -6,7 +6,7 @@ use relm4::gtk::{self, gio, glib};
 use relm4::{Component, ComponentParts, ComponentSender};
 
 use crate::core::cli::{Options, Show};
-use crate::core::libvirt::{Connection, ErrorKind};
+use crate::core::libvirt::{Connection, ErrorKind, Event};
 use crate::core::uri;
 use crate::ui::a11y::AccessibleLabelExt;
 use crate::ui::i18n::{gettext_f, ngettext_f};
@@ -111,6 +111,30 @@ impl App {
                 index,
                 result,
             }
+        });
+    }
+
+    /// Forward the connection's events into this component for as long as
+    /// it lives (a shutdown-aware, long-lived command).
+    fn watch(generation: u64, index: usize, conn: &Connection, sender: &ComponentSender<Self>) {
+        let mut events = conn.subscribe();
+        sender.command(move |out, shutdown| {
+            shutdown
+                .register(async move {
+                    use tokio::sync::broadcast::error::RecvError;
+                    loop {
+                        let event = match events.recv().await {
+                            Ok(e) => e,
+                            // Fell behind: any lifecycle event makes us re-list.
+                            Err(RecvError::Lagged(_)) => continue,
+                            Err(RecvError::Closed) => break,
+                        };
+                        if out.send(AppCommandOutput::Libvirt { generation, index, event }).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .drop_on_shutdown()
         });
     }
 
@@ -360,6 +384,7 @@ impl Component for App {
                 view.status = match result {
                     Ok((conn, domains)) => {
                         view.uri = conn.uri().to_owned();
+                        Self::watch(generation, index, &conn, &sender);
                         ConnStatus::Connected { conn, domains }
                     }
                     Err(e) => {
@@ -368,6 +393,37 @@ impl Component for App {
                     }
                 };
                 self.serve_pending_show(&sender);
+            }
+            AppCommandOutput::Libvirt {
+                generation,
+                index,
+                event,
+            } if generation == self.generation && index < self.connections.len() => match event {
+                Event::Lifecycle { .. } => {
+                    if let ConnStatus::Connected { conn, .. } = &self.connections[index].status {
+                        let conn = conn.clone();
+                        sender.oneshot_command(async move {
+                            let result = conn.list_domains().await;
+                            AppCommandOutput::Listed { generation, index, result }
+                        });
+                    }
+                }
+                Event::Closed(_) => {
+                    self.connections[index].status =
+                        ConnStatus::Failed(gettext("The connection to libvirt was lost."));
+                }
+            },
+            AppCommandOutput::Listed {
+                generation,
+                index,
+                result,
+            } if generation == self.generation && index < self.connections.len() => {
+                if let ConnStatus::Connected { domains, .. } = &mut self.connections[index].status {
+                    match result {
+                        Ok(fresh) => *domains = fresh,
+                        Err(e) => self.toast(&e.message),
+                    }
+                }
             }
             AppCommandOutput::ShowTarget { what, key, result } => match result {
                 Ok(domain) => {
@@ -392,7 +448,10 @@ impl Component for App {
                 Err(e) => self.toast(&e.message),
             },
             // Answers to an attempt that a reconnect has replaced.
-            AppCommandOutput::InitialUris { .. } | AppCommandOutput::Opened { .. } => {}
+            AppCommandOutput::InitialUris { .. }
+            | AppCommandOutput::Opened { .. }
+            | AppCommandOutput::Libvirt { .. }
+            | AppCommandOutput::Listed { .. } => {}
         }
         self.rebuild_list(&sender);
     }

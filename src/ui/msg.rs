@@ -1,6 +1,6 @@
 //! Messages of the main window.
 
-use crate::core::libvirt::{Connection, DomainSummary, Error};
+use crate::core::libvirt::{Connection, DomainSummary, Error, Event};
 
 /// What the main window is asked to do.
 #[derive(Debug)]
@@ -23,6 +23,18 @@ pub enum AppCommandOutput {
         generation: u64,
         index: usize,
         result: Result<(Connection, Vec<DomainSummary>), Error>,
+    },
+    /// Something happened on an open connection (libvirt pushed it).
+    Libvirt {
+        generation: u64,
+        index: usize,
+        event: Event,
+    },
+    /// A connection's domains, listed again after an event.
+    Listed {
+        generation: u64,
+        index: usize,
+        result: Result<Vec<DomainSummary>, Error>,
     },
     /// The domain named on the command line, looked up.
     ShowTarget {

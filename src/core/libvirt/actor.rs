@@ -1,10 +1,10 @@
 //! The thread that owns one `virt::connect::Connect`.
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use virt::connect::Connect;
 use virt::domain::Domain;
 
-use super::{DomainSummary, Error, ErrorKind, HostInfo, Request};
+use super::{DomainSummary, Error, ErrorKind, Event, HostInfo, Request, events};
 
 /// Open `uri`, report the outcome on `ready`, then serve requests in order
 /// until every handle is gone; dropping `conn` closes the connection.
@@ -12,6 +12,7 @@ pub(super) fn run(
     uri: String,
     mut requests: mpsc::UnboundedReceiver<Request>,
     ready: oneshot::Sender<Result<String, Error>>,
+    events_tx: broadcast::Sender<Event>,
 ) {
     let conn = match Connect::open(Some(&uri)) {
         Ok(conn) => conn,
@@ -23,12 +24,13 @@ pub(super) fn run(
     // Keepalives need the event loop; drivers without them (test:///) refuse, harmlessly.
     let _ = conn.set_keep_alive(5, 3);
     let canonical = conn.uri().unwrap_or(uri);
-    if ready.send(Ok(canonical)).is_err() {
-        return;
+    let registration = events::register(&conn, &events_tx);
+    if ready.send(Ok(canonical)).is_ok() {
+        while let Some(request) = requests.blocking_recv() {
+            serve(&conn, request);
+        }
     }
-    while let Some(request) = requests.blocking_recv() {
-        serve(&conn, request);
-    }
+    registration.deregister(&conn);
 }
 
 fn serve(conn: &Connect, request: Request) {

@@ -4,8 +4,9 @@
 //!   GTK main thread                 connection actor threads          event-loop thread
 //!   ───────────────                 ────────────────────────          ─────────────────
 //!   Relm4 command ──Request──►  [actor "qemu:///system"] owns Connect   virEventRunDefaultImpl()
-//!        ▲                      [actor "test:///…"]      owns Connect   in a loop, for keepalives
-//!        └──────reply (oneshot)──────┘ (blocking calls, run in order)   and (later) domain events
+//!        ▲                      [actor "test:///…"]      owns Connect   in a loop: keepalives,
+//!        ├──────reply (oneshot)──────┘ (blocking calls, run in order)   domain lifecycle events,
+//!        └──────Event (broadcast) ◄─────────────────────────────────── connection close
 //! ```
 //!
 //! * [`Connection::open`] starts one actor thread per connection. The thread
@@ -15,17 +16,21 @@
 //!   [`Request`] and awaits its reply. When the last handle is dropped the
 //!   actor leaves its loop and the connection is closed.
 //! * One process-wide thread runs libvirt's default event loop, registered
-//!   before the first connection is opened.
+//!   before the first connection is opened. Domain lifecycle events and the
+//!   connection's close arrive there and go out as [`Event`]s to every
+//!   [`Connection::subscribe`]r.
 
 mod actor;
 mod domain;
 mod error;
+mod events;
 
 pub use domain::{DomainState, DomainSummary};
+pub use events::{CloseReason, Event, Lifecycle};
 pub use error::{Error, ErrorKind};
 
 use std::sync::OnceLock;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 /// The reply half of a request.
 pub type Reply<T> = oneshot::Sender<Result<T, Error>>;
@@ -83,6 +88,7 @@ pub struct HostInfo {
 pub struct Connection {
     uri: String,
     tx: mpsc::UnboundedSender<Request>,
+    events: broadcast::Sender<Event>,
 }
 
 impl Connection {
@@ -92,13 +98,22 @@ impl Connection {
         ensure_event_loop();
         let (tx, rx) = mpsc::unbounded_channel();
         let (ready_tx, ready_rx) = oneshot::channel();
+        let (events, _) = broadcast::channel(1024);
         let thread_uri = uri.to_owned();
+        let thread_events = events.clone();
         std::thread::Builder::new()
             .name(format!("libvirt {uri}"))
-            .spawn(move || actor::run(thread_uri, rx, ready_tx))
+            .spawn(move || actor::run(thread_uri, rx, ready_tx, thread_events))
             .map_err(|e| Error::new(ErrorKind::ServiceGone, e.to_string()))?;
         let uri = ready_rx.await.map_err(|_| Error::service_gone())??;
-        Ok(Connection { uri, tx })
+        Ok(Connection { uri, tx, events })
+    }
+
+    /// Domain lifecycle events and the connection's closing, from now on.
+    /// A receiver that falls more than 1024 events behind is told it lagged
+    /// (then re-list).
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
     }
 
     /// The URI as libvirt canonicalised it.
