@@ -452,3 +452,50 @@ fn show_domain_console_finds_the_vm_or_says_it_is_missing() {
     );
     app.wait_for_text("No virtual machine named “no-such-vm”");
 }
+
+#[test]
+fn the_list_follows_a_real_guest_starting_and_stopping() {
+    use common::daemon::Daemon;
+    use common::guest::{self, Boot};
+    use vireo::core::libvirt::Connection;
+
+    let daemon = Daemon::start();
+    let built = guest::ensure();
+    let vm_dir = daemon.vm_dir();
+    let files = guest::Guest {
+        kernel: guest::copy_into(&built.kernel, &vm_dir),
+        initrd: guest::copy_into(&built.initrd, &vm_dir),
+        iso: guest::copy_into(&built.iso, &vm_dir),
+    };
+    daemon.give(&vm_dir);
+    let rt = common::runtime();
+    let conn = rt
+        .block_on(Connection::open(&daemon.uri))
+        .expect("the private daemon answers");
+    let vm = rt
+        .block_on(conn.define_xml(&guest::domain_xml(
+            "tiny-gui",
+            Boot::Direct,
+            &files,
+            &vm_dir,
+        )))
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+
+    let mut app = App::launch(&["--connect", &daemon.uri], &[]);
+    app.wait_for_text("1 virtual machine");
+    app.wait_until("tiny-gui shut off", |n| {
+        n.iter().any(|n| n.name == "Shut Off")
+    });
+
+    // Started behind the app's back: libvirt's event updates the list.
+    rt.block_on(conn.start(&vm.uuid))
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+    app.wait_until("tiny-gui running", |n| {
+        n.iter().any(|n| n.name == "Running")
+    });
+    app.screenshot("Vireo", "private-daemon-running.png");
+    rt.block_on(conn.force_off(&vm.uuid)).unwrap();
+    app.wait_until("tiny-gui shut off again", |n| {
+        n.iter().any(|n| n.name == "Shut Off")
+    });
+}

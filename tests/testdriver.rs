@@ -160,8 +160,13 @@ fn lifecycle_events_arrive_without_polling() {
     rt.block_on(async {
         while seen.len() < 4 {
             match tokio::time::timeout(std::time::Duration::from_secs(10), events.recv()).await {
-                Ok(Ok(Event::Lifecycle { uuid, name, change, .. })) => {
-                    assert_eq!((uuid.as_str(), name.as_str()), (vm.uuid.as_str(), "evented"));
+                Ok(Ok(Event::Lifecycle {
+                    uuid, name, change, ..
+                })) => {
+                    assert_eq!(
+                        (uuid.as_str(), name.as_str()),
+                        (vm.uuid.as_str(), "evented")
+                    );
                     seen.push(change);
                 }
                 Ok(other) => panic!("unexpected {other:?}"),
@@ -171,6 +176,11 @@ fn lifecycle_events_arrive_without_polling() {
     });
     assert_eq!(
         seen,
-        [Lifecycle::Defined, Lifecycle::Started, Lifecycle::Stopped, Lifecycle::Undefined]
+        [
+            Lifecycle::Defined,
+            Lifecycle::Started,
+            Lifecycle::Stopped,
+            Lifecycle::Undefined
+        ]
     );
 }

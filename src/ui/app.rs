@@ -129,7 +129,14 @@ impl App {
                             Err(RecvError::Lagged(_)) => continue,
                             Err(RecvError::Closed) => break,
                         };
-                        if out.send(AppCommandOutput::Libvirt { generation, index, event }).is_err() {
+                        if out
+                            .send(AppCommandOutput::Libvirt {
+                                generation,
+                                index,
+                                event,
+                            })
+                            .is_err()
+                        {
                             break;
                         }
                     }
@@ -404,7 +411,11 @@ impl Component for App {
                         let conn = conn.clone();
                         sender.oneshot_command(async move {
                             let result = conn.list_domains().await;
-                            AppCommandOutput::Listed { generation, index, result }
+                            AppCommandOutput::Listed {
+                                generation,
+                                index,
+                                result,
+                            }
                         });
                     }
                 }

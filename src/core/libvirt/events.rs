@@ -87,7 +87,11 @@ unsafe extern "C" fn on_lifecycle(
     let tx = unsafe { &*(opaque as *const Sender) };
     let name = unsafe {
         let p = sys::virDomainGetName(dom);
-        if p.is_null() { String::new() } else { CStr::from_ptr(p).to_string_lossy().into_owned() }
+        if p.is_null() {
+            String::new()
+        } else {
+            CStr::from_ptr(p).to_string_lossy().into_owned()
+        }
     };
     let mut buf = [0 as c_char; 48];
     let uuid = unsafe {
@@ -124,7 +128,8 @@ pub(super) struct Registration {
     close: bool,
 }
 
-type LifecycleCb = unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, c_int, c_int, *mut c_void) -> c_int;
+type LifecycleCb =
+    unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, c_int, c_int, *mut c_void) -> c_int;
 type GenericCb = unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, *mut c_void);
 
 pub(super) fn register(conn: &Connect, tx: &Sender) -> Registration {
@@ -153,7 +158,9 @@ pub(super) fn register(conn: &Connect, tx: &Sender) -> Registration {
     };
     let close = {
         let opaque = Box::into_raw(Box::new(tx.clone())) as *mut c_void;
-        let rc = unsafe { sys::virConnectRegisterCloseCallback(ptr, Some(on_close), opaque, Some(free_sender)) };
+        let rc = unsafe {
+            sys::virConnectRegisterCloseCallback(ptr, Some(on_close), opaque, Some(free_sender))
+        };
         if rc < 0 {
             unsafe { free_sender(opaque) };
         }

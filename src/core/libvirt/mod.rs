@@ -26,8 +26,8 @@ mod error;
 mod events;
 
 pub use domain::{DomainState, DomainSummary};
-pub use events::{CloseReason, Event, Lifecycle};
 pub use error::{Error, ErrorKind};
+pub use events::{CloseReason, Event, Lifecycle};
 
 use std::sync::OnceLock;
 use tokio::sync::{broadcast, mpsc, oneshot};
