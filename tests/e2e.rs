@@ -82,3 +82,27 @@ fn tiny_guest_boots_from_its_iso() {
     let serial = boot_to_shell(&daemon, "tiny-iso", Boot::Cdrom);
     assert!(serial.contains("TINY-SHELL-READY"));
 }
+
+#[test]
+fn a_daemon_that_dies_is_reported_as_a_closed_connection() {
+    use vireo::core::libvirt::{CloseReason, Event};
+    let mut daemon = Daemon::start();
+    let rt = common::runtime();
+    let conn = rt.block_on(Connection::open(&daemon.uri)).unwrap();
+    let mut events = conn.subscribe();
+    assert!(rt.block_on(conn.list_domains()).unwrap().is_empty());
+    daemon.kill();
+    let event = rt
+        .block_on(async { tokio::time::timeout(Duration::from_secs(30), events.recv()).await })
+        .expect("the close is reported without any call being made")
+        .unwrap();
+    assert!(
+        matches!(event, Event::Closed(CloseReason::Eof | CloseReason::Error)),
+        "{event:?}"
+    );
+    let err = rt.block_on(conn.list_domains()).unwrap_err();
+    assert!(
+        !err.message.is_empty(),
+        "calls on a dead connection fail with a message"
+    );
+}

@@ -182,6 +182,12 @@ impl Daemon {
         out
     }
 
+    /// Stop the daemon now, as a crash or `systemctl stop` would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     fn virsh(&self, args: &[&str]) -> String {
         Command::new("virsh")
             .arg("-c")
