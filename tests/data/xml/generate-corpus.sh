@@ -64,7 +64,19 @@ run_one() {
 }
 export -f run_one
 tr '\n' '\0' < "$TMP/jobs" | xargs -0 -P 6 -I{} bash -c 'run_one "$1" "$2"' _ {} "$TMP"
-for f in "$TMP"/vi-*.xml; do cp "$f" "$OUT/"; done
+# An install prints two documents (install phase, then the installed VM):
+# keep each as a file of its own.
+for f in "$TMP"/vi-*.xml; do
+  base=$(basename "$f" .xml)
+  csplit --quiet --elide-empty-files --prefix="$TMP/split-" "$f" '/^<domain/' '{*}'
+  parts=("$TMP"/split-*)
+  if [ ${#parts[@]} -eq 1 ]; then
+    mv "${parts[0]}" "$OUT/$base.xml"
+  else
+    i=0
+    for part in "${parts[@]}"; do mv "$part" "$OUT/$base-phase$i.xml"; i=$((i+1)); done
+  fi
+done
 ls "$TMP"/*.err 2>/dev/null | sed 's/^/skipped (virt-install refused): /' >&2 || true
 
 # The test driver: demo host and libvirt's default host.
@@ -82,8 +94,8 @@ done
 for f in "$OUT"/vi-qemu-*.xml; do
   base=$(basename "$f" .xml)
   name=$(sed -n 's:.*<name>\(.*\)</name>.*:\1:p' "$f" | head -1)
-  if virsh -c "$URI" define "$f" >/dev/null 2>&1; then
-    virsh -c "$URI" dumpxml --inactive "$name" > "$OUT/qd-$base.xml" || true
+  if timeout 60 virsh -c "$URI" define "$f" >/dev/null 2>&1; then
+    timeout 60 virsh -c "$URI" dumpxml --inactive "$name" > "$OUT/qd-$base.xml" || rm -f "$OUT/qd-$base.xml"
     virsh -c "$URI" undefine --nvram "$name" >/dev/null 2>&1 || virsh -c "$URI" undefine "$name" >/dev/null 2>&1 || true
   fi
 done
