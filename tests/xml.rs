@@ -678,3 +678,38 @@ fn capabilities_pools_volumes_and_networks_are_read() {
         "wrong root"
     );
 }
+
+#[test]
+fn every_public_setter_has_a_case() {
+    let mut setters = Vec::new();
+    for file in ["src/core/xml/domain.rs", "src/core/xml/devices.rs"] {
+        let text = std::fs::read_to_string(common::root().join(file)).unwrap();
+        for line in text.lines().map(str::trim) {
+            let name = if let Some(rest) = line.strip_prefix("pub fn set_") {
+                rest.split('(').next().map(|n| format!("set_{n}"))
+            } else if line.contains(", set_") && line.ends_with(';') && line.contains("=>") {
+                line.split(", ")
+                    .nth(1)
+                    .and_then(|s| s.split_whitespace().next())
+                    .map(str::to_owned)
+            } else {
+                None
+            };
+            if let Some(n) = name.filter(|n| n != "set") {
+                setters.push(n);
+            }
+        }
+    }
+    assert!(setters.len() > 50, "found {} setters", setters.len());
+    let tests = std::fs::read_to_string(common::root().join("tests/xml.rs")).unwrap();
+    let cases =
+        &tests[tests.find("const CASES").unwrap()..tests.find("fn every_setter_changes").unwrap()];
+    let missing: Vec<&String> = setters
+        .iter()
+        .filter(|s| !cases.contains(&format!("{s}(")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "setters without a fixture case: {missing:?}"
+    );
+}
