@@ -184,3 +184,69 @@ fn lifecycle_events_arrive_without_polling() {
         ]
     );
 }
+
+#[test]
+fn power_actions_move_a_vm_through_its_states() {
+    use vireo::core::libvirt::PowerAction as A;
+    let (rt, conn) = demo();
+    let web = rt.block_on(conn.lookup_domain("web-server")).unwrap();
+    let state = || rt.block_on(conn.lookup_domain("web-server")).unwrap().state;
+    let steps = [
+        (A::Pause, DomainState::Paused),
+        (A::Resume, DomainState::Running),
+        (A::Reboot, DomainState::Running),
+        (A::Save, DomainState::ShutOff),
+        (A::Run, DomainState::Running),
+        (A::ShutDown, DomainState::ShutOff),
+        (A::Run, DomainState::Running),
+        (A::ForceOff, DomainState::ShutOff),
+    ];
+    for (action, expected) in steps {
+        assert!(
+            A::available(state()).contains(&action),
+            "{action:?} is offered in {:?}",
+            state()
+        );
+        rt.block_on(conn.power(&web.uuid, action))
+            .unwrap_or_else(|e| panic!("{action:?}: {e}"));
+        assert_eq!(state(), expected, "after {action:?}");
+    }
+    let err = rt.block_on(conn.power(&web.uuid, A::Pause)).unwrap_err();
+    assert!(
+        !err.message.is_empty(),
+        "pausing a shut-off VM is refused with libvirt's reason"
+    );
+    assert!(!A::available(DomainState::ShutOff).contains(&A::Pause));
+}
+
+#[test]
+fn delete_forces_off_undefines_and_deletes_only_the_chosen_storage() {
+    let (rt, conn) = demo();
+    let vm = rt.block_on(conn.lookup_domain("kitchen-sink")).unwrap();
+    assert_eq!(vm.state, DomainState::Running);
+    let disk = "/var/lib/libvirt/images/kitchen-sink.qcow2".to_string();
+    let missing = "/nowhere/not-a-volume.qcow2".to_string();
+    let report = rt
+        .block_on(conn.delete(&vm.uuid, vec![disk.clone(), missing.clone()]))
+        .unwrap();
+    assert_eq!(report.deleted, [disk.clone()]);
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(report.failed[0].0, missing);
+    assert!(!report.failed[0].1.is_empty());
+    assert_eq!(
+        rt.block_on(conn.lookup_domain("kitchen-sink"))
+            .unwrap_err()
+            .kind,
+        ErrorKind::NoSuchDomain
+    );
+    // The other VMs' disks are still there.
+    let again = rt.block_on(conn.delete(
+        &rt.block_on(conn.lookup_domain("router")).unwrap().uuid,
+        vec!["/var/lib/libvirt/images/web-server.qcow2".into()],
+    ));
+    assert_eq!(
+        again.unwrap().deleted.len(),
+        1,
+        "web-server's disk existed until now"
+    );
+}

@@ -50,12 +50,23 @@ pub enum Request {
         xml: String,
         reply: Reply<DomainSummary>,
     },
-    /// Start a defined domain.
-    Start { uuid: String, reply: Reply<()> },
-    /// Pull the plug.
-    ForceOff { uuid: String, reply: Reply<()> },
+    /// Run, pause, shut down, … a domain.
+    Power {
+        uuid: String,
+        action: PowerAction,
+        reply: Reply<()>,
+    },
     /// Remove a domain's persistent definition (storage is left alone).
     Undefine { uuid: String, reply: Reply<()> },
+    /// Delete a VM: force it off when it runs, undefine it with its managed
+    /// save, snapshot metadata and NVRAM, then delete the listed storage
+    /// volumes (by path). Storage failures do not undo the deletion; they
+    /// are reported one by one.
+    Delete {
+        uuid: String,
+        storage: Vec<String>,
+        reply: Reply<DeleteReport>,
+    },
     /// The domain's XML; `inactive` gives the persistent definition.
     DomainXml {
         uuid: String,
@@ -64,6 +75,49 @@ pub enum Request {
     },
     /// Facts about the host and the hypervisor.
     HostInfo { reply: Reply<HostInfo> },
+}
+
+/// The power actions of the VM list, the VM window and the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PowerAction {
+    /// Start a shut-off domain (restoring its managed save, if any).
+    Run,
+    Pause,
+    Resume,
+    /// Ask the guest to shut down (ACPI).
+    ShutDown,
+    /// Ask the guest to reboot.
+    Reboot,
+    /// Press the reset button.
+    ForceReset,
+    /// Pull the plug.
+    ForceOff,
+    /// Save the guest's memory to disk and stop it (managed save).
+    Save,
+}
+
+impl PowerAction {
+    /// The actions that make sense in a state (what menus offer).
+    pub fn available(state: DomainState) -> &'static [PowerAction] {
+        use PowerAction::*;
+        match state {
+            DomainState::ShutOff | DomainState::Crashed | DomainState::NoState => &[Run],
+            DomainState::Paused => &[Resume, ForceReset, ForceOff, Save],
+            DomainState::PmSuspended => &[Resume, ForceOff],
+            DomainState::ShuttingDown => &[ForceOff],
+            DomainState::Running | DomainState::Blocked => {
+                &[Pause, ShutDown, Reboot, ForceReset, ForceOff, Save]
+            }
+        }
+    }
+}
+
+/// What a [`Request::Delete`] did to storage.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeleteReport {
+    pub deleted: Vec<String>,
+    /// Paths that could not be deleted, with libvirt's message.
+    pub failed: Vec<(String, String)>,
 }
 
 /// Facts about the connected host.
@@ -149,16 +203,36 @@ impl Connection {
         self.ask(|reply| Request::DefineXml { xml, reply }).await
     }
 
-    /// See [`Request::Start`].
-    pub async fn start(&self, uuid: &str) -> Result<(), Error> {
+    /// See [`Request::Power`].
+    pub async fn power(&self, uuid: &str, action: PowerAction) -> Result<(), Error> {
         let uuid = uuid.to_owned();
-        self.ask(|reply| Request::Start { uuid, reply }).await
+        self.ask(|reply| Request::Power {
+            uuid,
+            action,
+            reply,
+        })
+        .await
     }
 
-    /// See [`Request::ForceOff`].
+    /// Start a shut-off domain.
+    pub async fn start(&self, uuid: &str) -> Result<(), Error> {
+        self.power(uuid, PowerAction::Run).await
+    }
+
+    /// Pull the plug.
     pub async fn force_off(&self, uuid: &str) -> Result<(), Error> {
+        self.power(uuid, PowerAction::ForceOff).await
+    }
+
+    /// See [`Request::Delete`].
+    pub async fn delete(&self, uuid: &str, storage: Vec<String>) -> Result<DeleteReport, Error> {
         let uuid = uuid.to_owned();
-        self.ask(|reply| Request::ForceOff { uuid, reply }).await
+        self.ask(|reply| Request::Delete {
+            uuid,
+            storage,
+            reply,
+        })
+        .await
     }
 
     /// See [`Request::Undefine`].
