@@ -198,13 +198,22 @@ impl App {
 
     /// Save a PNG of the window called `title` under target/screenshots.
     fn screenshot(&self, title: &str, file: &str) -> PathBuf {
+        self.capture(&Self::window_id(title), file)
+    }
+
+    /// Save a PNG of the whole screen (dialogs without a title).
+    fn screenshot_screen(&self, file: &str) -> PathBuf {
+        self.capture("root", file)
+    }
+
+    fn capture(&self, window: &str, file: &str) -> PathBuf {
         let dir = common::target_dir().join("screenshots");
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(file);
         // Let the last frame reach the X server.
         std::thread::sleep(Duration::from_millis(700));
         let status = Command::new("import")
-            .args(["-window", &Self::window_id(title)])
+            .args(["-window", window])
             .arg(&path)
             .status()
             .expect("import (imagemagick)");
@@ -498,4 +507,53 @@ fn the_list_follows_a_real_guest_starting_and_stopping() {
     app.wait_until("tiny-gui shut off again", |n| {
         n.iter().any(|n| n.name == "Shut Off")
     });
+}
+
+#[test]
+fn power_actions_and_delete_from_a_vms_menu() {
+    let uri = common::demo_uri();
+    let mut app = App::launch(&["--connect", &uri], &[]);
+    app.wait_for_text("12 virtual machines");
+    let state_of = |nodes: &[Node], vm: &str| -> Option<String> {
+        let at = nodes
+            .iter()
+            .position(|n| n.role == "list item" && n.name == vm)?;
+        nodes[at..]
+            .iter()
+            .take(8)
+            .find(|n| n.role == "label" && n.name != vm)
+            .map(|n| n.name.clone())
+    };
+
+    app.act("push button", "Actions for web-server");
+    app.wait_for_text("Pause");
+    app.screenshot("Vireo", "vm-actions-menu.png");
+    app.act("menu item", "Pause");
+    app.wait_until("web-server paused", |n| {
+        state_of(n, "web-server").as_deref() == Some("Paused")
+    });
+
+    app.act("push button", "Actions for web-server");
+    app.wait_for_text("Resume");
+    app.act("menu item", "Resume");
+    app.wait_until("web-server running again", |n| {
+        state_of(n, "web-server").as_deref() == Some("Running")
+    });
+
+    app.act("push button", "Actions for ubuntu-server");
+    app.wait_for_text("Delete…");
+    app.act("menu item", "Delete…");
+    let nodes = app.wait_for_text("Delete “ubuntu-server”?");
+    let disk = "Delete /var/lib/libvirt/images/ubuntu-server.qcow2";
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n.role == "check box" && n.name == disk),
+        "the disk is offered"
+    );
+    app.screenshot_screen("delete-dialog.png");
+    app.act("push button", "Delete");
+    app.wait_for_text("11 virtual machines");
+    app.wait_for_text("Deleted “ubuntu-server”");
+    assert!(app.alive());
 }

@@ -229,7 +229,7 @@ fn delete_forces_off_undefines_and_deletes_only_the_chosen_storage() {
     let report = rt
         .block_on(conn.delete(&vm.uuid, vec![disk.clone(), missing.clone()]))
         .unwrap();
-    assert_eq!(report.deleted, [disk.clone()]);
+    assert_eq!(report.deleted, std::slice::from_ref(&disk));
     assert_eq!(report.failed.len(), 1);
     assert_eq!(report.failed[0].0, missing);
     assert!(!report.failed[0].1.is_empty());

@@ -8,9 +8,11 @@ use relm4::{Component, ComponentParts, ComponentSender};
 use crate::core::cli::{Options, Show};
 use crate::core::libvirt::{Connection, ErrorKind, Event};
 use crate::core::uri;
+use crate::core::xml::{DeviceKind, DomainXml};
 use crate::ui::a11y::AccessibleLabelExt;
+use crate::ui::delete_dialog;
 use crate::ui::i18n::{gettext_f, ngettext_f};
-use crate::ui::msg::{AppCommandOutput, AppInput, ShowWhat};
+use crate::ui::msg::{AppCommandOutput, AppInput, DeletableDisk, ShowWhat};
 use crate::ui::vm_list::{self, ConnStatus, ConnectionView};
 use crate::ui::{about, preferences, settings};
 
@@ -176,6 +178,17 @@ impl App {
         });
     }
 
+    /// A connected connection's handle and the name of one of its VMs.
+    fn domain(&self, index: usize, uuid: &str) -> Option<(Connection, String)> {
+        match &self.connections.get(index)?.status {
+            ConnStatus::Connected { conn, domains } => {
+                let d = domains.iter().find(|d| d.uuid == uuid)?;
+                Some((conn.clone(), d.name.clone()))
+            }
+            _ => None,
+        }
+    }
+
     fn toast(&self, text: &str) {
         let toast = adw::Toast::new(&glib::markup_escape_text(text));
         toast.set_timeout(8);
@@ -188,6 +201,34 @@ impl App {
             input.emit(AppInput::RetryConnection(i))
         });
     }
+}
+
+/// Read what the delete dialog shows from the VM's persistent XML.
+async fn delete_info(
+    conn: &Connection,
+    uuid: &str,
+) -> Result<(String, bool, Vec<DeletableDisk>), crate::core::libvirt::Error> {
+    let summary = conn.lookup_domain(uuid).await?;
+    let xml = conn.domain_xml(uuid, true).await?;
+    let disks = match DomainXml::parse(&xml) {
+        Ok(vm) => vm
+            .devices(DeviceKind::Disk)
+            .iter()
+            .filter(|d| matches!(d.device_type().as_deref(), Some("file" | "block") | None))
+            .filter_map(|d| {
+                let path = d.source_file().or_else(|| d.source_dev())?;
+                let media = matches!(d.disk_device().as_deref(), Some("cdrom" | "floppy"));
+                let shared = d.element().child("shareable").is_some();
+                Some(DeletableDisk {
+                    path,
+                    checked: !(d.readonly() || media || shared),
+                })
+            })
+            .collect(),
+        // The VM can still be deleted; its storage is then left alone.
+        Err(_) => Vec::new(),
+    };
+    Ok((summary.name, summary.state.is_active(), disks))
 }
 
 fn save_window_state(window: &adw::ApplicationWindow, settings: &gio::Settings) {
@@ -343,6 +384,49 @@ impl Component for App {
             root.add_action(&action);
         }
 
+        let power = gio::SimpleAction::new("vm-power", Some(glib::VariantTy::STRING));
+        {
+            let input = sender.input_sender().clone();
+            power.connect_activate(move |_, target| {
+                let Some(target) = target.and_then(|t| t.get::<String>()) else {
+                    return;
+                };
+                let mut parts = target.split('\t');
+                let (Some(index), Some(uuid), Some(action)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
+                    return;
+                };
+                if let (Ok(index), Some(action)) = (index.parse(), vm_list::action_from_id(action))
+                {
+                    input.emit(AppInput::Power {
+                        index,
+                        uuid: uuid.to_owned(),
+                        action,
+                    });
+                }
+            });
+        }
+        root.add_action(&power);
+        let delete = gio::SimpleAction::new("vm-delete", Some(glib::VariantTy::STRING));
+        {
+            let input = sender.input_sender().clone();
+            delete.connect_activate(move |_, target| {
+                let Some(target) = target.and_then(|t| t.get::<String>()) else {
+                    return;
+                };
+                if let Some((index, uuid)) = target.split_once('\t')
+                    && let Ok(index) = index.parse()
+                {
+                    input.emit(AppInput::AskDelete {
+                        index,
+                        uuid: uuid.to_owned(),
+                    });
+                }
+            });
+        }
+        root.add_action(&delete);
+
         model.connect_all(&sender);
         ComponentParts { model, widgets }
     }
@@ -360,6 +444,50 @@ impl Component for App {
             AppInput::RetryConnection(_) => {}
             AppInput::ShowPreferences => preferences::show(root.upcast_ref()),
             AppInput::ShowAbout => about::show(root.upcast_ref()),
+            AppInput::Power {
+                index,
+                uuid,
+                action,
+            } => {
+                let Some((conn, name)) = self.domain(index, &uuid) else {
+                    return;
+                };
+                sender.oneshot_command(async move {
+                    let result = conn.power(&uuid, action).await;
+                    AppCommandOutput::PowerDone {
+                        name,
+                        action,
+                        result,
+                    }
+                });
+            }
+            AppInput::AskDelete { index, uuid } => {
+                let Some((conn, _)) = self.domain(index, &uuid) else {
+                    return;
+                };
+                sender.oneshot_command(async move {
+                    let result = delete_info(&conn, &uuid).await;
+                    AppCommandOutput::DeleteInfo {
+                        index,
+                        uuid,
+                        result,
+                    }
+                });
+            }
+            AppInput::Delete {
+                index,
+                uuid,
+                name,
+                storage,
+            } => {
+                let Some((conn, _)) = self.domain(index, &uuid) else {
+                    return;
+                };
+                sender.oneshot_command(async move {
+                    let result = conn.delete(&uuid, storage).await;
+                    AppCommandOutput::Deleted { name, result }
+                });
+            }
         }
     }
 
@@ -367,7 +495,7 @@ impl Component for App {
         &mut self,
         msg: AppCommandOutput,
         sender: ComponentSender<Self>,
-        _root: &Self::Root,
+        root: &Self::Root,
     ) {
         match msg {
             AppCommandOutput::InitialUris { generation, uris } if generation == self.generation => {
@@ -436,6 +564,58 @@ impl Component for App {
                     }
                 }
             }
+            AppCommandOutput::PowerDone {
+                name,
+                action,
+                result,
+            } => {
+                if let Err(e) = result {
+                    self.toast(&gettext_f(
+                        "{action} “{name}” failed: {reason}",
+                        &[
+                            ("action", &vm_list::action_label(action)),
+                            ("name", &name),
+                            ("reason", &e.message),
+                        ],
+                    ));
+                }
+            }
+            AppCommandOutput::DeleteInfo {
+                index,
+                uuid,
+                result,
+            } => match result {
+                Ok((name, active, disks)) => delete_dialog::show(
+                    root.upcast_ref(),
+                    index,
+                    uuid,
+                    name,
+                    active,
+                    disks,
+                    sender.input_sender(),
+                ),
+                Err(e) => self.toast(&e.message),
+            },
+            AppCommandOutput::Deleted { name, result } => match result {
+                Ok(report) if report.failed.is_empty() => {
+                    self.toast(&gettext_f("Deleted “{name}”", &[("name", &name)]));
+                }
+                Ok(report) => {
+                    let failures: Vec<String> = report
+                        .failed
+                        .iter()
+                        .map(|(p, m)| format!("{p}: {m}"))
+                        .collect();
+                    self.toast(&gettext_f(
+                        "Deleted “{name}”, but not all of its storage: {failures}",
+                        &[("name", &name), ("failures", &failures.join("; "))],
+                    ));
+                }
+                Err(e) => self.toast(&gettext_f(
+                    "Could not delete “{name}”: {reason}",
+                    &[("name", &name), ("reason", &e.message)],
+                )),
+            },
             AppCommandOutput::ShowTarget { what, key, result } => match result {
                 Ok(domain) => {
                     let text = match what {

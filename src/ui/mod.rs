@@ -6,6 +6,7 @@
 mod a11y;
 mod about;
 mod app;
+mod delete_dialog;
 pub mod i18n;
 mod msg;
 mod preferences;

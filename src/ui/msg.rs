@@ -1,6 +1,6 @@
 //! Messages of the main window.
 
-use crate::core::libvirt::{Connection, DomainSummary, Error, Event};
+use crate::core::libvirt::{Connection, DeleteReport, DomainSummary, Error, Event, PowerAction};
 
 /// What the main window is asked to do.
 #[derive(Debug)]
@@ -11,6 +11,32 @@ pub enum AppInput {
     RetryConnection(usize),
     ShowPreferences,
     ShowAbout,
+    /// Run a power action on a VM of a connection.
+    Power {
+        index: usize,
+        uuid: String,
+        action: PowerAction,
+    },
+    /// Ask before deleting a VM (loads its disks first).
+    AskDelete {
+        index: usize,
+        uuid: String,
+    },
+    /// The user confirmed: delete the VM and the chosen storage.
+    Delete {
+        index: usize,
+        uuid: String,
+        name: String,
+        storage: Vec<String>,
+    },
+}
+
+/// A disk offered for deletion with its VM.
+#[derive(Debug, Clone)]
+pub struct DeletableDisk {
+    pub path: String,
+    /// Read-only and shared media (ISOs) start unchecked.
+    pub checked: bool,
 }
 
 /// Results of the libvirt work the main window started.
@@ -35,6 +61,22 @@ pub enum AppCommandOutput {
         generation: u64,
         index: usize,
         result: Result<Vec<DomainSummary>, Error>,
+    },
+    /// A power action finished (the list follows through events).
+    PowerDone {
+        name: String,
+        action: PowerAction,
+        result: Result<(), Error>,
+    },
+    /// What the delete dialog needs: the VM's name, whether it runs, its disks.
+    DeleteInfo {
+        index: usize,
+        uuid: String,
+        result: Result<(String, bool, Vec<DeletableDisk>), Error>,
+    },
+    Deleted {
+        name: String,
+        result: Result<DeleteReport, Error>,
     },
     /// The domain named on the command line, looked up.
     ShowTarget {

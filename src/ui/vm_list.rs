@@ -6,10 +6,11 @@
 
 use gettextrs::gettext;
 use relm4::adw::{self, prelude::*};
-use relm4::gtk;
+use relm4::gtk::{self, gio};
 
-use crate::core::libvirt::{Connection, DomainState, DomainSummary};
-use crate::ui::i18n::ngettext_f;
+use crate::core::libvirt::{Connection, DomainState, DomainSummary, PowerAction};
+use crate::ui::a11y::AccessibleLabelExt;
+use crate::ui::i18n::{gettext_f, ngettext_f};
 
 /// Where one connection stands.
 #[derive(Debug)]
@@ -58,7 +59,81 @@ fn state_icon(state: DomainState) -> (&'static str, Option<&'static str>) {
     }
 }
 
-fn domain_row(domain: &DomainSummary) -> adw::ActionRow {
+/// The words for a power action, as menus show them.
+pub fn action_label(action: PowerAction) -> String {
+    match action {
+        PowerAction::Run => gettext("Run"),
+        PowerAction::Pause => gettext("Pause"),
+        PowerAction::Resume => gettext("Resume"),
+        PowerAction::ShutDown => gettext("Shut Down"),
+        PowerAction::Reboot => gettext("Reboot"),
+        PowerAction::ForceReset => gettext("Force Reset"),
+        PowerAction::ForceOff => gettext("Force Off"),
+        PowerAction::Save => gettext("Save"),
+    }
+}
+
+/// The stable name of a power action inside action targets.
+pub fn action_id(action: PowerAction) -> &'static str {
+    match action {
+        PowerAction::Run => "run",
+        PowerAction::Pause => "pause",
+        PowerAction::Resume => "resume",
+        PowerAction::ShutDown => "shutdown",
+        PowerAction::Reboot => "reboot",
+        PowerAction::ForceReset => "reset",
+        PowerAction::ForceOff => "destroy",
+        PowerAction::Save => "save",
+    }
+}
+
+/// The inverse of [`action_id`].
+pub fn action_from_id(id: &str) -> Option<PowerAction> {
+    [
+        PowerAction::Run,
+        PowerAction::Pause,
+        PowerAction::Resume,
+        PowerAction::ShutDown,
+        PowerAction::Reboot,
+        PowerAction::ForceReset,
+        PowerAction::ForceOff,
+        PowerAction::Save,
+    ]
+    .into_iter()
+    .find(|a| action_id(*a) == id)
+}
+
+/// The menu of a VM's row: the power actions its state allows, then Delete.
+/// Targets are `"{connection index}\t{uuid}\t{action}"` for `win.vm-power`
+/// and `"{connection index}\t{uuid}"` for `win.vm-delete`.
+fn domain_menu(index: usize, domain: &DomainSummary) -> gio::Menu {
+    let menu = gio::Menu::new();
+    let power = gio::Menu::new();
+    for action in PowerAction::available(domain.state) {
+        let target = format!("{index}\t{}\t{}", domain.uuid, action_id(*action));
+        power.append(
+            Some(&action_label(*action)),
+            Some(&gio::Action::print_detailed_name(
+                "win.vm-power",
+                Some(&target.to_variant()),
+            )),
+        );
+    }
+    menu.append_section(None, &power);
+    let delete = gio::Menu::new();
+    let target = format!("{index}\t{}", domain.uuid);
+    delete.append(
+        Some(&gettext("Delete…")),
+        Some(&gio::Action::print_detailed_name(
+            "win.vm-delete",
+            Some(&target.to_variant()),
+        )),
+    );
+    menu.append_section(None, &delete);
+    menu
+}
+
+fn domain_row(index: usize, domain: &DomainSummary) -> adw::ActionRow {
     let row = adw::ActionRow::builder()
         .title(glib_escape(&domain.name))
         .subtitle(state_label(domain.state))
@@ -70,6 +145,15 @@ fn domain_row(domain: &DomainSummary) -> adw::ActionRow {
     }
     row.add_prefix(&image);
     row.set_widget_name(&format!("vm-{}", domain.uuid));
+    let actions = gtk::MenuButton::builder()
+        .icon_name("view-more-symbolic")
+        .valign(gtk::Align::Center)
+        .menu_model(&domain_menu(index, domain))
+        .tooltip_text(gettext("Actions"))
+        .build();
+    actions.add_css_class("flat");
+    actions.set_accessible_label(&gettext_f("Actions for {name}", &[("name", &domain.name)]));
+    row.add_suffix(&actions);
     row
 }
 
@@ -123,7 +207,7 @@ pub fn rebuild(
                     group.add(&row);
                 }
                 for domain in domains {
-                    group.add(&domain_row(domain));
+                    group.add(&domain_row(index, domain));
                 }
                 let count = domains.len() as u32;
                 group.set_description(Some(&ngettext_f(

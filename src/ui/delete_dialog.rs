@@ -1,0 +1,82 @@
+//! "Delete “VM”?" with a checkbox per disk, like virt-manager's.
+
+use gettextrs::gettext;
+use relm4::Sender;
+use relm4::adw::{self, prelude::*};
+use relm4::gtk;
+
+use crate::ui::i18n::gettext_f;
+use crate::ui::msg::{AppInput, DeletableDisk};
+
+/// Ask whether to delete `name`, and which of its disks. Confirming sends
+/// [`AppInput::Delete`] with the checked paths.
+pub fn show(
+    parent: &gtk::Window,
+    index: usize,
+    uuid: String,
+    name: String,
+    active: bool,
+    disks: Vec<DeletableDisk>,
+    input: &Sender<AppInput>,
+) {
+    let body = if active {
+        gettext(
+            "The virtual machine is running: it will be forced off first. This cannot be undone.",
+        )
+    } else {
+        gettext("The virtual machine's configuration will be removed. This cannot be undone.")
+    };
+    let dialog = adw::MessageDialog::builder()
+        .transient_for(parent)
+        .modal(true)
+        .heading(gettext_f("Delete “{name}”?", &[("name", &name)]))
+        .body(body)
+        .build();
+    let checks: Vec<(gtk::CheckButton, String)> = disks
+        .into_iter()
+        .map(|d| {
+            let check = gtk::CheckButton::builder()
+                .label(gettext_f("Delete {path}", &[("path", &d.path)]))
+                .active(d.checked)
+                .build();
+            (check, d.path)
+        })
+        .collect();
+    if !checks.is_empty() {
+        let list = gtk::Box::new(gtk::Orientation::Vertical, 6);
+        list.append(
+            &gtk::Label::builder()
+                .label(gettext("Storage"))
+                .xalign(0.0)
+                .css_classes(["heading"])
+                .build(),
+        );
+        for (check, _) in &checks {
+            list.append(check);
+        }
+        dialog.set_extra_child(Some(&list));
+    }
+    dialog.add_response("cancel", &gettext("_Cancel"));
+    dialog.add_response("delete", &gettext("_Delete"));
+    dialog.set_response_appearance("delete", adw::ResponseAppearance::Destructive);
+    dialog.set_default_response(Some("cancel"));
+    dialog.set_close_response("cancel");
+    crate::ui::a11y::name_buttons_by_label(&dialog);
+    let input = input.clone();
+    dialog.connect_response(None, move |_, response| {
+        if response == "delete" {
+            let storage = checks
+                .iter()
+                .filter(|(c, _)| c.is_active())
+                .map(|(_, p)| p.clone())
+                .collect();
+            input.emit(AppInput::Delete {
+                index,
+                uuid: uuid.clone(),
+                name: name.clone(),
+                storage,
+            });
+        }
+    });
+    dialog.present();
+}
