@@ -557,3 +557,35 @@ fn power_actions_and_delete_from_a_vms_menu() {
     app.wait_for_text("Deleted “ubuntu-server”");
     assert!(app.alive());
 }
+
+#[test]
+fn host_details_show_pools_networks_and_the_missing_acceleration() {
+    let uri = common::demo_uri();
+    let mut app = App::launch(&["--connect", &uri], &[]);
+    app.wait_for_text("12 virtual machines");
+    app.act("push button", "Host Details");
+    let nodes =
+        app.wait_for_text("Not available: guests will run under much slower emulation (QEMU TCG).");
+    for text in [
+        "Storage Pools",
+        "Networks",
+        "default",
+        "isolated",
+        "isos",
+        "/var/lib/libvirt/images",
+    ] {
+        assert!(
+            nodes
+                .iter()
+                .any(|n| n.name == text || n.name.ends_with(&format!("· {text}"))),
+            "{text} is shown"
+        );
+    }
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n.name == "16 CPUs" || n.name.ends_with(", 16 CPUs")),
+        "CPU count shown"
+    );
+    app.screenshot("Host Details", "host-details.png");
+}

@@ -250,3 +250,34 @@ fn delete_forces_off_undefines_and_deletes_only_the_chosen_storage() {
         "web-server's disk existed until now"
     );
 }
+
+#[test]
+fn host_overview_lists_pools_networks_and_says_there_is_no_acceleration() {
+    let (rt, conn) = demo();
+    let host = rt.block_on(conn.host_overview()).unwrap();
+    assert_eq!(host.info.cpus, 16);
+    let pools: Vec<(&str, bool)> = host
+        .pools
+        .iter()
+        .map(|p| (p.info.name.as_str(), p.active))
+        .collect();
+    assert_eq!(pools, [("default", true), ("isos", true)]);
+    assert_eq!(
+        host.pools[0].info.target_path.as_deref(),
+        Some("/var/lib/libvirt/images")
+    );
+    assert!(host.pools[0].info.available.unwrap() > 0);
+    let nets: Vec<(&str, Option<&str>)> = host
+        .networks
+        .iter()
+        .map(|n| (n.info.name.as_str(), n.info.forward_mode.as_deref()))
+        .collect();
+    assert_eq!(nets, [("default", Some("nat")), ("isolated", None)]);
+    // The test driver offers only the `test` domain type.
+    assert!(!host.acceleration.kvm_offered);
+    assert!(!host.acceleration.available());
+    assert!(
+        host.acceleration.dev_kvm.is_some(),
+        "a local URI checks /dev/kvm"
+    );
+}

@@ -14,7 +14,7 @@ use crate::ui::delete_dialog;
 use crate::ui::i18n::{gettext_f, ngettext_f};
 use crate::ui::msg::{AppCommandOutput, AppInput, DeletableDisk, ShowWhat};
 use crate::ui::vm_list::{self, ConnStatus, ConnectionView};
-use crate::ui::{about, preferences, settings};
+use crate::ui::{about, host_window, preferences, settings};
 
 /// What the application was started with.
 pub struct AppInit {
@@ -31,6 +31,9 @@ pub struct App {
     pending_show: Option<Show>,
     list_box: gtk::Box,
     toasts: adw::ToastOverlay,
+    /// The open host window, and the token its data must carry.
+    host_window: Option<(u64, adw::PreferencesWindow)>,
+    host_token: u64,
 }
 
 impl App {
@@ -197,9 +200,13 @@ impl App {
 
     fn rebuild_list(&self, sender: &ComponentSender<Self>) {
         let input = sender.input_sender().clone();
-        vm_list::rebuild(&self.list_box, &self.connections, move |i| {
-            input.emit(AppInput::RetryConnection(i))
-        });
+        let host = sender.input_sender().clone();
+        vm_list::rebuild(
+            &self.list_box,
+            &self.connections,
+            move |i| input.emit(AppInput::RetryConnection(i)),
+            move |i| host.emit(AppInput::ShowHost(Some(i))),
+        );
     }
 }
 
@@ -367,6 +374,8 @@ impl Component for App {
             connections: Vec::new(),
             list_box: list_box.clone(),
             toasts: toasts.clone(),
+            host_window: None,
+            host_token: 0,
         };
         let widgets = view_output!();
 
@@ -377,6 +386,7 @@ impl Component for App {
             ),
             ("about", || AppInput::ShowAbout),
             ("reconnect", || AppInput::Reconnect),
+            ("host-details", || AppInput::ShowHost(None)),
         ] {
             let action = gio::SimpleAction::new(name, None);
             let input = sender.input_sender().clone();
@@ -459,6 +469,30 @@ impl Component for App {
                         action,
                         result,
                     }
+                });
+            }
+            AppInput::ShowHost(which) => {
+                let found =
+                    self.connections
+                        .iter()
+                        .enumerate()
+                        .find_map(|(i, c)| match &c.status {
+                            ConnStatus::Connected { conn, .. } if which.is_none_or(|w| w == i) => {
+                                Some(conn.clone())
+                            }
+                            _ => None,
+                        });
+                let Some(conn) = found else {
+                    self.toast(&gettext("Not connected"));
+                    return;
+                };
+                self.host_token += 1;
+                let token = self.host_token;
+                let window = host_window::open(root.upcast_ref(), conn.uri());
+                self.host_window = Some((token, window));
+                sender.oneshot_command(async move {
+                    let result = conn.host_overview().await;
+                    AppCommandOutput::HostLoaded { token, result }
                 });
             }
             AppInput::AskDelete { index, uuid } => {
@@ -561,6 +595,16 @@ impl Component for App {
                     match result {
                         Ok(fresh) => *domains = fresh,
                         Err(e) => self.toast(&e.message),
+                    }
+                }
+            }
+            AppCommandOutput::HostLoaded { token, result } => {
+                if let Some((t, window)) = &self.host_window
+                    && *t == token
+                {
+                    match result {
+                        Ok(host) => host_window::fill(window, &host),
+                        Err(e) => host_window::fail(window, &e.message),
                     }
                 }
             }

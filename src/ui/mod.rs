@@ -7,6 +7,7 @@ mod a11y;
 mod about;
 mod app;
 mod delete_dialog;
+mod host_window;
 pub mod i18n;
 mod msg;
 mod preferences;

@@ -1,6 +1,8 @@
 //! Messages of the main window.
 
-use crate::core::libvirt::{Connection, DeleteReport, DomainSummary, Error, Event, PowerAction};
+use crate::core::libvirt::{
+    Connection, DeleteReport, DomainSummary, Error, Event, HostOverview, PowerAction,
+};
 
 /// What the main window is asked to do.
 #[derive(Debug)]
@@ -17,6 +19,8 @@ pub enum AppInput {
         uuid: String,
         action: PowerAction,
     },
+    /// Open the host overview of a connection (the first connected one for `None`).
+    ShowHost(Option<usize>),
     /// Ask before deleting a VM (loads its disks first).
     AskDelete {
         index: usize,
@@ -77,6 +81,11 @@ pub enum AppCommandOutput {
     Deleted {
         name: String,
         result: Result<DeleteReport, Error>,
+    },
+    /// The host overview for the window opened with token `token`.
+    HostLoaded {
+        token: u64,
+        result: Result<HostOverview, Error>,
     },
     /// The domain named on the command line, looked up.
     ShowTarget {

@@ -167,6 +167,7 @@ pub fn rebuild(
     container: &gtk::Box,
     connections: &[ConnectionView],
     retry: impl Fn(usize) + Clone + 'static,
+    host: impl Fn(usize) + Clone + 'static,
 ) {
     while let Some(child) = container.first_child() {
         container.remove(&child);
@@ -200,6 +201,14 @@ pub fn rebuild(
                 group.add(&row);
             }
             ConnStatus::Connected { domains, .. } => {
+                let details = gtk::Button::builder()
+                    .label(gettext("Host Details"))
+                    .valign(gtk::Align::Center)
+                    .build();
+                details.add_css_class("flat");
+                let host = host.clone();
+                details.connect_clicked(move |_| host(index));
+                group.set_header_suffix(Some(&details));
                 if domains.is_empty() {
                     let row = adw::ActionRow::builder()
                         .title(gettext("No virtual machines on this connection"))

@@ -24,10 +24,12 @@ mod actor;
 mod domain;
 mod error;
 mod events;
+mod host;
 
 pub use domain::{DomainState, DomainSummary};
 pub use error::{Error, ErrorKind};
 pub use events::{CloseReason, Event, Lifecycle};
+pub use host::{Acceleration, HostOverview, NetworkSummary, PoolSummary, is_local_uri};
 
 use std::sync::OnceLock;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -75,6 +77,9 @@ pub enum Request {
     },
     /// Facts about the host and the hypervisor.
     HostInfo { reply: Reply<HostInfo> },
+    /// The host overview: info, pools, networks, acceleration. Reads the
+    /// capabilities, which takes seconds on some hosts.
+    HostOverview { reply: Reply<HostOverview> },
 }
 
 /// The power actions of the VM list, the VM window and the command line.
@@ -250,6 +255,11 @@ impl Connection {
             reply,
         })
         .await
+    }
+
+    /// See [`Request::HostOverview`].
+    pub async fn host_overview(&self) -> Result<HostOverview, Error> {
+        self.ask(|reply| Request::HostOverview { reply }).await
     }
 
     /// See [`Request::HostInfo`].
