@@ -589,3 +589,35 @@ fn host_details_show_pools_networks_and_the_missing_acceleration() {
     );
     app.screenshot("Host Details", "host-details.png");
 }
+
+#[test]
+fn an_added_connection_is_opened_and_remembered() {
+    let config = fresh_config_dir();
+    let uri = common::demo_uri();
+    let env = [("GSETTINGS_BACKEND", "memory")];
+    let mut app = App::launch_with_config(config.clone(), &["--connect", &uri], &env);
+    app.wait_for_text("12 virtual machines");
+    app.act("push button", "Main Menu");
+    app.wait_for_text("Add Connection…");
+    app.act("menu item", "Add Connection…");
+    app.wait_for_text("Vireo will connect to qemu:///system");
+    app.screenshot_screen("add-connection.png");
+    app.act("push button", "Connect");
+    // Connected or not (CI may have no system daemon), it is listed.
+    app.wait_until("the new connection's group", |n| {
+        n.iter().any(|n| n.name == "qemu:///system")
+    });
+    app.keys("Vireo", "ctrl+q");
+    assert!(app.wait_exit().success());
+    let saved = std::fs::read_to_string(config.join("vireo/settings.ini")).unwrap();
+    assert!(saved.contains("connections=['qemu:///system']"), "{saved}");
+    assert!(saved.contains("autoconnect=['qemu:///system']"), "{saved}");
+    drop(app);
+
+    // Started without --connect, Vireo opens what was saved.
+    let mut again = App::launch_with_config(config, &[], &env);
+    again.wait_until("the saved connection", |n| {
+        n.iter()
+            .any(|n| n.name == "qemu:///system" && n.role == "label")
+    });
+}

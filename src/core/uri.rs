@@ -59,6 +59,78 @@ pub fn initial_uris(
     uris
 }
 
+/// The kinds of connection the Add Connection dialog offers, like virt-manager's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionKind {
+    /// QEMU/KVM on this machine, privileged.
+    System,
+    /// QEMU/KVM user session on this machine.
+    Session,
+    /// QEMU/KVM on another machine over SSH (`user@host`, user optional).
+    Ssh { user: String, host: String },
+    /// Any libvirt URI.
+    Custom(String),
+}
+
+/// Why a connection cannot be built from what was typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UriError {
+    MissingHost,
+    /// Spaces, slashes or other characters a host or user name cannot have.
+    InvalidHost,
+    InvalidUser,
+    /// Not of the form `scheme:…` (e.g. `qemu:///system`).
+    InvalidUri,
+}
+
+fn valid_name(s: &str, extra: &[char]) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || "-._".contains(c) || extra.contains(&c))
+}
+
+/// The libvirt URI for a connection kind.
+pub fn uri_for(kind: &ConnectionKind) -> Result<String, UriError> {
+    match kind {
+        ConnectionKind::System => Ok(SYSTEM_URI.to_owned()),
+        ConnectionKind::Session => Ok(SESSION_URI.to_owned()),
+        ConnectionKind::Ssh { user, host } => {
+            let host = host.trim();
+            let user = user.trim();
+            if host.is_empty() {
+                return Err(UriError::MissingHost);
+            }
+            // Host names, IPv4, and bracketed IPv6 with an optional :port.
+            if !valid_name(host, &[':', '[', ']']) {
+                return Err(UriError::InvalidHost);
+            }
+            if !user.is_empty() && !valid_name(user, &[]) {
+                return Err(UriError::InvalidUser);
+            }
+            let at = if user.is_empty() {
+                String::new()
+            } else {
+                format!("{user}@")
+            };
+            Ok(format!("qemu+ssh://{at}{host}/system"))
+        }
+        ConnectionKind::Custom(uri) => {
+            let uri = uri.trim();
+            let scheme_ok = uri.split_once(':').is_some_and(|(scheme, _)| {
+                !scheme.is_empty()
+                    && scheme
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '+')
+            });
+            if scheme_ok && !uri.contains(char::is_whitespace) {
+                Ok(uri.to_owned())
+            } else {
+                Err(UriError::InvalidUri)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +160,49 @@ mod tests {
     fn nothing_saved_picks_system_when_reachable_else_session() {
         assert_eq!(initial_uris(None, &[], || true), [SYSTEM_URI]);
         assert_eq!(initial_uris(None, &[], || false), [SESSION_URI]);
+    }
+
+    #[test]
+    fn connection_kinds_make_the_uris_virt_manager_makes() {
+        assert_eq!(uri_for(&ConnectionKind::System).unwrap(), "qemu:///system");
+        assert_eq!(
+            uri_for(&ConnectionKind::Session).unwrap(),
+            "qemu:///session"
+        );
+        let ssh = |user: &str, host: &str| {
+            uri_for(&ConnectionKind::Ssh {
+                user: user.into(),
+                host: host.into(),
+            })
+        };
+        assert_eq!(
+            ssh("root", "kvm1.example.org").unwrap(),
+            "qemu+ssh://root@kvm1.example.org/system"
+        );
+        assert_eq!(
+            ssh("", " 192.168.1.20 ").unwrap(),
+            "qemu+ssh://192.168.1.20/system"
+        );
+        assert_eq!(
+            ssh("admin", "[fe80::1]:2222").unwrap(),
+            "qemu+ssh://admin@[fe80::1]:2222/system"
+        );
+        assert_eq!(ssh("root", ""), Err(UriError::MissingHost));
+        assert_eq!(ssh("root", "a host"), Err(UriError::InvalidHost));
+        assert_eq!(ssh("root", "host/x"), Err(UriError::InvalidHost));
+        assert_eq!(ssh("ro ot", "host"), Err(UriError::InvalidUser));
+        assert_eq!(
+            uri_for(&ConnectionKind::Custom(" test:///default ".into())).unwrap(),
+            "test:///default"
+        );
+        assert_eq!(
+            uri_for(&ConnectionKind::Custom("no scheme".into())),
+            Err(UriError::InvalidUri)
+        );
+        assert_eq!(
+            uri_for(&ConnectionKind::Custom("".into())),
+            Err(UriError::InvalidUri)
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::ui::delete_dialog;
 use crate::ui::i18n::{gettext_f, ngettext_f};
 use crate::ui::msg::{AppCommandOutput, AppInput, DeletableDisk, ShowWhat};
 use crate::ui::vm_list::{self, ConnStatus, ConnectionView};
-use crate::ui::{about, host_window, preferences, settings};
+use crate::ui::{about, add_connection, host_window, preferences, settings};
 
 /// What the application was started with.
 pub struct AppInit {
@@ -238,6 +238,33 @@ async fn delete_info(
     Ok((summary.name, summary.state.is_active(), disks))
 }
 
+/// Remember a connection; `autoconnect` opens it at every start.
+fn save_connection(settings: &gio::Settings, uri: &str, autoconnect: bool) {
+    let mut saved: Vec<String> = settings
+        .strv("connections")
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if !saved.iter().any(|s| s == uri) {
+        saved.push(uri.to_owned());
+    }
+    let mut auto: Vec<String> = settings
+        .strv("autoconnect")
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    auto.retain(|s| s != uri);
+    if autoconnect {
+        auto.push(uri.to_owned());
+    }
+    fn as_refs(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+    let _ = settings.set_strv("connections", as_refs(&saved));
+    let _ = settings.set_strv("autoconnect", as_refs(&auto));
+    gio::Settings::sync();
+}
+
 fn save_window_state(window: &adw::ApplicationWindow, settings: &gio::Settings) {
     let maximized = window.is_maximized();
     if !maximized {
@@ -387,6 +414,7 @@ impl Component for App {
             ("about", || AppInput::ShowAbout),
             ("reconnect", || AppInput::Reconnect),
             ("host-details", || AppInput::ShowHost(None)),
+            ("add-connection", || AppInput::ShowAddConnection),
         ] {
             let action = gio::SimpleAction::new(name, None);
             let input = sender.input_sender().clone();
@@ -471,6 +499,29 @@ impl Component for App {
                     }
                 });
             }
+            AppInput::ShowAddConnection => {
+                add_connection::show(root.upcast_ref(), sender.input_sender())
+            }
+            AppInput::AddConnection { uri, autoconnect } => {
+                save_connection(&self.settings, &uri, autoconnect);
+                let index = match self.connections.iter().position(|c| c.uri == uri) {
+                    Some(i) => i,
+                    None => {
+                        self.connections.push(ConnectionView {
+                            uri,
+                            status: ConnStatus::Disconnected,
+                        });
+                        self.connections.len() - 1
+                    }
+                };
+                if !matches!(
+                    self.connections[index].status,
+                    ConnStatus::Connected { .. } | ConnStatus::Connecting
+                ) {
+                    self.open(index, &sender);
+                }
+                self.rebuild_list(&sender);
+            }
             AppInput::ShowHost(which) => {
                 let found =
                     self.connections
@@ -533,6 +584,7 @@ impl Component for App {
     ) {
         match msg {
             AppCommandOutput::InitialUris { generation, uris } if generation == self.generation => {
+                let opened = uris.len();
                 self.connections = uris
                     .into_iter()
                     .map(|uri| ConnectionView {
@@ -540,7 +592,18 @@ impl Component for App {
                         status: ConnStatus::Connecting,
                     })
                     .collect();
-                for index in 0..self.connections.len() {
+                // Saved connections that do not open by themselves are listed too.
+                if self.options.connect.is_none() {
+                    for uri in self.settings.strv("connections") {
+                        if !self.connections.iter().any(|c| c.uri == uri.as_str()) {
+                            self.connections.push(ConnectionView {
+                                uri: uri.to_string(),
+                                status: ConnStatus::Disconnected,
+                            });
+                        }
+                    }
+                }
+                for index in 0..opened {
                     self.open(index, &sender);
                 }
             }

@@ -5,6 +5,7 @@
 
 mod a11y;
 mod about;
+mod add_connection;
 mod app;
 mod delete_dialog;
 mod host_window;

@@ -19,6 +19,12 @@ pub enum AppInput {
         uuid: String,
         action: PowerAction,
     },
+    ShowAddConnection,
+    /// Save a connection (and open it when `autoconnect`).
+    AddConnection {
+        uri: String,
+        autoconnect: bool,
+    },
     /// Open the host overview of a connection (the first connected one for `None`).
     ShowHost(Option<usize>),
     /// Ask before deleting a VM (loads its disks first).

@@ -15,6 +15,8 @@ use crate::ui::i18n::{gettext_f, ngettext_f};
 /// Where one connection stands.
 #[derive(Debug)]
 pub enum ConnStatus {
+    /// Saved, not opened at start-up.
+    Disconnected,
     Connecting,
     Failed(String),
     Connected {
@@ -177,6 +179,19 @@ pub fn rebuild(
             .title(glib_escape(&view.uri))
             .build();
         match &view.status {
+            ConnStatus::Disconnected => {
+                let row = adw::ActionRow::builder()
+                    .title(gettext("Not connected"))
+                    .build();
+                let button = gtk::Button::builder()
+                    .label(gettext("Connect"))
+                    .valign(gtk::Align::Center)
+                    .build();
+                let retry = retry.clone();
+                button.connect_clicked(move |_| retry(index));
+                row.add_suffix(&button);
+                group.add(&row);
+            }
             ConnStatus::Connecting => {
                 let row = adw::ActionRow::builder()
                     .title(gettext("Connecting…"))
