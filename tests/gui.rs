@@ -621,3 +621,21 @@ fn an_added_connection_is_opened_and_remembered() {
             .any(|n| n.name == "qemu:///system" && n.role == "label")
     });
 }
+
+#[test]
+fn a_lost_daemon_is_shown_and_reconnected_when_it_returns() {
+    let mut daemon = common::daemon::Daemon::start();
+    let mut app = App::launch(&["--connect", &daemon.uri], &[]);
+    app.wait_for_text("No Virtual Machines");
+    daemon.kill();
+    app.wait_for_text("Could Not Connect");
+    app.wait_until("the lost-connection message", |n| {
+        n.iter()
+            .any(|n| n.name.starts_with("The connection to libvirt was lost."))
+    });
+    app.screenshot("Vireo", "connection-lost.png");
+    daemon.restart();
+    // Nobody clicks anything: the backoff brings it back.
+    app.wait_for_text("No Virtual Machines");
+    assert!(app.alive());
+}

@@ -101,9 +101,15 @@ impl App {
     }
 
     fn open(&mut self, index: usize, sender: &ComponentSender<Self>) {
+        self.connections[index].status = ConnStatus::Connecting;
+        self.try_open(index, sender);
+    }
+
+    /// Open a connection and list its VMs, leaving what is shown alone
+    /// until the answer comes (automatic reconnects do not flicker).
+    fn try_open(&self, index: usize, sender: &ComponentSender<Self>) {
         let generation = self.generation;
         let uri = self.connections[index].uri.clone();
-        self.connections[index].status = ConnStatus::Connecting;
         sender.oneshot_command(async move {
             let result = async {
                 let conn = Connection::open(&uri).await?;
@@ -147,6 +153,19 @@ impl App {
                     }
                 })
                 .drop_on_shutdown()
+        });
+    }
+
+    fn schedule_reconnect(
+        generation: u64,
+        index: usize,
+        attempt: u32,
+        sender: &ComponentSender<Self>,
+    ) {
+        let delay = crate::core::libvirt::reconnect_delay(attempt);
+        sender.oneshot_command(async move {
+            tokio::time::sleep(delay).await;
+            AppCommandOutput::ReconnectDue { generation, index }
         });
     }
 
@@ -236,6 +255,17 @@ async fn delete_info(
         Err(_) => Vec::new(),
     };
     Ok((summary.name, summary.state.is_active(), disks))
+}
+
+/// What a lost connection shows while Vireo reconnects, with libvirt's
+/// latest reason when there is one.
+fn lost_message(reason: &str) -> String {
+    let mut text = gettext("The connection to libvirt was lost. Vireo keeps trying to reconnect.");
+    if !reason.is_empty() {
+        text.push('\n');
+        text.push_str(reason);
+    }
+    text
 }
 
 /// Remember a connection; `autoconnect` opens it at every start.
@@ -510,6 +540,7 @@ impl Component for App {
                         self.connections.push(ConnectionView {
                             uri,
                             status: ConnStatus::Disconnected,
+                            reconnects: 0,
                         });
                         self.connections.len() - 1
                     }
@@ -590,6 +621,7 @@ impl Component for App {
                     .map(|uri| ConnectionView {
                         uri,
                         status: ConnStatus::Connecting,
+                        reconnects: 0,
                     })
                     .collect();
                 // Saved connections that do not open by themselves are listed too.
@@ -599,6 +631,7 @@ impl Component for App {
                             self.connections.push(ConnectionView {
                                 uri: uri.to_string(),
                                 status: ConnStatus::Disconnected,
+                                reconnects: 0,
                             });
                         }
                     }
@@ -616,8 +649,15 @@ impl Component for App {
                 view.status = match result {
                     Ok((conn, domains)) => {
                         view.uri = conn.uri().to_owned();
+                        view.reconnects = 0;
                         Self::watch(generation, index, &conn, &sender);
                         ConnStatus::Connected { conn, domains }
+                    }
+                    Err(e) if view.reconnects > 0 => {
+                        // Still down: try again later, less often.
+                        view.reconnects += 1;
+                        Self::schedule_reconnect(generation, index, view.reconnects, &sender);
+                        ConnStatus::Failed(lost_message(&e.message))
                     }
                     Err(e) => {
                         eprintln!("vireo: cannot connect to {}: {e}", view.uri);
@@ -645,10 +685,25 @@ impl Component for App {
                     }
                 }
                 Event::Closed(_) => {
-                    self.connections[index].status =
-                        ConnStatus::Failed(gettext("The connection to libvirt was lost."));
+                    let view = &mut self.connections[index];
+                    if matches!(view.status, ConnStatus::Connected { .. }) {
+                        view.status = ConnStatus::Failed(lost_message(""));
+                        view.reconnects = 1;
+                        Self::schedule_reconnect(generation, index, 1, &sender);
+                    }
                 }
             },
+            AppCommandOutput::ReconnectDue { generation, index }
+                if generation == self.generation && index < self.connections.len() =>
+            {
+                if matches!(self.connections[index].status, ConnStatus::Failed(_))
+                    && self.connections[index].reconnects > 0
+                {
+                    let reconnects = self.connections[index].reconnects;
+                    self.open(index, &sender);
+                    self.connections[index].reconnects = reconnects;
+                }
+            }
             AppCommandOutput::Listed {
                 generation,
                 index,
@@ -749,6 +804,7 @@ impl Component for App {
             AppCommandOutput::InitialUris { .. }
             | AppCommandOutput::Opened { .. }
             | AppCommandOutput::Libvirt { .. }
+            | AppCommandOutput::ReconnectDue { .. }
             | AppCommandOutput::Listed { .. } => {}
         }
         self.rebuild_list(&sender);

@@ -66,6 +66,8 @@ pub enum AppCommandOutput {
         index: usize,
         event: Event,
     },
+    /// Time for the next automatic reconnect attempt.
+    ReconnectDue { generation: u64, index: usize },
     /// A connection's domains, listed again after an event.
     Listed {
         generation: u64,

@@ -32,6 +32,8 @@ pub enum ConnStatus {
 pub struct ConnectionView {
     pub uri: String,
     pub status: ConnStatus,
+    /// Automatic reconnect attempts since the connection was lost (0: none).
+    pub reconnects: u32,
 }
 
 /// The words for a state, as virt-manager's users know them.

@@ -74,6 +74,39 @@ fn chown_r(path: &Path, (uid, gid): (u32, u32)) {
     assert!(status.success(), "chown -R {} failed", path.display());
 }
 
+fn spawn(base: &Path, owner: Option<(u32, u32)>) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(base.join("libvirtd.log"))
+        .unwrap();
+    let mut cmd = match owner {
+        Some((uid, gid)) => {
+            let mut c = Command::new("setpriv");
+            c.arg(format!("--reuid={uid}"))
+                .arg(format!("--regid={gid}"))
+                .arg("--init-groups")
+                .arg("--")
+                .arg("env");
+            c
+        }
+        None => Command::new("env"),
+    };
+    cmd.arg("-i")
+        .arg("PATH=/usr/sbin:/usr/bin:/sbin:/bin")
+        .arg(format!("HOME={}", base.join("home").display()))
+        .arg(format!("XDG_RUNTIME_DIR={}", base.join("run").display()))
+        .arg(format!("XDG_CONFIG_HOME={}", base.join("config").display()))
+        .arg(format!("XDG_CACHE_HOME={}", base.join("cache").display()))
+        .arg(format!("XDG_DATA_HOME={}", base.join("data").display()))
+        .arg("libvirtd")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log);
+    cmd.spawn()
+        .expect("start libvirtd (is libvirt-daemon installed?)")
+}
+
 impl Daemon {
     /// Start the daemon and wait until its socket answers; panics loudly
     /// (with the daemon's log) if it does not.
@@ -96,56 +129,42 @@ impl Daemon {
             chown_r(&base, owner);
         }
 
-        let log = std::fs::File::create(base.join("libvirtd.log")).unwrap();
-        let mut cmd = match owner {
-            Some((uid, gid)) => {
-                let mut c = Command::new("setpriv");
-                c.arg(format!("--reuid={uid}"))
-                    .arg(format!("--regid={gid}"))
-                    .arg("--init-groups")
-                    .arg("--")
-                    .arg("env");
-                c
-            }
-            None => Command::new("env"),
-        };
-        cmd.arg("-i")
-            .arg("PATH=/usr/sbin:/usr/bin:/sbin:/bin")
-            .arg(format!("HOME={}", base.join("home").display()))
-            .arg(format!("XDG_RUNTIME_DIR={}", base.join("run").display()))
-            .arg(format!("XDG_CONFIG_HOME={}", base.join("config").display()))
-            .arg(format!("XDG_CACHE_HOME={}", base.join("cache").display()))
-            .arg(format!("XDG_DATA_HOME={}", base.join("data").display()))
-            .arg("libvirtd")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log);
-        let child = cmd
-            .spawn()
-            .expect("start libvirtd (is libvirt-daemon installed?)");
-
         let socket = base.join("run/libvirt/libvirt-sock");
         let uri = format!("qemu+unix:///session?socket={}", socket.display());
+        let child = spawn(&base, owner);
         let mut daemon = Daemon {
             base,
             uri,
             child,
             owner,
         };
+        daemon.wait_ready();
+        daemon
+    }
+
+    fn wait_ready(&mut self) {
+        let socket = self.base.join("run/libvirt/libvirt-sock");
         let ready = super::wait_for(
             "the libvirt daemon's socket",
             Duration::from_secs(30),
             || {
-                if let Ok(Some(status)) = daemon.child.try_wait() {
-                    panic!("libvirtd exited early with {status}\n{}", daemon.logs());
+                if let Ok(Some(status)) = self.child.try_wait() {
+                    panic!("libvirtd exited early with {status}\n{}", self.logs());
                 }
                 UnixStream::connect(&socket).ok().map(|_| ())
             },
         );
         if let Err(e) = ready {
-            panic!("{e}\n{}", daemon.logs());
+            panic!("{e}\n{}", self.logs());
         }
-        daemon
+    }
+
+    /// Start the daemon again after [`Daemon::kill`], on the same socket,
+    /// with the same configuration and guests.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.child = spawn(&self.base, self.owner);
+        self.wait_ready();
     }
 
     /// A directory the daemon's user owns, for guest files, sockets and logs.

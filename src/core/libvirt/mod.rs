@@ -268,6 +268,13 @@ impl Connection {
     }
 }
 
+/// How long to wait before reconnect attempt `attempt` (1-based) after a
+/// connection was lost: 1 s, 2 s, 4 s, … up to 30 s.
+pub fn reconnect_delay(attempt: u32) -> std::time::Duration {
+    let secs = 1u64 << attempt.saturating_sub(1).min(5);
+    std::time::Duration::from_secs(secs.min(30))
+}
+
 /// Register libvirt's default event loop once per process and run it on a
 /// thread of its own. Must happen before the first connection is opened.
 fn ensure_event_loop() {
@@ -288,4 +295,17 @@ fn ensure_event_loop() {
             })
             .is_ok()
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reconnect_delay;
+
+    #[test]
+    fn reconnecting_backs_off_to_thirty_seconds() {
+        let secs: Vec<u64> = (1..=8).map(|a| reconnect_delay(a).as_secs()).collect();
+        assert_eq!(secs, [1, 2, 4, 8, 16, 30, 30, 30]);
+        assert_eq!(reconnect_delay(0).as_secs(), 1);
+        assert_eq!(reconnect_delay(u32::MAX).as_secs(), 30);
+    }
 }
