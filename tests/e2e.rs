@@ -13,15 +13,8 @@ use vireo::core::libvirt::{Connection, DomainState};
 /// Define and start the tiny guest, wait for its shell on the serial port,
 /// and return the serial log. Fails loudly with every log on a timeout.
 fn boot_to_shell(daemon: &Daemon, name: &str, boot: Boot) -> String {
-    let built = guest::ensure();
+    let files = guest::install(daemon);
     let vm_dir = daemon.vm_dir();
-    // Copies in a directory the daemon's user can read, wherever target/ is.
-    let files = guest::Guest {
-        kernel: guest::copy_into(&built.kernel, &vm_dir),
-        initrd: guest::copy_into(&built.initrd, &vm_dir),
-        iso: guest::copy_into(&built.iso, &vm_dir),
-    };
-    daemon.give(&vm_dir);
     let xml = guest::domain_xml(name, boot, &files, &vm_dir);
     let log_path = vm_dir.join(format!("{name}.serial.log"));
 

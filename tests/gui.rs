@@ -469,14 +469,8 @@ fn the_list_follows_a_real_guest_starting_and_stopping() {
     use vireo::core::libvirt::Connection;
 
     let daemon = Daemon::start();
-    let built = guest::ensure();
+    let files = guest::install(&daemon);
     let vm_dir = daemon.vm_dir();
-    let files = guest::Guest {
-        kernel: guest::copy_into(&built.kernel, &vm_dir),
-        initrd: guest::copy_into(&built.initrd, &vm_dir),
-        iso: guest::copy_into(&built.iso, &vm_dir),
-    };
-    daemon.give(&vm_dir);
     let rt = common::runtime();
     let conn = rt
         .block_on(Connection::open(&daemon.uri))

@@ -165,6 +165,16 @@ fn glib_escape(text: &str) -> String {
     relm4::gtk::glib::markup_escape_text(text).to_string()
 }
 
+/// A button that (re)opens connection `index`.
+fn retry_button(label: &str, index: usize, retry: impl Fn(usize) + 'static) -> gtk::Button {
+    let button = gtk::Button::builder()
+        .label(label)
+        .valign(gtk::Align::Center)
+        .build();
+    button.connect_clicked(move |_| retry(index));
+    button
+}
+
 /// Replace the children of `container` with one group per connection.
 /// `retry(index)` is called when the user asks to reconnect a failed one.
 pub fn rebuild(
@@ -185,13 +195,7 @@ pub fn rebuild(
                 let row = adw::ActionRow::builder()
                     .title(gettext("Not connected"))
                     .build();
-                let button = gtk::Button::builder()
-                    .label(gettext("Connect"))
-                    .valign(gtk::Align::Center)
-                    .build();
-                let retry = retry.clone();
-                button.connect_clicked(move |_| retry(index));
-                row.add_suffix(&button);
+                row.add_suffix(&retry_button(&gettext("Connect"), index, retry.clone()));
                 group.add(&row);
             }
             ConnStatus::Connecting => {
@@ -208,13 +212,7 @@ pub fn rebuild(
                     .subtitle(glib_escape(message))
                     .build();
                 row.add_prefix(&gtk::Image::from_icon_name("dialog-error-symbolic"));
-                let button = gtk::Button::builder()
-                    .label(gettext("Try Again"))
-                    .valign(gtk::Align::Center)
-                    .build();
-                let retry = retry.clone();
-                button.connect_clicked(move |_| retry(index));
-                row.add_suffix(&button);
+                row.add_suffix(&retry_button(&gettext("Try Again"), index, retry.clone()));
                 group.add(&row);
             }
             ConnStatus::Connected { domains, .. } => {

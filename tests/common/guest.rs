@@ -55,6 +55,20 @@ pub fn ensure() -> Guest {
     guest
 }
 
+/// Build the guest (cached) and copy it into the daemon's VM directory,
+/// readable by the daemon's user wherever target/ is.
+pub fn install(daemon: &super::daemon::Daemon) -> Guest {
+    let built = ensure();
+    let vm_dir = daemon.vm_dir();
+    let files = Guest {
+        kernel: copy_into(&built.kernel, &vm_dir),
+        initrd: copy_into(&built.initrd, &vm_dir),
+        iso: copy_into(&built.iso, &vm_dir),
+    };
+    daemon.give(&vm_dir);
+    files
+}
+
 /// Copy `src` into `dir` (readable by the daemon's user) and return the copy.
 pub fn copy_into(src: &Path, dir: &Path) -> PathBuf {
     let dst = dir.join(src.file_name().unwrap());

@@ -185,7 +185,7 @@ fn host_info(conn: &Connect) -> Result<HostInfo, Error> {
         uri: conn.uri()?,
         hostname: conn.hostname()?,
         driver: conn.driver_type()?,
-        libvirt_version: format!("{}.{}.{}", v / 1_000_000, (v / 1000) % 1000, v % 1000),
+        libvirt_version: super::host::version(v),
         cpus: node.cpus,
         memory_kib: node.memory,
     })

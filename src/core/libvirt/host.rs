@@ -62,7 +62,8 @@ pub fn is_local_uri(uri: &str) -> bool {
     }
 }
 
-fn version(v: u32) -> String {
+/// libvirt's encoded versions (major * 1,000,000 + minor * 1000 + micro).
+pub(super) fn version(v: u32) -> String {
     format!("{}.{}.{}", v / 1_000_000, (v / 1000) % 1000, v % 1000)
 }
 
