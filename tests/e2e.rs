@@ -51,6 +51,30 @@ fn boot_to_shell(daemon: &Daemon, name: &str, boot: Boot) -> String {
         )
         .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
 
+        // Usage of the running guest, from two bulk samples.
+        let first = conn.stats().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let second = conn.stats().await.unwrap();
+        let pick = |all: &[vireo::core::libvirt::DomainStats]| {
+            all.iter().find(|s| s.uuid == domain.uuid).cloned().unwrap()
+        };
+        let (a, b) = (pick(&first), pick(&second));
+        assert!(
+            b.cpu_time_ns > a.cpu_time_ns,
+            "the guest used CPU: {a:?} {b:?}"
+        );
+        let usage = vireo::core::libvirt::usage(&a, &b, Duration::from_millis(1500));
+        assert!(
+            usage.cpu_percent > 0.0 && usage.cpu_percent <= 100.0,
+            "{usage:?}"
+        );
+        assert!(
+            usage
+                .memory_kib
+                .is_some_and(|m| m > 0 && m <= 192 * 1024 * 2),
+            "{usage:?} {b:?}"
+        );
+
         conn.force_off(&domain.uuid).await.unwrap();
         let after = conn.lookup_domain(name).await.unwrap();
         assert_eq!(after.state, DomainState::ShutOff);

@@ -281,3 +281,25 @@ fn host_overview_lists_pools_networks_and_says_there_is_no_acceleration() {
         "a local URI checks /dev/kvm"
     );
 }
+
+#[test]
+fn stats_come_from_one_bulk_call_for_every_domain() {
+    let (rt, conn) = demo();
+    let stats = rt.block_on(conn.stats()).unwrap();
+    let domains = rt.block_on(conn.list_domains()).unwrap();
+    assert_eq!(stats.len(), domains.len());
+    for d in &domains {
+        let s = stats
+            .iter()
+            .find(|s| s.uuid == d.uuid)
+            .expect("a record per domain");
+        let running = d.state == DomainState::Running;
+        assert_eq!(
+            s.state == Some(1),
+            running,
+            "{}: state {:?}",
+            d.name,
+            s.state
+        );
+    }
+}

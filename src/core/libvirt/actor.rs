@@ -82,6 +82,9 @@ fn serve(conn: &Connect, request: Request) {
         Request::HostInfo { reply } => {
             let _ = reply.send(host_info(conn));
         }
+        Request::Stats { reply } => {
+            let _ = reply.send(super::stats::collect(conn));
+        }
         Request::HostOverview { reply } => {
             let _ = reply.send(host_info(conn).and_then(|info| super::host::overview(conn, info)));
         }

@@ -25,11 +25,13 @@ mod domain;
 mod error;
 mod events;
 mod host;
+mod stats;
 
 pub use domain::{DomainState, DomainSummary};
 pub use error::{Error, ErrorKind};
 pub use events::{CloseReason, Event, Lifecycle};
 pub use host::{Acceleration, HostOverview, NetworkSummary, PoolSummary, is_local_uri};
+pub use stats::{DomainStats, Usage, usage};
 
 use std::sync::OnceLock;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -77,6 +79,8 @@ pub enum Request {
     },
     /// Facts about the host and the hypervisor.
     HostInfo { reply: Reply<HostInfo> },
+    /// Usage counters of every domain, in one bulk call.
+    Stats { reply: Reply<Vec<DomainStats>> },
     /// The host overview: info, pools, networks, acceleration. Reads the
     /// capabilities, which takes seconds on some hosts.
     HostOverview { reply: Reply<HostOverview> },
@@ -255,6 +259,11 @@ impl Connection {
             reply,
         })
         .await
+    }
+
+    /// See [`Request::Stats`].
+    pub async fn stats(&self) -> Result<Vec<DomainStats>, Error> {
+        self.ask(|reply| Request::Stats { reply }).await
     }
 
     /// See [`Request::HostOverview`].
