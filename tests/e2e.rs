@@ -65,7 +65,7 @@ fn boot_to_shell(daemon: &Daemon, name: &str, boot: Boot) -> String {
         );
         let usage = vireo::core::libvirt::usage(&a, &b, Duration::from_millis(1500));
         assert!(
-            usage.cpu_percent > 0.0 && usage.cpu_percent <= 100.0,
+            usage.cpu_percent.is_some_and(|c| c > 0.0 && c <= 100.0),
             "{usage:?}"
         );
         assert!(

@@ -1,5 +1,7 @@
 //! The main window: the connections and their virtual machines.
 
+use std::collections::HashMap;
+
 use gettextrs::gettext;
 use relm4::adw::{self, prelude::*};
 use relm4::gtk::{self, gio, glib};
@@ -13,7 +15,8 @@ use crate::ui::a11y::AccessibleLabelExt;
 use crate::ui::delete_dialog;
 use crate::ui::i18n::{gettext_f, ngettext_f};
 use crate::ui::msg::{AppCommandOutput, AppInput, DeletableDisk, ShowWhat};
-use crate::ui::vm_list::{self, ConnStatus, ConnectionView};
+use crate::ui::usage;
+use crate::ui::vm_list::{self, ConnStatus, ConnectionView, PollGuard};
 use crate::ui::{about, add_connection, host_window, preferences, settings};
 
 /// What the application was started with.
@@ -34,6 +37,9 @@ pub struct App {
     /// The open host window, and the token its data must carry.
     host_window: Option<(u64, adw::PreferencesWindow)>,
     host_token: u64,
+    /// Usage per (connection, VM) and the rows that show it.
+    usage: HashMap<(usize, String), usage::History>,
+    rows: HashMap<(usize, String), usage::RowHandle>,
 }
 
 impl App {
@@ -86,6 +92,7 @@ impl App {
     fn connect_all(&mut self, sender: &ComponentSender<Self>) {
         self.generation += 1;
         self.connections.clear();
+        self.usage.clear();
         let generation = self.generation;
         let cli = self.options.connect.clone();
         let saved: Vec<String> = self
@@ -156,6 +163,46 @@ impl App {
         });
     }
 
+    /// Sample the connection's statistics every `stats-interval` seconds
+    /// (one bulk call) until its status changes.
+    fn poll(
+        &self,
+        generation: u64,
+        index: usize,
+        conn: &Connection,
+        guard: &PollGuard,
+        sender: &ComponentSender<Self>,
+    ) {
+        let conn = conn.clone();
+        let alive = guard.0.clone();
+        let interval =
+            std::time::Duration::from_secs(u64::from(self.settings.uint("stats-interval").max(1)));
+        sender.command(move |out, shutdown| {
+            shutdown
+                .register(async move {
+                    use std::sync::atomic::Ordering;
+                    while alive.load(Ordering::SeqCst) {
+                        if let Ok(stats) = conn.stats().await {
+                            let at = std::time::Instant::now();
+                            if out
+                                .send(AppCommandOutput::Stats {
+                                    generation,
+                                    index,
+                                    stats,
+                                    at,
+                                })
+                                .is_err()
+                            {
+                                break;
+                            }
+                        }
+                        tokio::time::sleep(interval).await;
+                    }
+                })
+                .drop_on_shutdown()
+        });
+    }
+
     fn schedule_reconnect(
         generation: u64,
         index: usize,
@@ -203,7 +250,7 @@ impl App {
     /// A connected connection's handle and the name of one of its VMs.
     fn domain(&self, index: usize, uuid: &str) -> Option<(Connection, String)> {
         match &self.connections.get(index)?.status {
-            ConnStatus::Connected { conn, domains } => {
+            ConnStatus::Connected { conn, domains, .. } => {
                 let d = domains.iter().find(|d| d.uuid == uuid)?;
                 Some((conn.clone(), d.name.clone()))
             }
@@ -217,15 +264,20 @@ impl App {
         self.toasts.add_toast(toast);
     }
 
-    fn rebuild_list(&self, sender: &ComponentSender<Self>) {
+    fn rebuild_list(&mut self, sender: &ComponentSender<Self>) {
         let input = sender.input_sender().clone();
         let host = sender.input_sender().clone();
-        vm_list::rebuild(
+        self.rows = vm_list::rebuild(
             &self.list_box,
             &self.connections,
             move |i| input.emit(AppInput::RetryConnection(i)),
             move |i| host.emit(AppInput::ShowHost(Some(i))),
         );
+        for (key, row) in &self.rows {
+            if let Some(h) = self.usage.get(key) {
+                row.show(h);
+            }
+        }
     }
 }
 
@@ -433,6 +485,8 @@ impl Component for App {
             toasts: toasts.clone(),
             host_window: None,
             host_token: 0,
+            usage: HashMap::new(),
+            rows: HashMap::new(),
         };
         let widgets = view_output!();
 
@@ -651,7 +705,12 @@ impl Component for App {
                         view.uri = conn.uri().to_owned();
                         view.reconnects = 0;
                         Self::watch(generation, index, &conn, &sender);
-                        ConnStatus::Connected { conn, domains }
+                        let poll = PollGuard::new();
+                        ConnStatus::Connected {
+                            conn,
+                            domains,
+                            poll,
+                        }
                     }
                     Err(e) if view.reconnects > 0 => {
                         // Still down: try again later, less often.
@@ -664,7 +723,27 @@ impl Component for App {
                         ConnStatus::Failed(e.message)
                     }
                 };
+                if let ConnStatus::Connected { conn, poll, .. } = &self.connections[index].status {
+                    self.poll(generation, index, conn, poll, &sender);
+                }
                 self.serve_pending_show(&sender);
+            }
+            AppCommandOutput::Stats {
+                generation,
+                index,
+                stats,
+                at,
+            } if generation == self.generation => {
+                for s in stats {
+                    let key = (index, s.uuid.clone());
+                    let history = self.usage.entry(key.clone()).or_default();
+                    history.push(s, at);
+                    if let Some(row) = self.rows.get(&key) {
+                        row.show(history);
+                    }
+                }
+                // Nothing else changed: keep the rows (and any open menu).
+                return;
             }
             AppCommandOutput::Libvirt {
                 generation,
@@ -805,6 +884,7 @@ impl Component for App {
             | AppCommandOutput::Opened { .. }
             | AppCommandOutput::Libvirt { .. }
             | AppCommandOutput::ReconnectDue { .. }
+            | AppCommandOutput::Stats { .. }
             | AppCommandOutput::Listed { .. } => {}
         }
         self.rebuild_list(&sender);

@@ -13,6 +13,7 @@ pub mod i18n;
 mod msg;
 mod preferences;
 pub mod settings;
+mod usage;
 mod vm_list;
 
 use relm4::gtk::{gio, glib, prelude::*};

@@ -1,7 +1,7 @@
 //! Messages of the main window.
 
 use crate::core::libvirt::{
-    Connection, DeleteReport, DomainSummary, Error, Event, HostOverview, PowerAction,
+    Connection, DeleteReport, DomainStats, DomainSummary, Error, Event, HostOverview, PowerAction,
 };
 
 /// What the main window is asked to do.
@@ -65,6 +65,13 @@ pub enum AppCommandOutput {
         generation: u64,
         index: usize,
         event: Event,
+    },
+    /// A bulk statistics sample of one connection.
+    Stats {
+        generation: u64,
+        index: usize,
+        stats: Vec<DomainStats>,
+        at: std::time::Instant,
     },
     /// Time for the next automatic reconnect attempt.
     ReconnectDue { generation: u64, index: usize },

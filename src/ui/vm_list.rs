@@ -9,8 +9,11 @@ use relm4::adw::{self, prelude::*};
 use relm4::gtk::{self, gio};
 
 use crate::core::libvirt::{Connection, DomainState, DomainSummary, PowerAction};
+use std::collections::HashMap;
+
 use crate::ui::a11y::AccessibleLabelExt;
 use crate::ui::i18n::{gettext_f, ngettext_f};
+use crate::ui::usage::RowHandle;
 
 /// Where one connection stands.
 #[derive(Debug)]
@@ -20,11 +23,29 @@ pub enum ConnStatus {
     Connecting,
     Failed(String),
     Connected {
-        // Kept so that the connection stays open while it is shown.
-        #[allow(dead_code)]
         conn: Connection,
         domains: Vec<DomainSummary>,
+        /// Stops the statistics poll when this status is replaced.
+        poll: PollGuard,
     },
+}
+
+/// Set to false when dropped; the statistics poll of a connection checks it.
+#[derive(Debug, Default)]
+pub struct PollGuard(pub std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl PollGuard {
+    pub fn new() -> PollGuard {
+        PollGuard(std::sync::Arc::new(std::sync::atomic::AtomicBool::new(
+            true,
+        )))
+    }
+}
+
+impl Drop for PollGuard {
+    fn drop(&mut self) {
+        self.0.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// One connection as the main window shows it.
@@ -137,7 +158,7 @@ fn domain_menu(index: usize, domain: &DomainSummary) -> gio::Menu {
     menu
 }
 
-fn domain_row(index: usize, domain: &DomainSummary) -> adw::ActionRow {
+fn domain_row(index: usize, domain: &DomainSummary) -> (adw::ActionRow, Option<RowHandle>) {
     let row = adw::ActionRow::builder()
         .title(glib_escape(&domain.name))
         .subtitle(state_label(domain.state))
@@ -157,8 +178,13 @@ fn domain_row(index: usize, domain: &DomainSummary) -> adw::ActionRow {
         .build();
     actions.add_css_class("flat");
     actions.set_accessible_label(&gettext_f("Actions for {name}", &[("name", &domain.name)]));
+    // Only active VMs use anything.
+    let handle = domain
+        .state
+        .is_active()
+        .then(|| RowHandle::attach(&row, &domain.name, state_label(domain.state)));
     row.add_suffix(&actions);
-    row
+    (row, handle)
 }
 
 fn glib_escape(text: &str) -> String {
@@ -182,7 +208,8 @@ pub fn rebuild(
     connections: &[ConnectionView],
     retry: impl Fn(usize) + Clone + 'static,
     host: impl Fn(usize) + Clone + 'static,
-) {
+) -> HashMap<(usize, String), RowHandle> {
+    let mut handles = HashMap::new();
     while let Some(child) = container.first_child() {
         container.remove(&child);
     }
@@ -231,7 +258,11 @@ pub fn rebuild(
                     group.add(&row);
                 }
                 for domain in domains {
-                    group.add(&domain_row(index, domain));
+                    let (row, handle) = domain_row(index, domain);
+                    group.add(&row);
+                    if let Some(h) = handle {
+                        handles.insert((index, domain.uuid.clone()), h);
+                    }
                 }
                 let count = domains.len() as u32;
                 group.set_description(Some(&ngettext_f(
@@ -244,4 +275,5 @@ pub fn rebuild(
         }
         container.append(&group);
     }
+    handles
 }

@@ -42,8 +42,9 @@ pub struct DomainStats {
 /// Usage between two samples of one domain.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Usage {
-    /// Guest CPU use, 0–100 % of its vCPUs.
-    pub cpu_percent: f64,
+    /// Guest CPU use, 0–100 % of its vCPUs; `None` when the driver reports
+    /// no CPU time (the test driver).
+    pub cpu_percent: Option<f64>,
     /// Memory in use by the guest, KiB (what the guest reports when it can,
     /// else what QEMU holds, else what the guest was given).
     pub memory_kib: Option<u64>,
@@ -68,9 +69,10 @@ pub fn usage(prev: &DomainStats, cur: &DomainStats, elapsed: Duration) -> Usage 
     let cpu_percent = match (prev.cpu_time_ns, cur.cpu_time_ns) {
         (Some(a), Some(b)) if secs > 0.0 && b >= a => {
             let vcpus = f64::from(cur.vcpus.unwrap_or(1).max(1));
-            ((b - a) as f64 / (secs * 1e9 * vcpus) * 100.0).clamp(0.0, 100.0)
+            Some(((b - a) as f64 / (secs * 1e9 * vcpus) * 100.0).clamp(0.0, 100.0))
         }
-        _ => 0.0,
+        (Some(_), Some(_)) => Some(0.0),
+        _ => None,
     };
     let memory_kib = match (cur.balloon_available_kib, cur.balloon_usable_kib) {
         (Some(avail), Some(usable)) if usable <= avail => Some(avail - usable),
@@ -186,7 +188,11 @@ mod tests {
         absorb(&mut b, "block.0.rd.bytes", 4000);
         absorb(&mut b, "net.0.tx.bytes", 1990);
         let u = usage(&a, &b, Duration::from_secs(2));
-        assert!((u.cpu_percent - 25.0).abs() < 1e-9, "{}", u.cpu_percent);
+        assert!(
+            (u.cpu_percent.unwrap() - 25.0).abs() < 1e-9,
+            "{:?}",
+            u.cpu_percent
+        );
         assert_eq!(u.disk_read_bps, 2000.0);
         assert_eq!(u.net_tx_bps, 995.0);
     }
@@ -220,7 +226,13 @@ mod tests {
             ..Default::default()
         };
         let u = usage(&a, &b, Duration::from_secs(1));
-        assert_eq!((u.cpu_percent, u.disk_write_bps), (0.0, 0.0));
-        assert_eq!(usage(&a, &a, Duration::ZERO).cpu_percent, 0.0);
+        assert_eq!((u.cpu_percent, u.disk_write_bps), (Some(0.0), 0.0));
+        assert_eq!(usage(&a, &a, Duration::ZERO).cpu_percent, Some(0.0));
+        let none = DomainStats::default();
+        assert_eq!(
+            usage(&none, &none, Duration::from_secs(1)).cpu_percent,
+            None,
+            "no CPU time, no figure"
+        );
     }
 }
