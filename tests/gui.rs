@@ -415,6 +415,13 @@ fn preferences_shortcuts_and_about_open_from_keys_and_the_menu() {
             .any(|n| n.role == "frame" && n.name == "Preferences")
     });
     app.wait_for_text("Statistics");
+    let nodes = app.wait_for_text("Update interval");
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n.role == "spin button" && n.name == "Update interval"),
+        "the interval control is named"
+    );
     app.screenshot("Preferences", "preferences.png");
     app.keys_to_focus("Escape");
     app.wait_until("Preferences to close", |n| {

@@ -40,6 +40,8 @@ pub struct App {
     /// Usage per (connection, VM) and the rows that show it.
     usage: HashMap<(usize, String), usage::History>,
     rows: HashMap<(usize, String), usage::RowHandle>,
+    /// `stats-interval` in seconds, shared with the polling commands.
+    stats_interval: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl App {
@@ -175,8 +177,7 @@ impl App {
     ) {
         let conn = conn.clone();
         let alive = guard.0.clone();
-        let interval =
-            std::time::Duration::from_secs(u64::from(self.settings.uint("stats-interval").max(1)));
+        let interval = self.stats_interval.clone();
         sender.command(move |out, shutdown| {
             shutdown
                 .register(async move {
@@ -196,7 +197,8 @@ impl App {
                                 break;
                             }
                         }
-                        tokio::time::sleep(interval).await;
+                        let secs = interval.load(Ordering::Relaxed).max(1);
+                        tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
                     }
                 })
                 .drop_on_shutdown()
@@ -487,7 +489,21 @@ impl Component for App {
             host_token: 0,
             usage: HashMap::new(),
             rows: HashMap::new(),
+            stats_interval: Default::default(),
         };
+        {
+            use std::sync::atomic::Ordering;
+            let shared = model.stats_interval.clone();
+            shared.store(
+                u64::from(model.settings.uint("stats-interval")),
+                Ordering::Relaxed,
+            );
+            model
+                .settings
+                .connect_changed(Some("stats-interval"), move |s, key| {
+                    shared.store(u64::from(s.uint(key)), Ordering::Relaxed);
+                });
+        }
         let widgets = view_output!();
 
         for (name, msg) in [
@@ -564,7 +580,7 @@ impl Component for App {
                 self.rebuild_list(&sender);
             }
             AppInput::RetryConnection(_) => {}
-            AppInput::ShowPreferences => preferences::show(root.upcast_ref()),
+            AppInput::ShowPreferences => preferences::show(root.upcast_ref(), &self.settings),
             AppInput::ShowAbout => about::show(root.upcast_ref()),
             AppInput::Power {
                 index,
@@ -667,6 +683,18 @@ impl Component for App {
         sender: ComponentSender<Self>,
         root: &Self::Root,
     ) {
+        // Rows are rebuilt only when what they show changed: every rebuild
+        // destroys widgets that assistive technologies may be looking at.
+        let mut changes_rows = matches!(
+            msg,
+            AppCommandOutput::InitialUris { .. }
+                | AppCommandOutput::Opened { .. }
+                | AppCommandOutput::Listed { .. }
+                | AppCommandOutput::Libvirt {
+                    event: Event::Closed(_),
+                    ..
+                }
+        );
         match msg {
             AppCommandOutput::InitialUris { generation, uris } if generation == self.generation => {
                 let opened = uris.len();
@@ -790,6 +818,7 @@ impl Component for App {
             } if generation == self.generation && index < self.connections.len() => {
                 if let ConnStatus::Connected { domains, .. } = &mut self.connections[index].status {
                     match result {
+                        Ok(fresh) if fresh == *domains => changes_rows = false,
                         Ok(fresh) => *domains = fresh,
                         Err(e) => self.toast(&e.message),
                     }
@@ -887,6 +916,8 @@ impl Component for App {
             | AppCommandOutput::Stats { .. }
             | AppCommandOutput::Listed { .. } => {}
         }
-        self.rebuild_list(&sender);
+        if changes_rows {
+            self.rebuild_list(&sender);
+        }
     }
 }

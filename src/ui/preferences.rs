@@ -1,12 +1,20 @@
 //! The Preferences window. Its sections fill up as the features that own
-//! them land (statistics with the VM list, the grab keys with the console).
+//! them land (the grab keys and scaling with the console).
 
 use gettextrs::gettext;
 use relm4::adw::{self, prelude::*};
-use relm4::gtk;
+use relm4::gtk::{self, gio};
 
-/// Present the Preferences window over `parent`.
-pub fn show(parent: &gtk::Window) {
+fn group(title: String, description: String) -> adw::PreferencesGroup {
+    adw::PreferencesGroup::builder()
+        .title(title)
+        .description(description)
+        .build()
+}
+
+/// Present the Preferences window over `parent`; controls are bound to
+/// `settings`, so changes apply at once.
+pub fn show(parent: &gtk::Window, settings: &gio::Settings) {
     let window = adw::PreferencesWindow::builder()
         .transient_for(parent)
         .modal(true)
@@ -17,26 +25,32 @@ pub fn show(parent: &gtk::Window) {
         .title(gettext("General"))
         .icon_name("preferences-system-symbolic")
         .build();
-    for (title, description) in [
-        (
-            gettext("Connections"),
-            gettext("Saved connections and which of them open at start-up."),
-        ),
-        (
-            gettext("Statistics"),
-            gettext("How often usage is read, and which graphs the list shows."),
-        ),
-        (
-            gettext("Console"),
-            gettext("The keys that release the keyboard grab, and scaling."),
-        ),
-    ] {
-        let group = adw::PreferencesGroup::builder()
-            .title(title)
-            .description(description)
-            .build();
-        page.add(&group);
-    }
+    page.add(&group(
+        gettext("Connections"),
+        gettext("Saved connections and which of them open at start-up."),
+    ));
+
+    let stats = group(
+        gettext("Statistics"),
+        gettext("How often usage is read for the graphs of the list."),
+    );
+    let interval = gtk::SpinButton::with_range(1.0, 60.0, 1.0);
+    interval.set_valign(gtk::Align::Center);
+    // Named by the row (libadwaita makes the row label it).
+    settings.bind("stats-interval", &interval, "value").build();
+    let row = adw::ActionRow::builder()
+        .title(gettext("Update interval"))
+        .subtitle(gettext("Seconds between two readings"))
+        .activatable_widget(&interval)
+        .build();
+    row.add_suffix(&interval);
+    stats.add(&row);
+    page.add(&stats);
+
+    page.add(&group(
+        gettext("Console"),
+        gettext("The keys that release the keyboard grab, and scaling."),
+    ));
     window.add(&page);
     window.present();
 }
