@@ -116,6 +116,9 @@ impl App {
                     self.output()
                 );
             }
+            // Walking the whole tree is heavy for GTK 4.8's AT-SPI bridge:
+            // give the app room between walks.
+            std::thread::sleep(Duration::from_millis(200));
             let nodes = self.dump()?;
             let ok = pred(&nodes);
             last = nodes;
@@ -152,6 +155,10 @@ impl App {
             "no {role} {name:?} to activate: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        // Let the app finish what the action started (windows closing, the
+        // list rebuilt) before the next tree walk: GTK 4.8's AT-SPI bridge
+        // has crashed when walked while widgets were being destroyed.
+        std::thread::sleep(Duration::from_millis(1500));
     }
 
     fn window_id(title: &str) -> String {

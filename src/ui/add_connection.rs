@@ -8,6 +8,7 @@ use relm4::gtk;
 
 use crate::core::uri::{ConnectionKind, UriError, uri_for};
 use crate::ui::a11y::AccessibleLabelExt;
+use crate::ui::dialog::{self, Confirm, Texts};
 use crate::ui::msg::AppInput;
 
 fn error_text(e: UriError) -> String {
@@ -72,19 +73,6 @@ pub fn show(parent: &gtk::Window, input: &Sender<AppInput>) {
     content.append(&list);
     content.append(&result);
 
-    let dialog = adw::MessageDialog::builder()
-        .transient_for(parent)
-        .modal(true)
-        .heading(gettext("Add Connection"))
-        .extra_child(&content)
-        .build();
-    dialog.add_response("cancel", &gettext("_Cancel"));
-    dialog.add_response("connect", &gettext("C_onnect"));
-    dialog.set_response_appearance("connect", adw::ResponseAppearance::Suggested);
-    dialog.set_default_response(Some("connect"));
-    dialog.set_close_response("cancel");
-    crate::ui::a11y::name_buttons_by_label(&dialog);
-
     let current = {
         let (kind_row, user, host, custom) =
             (kind_row.clone(), user.clone(), host.clone(), custom.clone());
@@ -101,14 +89,41 @@ pub fn show(parent: &gtk::Window, input: &Sender<AppInput>) {
             uri_for(&kind)
         }
     };
+    let input = input.clone();
+    let confirm_current = current.clone();
+    let confirm_auto = autoconnect.clone();
+    let (heading, cancel, connect) = (
+        gettext("Add Connection"),
+        gettext("Cancel"),
+        gettext("Connect"),
+    );
+    let confirm = dialog::show(
+        parent,
+        Texts {
+            heading: &heading,
+            body: None,
+            cancel: &cancel,
+            confirm: &connect,
+        },
+        Some(content.upcast_ref()),
+        Confirm::Suggested,
+        move || {
+            if let Ok(uri) = confirm_current() {
+                input.emit(AppInput::AddConnection {
+                    uri,
+                    autoconnect: confirm_auto.is_active(),
+                });
+            }
+        },
+    );
     let refresh = {
-        let (kind_row, user, host, custom, result, dialog) = (
+        let (kind_row, user, host, custom, result, confirm) = (
             kind_row.clone(),
             user.clone(),
             host.clone(),
             custom.clone(),
             result.clone(),
-            dialog.clone(),
+            confirm.clone(),
         );
         let current = current.clone();
         move || {
@@ -122,11 +137,11 @@ pub fn show(parent: &gtk::Window, input: &Sender<AppInput>) {
                         "Vireo will connect to {uri}",
                         &[("uri", &uri)],
                     ));
-                    dialog.set_response_enabled("connect", true);
+                    confirm.set_sensitive(true);
                 }
                 Err(e) => {
                     result.set_text(&error_text(e));
-                    dialog.set_response_enabled("connect", false);
+                    confirm.set_sensitive(false);
                 }
             }
         }
@@ -140,16 +155,4 @@ pub fn show(parent: &gtk::Window, input: &Sender<AppInput>) {
         let refresh = refresh.clone();
         entry.connect_changed(move |_| refresh());
     }
-    let input = input.clone();
-    dialog.connect_response(None, move |_, response| {
-        if response == "connect"
-            && let Ok(uri) = current()
-        {
-            input.emit(AppInput::AddConnection {
-                uri,
-                autoconnect: autoconnect.is_active(),
-            });
-        }
-    });
-    dialog.present();
 }

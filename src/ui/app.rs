@@ -267,6 +267,14 @@ impl App {
     }
 
     fn rebuild_list(&mut self, sender: &ComponentSender<Self>) {
+        // Take the focus off rows about to be destroyed: GTK 4.8's AT-SPI
+        // bridge crashes when it reports focus on a widget that is gone.
+        if let Some(window) = self.list_box.root().and_downcast::<gtk::Window>()
+            && gtk::prelude::GtkWindowExt::focus(&window)
+                .is_some_and(|f| f.is_ancestor(&self.list_box))
+        {
+            gtk::prelude::GtkWindowExt::set_focus(&window, None::<&gtk::Widget>);
+        }
         let input = sender.input_sender().clone();
         let host = sender.input_sender().clone();
         self.rows = vm_list::rebuild(

@@ -2,9 +2,10 @@
 
 use gettextrs::gettext;
 use relm4::Sender;
-use relm4::adw::{self, prelude::*};
+use relm4::adw::prelude::*;
 use relm4::gtk;
 
+use crate::ui::dialog::{self, Confirm, Texts};
 use crate::ui::i18n::gettext_f;
 use crate::ui::msg::{AppInput, DeletableDisk};
 
@@ -26,12 +27,6 @@ pub fn show(
     } else {
         gettext("The virtual machine's configuration will be removed. This cannot be undone.")
     };
-    let dialog = adw::MessageDialog::builder()
-        .transient_for(parent)
-        .modal(true)
-        .heading(gettext_f("Delete “{name}”?", &[("name", &name)]))
-        .body(body)
-        .build();
     let checks: Vec<(gtk::CheckButton, String)> = disks
         .into_iter()
         .map(|d| {
@@ -42,8 +37,8 @@ pub fn show(
             (check, d.path)
         })
         .collect();
+    let list = gtk::Box::new(gtk::Orientation::Vertical, 6);
     if !checks.is_empty() {
-        let list = gtk::Box::new(gtk::Orientation::Vertical, 6);
         list.append(
             &gtk::Label::builder()
                 .label(gettext("Storage"))
@@ -54,17 +49,21 @@ pub fn show(
         for (check, _) in &checks {
             list.append(check);
         }
-        dialog.set_extra_child(Some(&list));
     }
-    dialog.add_response("cancel", &gettext("_Cancel"));
-    dialog.add_response("delete", &gettext("_Delete"));
-    dialog.set_response_appearance("delete", adw::ResponseAppearance::Destructive);
-    dialog.set_default_response(Some("cancel"));
-    dialog.set_close_response("cancel");
-    crate::ui::a11y::name_buttons_by_label(&dialog);
     let input = input.clone();
-    dialog.connect_response(None, move |_, response| {
-        if response == "delete" {
+    let heading = gettext_f("Delete “{name}”?", &[("name", &name)]);
+    let (cancel, delete) = (gettext("Cancel"), gettext("Delete"));
+    dialog::show(
+        parent,
+        Texts {
+            heading: &heading,
+            body: Some(&body),
+            cancel: &cancel,
+            confirm: &delete,
+        },
+        (!checks.is_empty()).then_some(list.upcast_ref()),
+        Confirm::Destructive,
+        move || {
             let storage = checks
                 .iter()
                 .filter(|(c, _)| c.is_active())
@@ -76,7 +75,6 @@ pub fn show(
                 name: name.clone(),
                 storage,
             });
-        }
-    });
-    dialog.present();
+        },
+    );
 }

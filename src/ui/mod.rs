@@ -8,6 +8,7 @@ mod about;
 mod add_connection;
 mod app;
 mod delete_dialog;
+mod dialog;
 mod host_window;
 pub mod i18n;
 mod msg;

@@ -1,0 +1,120 @@
+//! A small confirmation dialog: heading, body, optional content, Cancel and
+//! one confirm button.
+//!
+//! Written instead of `adw::MessageDialog` because, on GTK 4.8 with
+//! libadwaita 1.2, closing a message dialog after a response crashed the
+//! app under an active screen reader bus (AT-SPI asked for the object path of
+//! a widget already gone), and its buttons were named twice ("Delete
+//! Delete").
+
+use relm4::adw::{self, prelude::*};
+use relm4::gtk;
+
+/// How the confirm button looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    Suggested,
+    Destructive,
+}
+
+/// What the dialog says.
+pub struct Texts<'a> {
+    pub heading: &'a str,
+    pub body: Option<&'a str>,
+    pub cancel: &'a str,
+    pub confirm: &'a str,
+}
+
+/// Build and present the dialog; `on_confirm` runs when the confirm button
+/// is pressed, then the dialog closes. Escape and Cancel close it. Returns
+/// the confirm button, for callers that enable it only on valid input.
+pub fn show(
+    parent: &gtk::Window,
+    texts: Texts<'_>,
+    extra: Option<&gtk::Widget>,
+    style: Confirm,
+    on_confirm: impl Fn() + 'static,
+) -> gtk::Button {
+    let Texts {
+        heading,
+        body,
+        cancel: cancel_label,
+        confirm: confirm_label,
+    } = texts;
+    let window = adw::Window::builder()
+        .transient_for(parent)
+        .modal(true)
+        .title(heading)
+        .default_width(440)
+        .resizable(false)
+        .build();
+    let content = gtk::Box::builder()
+        .orientation(gtk::Orientation::Vertical)
+        .spacing(12)
+        .margin_top(24)
+        .margin_bottom(24)
+        .margin_start(24)
+        .margin_end(24)
+        .build();
+    let title = gtk::Label::builder()
+        .label(heading)
+        .wrap(true)
+        .justify(gtk::Justification::Center)
+        .build();
+    title.add_css_class("title-2");
+    content.append(&title);
+    if let Some(body) = body {
+        let label = gtk::Label::builder()
+            .label(body)
+            .wrap(true)
+            .justify(gtk::Justification::Center)
+            .build();
+        content.append(&label);
+    }
+    if let Some(extra) = extra {
+        content.append(extra);
+    }
+    let buttons = gtk::Box::builder()
+        .spacing(12)
+        .homogeneous(true)
+        .margin_top(12)
+        .build();
+    let cancel = gtk::Button::builder().label(cancel_label).build();
+    let confirm = gtk::Button::builder().label(confirm_label).build();
+    confirm.add_css_class(match style {
+        Confirm::Suggested => "suggested-action",
+        Confirm::Destructive => "destructive-action",
+    });
+    buttons.append(&cancel);
+    buttons.append(&confirm);
+    content.append(&buttons);
+    window.set_content(Some(&content));
+
+    {
+        let window = window.clone();
+        cancel.connect_clicked(move |_| window.close());
+    }
+    {
+        let window = window.clone();
+        confirm.connect_clicked(move |_| {
+            on_confirm();
+            window.close();
+        });
+    }
+    let keys = gtk::EventControllerKey::new();
+    {
+        let window = window.clone();
+        keys.connect_key_pressed(move |_, key, _, _| {
+            if key == gtk::gdk::Key::Escape {
+                window.close();
+                gtk::glib::Propagation::Stop
+            } else {
+                gtk::glib::Propagation::Proceed
+            }
+        });
+    }
+    window.add_controller(keys);
+    window.present();
+    cancel.grab_focus();
+    confirm
+}
