@@ -774,12 +774,11 @@ impl Component for App {
                     let key = (index, s.uuid.clone());
                     let history = self.usage.entry(key.clone()).or_default();
                     history.push(s, at);
+                    // Updated in place: the rows (and any open menu) stay.
                     if let Some(row) = self.rows.get(&key) {
                         row.show(history);
                     }
                 }
-                // Nothing else changed: keep the rows (and any open menu).
-                return;
             }
             AppCommandOutput::Libvirt {
                 generation,

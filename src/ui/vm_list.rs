@@ -31,7 +31,7 @@ pub enum ConnStatus {
 }
 
 /// Set to false when dropped; the statistics poll of a connection checks it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PollGuard(pub std::sync::Arc<std::sync::atomic::AtomicBool>);
 
 impl PollGuard {
