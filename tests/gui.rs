@@ -19,6 +19,8 @@ struct Node {
     depth: usize,
     role: String,
     name: String,
+    x: i32,
+    y: i32,
     w: i32,
     h: i32,
 }
@@ -37,6 +39,8 @@ fn parse_dump(text: &str) -> Vec<Node> {
                 depth: f[0].parse().unwrap_or(0),
                 role: f[1].to_owned(),
                 name: f[2].to_owned(),
+                x: f[4].parse().unwrap_or(0),
+                y: f[5].parse().unwrap_or(0),
                 w: f[6].parse().unwrap_or(0),
                 h: f[7].parse().unwrap_or(0),
             })
@@ -65,6 +69,44 @@ fn fresh_config_dir() -> PathBuf {
 impl App {
     fn launch(args: &[&str], env: &[(&str, &str)]) -> App {
         Self::launch_with_config(fresh_config_dir(), args, env)
+    }
+
+    /// A window tall enough for the demo host's 12 VMs (the list only
+    /// makes widgets for the rows on screen).
+    fn launch_tall(args: &[&str]) -> App {
+        let config = fresh_config_dir();
+        std::fs::create_dir_all(config.join("vireo")).unwrap();
+        std::fs::write(
+            keyfile(&config),
+            "[vireo]\nwindow-width=900\nwindow-height=780\n",
+        )
+        .unwrap();
+        Self::launch_with_config(config, args, &[("GSETTINGS_BACKEND", "memory")])
+    }
+
+    /// Click at a node's centre (window coordinates) in the window `title`.
+    fn click(&self, title: &str, node: &Node) {
+        let id = Self::window_id(title);
+        let (x, y) = (node.x + node.w / 2, node.y + node.h / 2);
+        let ok = Command::new("timeout")
+            .args(["10", "xdotool", "mousemove", "--window", &id])
+            .args([x.to_string(), y.to_string()])
+            .args(["click", "1"])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "xdotool could not click {node:?}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
+    /// Type text into whichever window has the focus.
+    fn type_text(&self, text: &str) {
+        let ok = Command::new("timeout")
+            .args(["10", "xdotool", "type", "--delay", "50", text])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "xdotool could not type {text:?}");
     }
 
     fn launch_with_config(config: PathBuf, args: &[&str], env: &[(&str, &str)]) -> App {
@@ -272,16 +314,16 @@ const DEMO_VMS: &[(&str, &str)] = &[
 #[test]
 fn main_window_lists_every_vm_of_the_demo_host_with_its_state() {
     let uri = common::demo_uri();
-    let mut app = App::launch(&["--connect", &uri], &[]);
+    let mut app = App::launch_tall(&["--connect", &uri]);
     let nodes = app.wait_for_text("12 virtual machines");
     for (vm, state) in DEMO_VMS {
         let at = nodes
             .iter()
             .position(|n| n.role == "list item" && n.name == *vm)
             .unwrap_or_else(|| panic!("{vm} is not listed"));
-        let state_shown = nodes[at..]
+        let state_shown = nodes[at + 1..]
             .iter()
-            .take(8)
+            .take_while(|n| n.role != "list item")
             .any(|n| n.role == "label" && n.name == *state);
         assert!(state_shown, "{vm} does not show {state}");
     }
@@ -430,10 +472,23 @@ fn preferences_shortcuts_and_about_open_from_keys_and_the_menu() {
         "the interval control is named"
     );
     app.screenshot("Preferences", "preferences.png");
+    // Disk graphs are off by default; the switch adds them to running VMs' rows.
+    assert!(!nodes.iter().any(|n| n.name == "Disk I/O of web-server"));
+    // libadwaita names the switch by its row.
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n.role == "check box" && n.name == "Disk graphs")
+    );
+    app.act("check box", "Disk graphs");
     app.keys_to_focus("Escape");
     app.wait_until("Preferences to close", |n| {
         !n.iter()
             .any(|n| n.role == "frame" && n.name == "Preferences")
+    });
+    app.wait_until("a disk graph for web-server", |n| {
+        n.iter()
+            .any(|n| n.on_screen() && n.name == "Disk I/O of web-server")
     });
 
     app.keys("Vireo", "ctrl+question");
@@ -517,21 +572,136 @@ fn the_list_follows_a_real_guest_starting_and_stopping() {
     });
 }
 
+/// The state label shown in a VM's row.
+fn state_of(nodes: &[Node], vm: &str) -> Option<String> {
+    let at = nodes
+        .iter()
+        .position(|n| n.role == "list item" && n.name == vm)?;
+    nodes[at + 1..]
+        .iter()
+        .take_while(|n| n.role != "list item")
+        .find(|n| {
+            n.role == "label"
+                && DEMO_VMS
+                    .iter()
+                    .any(|(_, s)| n.name == *s || n.name == "Crashed" || n.name == "Suspended")
+        })
+        .map(|n| n.name.clone())
+}
+
+/// The VMs listed, in order.
+fn listed(nodes: &[Node]) -> Vec<String> {
+    nodes
+        .iter()
+        .filter(|n| {
+            n.role == "list item" && n.on_screen() && DEMO_VMS.iter().any(|(v, _)| *v == n.name)
+        })
+        .map(|n| n.name.clone())
+        .collect()
+}
+
+#[test]
+fn search_filters_the_list_and_sorting_reorders_it() {
+    let uri = common::demo_uri();
+    let mut app = App::launch_tall(&["--connect", &uri]);
+    let nodes = app.wait_for_text("12 virtual machines");
+    assert_eq!(
+        listed(&nodes).first().map(String::as_str),
+        Some("build-runner")
+    );
+
+    // Type-to-search: typing in the window opens the search and filters by name or title.
+    app.keys("Vireo", "ctrl+f");
+    app.type_text("server");
+    let nodes = app.wait_until("only the servers listed", |n| {
+        listed(n) == ["ubuntu-server", "web-server"]
+    });
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n.role == "label" && n.name == "Public web front end")
+    );
+    app.type_text("zz");
+    app.wait_for_text("No Results Found");
+    app.keys_to_focus("Escape");
+    app.wait_until("every VM listed again", |n| listed(n).len() >= 11);
+
+    // Sort by state: running VMs first, shut-off ones last.
+    app.act("push button", "Sort");
+    app.wait_for_text("State");
+    app.act("radio menu item", "State");
+    let nodes = app.wait_until("running VMs first", |n| {
+        listed(n)
+            .first()
+            .is_some_and(|vm| state_of(n, vm).as_deref() == Some("Running"))
+    });
+    let order = listed(&nodes);
+    let states: Vec<String> = order.iter().filter_map(|vm| state_of(&nodes, vm)).collect();
+    let last_running = states.iter().rposition(|s| s == "Running").unwrap();
+    let first_off = states.iter().position(|s| s == "Shut Off").unwrap();
+    assert!(last_running < first_off, "{order:?} {states:?}");
+    app.screenshot("Vireo", "sorted-by-state.png");
+}
+
+#[test]
+fn the_selected_vm_obeys_the_header_bar_and_shortcuts() {
+    let uri = common::demo_uri();
+    let mut app = App::launch_tall(&["--connect", &uri]);
+    let nodes = app.wait_for_text("12 virtual machines");
+    let row = nodes
+        .iter()
+        .find(|n| n.role == "list item" && n.name == "router")
+        .unwrap()
+        .clone();
+    app.click("Vireo", &row);
+    // Ctrl+Shift+P pauses the selected VM; the header bar then offers Resume.
+    app.keys("Vireo", "ctrl+shift+p");
+    app.wait_until("router paused", |n| {
+        state_of(n, "router").as_deref() == Some("Paused")
+    });
+    app.act("push button", "Resume");
+    app.wait_until("router running", |n| {
+        state_of(n, "router").as_deref() == Some("Running")
+    });
+    app.act("push button", "Shut Down");
+    app.wait_until("router shut off", |n| {
+        state_of(n, "router").as_deref() == Some("Shut Off")
+    });
+    app.act("push button", "Run");
+    app.wait_until("router running again", |n| {
+        state_of(n, "router").as_deref() == Some("Running")
+    });
+    assert!(app.alive());
+}
+
+#[test]
+fn a_connection_can_be_removed_and_the_empty_state_offers_to_add_one() {
+    let uri = common::demo_uri();
+    let mut app = App::launch(&["--connect", &uri], &[]);
+    let nodes = app.wait_for_text("12 virtual machines");
+    let remove = nodes
+        .iter()
+        .find(|n| n.role == "push button" && n.name.starts_with("Remove Connection test:"))
+        .expect("the connection's header offers Remove")
+        .name
+        .clone();
+    app.act("push button", &remove);
+    let nodes = app.wait_for_text("No Connections");
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n.role == "push button" && n.name == "Add Connection…"),
+        "{:?}",
+        nodes.iter().filter(|n| n.on_screen()).collect::<Vec<_>>()
+    );
+}
+
 #[test]
 fn power_actions_and_delete_from_a_vms_menu() {
     let uri = common::demo_uri();
-    let mut app = App::launch(&["--connect", &uri], &[]);
+    let mut app = App::launch_tall(&["--connect", &uri]);
     app.wait_for_text("12 virtual machines");
-    let state_of = |nodes: &[Node], vm: &str| -> Option<String> {
-        let at = nodes
-            .iter()
-            .position(|n| n.role == "list item" && n.name == vm)?;
-        nodes[at..]
-            .iter()
-            .take(8)
-            .find(|n| n.role == "label" && n.name != vm)
-            .map(|n| n.name.clone())
-    };
+    let state_of = |nodes: &[Node], vm: &str| state_of(nodes, vm);
 
     app.act("push button", "Actions for web-server");
     app.wait_for_text("Pause");

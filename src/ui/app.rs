@@ -8,6 +8,7 @@ use relm4::gtk::{self, gio, glib};
 use relm4::{Component, ComponentParts, ComponentSender};
 
 use crate::core::cli::{Options, Show};
+use crate::core::libvirt::PowerAction;
 use crate::core::libvirt::{Connection, ErrorKind, Event};
 use crate::core::uri;
 use crate::core::xml::{DeviceKind, DomainXml};
@@ -16,7 +17,8 @@ use crate::ui::delete_dialog;
 use crate::ui::i18n::{gettext_f, ngettext_f};
 use crate::ui::msg::{AppCommandOutput, AppInput, DeletableDisk, ShowWhat};
 use crate::ui::usage;
-use crate::ui::vm_list::{self, ConnStatus, ConnectionView, PollGuard};
+use crate::ui::vm_list::{self, ConnStatus, ConnectionView, PollGuard, SortKey, VmList};
+use crate::ui::vm_row::Graphs;
 use crate::ui::{about, add_connection, host_window, preferences, settings};
 
 /// What the application was started with.
@@ -32,38 +34,65 @@ pub struct App {
     connections: Vec<ConnectionView>,
     /// The `--show-*` request, served once the first connection answers.
     pending_show: Option<Show>,
-    list_box: gtk::Box,
+    list: VmList,
+    /// The initial connections were decided (before that: "Connecting…").
+    started: bool,
+    query: String,
+    search_bar: gtk::SearchBar,
+    /// The actions on the selected VM, enabled by its state.
+    sel_actions: Vec<(&'static str, gio::SimpleAction)>,
     toasts: adw::ToastOverlay,
     /// The open host window, and the token its data must carry.
     host_window: Option<(u64, adw::PreferencesWindow)>,
     host_token: u64,
     /// Usage per (connection, VM) and the rows that show it.
     usage: HashMap<(usize, String), usage::History>,
-    rows: HashMap<(usize, String), usage::RowHandle>,
     /// `stats-interval` in seconds, shared with the polling commands.
     stats_interval: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl App {
+    fn shown(&self) -> impl Iterator<Item = &ConnectionView> {
+        self.connections
+            .iter()
+            .filter(|c| !matches!(c.status, ConnStatus::Removed))
+    }
+
     fn page(&self) -> &'static str {
-        let all = |f: fn(&ConnStatus) -> bool| {
-            !self.connections.is_empty() && self.connections.iter().all(|c| f(&c.status))
-        };
-        if self.connections.is_empty() || all(|s| matches!(s, ConnStatus::Connecting)) {
+        let shown: Vec<&ConnectionView> = self.shown().collect();
+        let all =
+            |f: fn(&ConnStatus) -> bool| !shown.is_empty() && shown.iter().all(|c| f(&c.status));
+        if !self.started || all(|s| matches!(s, ConnStatus::Connecting)) {
             "connecting"
+        } else if shown.is_empty() {
+            "no-connections"
         } else if all(|s| matches!(s, ConnStatus::Failed(_))) {
             "error"
-        } else if self.connections.len() == 1
-            && matches!(&self.connections[0].status, ConnStatus::Connected { domains, .. } if domains.is_empty())
+        } else if shown.len() == 1
+            && matches!(&shown[0].status, ConnStatus::Connected { domains, .. } if domains.is_empty())
         {
             "empty"
+        } else if !self.query.is_empty() && self.list.matching_vms() == 0 {
+            "no-results"
         } else {
             "list"
         }
     }
 
+    /// Whether the selected VM is paused (the header bar offers Resume).
+    fn selected_paused(&self) -> bool {
+        self.list.selected().is_some_and(|(_, d)| {
+            matches!(
+                d.state,
+                crate::core::libvirt::DomainState::Paused
+                    | crate::core::libvirt::DomainState::PmSuspended
+            )
+        })
+    }
+
     fn subtitle(&self) -> String {
-        match self.connections.as_slice() {
+        let shown: Vec<&ConnectionView> = self.shown().collect();
+        match shown.as_slice() {
             [one] => one.uri.clone(),
             [] => String::new(),
             many => ngettext_f(
@@ -266,27 +295,23 @@ impl App {
         self.toasts.add_toast(toast);
     }
 
-    fn rebuild_list(&mut self, sender: &ComponentSender<Self>) {
-        // Take the focus off rows about to be destroyed: GTK 4.8's AT-SPI
-        // bridge crashes when it reports focus on a widget that is gone.
-        if let Some(window) = self.list_box.root().and_downcast::<gtk::Window>()
-            && gtk::prelude::GtkWindowExt::focus(&window)
-                .is_some_and(|f| f.is_ancestor(&self.list_box))
-        {
-            gtk::prelude::GtkWindowExt::set_focus(&window, None::<&gtk::Widget>);
-        }
-        let input = sender.input_sender().clone();
-        let host = sender.input_sender().clone();
-        self.rows = vm_list::rebuild(
-            &self.list_box,
-            &self.connections,
-            move |i| input.emit(AppInput::RetryConnection(i)),
-            move |i| host.emit(AppInput::ShowHost(Some(i))),
-        );
-        for (key, row) in &self.rows {
-            if let Some(h) = self.usage.get(key) {
-                row.show(h);
-            }
+    fn rebuild_list(&mut self, _sender: &ComponentSender<Self>) {
+        self.list.sync(&self.connections, &self.usage);
+        self.update_selection_actions();
+    }
+
+    /// Enable the header bar's and the shortcuts' actions for the selected VM.
+    fn update_selection_actions(&self) {
+        let selected = self.list.selected();
+        let state = selected.as_ref().map(|(_, d)| d.state);
+        for (id, action) in &self.sel_actions {
+            let enabled = match (*id, state) {
+                (_, None) => false,
+                ("open" | "delete", Some(_)) => true,
+                (id, Some(state)) => vm_list::action_from_id(id)
+                    .is_some_and(|a| PowerAction::available(state).contains(&a)),
+            };
+            action.set_enabled(enabled);
         }
     }
 }
@@ -330,6 +355,20 @@ fn lost_message(reason: &str) -> String {
     text
 }
 
+/// Forget a saved connection.
+fn forget_connection(settings: &gio::Settings, uri: &str) {
+    for key in ["connections", "autoconnect"] {
+        let kept: Vec<String> = settings
+            .strv(key)
+            .iter()
+            .map(|s| s.to_string())
+            .filter(|s| s != uri)
+            .collect();
+        let _ = settings.set_strv(key, kept.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    gio::Settings::sync();
+}
+
 /// Remember a connection; `autoconnect` opens it at every start.
 fn save_connection(settings: &gio::Settings, uri: &str, autoconnect: bool) {
     let mut saved: Vec<String> = settings
@@ -355,6 +394,13 @@ fn save_connection(settings: &gio::Settings, uri: &str, autoconnect: bool) {
     let _ = settings.set_strv("connections", as_refs(&saved));
     let _ = settings.set_strv("autoconnect", as_refs(&auto));
     gio::Settings::sync();
+}
+
+fn graphs(settings: &gio::Settings) -> Graphs {
+    Graphs {
+        disk: settings.boolean("show-disk-graph"),
+        network: settings.boolean("show-network-graph"),
+    }
 }
 
 fn save_window_state(window: &adw::ApplicationWindow, settings: &gio::Settings) {
@@ -385,6 +431,46 @@ impl Component for App {
                 set_orientation: gtk::Orientation::Vertical,
 
                 adw::HeaderBar {
+                    pack_start = &gtk::Box {
+                        set_spacing: 6,
+                        gtk::Button {
+                            set_icon_name: "media-playback-start-symbolic",
+                            set_action_name: Some("win.sel-run"),
+                            set_tooltip_text: Some(&gettext("Run")),
+                            set_accessible_label: &gettext("Run"),
+                        },
+                        gtk::Button {
+                            set_icon_name: "media-playback-pause-symbolic",
+                            set_action_name: Some("win.sel-pause"),
+                            set_tooltip_text: Some(&gettext("Pause")),
+                            set_accessible_label: &gettext("Pause"),
+                            #[watch]
+                            set_visible: !model.selected_paused(),
+                        },
+                        gtk::Button {
+                            set_icon_name: "media-playback-start-symbolic",
+                            set_action_name: Some("win.sel-resume"),
+                            set_tooltip_text: Some(&gettext("Resume")),
+                            set_accessible_label: &gettext("Resume"),
+                            #[watch]
+                            set_visible: model.selected_paused(),
+                        },
+                        gtk::Box {
+                            add_css_class: "linked",
+                            gtk::Button {
+                                set_icon_name: "system-shutdown-symbolic",
+                                set_action_name: Some("win.sel-shutdown"),
+                                set_tooltip_text: Some(&gettext("Shut Down")),
+                                set_accessible_label: &gettext("Shut Down"),
+                            },
+                            gtk::MenuButton {
+                                set_icon_name: "pan-down-symbolic",
+                                set_menu_model: Some(&power_menu),
+                                set_tooltip_text: Some(&gettext("More Power Actions")),
+                                set_accessible_label: &gettext("More Power Actions"),
+                            },
+                        },
+                    },
                     #[wrap(Some)]
                     set_title_widget = &adw::WindowTitle {
                         set_title: "Vireo",
@@ -397,6 +483,37 @@ impl Component for App {
                         set_menu_model: Some(&primary_menu),
                         set_tooltip_text: Some(&gettext("Main Menu")),
                         set_accessible_label: &gettext("Main Menu"),
+                    },
+                    pack_end = &gtk::MenuButton {
+                        set_icon_name: "view-sort-descending-symbolic",
+                        set_menu_model: Some(&sort_menu),
+                        set_tooltip_text: Some(&gettext("Sort")),
+                        set_accessible_label: &gettext("Sort"),
+                    },
+                    pack_end = &gtk::ToggleButton {
+                        set_icon_name: "system-search-symbolic",
+                        set_tooltip_text: Some(&gettext("Search")),
+                        set_accessible_label: &gettext("Search"),
+                        set_action_name: Some("win.search"),
+                    },
+                },
+
+                #[local_ref]
+                search_bar -> gtk::SearchBar {
+                    #[wrap(Some)]
+                    set_child = &adw::Clamp {
+                        set_maximum_size: 400,
+                        #[local_ref]
+                        search_entry -> gtk::SearchEntry {
+                            set_placeholder_text: Some(&gettext("Search virtual machines")),
+                            set_accessible_label: &gettext("Search virtual machines"),
+                            connect_search_changed[sender] => move |e| {
+                                sender.input(AppInput::Search(e.text().to_string()));
+                            },
+                            connect_activate[sender] => move |_| {
+                                sender.input(AppInput::OpenFirstMatch);
+                            },
+                        },
                     },
                 },
 
@@ -437,19 +554,42 @@ impl Component for App {
                             set_icon_name: Some("computer-symbolic"),
                             set_title: &gettext("No Virtual Machines"),
                             set_description: Some(&gettext("This connection has no virtual machines yet.")),
+                            #[wrap(Some)]
+                            set_child = &gtk::Button {
+                                set_label: &gettext("Create a VM"),
+                                set_halign: gtk::Align::Center,
+                                add_css_class: "pill",
+                                add_css_class: "suggested-action",
+                                connect_clicked => AppInput::ShowCreator,
+                            },
+                        },
+                        add_named[Some("no-connections")] = &adw::StatusPage {
+                            set_icon_name: Some("network-server-symbolic"),
+                            set_title: &gettext("No Connections"),
+                            set_description: Some(&gettext("Add a connection to a libvirt host to see its virtual machines.")),
+                            #[wrap(Some)]
+                            set_child = &gtk::Button {
+                                set_label: &gettext("Add Connection…"),
+                                set_halign: gtk::Align::Center,
+                                add_css_class: "pill",
+                                add_css_class: "suggested-action",
+                                connect_clicked => AppInput::ShowAddConnection,
+                            },
+                        },
+                        add_named[Some("no-results")] = &adw::StatusPage {
+                            set_icon_name: Some("system-search-symbolic"),
+                            set_title: &gettext("No Results Found"),
+                            set_description: Some(&gettext("No virtual machine matches the search.")),
                         },
                         add_named[Some("list")] = &gtk::ScrolledWindow {
                             set_hscrollbar_policy: gtk::PolicyType::Never,
-                            adw::Clamp {
-                                set_maximum_size: 800,
+                            adw::ClampScrollable {
+                                set_maximum_size: 900,
                                 #[local_ref]
-                                list_box -> gtk::Box {
-                                    set_orientation: gtk::Orientation::Vertical,
-                                    set_spacing: 24,
-                                    set_margin_top: 24,
-                                    set_margin_bottom: 24,
+                                list_view -> gtk::ListView {
                                     set_margin_start: 12,
                                     set_margin_end: 12,
+                                    set_margin_bottom: 12,
                                 },
                             },
                         },
@@ -483,20 +623,30 @@ impl Component for App {
             .object("primary_menu")
             .expect("menus.ui defines primary_menu");
 
-        let list_box = gtk::Box::default();
+        let list = VmList::new();
+        let list_view = list.view.clone();
+        let search_bar = gtk::SearchBar::new();
+        let search_entry = gtk::SearchEntry::new();
+        search_bar.connect_entry(&search_entry);
+        search_bar.set_key_capture_widget(Some(&root));
         let toasts = adw::ToastOverlay::new();
+        let power_menu = vm_list::selection_power_menu();
+        let sort_menu = vm_list::sort_menu();
         let mut model = App {
             settings,
             pending_show: init.options.show.clone(),
             options: init.options,
             generation: 0,
             connections: Vec::new(),
-            list_box: list_box.clone(),
+            list,
+            started: false,
+            query: String::new(),
+            search_bar: search_bar.clone(),
+            sel_actions: Vec::new(),
             toasts: toasts.clone(),
             host_window: None,
             host_token: 0,
             usage: HashMap::new(),
-            rows: HashMap::new(),
             stats_interval: Default::default(),
         };
         {
@@ -573,6 +723,71 @@ impl Component for App {
         }
         root.add_action(&delete);
 
+        // Buttons of the connection headers carry the connection's index.
+        for (name, msg) in [
+            (
+                "connection-retry",
+                AppInput::RetryConnection as fn(usize) -> AppInput,
+            ),
+            ("connection-connect", AppInput::RetryConnection),
+            ("connection-host", |i| AppInput::ShowHost(Some(i))),
+            ("connection-remove", AppInput::RemoveConnection),
+        ] {
+            let action = gio::SimpleAction::new(name, Some(glib::VariantTy::UINT32));
+            let input = sender.input_sender().clone();
+            action.connect_activate(move |_, target| {
+                if let Some(index) = target.and_then(|t| t.get::<u32>()) {
+                    input.emit(msg(index as usize));
+                }
+            });
+            root.add_action(&action);
+        }
+
+        for id in [
+            "open", "run", "pause", "resume", "shutdown", "reboot", "reset", "destroy", "save",
+            "delete",
+        ] {
+            let action = gio::SimpleAction::new(&format!("sel-{id}"), None);
+            action.set_enabled(false);
+            let input = sender.input_sender().clone();
+            action.connect_activate(move |_, _| input.emit(AppInput::Selected(id)));
+            root.add_action(&action);
+            model.sel_actions.push((id, action));
+        }
+
+        root.add_action(&gio::PropertyAction::new(
+            "search",
+            &model.search_bar,
+            "search-mode-enabled",
+        ));
+        root.add_action(&model.settings.create_action("list-sort"));
+        model
+            .list
+            .set_sort(SortKey::from_id(&model.settings.string("list-sort")));
+        model.list.set_graphs(graphs(&model.settings));
+        {
+            let input = sender.input_sender().clone();
+            model
+                .settings
+                .connect_changed(None, move |s, key| match key {
+                    "list-sort" => input.emit(AppInput::Sort(SortKey::from_id(&s.string(key)))),
+                    "show-disk-graph" | "show-network-graph" => input.emit(AppInput::GraphsChanged),
+                    _ => {}
+                });
+        }
+        {
+            let input = sender.input_sender().clone();
+            model
+                .list
+                .selection
+                .connect_selection_changed(move |_, _, _| input.emit(AppInput::SelectionChanged));
+            let input = sender.input_sender().clone();
+            model
+                .list
+                .view
+                .connect_activate(move |_, position| input.emit(AppInput::Activate(position)));
+        }
+
         model.connect_all(&sender);
         ComponentParts { model, widgets }
     }
@@ -598,14 +813,82 @@ impl Component for App {
                 let Some((conn, name)) = self.domain(index, &uuid) else {
                     return;
                 };
+                self.list
+                    .set_busy(index, &uuid, Some(vm_list::action_progress(action)));
                 sender.oneshot_command(async move {
                     let result = conn.power(&uuid, action).await;
                     AppCommandOutput::PowerDone {
+                        index,
+                        uuid,
                         name,
                         action,
                         result,
                     }
                 });
+            }
+            AppInput::Search(query) => {
+                self.list.set_query(&query);
+                self.query = query;
+            }
+            AppInput::OpenFirstMatch => {
+                let first = (0..self.list.selection.n_items()).find_map(|i| self.list.vm_at(i));
+                if let Some((index, d)) = first {
+                    sender.input(AppInput::Open {
+                        index,
+                        uuid: d.uuid,
+                    });
+                }
+            }
+            AppInput::ShowCreator => self.toast(&gettext(
+                "The New Virtual Machine assistant is not available yet",
+            )),
+            AppInput::RemoveConnection(index) => {
+                if let Some(view) = self.connections.get_mut(index) {
+                    forget_connection(&self.settings, &view.uri);
+                    view.status = ConnStatus::Removed;
+                    let uri = view.uri.clone();
+                    self.usage.retain(|(i, _), _| *i != index);
+                    self.rebuild_list(&sender);
+                    self.toast(&gettext_f("Removed connection {uri}", &[("uri", &uri)]));
+                }
+            }
+            AppInput::Selected(id) => {
+                let Some((index, d)) = self.list.selected() else {
+                    return;
+                };
+                let uuid = d.uuid;
+                match id {
+                    "open" => sender.input(AppInput::Open { index, uuid }),
+                    "delete" => sender.input(AppInput::AskDelete { index, uuid }),
+                    id => {
+                        if let Some(action) = vm_list::action_from_id(id) {
+                            sender.input(AppInput::Power {
+                                index,
+                                uuid,
+                                action,
+                            });
+                        }
+                    }
+                }
+            }
+            AppInput::SelectionChanged => self.update_selection_actions(),
+            AppInput::Activate(position) => {
+                if let Some((index, d)) = self.list.vm_at(position) {
+                    sender.input(AppInput::Open {
+                        index,
+                        uuid: d.uuid,
+                    });
+                }
+            }
+            AppInput::Sort(key) => self.list.set_sort(key),
+            AppInput::GraphsChanged => self.list.set_graphs(graphs(&self.settings)),
+            AppInput::Open { index, uuid } => {
+                if let Some((_, name)) = self.domain(index, &uuid) {
+                    self.toast(&gettext_f(
+                        "Found “{name}”. Its console window is not available yet.",
+                        &[("name", &name)],
+                    ));
+                }
             }
             AppInput::ShowAddConnection => {
                 add_connection::show(root.upcast_ref(), sender.input_sender())
@@ -705,6 +988,7 @@ impl Component for App {
         );
         match msg {
             AppCommandOutput::InitialUris { generation, uris } if generation == self.generation => {
+                self.started = true;
                 let opened = uris.len();
                 self.connections = uris
                     .into_iter()
@@ -772,13 +1056,12 @@ impl Component for App {
             } if generation == self.generation => {
                 for s in stats {
                     let key = (index, s.uuid.clone());
-                    let history = self.usage.entry(key.clone()).or_default();
-                    history.push(s, at);
+                    let history = self.usage.entry(key).or_default();
+                    history.push(s.clone(), at);
                     // Updated in place: the rows (and any open menu) stay.
-                    if let Some(row) = self.rows.get(&key) {
-                        row.show(history);
-                    }
+                    self.list.show_usage(index, &s.uuid, history);
                 }
+                self.list.resort_by_usage();
             }
             AppCommandOutput::Libvirt {
                 generation,
@@ -842,10 +1125,13 @@ impl Component for App {
                 }
             }
             AppCommandOutput::PowerDone {
+                index,
+                uuid,
                 name,
                 action,
                 result,
             } => {
+                self.list.set_busy(index, &uuid, None);
                 if let Err(e) = result {
                     self.toast(&gettext_f(
                         "{action} “{name}” failed: {reason}",

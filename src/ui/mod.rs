@@ -15,7 +15,9 @@ mod msg;
 mod preferences;
 pub mod settings;
 mod usage;
+mod vm_item;
 mod vm_list;
+mod vm_row;
 
 use relm4::gtk::{gio, glib, prelude::*};
 use relm4::{RelmApp, adw};
@@ -71,6 +73,22 @@ pub fn run(options: Options) -> glib::ExitCode {
     app.set_accels_for_action("win.show-help-overlay", &["<Control>question"]);
     app.set_accels_for_action("window.close", &["<Control>w"]);
     app.set_accels_for_action("win.reconnect", &["<Control>r"]);
+    app.set_accels_for_action("win.search", &["<Control>f"]);
+    // The selected VM's actions (the list's header bar and row menus offer them too).
+    for (action, accels) in [
+        ("win.sel-open", &["<Control>o"][..]),
+        ("win.sel-run", &["<Control><Shift>r"]),
+        ("win.sel-pause", &["<Control><Shift>p"]),
+        ("win.sel-resume", &["<Control><Shift>u"]),
+        ("win.sel-shutdown", &["<Control><Shift>s"]),
+        ("win.sel-reboot", &["<Control><Shift>b"]),
+        ("win.sel-reset", &["<Control><Shift>t"]),
+        ("win.sel-destroy", &["<Control><Shift>k"]),
+        ("win.sel-save", &["<Control><Shift>m"]),
+        ("win.sel-delete", &["<Shift>Delete"]),
+    ] {
+        app.set_accels_for_action(action, accels);
+    }
 
     let relm = RelmApp::from_app(app.clone()).with_args(vec![]);
     relm.run::<app::App>(AppInit { options });

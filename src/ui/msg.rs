@@ -32,6 +32,26 @@ pub enum AppInput {
         index: usize,
         uuid: String,
     },
+    /// The search text changed.
+    Search(String),
+    /// Enter in the search entry: open the first VM that matches.
+    OpenFirstMatch,
+    /// Open the New Virtual Machine assistant.
+    ShowCreator,
+    /// Forget a connection (and close it).
+    RemoveConnection(usize),
+    /// An action on the selected VM (an id of `vm_list::action_id`, "open" or "delete").
+    Selected(&'static str),
+    SelectionChanged,
+    /// A row was activated (double click, Enter).
+    Activate(u32),
+    Sort(crate::ui::vm_list::SortKey),
+    GraphsChanged,
+    /// Open a VM's window.
+    Open {
+        index: usize,
+        uuid: String,
+    },
     /// The user confirmed: delete the VM and the chosen storage.
     Delete {
         index: usize,
@@ -83,6 +103,8 @@ pub enum AppCommandOutput {
     },
     /// A power action finished (the list follows through events).
     PowerDone {
+        index: usize,
+        uuid: String,
         name: String,
         action: PowerAction,
         result: Result<(), Error>,

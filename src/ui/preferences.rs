@@ -32,7 +32,7 @@ pub fn show(parent: &gtk::Window, settings: &gio::Settings) {
 
     let stats = group(
         gettext("Statistics"),
-        gettext("How often usage is read for the graphs of the list."),
+        gettext("How often usage is read, and which graphs the list shows."),
     );
     let interval = gtk::SpinButton::with_range(1.0, 60.0, 1.0);
     interval.set_valign(gtk::Align::Center);
@@ -45,6 +45,28 @@ pub fn show(parent: &gtk::Window, settings: &gio::Settings) {
         .build();
     row.add_suffix(&interval);
     stats.add(&row);
+    for (key, title, subtitle) in [
+        (
+            "show-disk-graph",
+            gettext("Disk graphs"),
+            gettext("Show each running VM's disk reads and writes"),
+        ),
+        (
+            "show-network-graph",
+            gettext("Network graphs"),
+            gettext("Show each running VM's network traffic"),
+        ),
+    ] {
+        let switch = gtk::Switch::builder().valign(gtk::Align::Center).build();
+        settings.bind(key, &switch, "active").build();
+        let row = adw::ActionRow::builder()
+            .title(title)
+            .subtitle(subtitle)
+            .activatable_widget(&switch)
+            .build();
+        row.add_suffix(&switch);
+        stats.add(&row);
+    }
     page.add(&stats);
 
     page.add(&group(

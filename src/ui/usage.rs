@@ -1,28 +1,38 @@
-//! Live usage in the VM list: a CPU sparkline and "CPU n% · memory" text,
-//! updated in place from the bulk statistics (rows are not rebuilt, so an
-//! open menu stays open).
+//! Usage history per VM, fed by the bulk statistics, and the sparklines
+//! that draw it in the VM list.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::Instant;
 
-use relm4::adw::{self, prelude::*};
-use relm4::gtk::{self, glib};
+use relm4::gtk::{self, prelude::*};
 
 use crate::core::libvirt::{DomainStats, Usage, usage};
 use crate::ui::a11y::AccessibleLabelExt;
-use crate::ui::i18n::gettext_f;
 
 /// Samples kept per VM (two minutes at the default three-second interval).
-const SAMPLES: usize = 40;
+pub const SAMPLES: usize = 40;
 
 /// The usage history of one VM.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct History {
     prev: Option<(DomainStats, Instant)>,
     pub cpu: VecDeque<f64>,
+    /// Memory in use, KiB.
+    pub memory: VecDeque<f64>,
+    /// Disk read + write, bytes per second.
+    pub disk: VecDeque<f64>,
+    /// Network received + sent, bytes per second.
+    pub net: VecDeque<f64>,
     pub last: Option<Usage>,
+}
+
+fn push(queue: &mut VecDeque<f64>, value: f64) {
+    if queue.len() == SAMPLES {
+        queue.pop_front();
+    }
+    queue.push_back(value);
 }
 
 impl History {
@@ -31,48 +41,63 @@ impl History {
         if let Some((prev, then)) = &self.prev {
             let u = usage(prev, &stats, at.saturating_duration_since(*then));
             if let Some(cpu) = u.cpu_percent {
-                if self.cpu.len() == SAMPLES {
-                    self.cpu.pop_front();
-                }
-                self.cpu.push_back(cpu);
+                push(&mut self.cpu, cpu);
             }
+            if let Some(kib) = u.memory_kib {
+                push(&mut self.memory, kib as f64);
+            }
+            push(&mut self.disk, u.disk_read_bps + u.disk_write_bps);
+            push(&mut self.net, u.net_rx_bps + u.net_tx_bps);
             self.last = Some(u);
         }
         self.prev = Some((stats, at));
     }
 }
 
-/// The widgets of one row that usage updates touch.
-pub struct RowHandle {
-    row: adw::ActionRow,
-    state_text: String,
-    data: Rc<RefCell<Vec<f64>>>,
-    graph: gtk::DrawingArea,
+/// How a sparkline scales its values.
+#[derive(Debug, Clone, Copy)]
+pub enum Scale {
+    /// Values are fractions of this maximum (CPU: 100, memory: the VM's size).
+    Fixed(f64),
+    /// The largest value shown fills the height (I/O rates).
+    Auto,
 }
 
-impl RowHandle {
-    /// A CPU sparkline for `row`, added as a suffix.
-    pub fn attach(row: &adw::ActionRow, name: &str, state_text: String) -> RowHandle {
-        let data: Rc<RefCell<Vec<f64>>> = Rc::default();
-        let graph = gtk::DrawingArea::builder()
-            .content_width(96)
-            .content_height(28)
+/// A small line graph of the last [`SAMPLES`] values.
+#[derive(Clone)]
+pub struct Sparkline {
+    pub area: gtk::DrawingArea,
+    data: Rc<RefCell<(Vec<f64>, Scale)>>,
+}
+
+impl Sparkline {
+    pub fn new(class: &str) -> Sparkline {
+        let data = Rc::new(RefCell::new((Vec::new(), Scale::Auto)));
+        let area = gtk::DrawingArea::builder()
+            .content_width(72)
+            .content_height(24)
             .valign(gtk::Align::Center)
             .build();
-        graph.set_accessible_label(&gettext_f("CPU usage of {name}", &[("name", name)]));
+        area.add_css_class("sparkline");
+        area.add_css_class(class);
         {
             let data = data.clone();
-            graph.set_draw_func(move |area, cr, w, h| {
-                let points = data.borrow();
+            area.set_draw_func(move |area, cr, w, h| {
+                let (points, scale) = &*data.borrow();
                 if points.len() < 2 {
                     return;
                 }
+                let max = match scale {
+                    Scale::Fixed(m) => *m,
+                    Scale::Auto => points.iter().copied().fold(0.0, f64::max),
+                };
+                let max = if max > 0.0 { max } else { 1.0 };
                 #[allow(deprecated)] // GtkWidget::color is GTK 4.10; 4.8 has only the style context
                 let color = area.style_context().color();
                 let (w, h) = (f64::from(w), f64::from(h));
                 let step = w / (SAMPLES as f64 - 1.0);
                 let x0 = w - step * (points.len() as f64 - 1.0);
-                let y = |v: f64| h - 1.0 - (v / 100.0).clamp(0.0, 1.0) * (h - 2.0);
+                let y = |v: f64| h - 1.0 - (v / max).clamp(0.0, 1.0) * (h - 2.0);
                 cr.move_to(x0, y(points[0]));
                 for (i, v) in points.iter().enumerate().skip(1) {
                     cr.line_to(x0 + step * i as f64, y(*v));
@@ -84,39 +109,25 @@ impl RowHandle {
                     0.8,
                 );
                 cr.set_line_width(1.5);
-                let _ = cr.stroke();
+                let _ = cr.stroke_preserve();
+                cr.line_to(w, h);
+                cr.line_to(x0, h);
+                cr.close_path();
+                cr.set_source_rgba(
+                    f64::from(color.red()),
+                    f64::from(color.green()),
+                    f64::from(color.blue()),
+                    0.15,
+                );
+                let _ = cr.fill();
             });
         }
-        row.add_suffix(&graph);
-        RowHandle {
-            row: row.clone(),
-            state_text,
-            data,
-            graph,
-        }
+        Sparkline { area, data }
     }
 
-    /// Show the history's latest figures and redraw the sparkline.
-    pub fn show(&self, history: &History) {
-        *self.data.borrow_mut() = history.cpu.iter().copied().collect();
-        self.graph.queue_draw();
-        let mut subtitle = self.state_text.clone();
-        if let Some(u) = history.last {
-            if let Some(cpu) = u.cpu_percent {
-                subtitle.push_str(" · ");
-                subtitle.push_str(&gettext_f(
-                    "CPU {percent}%",
-                    &[("percent", &format!("{cpu:.0}"))],
-                ));
-            }
-            if let Some(kib) = u.memory_kib {
-                subtitle.push_str(" · ");
-                subtitle.push_str(&glib::format_size_full(
-                    kib * 1024,
-                    glib::FormatSizeFlags::IEC_UNITS,
-                ));
-            }
-        }
-        self.row.set_subtitle(&glib::markup_escape_text(&subtitle));
+    pub fn set(&self, values: &VecDeque<f64>, scale: Scale, label: &str) {
+        *self.data.borrow_mut() = (values.iter().copied().collect(), scale);
+        self.area.set_accessible_label(label);
+        self.area.queue_draw();
     }
 }

@@ -1,25 +1,28 @@
-//! The content of the main window's list page: one group per connection.
-//!
-//! Rebuilt whenever a connection changes state. The scalable list view with
-//! live graphs replaces this with the VM-list work; the states and texts here
-//! stay.
+//! The main window's VM list: a `gtk::ListView` over a model of connection
+//! headers and VMs, grouped by connection, filtered by name and sorted by
+//! name, state, CPU or memory. Rows are recycled: only what is on screen
+//! has widgets, so thousands of VMs scroll smoothly.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use gettextrs::gettext;
-use relm4::adw::{self, prelude::*};
-use relm4::gtk::{self, gio};
+use relm4::gtk::{self, gio, prelude::*};
 
 use crate::core::libvirt::{Connection, DomainState, DomainSummary, PowerAction};
-use std::collections::HashMap;
-
-use crate::ui::a11y::AccessibleLabelExt;
-use crate::ui::i18n::{gettext_f, ngettext_f};
-use crate::ui::usage::RowHandle;
+use crate::ui::usage::History;
+use crate::ui::vm_item::{HeaderStatus, ItemData, VmItem};
+use crate::ui::vm_row::{Graphs, Row};
 
 /// Where one connection stands.
 #[derive(Debug)]
 pub enum ConnStatus {
     /// Saved, not opened at start-up.
     Disconnected,
+    /// Removed by the user: not shown, answers for it are ignored (indexes
+    /// of the other connections stay valid).
+    Removed,
     Connecting,
     Failed(String),
     Connected {
@@ -70,7 +73,7 @@ pub fn state_label(state: DomainState) -> String {
     }
 }
 
-fn state_icon(state: DomainState) -> (&'static str, Option<&'static str>) {
+pub fn state_icon(state: DomainState) -> (&'static str, Option<&'static str>) {
     match state {
         DomainState::Running | DomainState::Blocked => {
             ("media-playback-start-symbolic", Some("vm-state-running"))
@@ -95,6 +98,20 @@ pub fn action_label(action: PowerAction) -> String {
         PowerAction::ForceReset => gettext("Force Reset"),
         PowerAction::ForceOff => gettext("Force Off"),
         PowerAction::Save => gettext("Save"),
+    }
+}
+
+/// What a row says while an action runs.
+pub fn action_progress(action: PowerAction) -> String {
+    match action {
+        PowerAction::Run => gettext("Starting…"),
+        PowerAction::Pause => gettext("Pausing…"),
+        PowerAction::Resume => gettext("Resuming…"),
+        PowerAction::ShutDown => gettext("Shutting down…"),
+        PowerAction::Reboot => gettext("Rebooting…"),
+        PowerAction::ForceReset => gettext("Resetting…"),
+        PowerAction::ForceOff => gettext("Forcing off…"),
+        PowerAction::Save => gettext("Saving…"),
     }
 }
 
@@ -131,7 +148,7 @@ pub fn action_from_id(id: &str) -> Option<PowerAction> {
 /// The menu of a VM's row: the power actions its state allows, then Delete.
 /// Targets are `"{connection index}\t{uuid}\t{action}"` for `win.vm-power`
 /// and `"{connection index}\t{uuid}"` for `win.vm-delete`.
-fn domain_menu(index: usize, domain: &DomainSummary) -> gio::Menu {
+pub fn domain_menu(index: usize, domain: &DomainSummary) -> gio::Menu {
     let menu = gio::Menu::new();
     let power = gio::Menu::new();
     for action in PowerAction::available(domain.state) {
@@ -158,122 +175,477 @@ fn domain_menu(index: usize, domain: &DomainSummary) -> gio::Menu {
     menu
 }
 
-fn domain_row(index: usize, domain: &DomainSummary) -> (adw::ActionRow, Option<RowHandle>) {
-    let row = adw::ActionRow::builder()
-        .title(glib_escape(&domain.name))
-        .subtitle(state_label(domain.state))
-        .build();
-    let (icon, class) = state_icon(domain.state);
-    let image = gtk::Image::from_icon_name(icon);
-    if let Some(class) = class {
-        image.add_css_class(class);
+/// The header bar's menu of less common actions on the selected VM.
+pub fn selection_power_menu() -> gio::Menu {
+    let menu = gio::Menu::new();
+    let power = gio::Menu::new();
+    for (label, action) in [
+        (gettext("Reboot"), "win.sel-reboot"),
+        (gettext("Force Reset"), "win.sel-reset"),
+        (gettext("Force Off"), "win.sel-destroy"),
+        (gettext("Save"), "win.sel-save"),
+    ] {
+        power.append(Some(&label), Some(action));
     }
-    row.add_prefix(&image);
-    row.set_widget_name(&format!("vm-{}", domain.uuid));
-    let actions = gtk::MenuButton::builder()
-        .icon_name("view-more-symbolic")
-        .valign(gtk::Align::Center)
-        .menu_model(&domain_menu(index, domain))
-        .tooltip_text(gettext("Actions"))
-        .build();
-    actions.add_css_class("flat");
-    actions.set_accessible_label(&gettext_f("Actions for {name}", &[("name", &domain.name)]));
-    // Only active VMs use anything.
-    let handle = domain
-        .state
-        .is_active()
-        .then(|| RowHandle::attach(&row, &domain.name, state_label(domain.state)));
-    row.add_suffix(&actions);
-    (row, handle)
+    menu.append_section(None, &power);
+    let delete = gio::Menu::new();
+    delete.append(Some(&gettext("Delete…")), Some("win.sel-delete"));
+    menu.append_section(None, &delete);
+    menu
 }
 
-fn glib_escape(text: &str) -> String {
-    relm4::gtk::glib::markup_escape_text(text).to_string()
-}
-
-/// A button that (re)opens connection `index`.
-fn retry_button(label: &str, index: usize, retry: impl Fn(usize) + 'static) -> gtk::Button {
-    let button = gtk::Button::builder()
-        .label(label)
-        .valign(gtk::Align::Center)
-        .build();
-    button.connect_clicked(move |_| retry(index));
-    button
-}
-
-/// Replace the children of `container` with one group per connection.
-/// `retry(index)` is called when the user asks to reconnect a failed one.
-pub fn rebuild(
-    container: &gtk::Box,
-    connections: &[ConnectionView],
-    retry: impl Fn(usize) + Clone + 'static,
-    host: impl Fn(usize) + Clone + 'static,
-) -> HashMap<(usize, String), RowHandle> {
-    let mut handles = HashMap::new();
-    while let Some(child) = container.first_child() {
-        container.remove(&child);
+/// The sort menu: radio items on the `list-sort` setting.
+pub fn sort_menu() -> gio::Menu {
+    let menu = gio::Menu::new();
+    for (label, key) in [
+        (gettext("Name"), SortKey::Name),
+        (gettext("State"), SortKey::State),
+        (gettext("CPU Usage"), SortKey::Cpu),
+        (gettext("Memory Usage"), SortKey::Memory),
+    ] {
+        menu.append(
+            Some(&label),
+            Some(&gio::Action::print_detailed_name(
+                "win.list-sort",
+                Some(&key.id().to_variant()),
+            )),
+        );
     }
-    for (index, view) in connections.iter().enumerate() {
-        let group = adw::PreferencesGroup::builder()
-            .title(glib_escape(&view.uri))
-            .build();
-        match &view.status {
-            ConnStatus::Disconnected => {
-                let row = adw::ActionRow::builder()
-                    .title(gettext("Not connected"))
-                    .build();
-                row.add_suffix(&retry_button(&gettext("Connect"), index, retry.clone()));
-                group.add(&row);
-            }
-            ConnStatus::Connecting => {
-                let row = adw::ActionRow::builder()
-                    .title(gettext("Connecting…"))
-                    .build();
-                let spinner = gtk::Spinner::builder().spinning(true).build();
-                row.add_suffix(&spinner);
-                group.add(&row);
-            }
-            ConnStatus::Failed(message) => {
-                let row = adw::ActionRow::builder()
-                    .title(gettext("Could not connect"))
-                    .subtitle(glib_escape(message))
-                    .build();
-                row.add_prefix(&gtk::Image::from_icon_name("dialog-error-symbolic"));
-                row.add_suffix(&retry_button(&gettext("Try Again"), index, retry.clone()));
-                group.add(&row);
-            }
-            ConnStatus::Connected { domains, .. } => {
-                let details = gtk::Button::builder()
-                    .label(gettext("Host Details"))
-                    .valign(gtk::Align::Center)
-                    .build();
-                details.add_css_class("flat");
-                let host = host.clone();
-                details.connect_clicked(move |_| host(index));
-                group.set_header_suffix(Some(&details));
-                if domains.is_empty() {
-                    let row = adw::ActionRow::builder()
-                        .title(gettext("No virtual machines on this connection"))
-                        .build();
-                    group.add(&row);
+    let section = gio::Menu::new();
+    section.append_section(Some(&gettext("Sort By")), &menu);
+    section
+}
+
+/// What the list is sorted by (within each connection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    Name,
+    State,
+    Cpu,
+    Memory,
+}
+
+impl SortKey {
+    pub fn id(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::State => "state",
+            SortKey::Cpu => "cpu",
+            SortKey::Memory => "memory",
+        }
+    }
+
+    pub fn from_id(id: &str) -> SortKey {
+        match id {
+            "state" => SortKey::State,
+            "cpu" => SortKey::Cpu,
+            "memory" => SortKey::Memory,
+            _ => SortKey::Name,
+        }
+    }
+}
+
+/// Running first, shut off last: what users look for first.
+fn state_rank(state: DomainState) -> u8 {
+    match state {
+        DomainState::Running | DomainState::Blocked => 0,
+        DomainState::Paused => 1,
+        DomainState::PmSuspended => 2,
+        DomainState::ShuttingDown => 3,
+        DomainState::Crashed => 4,
+        DomainState::ShutOff => 5,
+        DomainState::NoState => 6,
+    }
+}
+
+/// Compare two items: connection, then its header, then by `key`, then by name.
+fn compare(a: &ItemData, b: &ItemData, key: SortKey) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let by_index = a.index().cmp(&b.index());
+    if by_index != Ordering::Equal {
+        return by_index;
+    }
+    match (a, b) {
+        (ItemData::Header { .. }, ItemData::Header { .. }) => Ordering::Equal,
+        (ItemData::Header { .. }, _) => Ordering::Less,
+        (_, ItemData::Header { .. }) => Ordering::Greater,
+        (
+            ItemData::Vm {
+                summary: sa,
+                history: ha,
+                ..
+            },
+            ItemData::Vm {
+                summary: sb,
+                history: hb,
+                ..
+            },
+        ) => {
+            let latest = |h: &History, f: fn(&crate::core::libvirt::Usage) -> Option<f64>| {
+                h.last.as_ref().and_then(f).unwrap_or(-1.0)
+            };
+            let first = match key {
+                SortKey::Name => Ordering::Equal,
+                SortKey::State => state_rank(sa.state).cmp(&state_rank(sb.state)),
+                // Busiest first.
+                SortKey::Cpu => {
+                    latest(hb, |u| u.cpu_percent).total_cmp(&latest(ha, |u| u.cpu_percent))
                 }
-                for domain in domains {
-                    let (row, handle) = domain_row(index, domain);
-                    group.add(&row);
-                    if let Some(h) = handle {
-                        handles.insert((index, domain.uuid.clone()), h);
+                SortKey::Memory => {
+                    let mem = |s: &DomainSummary, h: &History| {
+                        if s.state.is_active() {
+                            latest(h, |u| u.memory_kib.map(|k| k as f64)).max(s.memory_kib as f64)
+                        } else {
+                            -1.0
+                        }
+                    };
+                    mem(sb, hb).total_cmp(&mem(sa, ha))
+                }
+            };
+            first
+                .then_with(|| natural_cmp(&sa.name, &sb.name))
+                .then_with(|| sa.uuid.cmp(&sb.uuid))
+        }
+    }
+}
+
+/// Case-insensitive, with digit runs compared as numbers ("vm2" before "vm10").
+fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (mut a, mut b) = (a.chars().peekable(), b.chars().peekable());
+    loop {
+        match (a.peek().copied(), b.peek().copied()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let take = |it: &mut std::iter::Peekable<std::str::Chars>| {
+                    let mut digits = String::new();
+                    while let Some(c) = it.peek().copied().filter(char::is_ascii_digit) {
+                        digits.push(c);
+                        it.next();
                     }
+                    digits
+                };
+                let (da, db) = (take(&mut a), take(&mut b));
+                let (ta, tb) = (da.trim_start_matches('0'), db.trim_start_matches('0'));
+                let order = ta.len().cmp(&tb.len()).then_with(|| ta.cmp(tb));
+                if order != Ordering::Equal {
+                    return order;
                 }
-                let count = domains.len() as u32;
-                group.set_description(Some(&ngettext_f(
-                    "{count} virtual machine",
-                    "{count} virtual machines",
-                    count,
-                    &[("count", &count.to_string())],
-                )));
+            }
+            (Some(x), Some(y)) => {
+                let order = x.to_lowercase().cmp(y.to_lowercase());
+                if order != Ordering::Equal {
+                    return order;
+                }
+                a.next();
+                b.next();
             }
         }
-        container.append(&group);
     }
-    handles
 }
+
+/// Whether a VM matches the search text (case-insensitive, name or title).
+pub fn matches_query(summary: &DomainSummary, query: &str) -> bool {
+    if query.is_empty() {
+        return true;
+    }
+    let query = query.to_lowercase();
+    summary.name.to_lowercase().contains(&query)
+        || summary
+            .title
+            .as_deref()
+            .is_some_and(|t| t.to_lowercase().contains(&query))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Header(usize),
+    Vm(usize, String),
+}
+
+/// The list, its model and its state.
+pub struct VmList {
+    pub view: gtk::ListView,
+    store: gio::ListStore,
+    filter: gtk::CustomFilter,
+    filtered: gtk::FilterListModel,
+    sorter: gtk::CustomSorter,
+    pub selection: gtk::SingleSelection,
+    items: HashMap<Key, VmItem>,
+    query: Rc<RefCell<String>>,
+    sort: Rc<Cell<SortKey>>,
+    graphs: Rc<Cell<Graphs>>,
+}
+
+impl VmList {
+    pub fn new() -> VmList {
+        let store = gio::ListStore::new::<VmItem>();
+        let query: Rc<RefCell<String>> = Rc::default();
+        let sort: Rc<Cell<SortKey>> = Rc::default();
+        let graphs: Rc<Cell<Graphs>> = Rc::default();
+        let filter = {
+            let query = query.clone();
+            gtk::CustomFilter::new(move |obj| {
+                let Some(item) = obj.downcast_ref::<VmItem>() else {
+                    return false;
+                };
+                item.with(|d| match d {
+                    ItemData::Header { .. } => true,
+                    ItemData::Vm { summary, .. } => matches_query(summary, &query.borrow()),
+                })
+            })
+        };
+        let filtered = gtk::FilterListModel::new(Some(store.clone()), Some(filter.clone()));
+        let sorter = {
+            let sort = sort.clone();
+            gtk::CustomSorter::new(move |a, b| {
+                let (Some(a), Some(b)) = (a.downcast_ref::<VmItem>(), b.downcast_ref::<VmItem>())
+                else {
+                    return gtk::Ordering::Equal;
+                };
+                a.with(|a| b.with(|b| compare(a, b, sort.get()))).into()
+            })
+        };
+        let sorted = gtk::SortListModel::new(Some(filtered.clone()), Some(sorter.clone()));
+        let selection = gtk::SingleSelection::new(Some(sorted));
+        selection.set_autoselect(false);
+        selection.set_can_unselect(true);
+
+        let factory = gtk::SignalListItemFactory::new();
+        factory.connect_setup(|_, obj| {
+            if let Some(list_item) = obj.downcast_ref::<gtk::ListItem>() {
+                let row = Row::default();
+                list_item.set_child(Some(&row.root));
+                // SAFETY: read back in bind with the same type.
+                unsafe { list_item.set_data("vireo-row", row) };
+            }
+        });
+        {
+            let graphs = graphs.clone();
+            factory.connect_bind(move |_, obj| {
+                let Some(list_item) = obj.downcast_ref::<gtk::ListItem>() else {
+                    return;
+                };
+                let Some(item) = list_item.item().and_downcast::<VmItem>() else {
+                    return;
+                };
+                // SAFETY: set in setup with this type, never removed.
+                let Some(row) = (unsafe { list_item.data::<Row>("vireo-row") }) else {
+                    return;
+                };
+                let row = unsafe { row.as_ref() }.clone();
+                let header = item.with(|d| matches!(d, ItemData::Header { .. }));
+                list_item.set_selectable(!header);
+                list_item.set_activatable(!header);
+                row.render(&item, graphs.get());
+                let graphs = graphs.clone();
+                item.set_refresh(Some(Box::new(move |item| row.render(item, graphs.get()))));
+            });
+        }
+        factory.connect_unbind(|_, obj| {
+            if let Some(item) = obj
+                .downcast_ref::<gtk::ListItem>()
+                .and_then(|l| l.item())
+                .and_downcast::<VmItem>()
+            {
+                item.set_refresh(None);
+            }
+        });
+
+        let view = gtk::ListView::new(Some(selection.clone()), Some(factory));
+        view.add_css_class("vm-list");
+        crate::ui::a11y::AccessibleLabelExt::set_accessible_label(
+            &view,
+            &gettext("Virtual Machines"),
+        );
+        view.set_single_click_activate(false);
+        VmList {
+            view,
+            store,
+            filter,
+            filtered,
+            sorter,
+            selection,
+            items: HashMap::new(),
+            query,
+            sort,
+            graphs,
+        }
+    }
+
+    /// Make the model show `connections` (with their usage), creating and
+    /// dropping items only for VMs that appeared or went away.
+    pub fn sync(
+        &mut self,
+        connections: &[ConnectionView],
+        usage: &HashMap<(usize, String), History>,
+    ) {
+        let mut wanted: Vec<(Key, ItemData)> = Vec::new();
+        for (index, view) in connections.iter().enumerate() {
+            let status = match &view.status {
+                ConnStatus::Removed => continue,
+                ConnStatus::Disconnected => HeaderStatus::Disconnected,
+                ConnStatus::Connecting => HeaderStatus::Connecting,
+                ConnStatus::Failed(m) => HeaderStatus::Failed(m.clone()),
+                ConnStatus::Connected { domains, .. } => HeaderStatus::Connected {
+                    count: domains.len(),
+                },
+            };
+            wanted.push((
+                Key::Header(index),
+                ItemData::Header {
+                    index,
+                    uri: view.uri.clone(),
+                    status,
+                },
+            ));
+            if let ConnStatus::Connected { domains, .. } = &view.status {
+                for d in domains {
+                    let key = (index, d.uuid.clone());
+                    wanted.push((
+                        Key::Vm(index, d.uuid.clone()),
+                        ItemData::Vm {
+                            index,
+                            summary: d.clone(),
+                            history: Box::new(usage.get(&key).cloned().unwrap_or_default()),
+                            busy: None,
+                        },
+                    ));
+                }
+            }
+        }
+        let keys: HashSet<&Key> = wanted.iter().map(|(k, _)| k).collect();
+        let gone: Vec<Key> = self
+            .items
+            .keys()
+            .filter(|k| !keys.contains(k))
+            .cloned()
+            .collect();
+        for key in gone {
+            if let Some(item) = self.items.remove(&key)
+                && let Some(pos) = self.store.find(&item)
+            {
+                self.store.remove(pos);
+            }
+        }
+        let mut added = Vec::new();
+        for (key, mut data) in wanted {
+            match self.items.get(&key) {
+                Some(item) => item.update(|old| {
+                    // Keep what only the list knows (busy marks).
+                    if let (ItemData::Vm { busy: keep, .. }, ItemData::Vm { busy, .. }) =
+                        (&*old, &mut data)
+                    {
+                        *busy = keep.clone();
+                    }
+                    *old = data;
+                }),
+                None => {
+                    let item = VmItem::new(data);
+                    self.items.insert(key, item.clone());
+                    added.push(item);
+                }
+            }
+        }
+        if !added.is_empty() {
+            self.store.extend_from_slice(&added);
+        }
+        self.sorter.changed(gtk::SorterChange::Different);
+    }
+
+    /// New usage figures for one VM: its row redraws in place.
+    pub fn show_usage(&self, index: usize, uuid: &str, history: &History) {
+        if let Some(item) = self.items.get(&Key::Vm(index, uuid.to_owned())) {
+            item.update(|d| {
+                if let ItemData::Vm { history: h, .. } = d {
+                    **h = history.clone();
+                }
+            });
+        }
+    }
+
+    /// After a round of statistics: usage orders may have changed.
+    pub fn resort_by_usage(&self) {
+        if matches!(self.sort.get(), SortKey::Cpu | SortKey::Memory) {
+            self.sorter.changed(gtk::SorterChange::Different);
+        }
+    }
+
+    /// Mark a VM busy with a slow action (`None`: done).
+    pub fn set_busy(&self, index: usize, uuid: &str, busy: Option<String>) {
+        if let Some(item) = self.items.get(&Key::Vm(index, uuid.to_owned())) {
+            item.update(|d| {
+                if let ItemData::Vm { busy: b, .. } = d {
+                    *b = busy;
+                }
+            });
+        }
+    }
+
+    pub fn set_query(&self, query: &str) {
+        if *self.query.borrow() != query {
+            self.query.replace(query.to_owned());
+            self.filter.changed(gtk::FilterChange::Different);
+        }
+    }
+
+    pub fn set_sort(&self, key: SortKey) {
+        self.sort.set(key);
+        self.sorter.changed(gtk::SorterChange::Different);
+    }
+
+    pub fn set_graphs(&self, graphs: Graphs) {
+        self.graphs.set(graphs);
+        for item in self.items.values() {
+            item.refresh();
+        }
+    }
+
+    /// VMs that pass the search filter.
+    pub fn matching_vms(&self) -> usize {
+        (0..self.filtered.n_items())
+            .filter_map(|i| self.filtered.item(i).and_downcast::<VmItem>())
+            .filter(|item| item.with(|d| matches!(d, ItemData::Vm { .. })))
+            .count()
+    }
+
+    /// The VM at a position of the view's model.
+    pub fn vm_at(&self, position: u32) -> Option<(usize, DomainSummary)> {
+        let item = self.selection.item(position).and_downcast::<VmItem>()?;
+        item.with(|d| match d {
+            ItemData::Vm { index, summary, .. } => Some((*index, summary.clone())),
+            ItemData::Header { .. } => None,
+        })
+    }
+
+    /// The selected VM, if a VM (not a header) is selected.
+    pub fn selected(&self) -> Option<(usize, DomainSummary)> {
+        let position = self.selection.selected();
+        if position == gtk::INVALID_LIST_POSITION {
+            return None;
+        }
+        self.vm_at(position)
+    }
+}
+
+impl Default for VmList {
+    fn default() -> Self {
+        VmList::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_sort_naturally_and_case_insensitively() {
+        let mut names = vec!["vm10", "Vm2", "alpha", "vm1", "Beta", "vm02b"];
+        names.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(names, ["alpha", "Beta", "vm1", "Vm2", "vm02b", "vm10"]);
+    }
+}
+

@@ -50,6 +50,8 @@ pub struct DomainSummary {
     pub vcpus: u32,
     /// Current memory in KiB.
     pub memory_kib: u64,
+    /// The short description users give a VM (`<title>`), if any.
+    pub title: Option<String>,
 }
 
 impl DomainSummary {
@@ -63,6 +65,11 @@ impl DomainSummary {
             persistent: domain.is_persistent()?,
             vcpus: info.nr_virt_cpu,
             memory_kib: info.memory,
+            // No title is an error from libvirt ("metadata not found").
+            title: domain
+                .metadata(virt::sys::VIR_DOMAIN_METADATA_TITLE as i32, None, 0)
+                .ok()
+                .filter(|t| !t.is_empty()),
         })
     }
 }

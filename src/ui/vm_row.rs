@@ -1,0 +1,366 @@
+//! The recycled row widget of the VM list: either a connection's header or
+//! one VM with its state, usage graphs and actions.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use gettextrs::gettext;
+use relm4::gtk::{self, gio, glib, prelude::*};
+
+use crate::core::libvirt::{DomainState, DomainSummary};
+use crate::ui::a11y::AccessibleLabelExt;
+use crate::ui::i18n::{gettext_f, ngettext_f};
+use crate::ui::usage::{Scale, Sparkline};
+use crate::ui::vm_item::{HeaderStatus, ItemData, VmItem};
+use crate::ui::vm_list::{domain_menu, state_icon, state_label};
+
+/// Which optional graphs rows show (from Preferences).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Graphs {
+    pub disk: bool,
+    pub network: bool,
+}
+
+#[derive(Clone)]
+pub struct Row {
+    pub root: gtk::Box,
+    header: gtk::Box,
+    header_title: gtk::Label,
+    header_status: gtk::Label,
+    header_spinner: gtk::Spinner,
+    header_retry: gtk::Button,
+    header_host: gtk::Button,
+    header_remove: gtk::Button,
+    vm: gtk::Box,
+    icon: gtk::Image,
+    name: gtk::Label,
+    title: gtk::Label,
+    subtitle: gtk::Label,
+    busy: gtk::Spinner,
+    cpu: Sparkline,
+    memory: Sparkline,
+    disk: Sparkline,
+    net: Sparkline,
+    actions: gtk::MenuButton,
+    /// What the actions menu was built for (rebuilt only when it changes,
+    /// so an open menu survives statistics updates).
+    menu_for: Rc<RefCell<Option<(usize, String, DomainState)>>>,
+    icon_class: Rc<Cell<Option<&'static str>>>,
+}
+
+fn flat_button(icon: &str, label: &str) -> gtk::Button {
+    let button = gtk::Button::builder()
+        .icon_name(icon)
+        .valign(gtk::Align::Center)
+        .tooltip_text(label)
+        .build();
+    button.add_css_class("flat");
+    button.set_accessible_label(label);
+    button
+}
+
+impl Row {
+    pub fn new() -> Row {
+        let root = gtk::Box::new(gtk::Orientation::Horizontal, 0);
+        root.add_css_class("vm-row");
+
+        let header = gtk::Box::new(gtk::Orientation::Horizontal, 6);
+        header.add_css_class("vm-list-header");
+        header.set_hexpand(true);
+        let texts = gtk::Box::new(gtk::Orientation::Vertical, 2);
+        texts.set_hexpand(true);
+        let header_title = gtk::Label::builder()
+            .xalign(0.0)
+            .ellipsize(gtk::pango::EllipsizeMode::Middle)
+            .build();
+        header_title.add_css_class("heading");
+        let header_status = gtk::Label::builder().xalign(0.0).wrap(true).build();
+        header_status.add_css_class("dim-label");
+        header_status.add_css_class("caption");
+        texts.append(&header_title);
+        texts.append(&header_status);
+        header.append(&texts);
+        let header_spinner = gtk::Spinner::new();
+        header_spinner.set_accessible_label(&gettext("Connecting…"));
+        header.append(&header_spinner);
+        let header_retry = gtk::Button::builder().valign(gtk::Align::Center).build();
+        header.append(&header_retry);
+        let header_host = gtk::Button::builder()
+            .label(gettext("Host Details"))
+            .valign(gtk::Align::Center)
+            .build();
+        header_host.add_css_class("flat");
+        header.append(&header_host);
+        let header_remove = flat_button("list-remove-symbolic", &gettext("Remove Connection"));
+        header.append(&header_remove);
+        root.append(&header);
+
+        let vm = gtk::Box::new(gtk::Orientation::Horizontal, 12);
+        vm.set_hexpand(true);
+        vm.add_css_class("vm-list-vm");
+        let icon = gtk::Image::new();
+        vm.append(&icon);
+        let texts = gtk::Box::new(gtk::Orientation::Vertical, 2);
+        texts.set_hexpand(true);
+        texts.set_valign(gtk::Align::Center);
+        let name = gtk::Label::builder()
+            .xalign(0.0)
+            .ellipsize(gtk::pango::EllipsizeMode::End)
+            .build();
+        name.add_css_class("vm-name");
+        let title = gtk::Label::builder()
+            .xalign(0.0)
+            .hexpand(true)
+            .ellipsize(gtk::pango::EllipsizeMode::End)
+            .build();
+        title.add_css_class("dim-label");
+        let names = gtk::Box::new(gtk::Orientation::Horizontal, 8);
+        names.append(&name);
+        names.append(&title);
+        let subtitle = gtk::Label::builder()
+            .xalign(0.0)
+            .ellipsize(gtk::pango::EllipsizeMode::End)
+            .build();
+        subtitle.add_css_class("dim-label");
+        subtitle.add_css_class("caption");
+        texts.append(&names);
+        texts.append(&subtitle);
+        vm.append(&texts);
+        let busy = gtk::Spinner::new();
+        busy.set_accessible_label(&gettext("Working…"));
+        vm.append(&busy);
+        let cpu = Sparkline::new("graph-cpu");
+        let memory = Sparkline::new("graph-memory");
+        let disk = Sparkline::new("graph-disk");
+        let net = Sparkline::new("graph-network");
+        for graph in [&cpu, &memory, &disk, &net] {
+            vm.append(&graph.area);
+        }
+        let actions = gtk::MenuButton::builder()
+            .icon_name("view-more-symbolic")
+            .valign(gtk::Align::Center)
+            .tooltip_text(gettext("Actions"))
+            .build();
+        actions.add_css_class("flat");
+        vm.append(&actions);
+        root.append(&vm);
+
+        let context = gtk::PopoverMenu::from_model(None::<&gio::MenuModel>);
+        context.set_has_arrow(false);
+        context.set_halign(gtk::Align::Start);
+        context.set_parent(&root);
+        let click = gtk::GestureClick::builder().button(3).build();
+        {
+            let (context, actions) = (context.clone(), actions.clone());
+            click.connect_pressed(move |_, _, x, y| {
+                if actions.is_visible()
+                    && let Some(model) = actions.menu_model()
+                {
+                    context.set_menu_model(Some(&model));
+                    context
+                        .set_pointing_to(Some(&gtk::gdk::Rectangle::new(x as i32, y as i32, 1, 1)));
+                    context.popup();
+                }
+            });
+        }
+        root.add_controller(click);
+        {
+            let context = context.clone();
+            root.connect_destroy(move |_| context.unparent());
+        }
+
+        Row {
+            root,
+            header,
+            header_title,
+            header_status,
+            header_spinner,
+            header_retry,
+            header_host,
+            header_remove,
+            vm,
+            icon,
+            name,
+            title,
+            subtitle,
+            busy,
+            cpu,
+            memory,
+            disk,
+            net,
+            actions,
+            menu_for: Rc::default(),
+            icon_class: Rc::default(),
+        }
+    }
+
+    /// Show `item`.
+    pub fn render(&self, item: &VmItem, graphs: Graphs) {
+        item.with(|data| match data {
+            ItemData::Header { index, uri, status } => self.render_header(*index, uri, status),
+            ItemData::Vm {
+                index,
+                summary,
+                history,
+                busy,
+            } => self.render_vm(*index, summary, history, busy.as_deref(), graphs),
+        });
+    }
+
+    /// Name the list item (the row's parent) for assistive technologies.
+    fn name_list_item(&self, name: &str) {
+        if let Some(parent) = self.root.parent() {
+            parent.set_accessible_label(name);
+        }
+    }
+
+    fn render_header(&self, index: usize, uri: &str, status: &HeaderStatus) {
+        self.header.set_visible(true);
+        self.vm.set_visible(false);
+        self.root.remove_css_class("vm");
+        self.root.add_css_class("connection");
+        self.header_title.set_text(uri);
+        self.name_list_item(uri);
+        let target = (index as u32).to_variant();
+        for button in [&self.header_host, &self.header_remove] {
+            button.set_action_target_value(Some(&target));
+        }
+        self.header_retry.set_action_target_value(Some(&target));
+        self.header_host
+            .set_action_name(Some("win.connection-host"));
+        self.header_remove
+            .set_action_name(Some("win.connection-remove"));
+        self.header_remove
+            .set_accessible_label(&gettext_f("Remove Connection {uri}", &[("uri", uri)]));
+        let (text, spinning, retry) = match status {
+            HeaderStatus::Disconnected => {
+                (gettext("Not connected"), false, Some(gettext("Connect")))
+            }
+            HeaderStatus::Connecting => (gettext("Connecting…"), true, None),
+            HeaderStatus::Failed(message) => (message.clone(), false, Some(gettext("Try Again"))),
+            HeaderStatus::Connected { count } => (
+                if *count == 0 {
+                    gettext("No virtual machines on this connection")
+                } else {
+                    ngettext_f(
+                        "{count} virtual machine",
+                        "{count} virtual machines",
+                        *count as u32,
+                        &[("count", &count.to_string())],
+                    )
+                },
+                false,
+                None,
+            ),
+        };
+        self.header_status.set_text(&text);
+        self.header_spinner.set_visible(spinning);
+        self.header_spinner.set_spinning(spinning);
+        self.header_retry.set_visible(retry.is_some());
+        if let Some(label) = retry {
+            self.header_retry.set_label(&label);
+            self.header_retry.set_action_name(Some(match status {
+                HeaderStatus::Disconnected => "win.connection-connect",
+                _ => "win.connection-retry",
+            }));
+        }
+        self.header_host
+            .set_visible(matches!(status, HeaderStatus::Connected { .. }));
+    }
+
+    fn render_vm(
+        &self,
+        index: usize,
+        summary: &DomainSummary,
+        history: &crate::ui::usage::History,
+        busy: Option<&str>,
+        graphs: Graphs,
+    ) {
+        self.header.set_visible(false);
+        self.vm.set_visible(true);
+        self.root.remove_css_class("connection");
+        self.root.add_css_class("vm");
+        let name = &summary.name;
+        self.name_list_item(name);
+        self.name.set_text(name);
+        let title = summary.title.as_deref().unwrap_or_default();
+        self.title.set_text(title);
+        self.title.set_visible(!title.is_empty());
+
+        let (icon, class) = state_icon(summary.state);
+        self.icon.set_icon_name(Some(icon));
+        if let Some(old) = self.icon_class.replace(class) {
+            self.icon.remove_css_class(old);
+        }
+        if let Some(class) = class {
+            self.icon.add_css_class(class);
+        }
+
+        let mut subtitle = state_label(summary.state);
+        if let Some(busy) = busy {
+            subtitle = busy.to_owned();
+        } else if summary.state.is_active()
+            && let Some(u) = history.last
+        {
+            if let Some(cpu) = u.cpu_percent {
+                subtitle.push_str(" · ");
+                subtitle.push_str(&gettext_f(
+                    "CPU {percent}%",
+                    &[("percent", &format!("{cpu:.0}"))],
+                ));
+            }
+            if let Some(kib) = u.memory_kib {
+                subtitle.push_str(" · ");
+                subtitle.push_str(&glib::format_size_full(
+                    kib * 1024,
+                    glib::FormatSizeFlags::IEC_UNITS,
+                ));
+            }
+        }
+        self.subtitle.set_text(&subtitle);
+        self.busy.set_visible(busy.is_some());
+        self.busy.set_spinning(busy.is_some());
+
+        let active = summary.state.is_active();
+        self.cpu.area.set_visible(active);
+        self.memory.area.set_visible(active);
+        self.disk.area.set_visible(active && graphs.disk);
+        self.net.area.set_visible(active && graphs.network);
+        if active {
+            let named = |what: &str| gettext_f(what, &[("name", name)]);
+            self.cpu.set(
+                &history.cpu,
+                Scale::Fixed(100.0),
+                &named("CPU usage of {name}"),
+            );
+            self.memory.set(
+                &history.memory,
+                Scale::Fixed(summary.memory_kib.max(1) as f64),
+                &named("Memory usage of {name}"),
+            );
+            if graphs.disk {
+                self.disk
+                    .set(&history.disk, Scale::Auto, &named("Disk I/O of {name}"));
+            }
+            if graphs.network {
+                self.net
+                    .set(&history.net, Scale::Auto, &named("Network I/O of {name}"));
+            }
+        }
+
+        let key = (index, summary.uuid.clone(), summary.state);
+        if self.menu_for.borrow().as_ref() != Some(&key) {
+            self.actions
+                .set_menu_model(Some(&domain_menu(index, summary)));
+            self.actions
+                .set_accessible_label(&gettext_f("Actions for {name}", &[("name", name)]));
+            self.menu_for.replace(Some(key));
+        }
+    }
+}
+
+impl Default for Row {
+    fn default() -> Self {
+        Row::new()
+    }
+}
