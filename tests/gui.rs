@@ -817,3 +817,34 @@ fn a_lost_daemon_is_shown_and_reconnected_when_it_returns() {
     app.wait_for_text("No Virtual Machines");
     assert!(app.alive());
 }
+
+#[test]
+fn credentials_libvirt_asks_for_are_answered_in_a_dialog() {
+    let uri = common::fixture_uri("auth.xml");
+    let mut app = App::launch(&["--connect", &uri], &[]);
+    // The test driver asks for the user name, then the password.
+    let nodes = app.wait_for_text("Authentication Required");
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n.role == "push button" && n.name == "Connect")
+    );
+    app.screenshot_screen("auth-dialog.png");
+    app.type_text("alice");
+    app.keys_to_focus("Return");
+    app.wait_for_text("Enter alice's password for localhost");
+    app.type_text("wonderland");
+    app.keys_to_focus("Return");
+    app.wait_for_text("1 virtual machine");
+    app.wait_for_text("guarded");
+}
+
+#[test]
+fn a_cancelled_login_says_so_and_can_be_retried() {
+    let uri = common::fixture_uri("auth.xml");
+    let mut app = App::launch(&["--connect", &uri], &[]);
+    app.wait_for_text("Authentication Required");
+    app.act("push button", "Cancel");
+    app.wait_for_text("Could Not Connect");
+    assert!(app.alive());
+}

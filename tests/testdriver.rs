@@ -303,3 +303,81 @@ fn stats_come_from_one_bulk_call_for_every_domain() {
         );
     }
 }
+
+mod auth {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+    use vireo::core::libvirt::{Authenticator, CredentialKind, CredentialPrompt};
+
+    /// An authenticator that answers from `answers` by kind and records the questions.
+    fn answering(
+        user: &'static str,
+        password: Option<&'static str>,
+    ) -> (Authenticator, Arc<Mutex<Vec<CredentialPrompt>>>) {
+        let asked: Arc<Mutex<Vec<CredentialPrompt>>> = Arc::default();
+        let log = asked.clone();
+        let auth: Authenticator = Arc::new(move |uri: &str, prompts: Vec<CredentialPrompt>| {
+            assert!(uri.ends_with("auth.xml"), "asked for {uri}");
+            log.lock().unwrap().extend(prompts.iter().cloned());
+            prompts
+                .iter()
+                .map(|p| match p.kind {
+                    CredentialKind::Username => Some(user.to_owned()),
+                    _ => password.map(str::to_owned),
+                })
+                .collect()
+        });
+        (auth, asked)
+    }
+
+    #[test]
+    fn a_host_that_asks_for_credentials_opens_with_the_right_ones() {
+        let rt = common::runtime();
+        let (auth, asked) = answering("alice", Some("wonderland"));
+        let conn = rt
+            .block_on(Connection::open_with(
+                &common::fixture_uri("auth.xml"),
+                Some(auth),
+            ))
+            .expect("alice gets in");
+        let domains = rt.block_on(conn.list_domains()).unwrap();
+        assert_eq!(domains.len(), 1);
+        assert_eq!(domains[0].name, "guarded");
+        let kinds: Vec<CredentialKind> = asked.lock().unwrap().iter().map(|p| p.kind).collect();
+        assert_eq!(
+            kinds,
+            [CredentialKind::Username, CredentialKind::Password],
+            "libvirt asks for the user, then the password"
+        );
+    }
+
+    #[test]
+    fn a_wrong_password_or_a_cancel_is_refused_with_libvirts_message() {
+        let rt = common::runtime();
+        let (wrong, _) = answering("alice", Some("looking-glass"));
+        let err = rt
+            .block_on(Connection::open_with(
+                &common::fixture_uri("auth.xml"),
+                Some(wrong),
+            ))
+            .expect_err("a wrong password is refused");
+        assert!(
+            err.message.to_lowercase().contains("authentication"),
+            "{err}"
+        );
+        // Cancelling the password question.
+        let (cancel, _) = answering("alice", None);
+        assert!(
+            rt.block_on(Connection::open_with(
+                &common::fixture_uri("auth.xml"),
+                Some(cancel),
+            ))
+            .is_err()
+        );
+        // Without an authenticator libvirt cannot ask at all.
+        assert!(
+            rt.block_on(Connection::open(&common::fixture_uri("auth.xml")))
+                .is_err()
+        );
+    }
+}

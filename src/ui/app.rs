@@ -13,13 +13,13 @@ use crate::core::libvirt::{Connection, ErrorKind, Event};
 use crate::core::uri;
 use crate::core::xml::{DeviceKind, DomainXml};
 use crate::ui::a11y::AccessibleLabelExt;
-use crate::ui::delete_dialog;
 use crate::ui::i18n::{gettext_f, ngettext_f};
 use crate::ui::msg::{AppCommandOutput, AppInput, DeletableDisk, ShowWhat};
 use crate::ui::usage;
 use crate::ui::vm_list::{self, ConnStatus, ConnectionView, PollGuard, SortKey, VmList};
 use crate::ui::vm_row::Graphs;
 use crate::ui::{about, add_connection, host_window, preferences, settings};
+use crate::ui::{auth_dialog, delete_dialog};
 
 /// What the application was started with.
 pub struct AppInit {
@@ -148,9 +148,10 @@ impl App {
     fn try_open(&self, index: usize, sender: &ComponentSender<Self>) {
         let generation = self.generation;
         let uri = self.connections[index].uri.clone();
+        let auth = authenticator(sender.input_sender().clone());
         sender.oneshot_command(async move {
             let result = async {
-                let conn = Connection::open(&uri).await?;
+                let conn = Connection::open_with(&uri, Some(auth)).await?;
                 let domains = conn.list_domains().await?;
                 Ok((conn, domains))
             }
@@ -314,6 +315,22 @@ impl App {
             action.set_enabled(enabled);
         }
     }
+}
+
+/// Answers libvirt's credential questions with a dialog on the main thread
+/// (the connection's actor thread waits for the answers).
+fn authenticator(input: relm4::Sender<AppInput>) -> crate::core::libvirt::Authenticator {
+    std::sync::Arc::new(move |uri: &str, prompts| {
+        let (reply, answers) = std::sync::mpsc::channel();
+        input
+            .send(AppInput::Authenticate {
+                uri: uri.to_owned(),
+                prompts,
+                reply,
+            })
+            .ok()?;
+        answers.recv().ok().flatten()
+    })
 }
 
 /// Read what the delete dialog shows from the VM's persistent XML.
@@ -826,6 +843,11 @@ impl Component for App {
                     }
                 });
             }
+            AppInput::Authenticate {
+                uri,
+                prompts,
+                reply,
+            } => auth_dialog::show(root.upcast_ref(), &uri, prompts, reply),
             AppInput::Search(query) => {
                 self.list.set_query(&query);
                 self.query = query;

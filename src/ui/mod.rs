@@ -7,6 +7,7 @@ mod a11y;
 mod about;
 mod add_connection;
 mod app;
+mod auth_dialog;
 mod delete_dialog;
 mod dialog;
 mod host_window;

@@ -32,6 +32,12 @@ pub enum AppInput {
         index: usize,
         uuid: String,
     },
+    /// libvirt asks for credentials while opening `uri`; answer on `reply`.
+    Authenticate {
+        uri: String,
+        prompts: Vec<crate::core::libvirt::CredentialPrompt>,
+        reply: std::sync::mpsc::Sender<Option<Vec<String>>>,
+    },
     /// The search text changed.
     Search(String),
     /// Enter in the search entry: open the first VM that matches.

@@ -648,4 +648,3 @@ mod tests {
         assert_eq!(names, ["alpha", "Beta", "vm1", "Vm2", "vm02b", "vm10"]);
     }
 }
-

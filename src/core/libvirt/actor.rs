@@ -12,11 +12,16 @@ use super::{
 /// until every handle is gone; dropping `conn` closes the connection.
 pub(super) fn run(
     uri: String,
+    auth: Option<super::Authenticator>,
     mut requests: mpsc::UnboundedReceiver<Request>,
     ready: oneshot::Sender<Result<String, Error>>,
     events_tx: broadcast::Sender<Event>,
 ) {
-    let conn = match Connect::open(Some(&uri)) {
+    let opened = match auth {
+        Some(auth) => super::auth::open(&uri, auth),
+        None => Connect::open(Some(&uri)),
+    };
+    let conn = match opened {
         Ok(conn) => conn,
         Err(e) => {
             let _ = ready.send(Err(e.into()));

@@ -21,12 +21,14 @@
 //!   [`Connection::subscribe`]r.
 
 mod actor;
+mod auth;
 mod domain;
 mod error;
 mod events;
 mod host;
 mod stats;
 
+pub use auth::{Authenticator, CredentialKind, CredentialPrompt};
 pub use domain::{DomainState, DomainSummary};
 pub use error::{Error, ErrorKind};
 pub use events::{CloseReason, Event, Lifecycle};
@@ -158,6 +160,12 @@ impl Connection {
     /// Open `uri` on a new actor thread. Resolves once libvirt has answered;
     /// a URI that cannot be opened gives libvirt's own message.
     pub async fn open(uri: &str) -> Result<Connection, Error> {
+        Self::open_with(uri, None).await
+    }
+
+    /// [`Connection::open`], answering libvirt's credential questions
+    /// (remote hosts, SASL, password-protected test hosts) with `auth`.
+    pub async fn open_with(uri: &str, auth: Option<Authenticator>) -> Result<Connection, Error> {
         ensure_event_loop();
         let (tx, rx) = mpsc::unbounded_channel();
         let (ready_tx, ready_rx) = oneshot::channel();
@@ -166,7 +174,7 @@ impl Connection {
         let thread_events = events.clone();
         std::thread::Builder::new()
             .name(format!("libvirt {uri}"))
-            .spawn(move || actor::run(thread_uri, rx, ready_tx, thread_events))
+            .spawn(move || actor::run(thread_uri, auth, rx, ready_tx, thread_events))
             .map_err(|e| Error::new(ErrorKind::ServiceGone, e.to_string()))?;
         let uri = ready_rx.await.map_err(|_| Error::service_gone())??;
         Ok(Connection { uri, tx, events })
