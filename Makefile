@@ -74,8 +74,9 @@ test: deps-test
 	$(CARGO) clippy --all-targets -- -D warnings
 	xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- $(CARGO) test --all-targets
 
-bench: deps-build
+bench: deps-test
 	$(CARGO) bench --bench core
+	xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- $(CARGO) bench --bench list
 
 # Regenerate the README screenshot from the demo host.
 screenshot: deps-test build

@@ -117,6 +117,10 @@ impl App {
         let child = Command::new(env!("CARGO_BIN_EXE_vireo"))
             .args(args)
             .env("XDG_CONFIG_HOME", &config)
+            // Settings in a key file of this test's own: dconf's service is
+            // shared by the whole D-Bus session, so its values would leak
+            // from one test into the next.
+            .env("GSETTINGS_BACKEND", "memory")
             .env("LANG", "C.UTF-8")
             .env_remove("LANGUAGE")
             .env_remove("LC_ALL")

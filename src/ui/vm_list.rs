@@ -366,6 +366,39 @@ enum Key {
     Vm(usize, String),
 }
 
+thread_local! {
+    static TRACE_WATCHING: Cell<bool> = const { Cell::new(false) };
+    static TRACE_PRINTED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// With `VIREO_TRACE_STARTUP` set, print once when the first VM rows
+/// have been painted (the list benchmark reads it).
+fn report_first_rows(widget: &gtk::Widget) {
+    if std::env::var_os("VIREO_TRACE_STARTUP").is_none() || TRACE_WATCHING.with(|w| w.replace(true))
+    {
+        return;
+    }
+    widget.connect_map(|widget| {
+        if TRACE_PRINTED.with(Cell::get) {
+            return;
+        }
+        let Some(clock) = widget.frame_clock() else {
+            return;
+        };
+        let slot: Rc<Cell<Option<gtk::glib::SignalHandlerId>>> = Rc::default();
+        let inner = slot.clone();
+        let id = clock.connect_after_paint(move |clock| {
+            if !TRACE_PRINTED.with(|p| p.replace(true)) {
+                eprintln!("vireo-trace: first rows painted");
+            }
+            if let Some(id) = inner.take() {
+                clock.disconnect(id);
+            }
+        });
+        slot.set(Some(id));
+    });
+}
+
 /// The list, its model and its state.
 pub struct VmList {
     pub view: gtk::ListView,
@@ -441,6 +474,9 @@ impl VmList {
                 list_item.set_selectable(!header);
                 list_item.set_activatable(!header);
                 row.render(&item, graphs.get());
+                if !header {
+                    report_first_rows(row.root.upcast_ref());
+                }
                 let graphs = graphs.clone();
                 item.set_refresh(Some(Box::new(move |item| row.render(item, graphs.get()))));
             });

@@ -42,6 +42,8 @@ pub struct Row {
     disk: Sparkline,
     net: Sparkline,
     actions: gtk::MenuButton,
+    /// The VM's menu, shared by the actions button and the right-click menu.
+    menu: Rc<RefCell<Option<gio::Menu>>>,
     /// What the actions menu was built for (rebuilt only when it changes,
     /// so an open menu survives statistics updates).
     menu_for: Rc<RefCell<Option<(usize, String, DomainState)>>>,
@@ -145,29 +147,36 @@ impl Row {
         vm.append(&actions);
         root.append(&vm);
 
-        let context = gtk::PopoverMenu::from_model(None::<&gio::MenuModel>);
-        context.set_has_arrow(false);
-        context.set_halign(gtk::Align::Start);
-        context.set_parent(&root);
-        let click = gtk::GestureClick::builder().button(3).build();
+        // Menus are made when opened: a popover per row would keep a
+        // surface per recycled row (GTK keeps up to 200 rows).
+        let menu: Rc<RefCell<Option<gio::Menu>>> = Rc::default();
         {
-            let (context, actions) = (context.clone(), actions.clone());
-            click.connect_pressed(move |_, _, x, y| {
-                if actions.is_visible()
-                    && let Some(model) = actions.menu_model()
-                {
-                    context.set_menu_model(Some(&model));
-                    context
-                        .set_pointing_to(Some(&gtk::gdk::Rectangle::new(x as i32, y as i32, 1, 1)));
-                    context.popup();
-                }
+            let menu = menu.clone();
+            actions.set_create_popup_func(move |button| {
+                button.set_menu_model(menu.borrow().as_ref());
             });
         }
-        root.add_controller(click);
+        let click = gtk::GestureClick::builder().button(3).build();
         {
-            let context = context.clone();
-            root.connect_destroy(move |_| context.unparent());
+            let menu = menu.clone();
+            click.connect_pressed(move |gesture, _, x, y| {
+                let (Some(widget), Some(model)) = (gesture.widget(), menu.borrow().clone()) else {
+                    return;
+                };
+                let context = gtk::PopoverMenu::from_model(Some(&model));
+                context.set_has_arrow(false);
+                context.set_halign(gtk::Align::Start);
+                context.set_parent(&widget);
+                context.set_pointing_to(Some(&gtk::gdk::Rectangle::new(x as i32, y as i32, 1, 1)));
+                context.connect_closed(|popover| {
+                    let popover = popover.clone();
+                    // Unparent once the menu's action has run.
+                    gtk::glib::idle_add_local_once(move || popover.unparent());
+                });
+                context.popup();
+            });
         }
+        vm.add_controller(click);
 
         Row {
             root,
@@ -189,6 +198,7 @@ impl Row {
             disk,
             net,
             actions,
+            menu,
             menu_for: Rc::default(),
             icon_class: Rc::default(),
         }
@@ -350,8 +360,9 @@ impl Row {
 
         let key = (index, summary.uuid.clone(), summary.state);
         if self.menu_for.borrow().as_ref() != Some(&key) {
-            self.actions
-                .set_menu_model(Some(&domain_menu(index, summary)));
+            self.menu.replace(Some(domain_menu(index, summary)));
+            // Drop a popover made for the old state; the next click makes a new one.
+            self.actions.set_menu_model(None::<&gio::MenuModel>);
             self.actions
                 .set_accessible_label(&gettext_f("Actions for {name}", &[("name", name)]));
             self.menu_for.replace(Some(key));
