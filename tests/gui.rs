@@ -574,6 +574,34 @@ fn the_list_follows_a_real_guest_starting_and_stopping() {
     app.wait_until("tiny-gui shut off again", |n| {
         n.iter().any(|n| n.name == "Shut Off")
     });
+
+    // Run from Vireo: the row shows the guest's CPU use from the bulk stats.
+    app.act("push button", "Actions for tiny-gui");
+    app.wait_for_text("Run");
+    app.act("menu item", "Run");
+    app.wait_until("tiny-gui running with its CPU use", |n| {
+        n.iter()
+            .any(|n| n.name.starts_with("Running · CPU ") && n.name.contains('%'))
+    });
+    // Shut Down from Vireo once the guest's acpid listens (its shell is up).
+    let serial = vm_dir.join("tiny-gui.serial.log");
+    common::wait_for("the guest's shell", Duration::from_secs(120), || {
+        std::fs::read_to_string(&serial)
+            .ok()
+            .filter(|s| s.contains("TINY-SHELL-READY"))
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+    app.act("push button", "Actions for tiny-gui");
+    app.wait_for_text("Shut Down");
+    app.act("menu item", "Shut Down");
+    app.wait_until("tiny-gui shut down by its own ACPI handler", |n| {
+        n.iter().any(|n| n.name == "Shut Off")
+    });
+
+    // Undefined behind the app's back: the row goes.
+    rt.block_on(conn.undefine(&vm.uuid)).unwrap();
+    app.wait_for_text("No Virtual Machines");
+    assert!(app.alive());
 }
 
 /// The state label shown in a VM's row.

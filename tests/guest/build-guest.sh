@@ -33,10 +33,11 @@ R="$WORK/initramfs"
 mkdir -p "$R"/{bin,sbin,etc/acpi/PWRF,proc,sys,dev,tmp,var/log,root,lib/modules}
 cp "$WORK/busybox/bin/busybox" "$R/bin/busybox"
 
-# Modules the tests need (virtio disks, SCSI, SATA/IDE CD-ROMs, ISO 9660),
+# Modules the tests need (virtio disks, SCSI, SATA/IDE CD-ROMs, ISO 9660,
+# evdev + the ACPI power button for graceful shutdowns through acpid),
 # with their dependencies in load order.
 : > "$R/etc/modules"
-for m in virtio_pci virtio_blk virtio_scsi sd_mod sr_mod ata_piix ahci isofs evdev; do
+for m in virtio_pci virtio_blk virtio_scsi sd_mod sr_mod ata_piix ahci isofs evdev button; do
   modprobe -d "$WORK/kernel" -S "$KVER" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" {print $2}'
 done | awk '!seen[$0]++' | while read -r ko; do
   base=$(basename "$ko")
