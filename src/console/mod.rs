@@ -4,5 +4,18 @@
 //! enum and typed errors, with no knowledge of libvirt or Relm4. The UI hands
 //! it a connected socket (from `virDomainOpenGraphicsFD`) or an address.
 //!
-//! It is empty until the console issue lands; the layering is fixed now so
-//! that nothing else grows into this place.
+//! * [`keymap`]: Linux key codes to QEMU scancodes, and the held-keys tracker.
+//! * [`layout`]: scaling modes and pointer mapping (pure, unit-tested).
+//! * `fb`: the Rust-owned gvnc framebuffer.
+//! * [`ConsoleView`]: the widget (rendering, input, grab).
+//! * [`VncSession`]: one gvnc connection driving a [`ConsoleView`].
+
+mod canvas;
+mod fb;
+pub mod keymap;
+pub mod layout;
+mod vnc;
+
+pub use canvas::{ConsoleView, parse_release_combo};
+pub use layout::ScaleMode;
+pub use vnc::{ConsoleEvent, VncSession};

@@ -45,6 +45,9 @@ fn serve(conn: &Connect, request: Request) {
         Request::ListDomains { reply } => {
             let _ = reply.send(list_domains(conn));
         }
+        Request::OpenConsole { uuid, reply } => {
+            let _ = reply.send(by_uuid(conn, &uuid).and_then(|d| open_console(conn, &d)));
+        }
         Request::LookupDomain { key, reply } => {
             let _ = reply.send(lookup(conn, &key).and_then(|d| DomainSummary::read(&d)));
         }
@@ -210,4 +213,61 @@ mod tests {
         assert!(!looks_like_uuid("web-server"));
         assert!(!looks_like_uuid("6695eb01-f6a4-8304-79aa-97f2502e193"));
     }
+}
+
+fn open_console(conn: &Connect, domain: &Domain) -> Result<super::ConsoleTarget, Error> {
+    use super::ConsoleTarget;
+    use super::graphics::{graphics_of, pick, tcp_host};
+    if !domain.is_active()? {
+        return Ok(ConsoleTarget::NotRunning);
+    }
+    let xml = domain.xml_desc(0)?;
+    let graphics = graphics_of(&xml).map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
+    let g = match pick(&graphics) {
+        Ok(g) => g.clone(),
+        Err(target) => return Ok(target),
+    };
+    let password = g.password;
+    // A local read-write connection hands over a connected socket, with
+    // libvirt's own authentication instead of the VNC password.
+    let local = conn.uri().is_ok_and(|u| super::host::is_local_uri(&u));
+    if local
+        && let Ok(fd) = domain.open_graphics_fd(g.index, virt::sys::VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH)
+    {
+        // SAFETY: libvirt returns a new descriptor that we now own.
+        let fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) };
+        return Ok(ConsoleTarget::Fd {
+            fd,
+            password: false,
+        });
+    }
+    if let Some(path) = g.socket {
+        return Ok(ConsoleTarget::Socket { path, password });
+    }
+    match g.port {
+        Some(port) => {
+            let uri_host = conn
+                .uri()
+                .ok()
+                .and_then(|u| uri_hostname(&u));
+            Ok(ConsoleTarget::Tcp {
+                host: tcp_host(g.address.as_deref(), uri_host.as_deref()),
+                port,
+                password,
+            })
+        }
+        None => Err(Error::new(
+            ErrorKind::Other,
+            "The console has neither a socket nor a port".to_owned(),
+        )),
+    }
+}
+
+/// The host part of a libvirt URI (`qemu+ssh://user@host:22/system` → `host`).
+fn uri_hostname(uri: &str) -> Option<String> {
+    let rest = uri.split_once("://")?.1;
+    let authority = rest.split('/').next()?;
+    let host = authority.rsplit('@').next()?;
+    let host = host.split(':').next()?;
+    (!host.is_empty()).then(|| host.to_owned())
 }

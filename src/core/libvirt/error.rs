@@ -11,6 +11,9 @@ pub enum ErrorKind {
     NoSuchDomain,
     /// The connection's thread is gone (the connection was closed).
     ServiceGone,
+    /// Something Vireo itself could not make sense of (unreadable XML, a
+    /// console with no address).
+    Other,
 }
 
 /// An error from the libvirt service. `message` is shown to the user as is.

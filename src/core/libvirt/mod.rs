@@ -25,6 +25,7 @@ mod auth;
 mod domain;
 mod error;
 mod events;
+mod graphics;
 mod host;
 mod stats;
 
@@ -32,6 +33,7 @@ pub use auth::{Authenticator, CredentialKind, CredentialPrompt};
 pub use domain::{DomainState, DomainSummary};
 pub use error::{Error, ErrorKind};
 pub use events::{CloseReason, Event, Lifecycle};
+pub use graphics::{ConsoleTarget, GraphicsInfo, graphics_of};
 pub use host::{Acceleration, HostOverview, NetworkSummary, PoolSummary, is_local_uri};
 pub use stats::{DomainStats, Usage, usage};
 
@@ -46,6 +48,11 @@ pub type Reply<T> = oneshot::Sender<Result<T, Error>>;
 pub enum Request {
     /// Every domain, active or not, sorted by name.
     ListDomains { reply: Reply<Vec<DomainSummary>> },
+    /// How to reach a running domain's console.
+    OpenConsole {
+        uuid: String,
+        reply: Reply<ConsoleTarget>,
+    },
     /// Find one domain by name or UUID, as the command line names them.
     LookupDomain {
         key: String,
@@ -209,6 +216,17 @@ impl Connection {
     }
 
     /// See [`Request::LookupDomain`].
+    /// How to reach a domain's console (a connected socket when libvirt
+    /// can hand one over, else the server's address).
+    pub async fn open_console(&self, uuid: &str) -> Result<ConsoleTarget, Error> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Request::OpenConsole {
+            uuid: uuid.to_owned(),
+            reply,
+        })?;
+        rx.await.map_err(|_| Error::service_gone())?
+    }
+
     pub async fn lookup_domain(&self, key: &str) -> Result<DomainSummary, Error> {
         let key = key.to_owned();
         self.ask(|reply| Request::LookupDomain { key, reply }).await

@@ -1,0 +1,639 @@
+//! `ConsoleView`: the GTK 4.8 widget that shows a guest screen and takes
+//! its keyboard and pointer input.
+//!
+//! Rendering: the session copies each damaged rectangle into a shadow
+//! buffer here (forcing the unused fourth byte to opaque); `snapshot` builds
+//! at most one texture per frame from it, however many rectangles arrived.
+//! GTK 4.8 has no partial texture updates, so a frame costs one copy of the
+//! screen; QEMU sends at most ~30 updates a second.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use gtk::subclass::prelude::*;
+use gtk::glib::translate::IntoGlib;
+use gtk::{self, gdk, glib, graphene, prelude::*};
+
+use super::keymap::{self, KeyTracker};
+use super::layout::{self, Rect, ScaleMode};
+
+/// Where the view sends input: the protocol session.
+pub trait InputSink {
+    fn key(&self, down: bool, keysym: u32, linux: u16);
+    /// RFB button mask (bit 0 left, 1 middle, 2 right, 3/4 wheel up/down,
+    /// 5/6 wheel left/right) at a guest pixel.
+    fn pointer(&self, buttons: u8, x: u16, y: u16);
+    /// Ask the guest for a new screen size (resize-guest mode).
+    fn request_size(&self, _width: u32, _height: u32) {}
+}
+
+type GrabCallback = Box<dyn Fn(bool)>;
+
+mod imp {
+    use super::*;
+
+    #[derive(Default)]
+    pub struct ConsoleView {
+        pub(super) fb_size: Cell<(u32, u32)>,
+        /// B, G, R, A rows of the guest screen, alpha always 0xFF.
+        pub(super) shadow: RefCell<Vec<u8>>,
+        pub(super) dirty: Cell<bool>,
+        pub(super) texture: RefCell<Option<gdk::Texture>>,
+        pub(super) mode: Cell<ScaleMode>,
+        pub(super) input: RefCell<Option<Rc<dyn InputSink>>>,
+        pub(super) keys: RefCell<KeyTracker>,
+        pub(super) buttons: Cell<u8>,
+        pub(super) last_pos: Cell<(u16, u16)>,
+        pub(super) grabbed: Cell<bool>,
+        /// Modifiers that, pressed together then released, end the grab.
+        pub(super) release_mods: Cell<Option<gdk::ModifierType>>,
+        pub(super) combo_armed: Cell<bool>,
+        pub(super) on_grab: RefCell<Vec<GrabCallback>>,
+        pub(super) resize_timer: RefCell<Option<glib::SourceId>>,
+        pub(super) frames: Cell<u64>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for ConsoleView {
+        const NAME: &'static str = "VireoConsoleView";
+        type Type = super::ConsoleView;
+        type ParentType = gtk::Widget;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.set_css_name("console");
+        }
+    }
+
+    impl ObjectImpl for ConsoleView {
+        fn constructed(&self) {
+            self.parent_constructed();
+            let obj = self.obj();
+            obj.set_focusable(true);
+            obj.set_can_focus(true);
+            obj.set_hexpand(true);
+            obj.set_vexpand(true);
+            obj.setup_input();
+        }
+    }
+
+    impl WidgetImpl for ConsoleView {
+        fn snapshot(&self, snapshot: &gtk::Snapshot) {
+            let obj = self.obj();
+            let (w, h) = (f64::from(obj.width()), f64::from(obj.height()));
+            snapshot.append_color(
+                &gdk::RGBA::BLACK,
+                &graphene::Rect::new(0.0, 0.0, w as f32, h as f32),
+            );
+            let (fw, fh) = self.fb_size.get();
+            if fw == 0 || fh == 0 {
+                return;
+            }
+            if self.dirty.replace(false) || self.texture.borrow().is_none() {
+                let bytes = glib::Bytes::from(&self.shadow.borrow()[..]);
+                let texture = gdk::MemoryTexture::new(
+                    fw as i32,
+                    fh as i32,
+                    gdk::MemoryFormat::B8g8r8a8Premultiplied,
+                    &bytes,
+                    fw as usize * 4,
+                );
+                self.texture.replace(Some(texture.upcast()));
+                self.frames.set(self.frames.get() + 1);
+            }
+            let r = obj.draw_rect();
+            if let Some(texture) = self.texture.borrow().as_ref() {
+                snapshot.append_texture(
+                    texture,
+                    &graphene::Rect::new(r.x as f32, r.y as f32, r.w as f32, r.h as f32),
+                );
+            }
+        }
+
+        fn measure(&self, orientation: gtk::Orientation, _for_size: i32) -> (i32, i32, i32, i32) {
+            let (fw, fh) = self.fb_size.get();
+            let (nw, nh) = layout::natural_size(fw, fh, self.obj().scale_factor());
+            let natural = if orientation == gtk::Orientation::Horizontal {
+                nw
+            } else {
+                nh
+            };
+            let minimum = match self.mode.get() {
+                ScaleMode::Fit => natural.min(64),
+                ScaleMode::OneToOne | ScaleMode::ResizeGuest => natural,
+            };
+            (minimum, natural.max(minimum), -1, -1)
+        }
+
+        fn size_allocate(&self, width: i32, height: i32, baseline: i32) {
+            self.parent_size_allocate(width, height, baseline);
+            if self.mode.get() == ScaleMode::ResizeGuest {
+                self.obj().schedule_guest_resize(width, height);
+            }
+        }
+    }
+}
+
+glib::wrapper! {
+    pub struct ConsoleView(ObjectSubclass<imp::ConsoleView>)
+        @extends gtk::Widget,
+        @implements gtk::Buildable, gtk::ConstraintTarget;
+}
+
+impl Default for ConsoleView {
+    fn default() -> Self {
+        glib::Object::new()
+    }
+}
+
+impl ConsoleView {
+    pub fn new() -> ConsoleView {
+        ConsoleView::default()
+    }
+
+    /// The guest screen has a new size: start from black.
+    pub fn resize(&self, width: u32, height: u32) {
+        let imp = self.imp();
+        imp.fb_size.set((width, height));
+        let mut shadow = vec![0u8; width as usize * height as usize * 4];
+        for px in shadow.chunks_exact_mut(4) {
+            px[3] = 0xff;
+        }
+        imp.shadow.replace(shadow);
+        imp.texture.replace(None);
+        imp.dirty.set(true);
+        self.queue_resize();
+        self.queue_draw();
+    }
+
+    /// Copy a damaged rectangle from the session's framebuffer (B, G, R, X
+    /// rows of `stride` bytes), making every pixel opaque.
+    pub fn damage(&self, x: u32, y: u32, w: u32, h: u32, src: &[u8], stride: usize) {
+        let imp = self.imp();
+        let (fw, fh) = imp.fb_size.get();
+        let (x, y) = (x.min(fw), y.min(fh));
+        let (w, h) = (w.min(fw - x) as usize, h.min(fh - y) as usize);
+        if w == 0 || h == 0 {
+            return;
+        }
+        let dst_stride = fw as usize * 4;
+        let mut shadow = imp.shadow.borrow_mut();
+        for row in y as usize..y as usize + h {
+            let from = row * stride + x as usize * 4;
+            let to = row * dst_stride + x as usize * 4;
+            let (Some(src), Some(dst)) = (src.get(from..from + w * 4), shadow.get_mut(to..to + w * 4))
+            else {
+                break;
+            };
+            dst.copy_from_slice(src);
+            for px in dst.chunks_exact_mut(4) {
+                px[3] = 0xff;
+            }
+        }
+        imp.dirty.set(true);
+        self.queue_draw();
+    }
+
+    /// The guest's pointer image (RGBA, 8 bits per channel), or `None` to hide it.
+    pub fn set_guest_cursor(&self, cursor: Option<(&[u8], u32, u32, i32, i32)>) {
+        let gdk_cursor = match cursor {
+            Some((rgba, w, h, hot_x, hot_y)) if w > 0 && h > 0 && rgba.len() >= (w * h * 4) as usize => {
+                let bytes = glib::Bytes::from(&rgba[..(w * h * 4) as usize]);
+                let texture = gdk::MemoryTexture::new(
+                    w as i32,
+                    h as i32,
+                    gdk::MemoryFormat::R8g8b8a8,
+                    &bytes,
+                    w as usize * 4,
+                );
+                gdk::Cursor::from_texture(&texture, hot_x, hot_y, None)
+            }
+            _ => gdk::Cursor::from_name("none", None).unwrap_or_else(|| {
+                gdk::Cursor::from_texture(
+                    &gdk::MemoryTexture::new(
+                        1,
+                        1,
+                        gdk::MemoryFormat::R8g8b8a8,
+                        &glib::Bytes::from(&[0u8; 4][..]),
+                        4,
+                    ),
+                    0,
+                    0,
+                    None,
+                )
+            }),
+        };
+        self.set_cursor(Some(&gdk_cursor));
+    }
+
+    pub fn set_input(&self, input: Option<Rc<dyn InputSink>>) {
+        self.imp().input.replace(input);
+    }
+
+    pub fn set_scale_mode(&self, mode: ScaleMode) {
+        self.imp().mode.set(mode);
+        self.queue_resize();
+        self.queue_draw();
+    }
+
+    pub fn scale_mode(&self) -> ScaleMode {
+        self.imp().mode.get()
+    }
+
+    /// The guest screen's size (0×0 before the first connection).
+    pub fn guest_size(&self) -> (u32, u32) {
+        self.imp().fb_size.get()
+    }
+
+    /// Textures built so far (one per rendered frame with new content).
+    pub fn frames_rendered(&self) -> u64 {
+        self.imp().frames.get()
+    }
+
+    /// The current guest screen as a texture (for screenshots).
+    pub fn texture(&self) -> Option<gdk::Texture> {
+        let (fw, fh) = self.imp().fb_size.get();
+        if fw == 0 || fh == 0 {
+            return None;
+        }
+        let bytes = glib::Bytes::from(&self.imp().shadow.borrow()[..]);
+        Some(
+            gdk::MemoryTexture::new(
+                fw as i32,
+                fh as i32,
+                gdk::MemoryFormat::B8g8r8a8Premultiplied,
+                &bytes,
+                fw as usize * 4,
+            )
+            .upcast(),
+        )
+    }
+
+    /// How many pixels differ from the screen's top-left pixel: 0 means a
+    /// blank (all black, all one colour) screen.
+    pub fn non_background_pixels(&self) -> usize {
+        let shadow = self.imp().shadow.borrow();
+        let Some(first) = shadow.get(0..4).map(|p| [p[0], p[1], p[2]]) else {
+            return 0;
+        };
+        shadow
+            .chunks_exact(4)
+            .filter(|p| [p[0], p[1], p[2]] != first)
+            .count()
+    }
+
+    /// Where the guest screen is drawn in the widget.
+    pub fn draw_rect(&self) -> Rect {
+        let (fw, fh) = self.imp().fb_size.get();
+        layout::draw_rect(
+            self.imp().mode.get(),
+            f64::from(self.width()),
+            f64::from(self.height()),
+            fw,
+            fh,
+            self.scale_factor(),
+        )
+    }
+
+    /// The modifiers that release the grab when pressed together and let go.
+    pub fn set_release_modifiers(&self, mods: gdk::ModifierType) {
+        if !mods.is_empty() {
+            self.imp().release_mods.set(Some(mods));
+        }
+    }
+
+    /// The grab's release combo (Ctrl+Alt unless set).
+    pub fn release_modifiers(&self) -> gdk::ModifierType {
+        self.imp()
+            .release_mods
+            .get()
+            .unwrap_or(gdk::ModifierType::CONTROL_MASK | gdk::ModifierType::ALT_MASK)
+    }
+
+    /// Send keys as if typed: pressed in order, released in reverse.
+    pub fn send_keys(&self, keys: &[(u32, u16)]) {
+        let Some(input) = self.imp().input.borrow().clone() else {
+            return;
+        };
+        for (down, keysym, linux) in keymap::combo_events(keys) {
+            input.key(down, keysym, linux);
+        }
+    }
+
+    /// Type `text` as key presses, through the host's keyboard layout (the
+    /// guest is assumed to use the same one). Returns the characters that
+    /// have no key on this layout.
+    pub fn type_text(&self, text: &str) -> Vec<char> {
+        let mut missing = Vec::new();
+        let Some(display) = gdk::Display::default() else {
+            return text.chars().collect();
+        };
+        for c in text.chars() {
+            let keyval = match c {
+                '\n' => gdk::Key::Return,
+                '\t' => gdk::Key::Tab,
+                c => unsafe { glib::translate::from_glib(gdk::unicode_to_keyval(c as u32)) },
+            };
+            let key = display
+                .map_keyval(keyval)
+                .and_then(|keys| keys.into_iter().filter(|k| k.group() == 0).min_by_key(|k| k.level()));
+            let Some(key) = key else {
+                missing.push(c);
+                continue;
+            };
+            let linux = keymap::linux_from_hardware(key.keycode());
+            let sym = keyval.into_glib();
+            let combo: Vec<(u32, u16)> = match key.level() {
+                0 => vec![(sym, linux)],
+                1 => vec![(keymap::keysym::SHIFT_L, keymap::linux::LEFT_SHIFT), (sym, linux)],
+                2 => vec![(0xfe03, 100), (sym, linux)], // ISO_Level3_Shift on AltGr
+                _ => vec![(0xfe03, 100), (keymap::keysym::SHIFT_L, keymap::linux::LEFT_SHIFT), (sym, linux)],
+            };
+            self.send_keys(&combo);
+        }
+        missing
+    }
+
+    pub fn is_grabbed(&self) -> bool {
+        self.imp().grabbed.get()
+    }
+
+    /// Called with `true` when the console grabs the keyboard, `false` when it lets go.
+    pub fn connect_grab_changed(&self, f: impl Fn(bool) + 'static) {
+        self.imp().on_grab.borrow_mut().push(Box::new(f));
+    }
+
+    /// Take the keyboard: system shortcuts go to the guest, and the app's
+    /// own accelerators are switched off until the release combo.
+    pub fn grab(&self) {
+        if self.imp().grabbed.replace(true) {
+            return;
+        }
+        self.grab_focus();
+        self.set_app_shortcuts(false);
+        if let Some(toplevel) = self
+            .native()
+            .and_then(|n| n.surface())
+            .and_downcast::<gdk::Toplevel>()
+        {
+            toplevel.inhibit_system_shortcuts(None::<&gdk::Event>);
+        }
+        for f in self.imp().on_grab.borrow().iter() {
+            f(true);
+        }
+    }
+
+    pub fn ungrab(&self) {
+        if !self.imp().grabbed.replace(false) {
+            return;
+        }
+        self.set_app_shortcuts(true);
+        if let Some(toplevel) = self
+            .native()
+            .and_then(|n| n.surface())
+            .and_downcast::<gdk::Toplevel>()
+        {
+            toplevel.restore_system_shortcuts();
+        }
+        for f in self.imp().on_grab.borrow().iter() {
+            f(false);
+        }
+    }
+
+    /// GtkWindow runs application accelerators from a capture-phase
+    /// controller, before any widget sees the key: turn it off while grabbed.
+    fn set_app_shortcuts(&self, on: bool) {
+        let Some(window) = self.root().and_downcast::<gtk::Window>() else {
+            return;
+        };
+        let controllers = window.observe_controllers();
+        for i in 0..controllers.n_items() {
+            if let Some(c) = controllers.item(i).and_downcast::<gtk::EventController>()
+                && c.name().as_deref() == Some("gtk-application-shortcuts")
+            {
+                c.set_propagation_phase(if on {
+                    gtk::PropagationPhase::Capture
+                } else {
+                    gtk::PropagationPhase::None
+                });
+            }
+        }
+    }
+
+    fn release_all_keys(&self) {
+        let events = self.imp().keys.borrow_mut().release_all();
+        if let Some(input) = self.imp().input.borrow().clone() {
+            for (down, keysym, linux) in events {
+                input.key(down, keysym, linux);
+            }
+        }
+    }
+
+    fn send_pointer(&self, x: f64, y: f64) {
+        let imp = self.imp();
+        let (fw, fh) = imp.fb_size.get();
+        if fw == 0 {
+            return;
+        }
+        let pos = layout::to_guest(x, y, self.draw_rect(), fw, fh);
+        imp.last_pos.set(pos);
+        if let Some(input) = imp.input.borrow().clone() {
+            input.pointer(imp.buttons.get(), pos.0, pos.1);
+        }
+    }
+
+    fn schedule_guest_resize(&self, width: i32, height: i32) {
+        if let Some(id) = self.imp().resize_timer.take() {
+            id.remove();
+        }
+        let sf = self.scale_factor().max(1);
+        let this = self.downgrade();
+        let id = glib::timeout_add_local_once(std::time::Duration::from_millis(500), move || {
+            if let Some(this) = this.upgrade() {
+                this.imp().resize_timer.take();
+                if let Some(input) = this.imp().input.borrow().clone() {
+                    input.request_size((width * sf) as u32, (height * sf) as u32);
+                }
+            }
+        });
+        self.imp().resize_timer.replace(Some(id));
+    }
+
+    fn setup_input(&self) {
+        let keys = gtk::EventControllerKey::new();
+        {
+            let this = self.downgrade();
+            keys.connect_key_pressed(move |_, keyval, keycode, state| {
+                let Some(this) = this.upgrade() else {
+                    return glib::Propagation::Proceed;
+                };
+                this.key_pressed(keyval, keycode, state);
+                glib::Propagation::Stop
+            });
+        }
+        {
+            let this = self.downgrade();
+            keys.connect_key_released(move |_, keyval, keycode, state| {
+                if let Some(this) = this.upgrade() {
+                    this.key_released(keyval, keycode, state);
+                }
+            });
+        }
+        self.add_controller(keys);
+
+        let focus = gtk::EventControllerFocus::new();
+        {
+            let this = self.downgrade();
+            focus.connect_leave(move |_| {
+                if let Some(this) = this.upgrade() {
+                    this.release_all_keys();
+                    this.ungrab();
+                }
+            });
+        }
+        self.add_controller(focus);
+
+        let motion = gtk::EventControllerMotion::new();
+        {
+            let this = self.downgrade();
+            motion.connect_motion(move |_, x, y| {
+                if let Some(this) = this.upgrade() {
+                    this.send_pointer(x, y);
+                }
+            });
+        }
+        self.add_controller(motion);
+
+        let click = gtk::GestureClick::builder().button(0).build();
+        {
+            let this = self.downgrade();
+            click.connect_pressed(move |gesture, _, x, y| {
+                let Some(this) = this.upgrade() else { return };
+                if !this.is_grabbed() {
+                    this.grab();
+                }
+                let bit = button_bit(gesture.current_button());
+                this.imp().buttons.set(this.imp().buttons.get() | bit);
+                this.send_pointer(x, y);
+            });
+        }
+        {
+            let this = self.downgrade();
+            click.connect_released(move |gesture, _, x, y| {
+                let Some(this) = this.upgrade() else { return };
+                let bit = button_bit(gesture.current_button());
+                this.imp().buttons.set(this.imp().buttons.get() & !bit);
+                this.send_pointer(x, y);
+            });
+        }
+        self.add_controller(click);
+
+        let scroll = gtk::EventControllerScroll::new(
+            gtk::EventControllerScrollFlags::BOTH_AXES | gtk::EventControllerScrollFlags::DISCRETE,
+        );
+        {
+            let this = self.downgrade();
+            scroll.connect_scroll(move |_, dx, dy| {
+                let Some(this) = this.upgrade() else {
+                    return glib::Propagation::Proceed;
+                };
+                let bit = if dy < 0.0 {
+                    1 << 3
+                } else if dy > 0.0 {
+                    1 << 4
+                } else if dx < 0.0 {
+                    1 << 5
+                } else if dx > 0.0 {
+                    1 << 6
+                } else {
+                    return glib::Propagation::Stop;
+                };
+                let imp = this.imp();
+                let (x, y) = imp.last_pos.get();
+                if let Some(input) = imp.input.borrow().clone() {
+                    input.pointer(imp.buttons.get() | bit, x, y);
+                    input.pointer(imp.buttons.get(), x, y);
+                }
+                glib::Propagation::Stop
+            });
+        }
+        self.add_controller(scroll);
+    }
+
+    fn key_pressed(&self, keyval: gdk::Key, keycode: u32, state: gdk::ModifierType) {
+        let imp = self.imp();
+        let linux = keymap::linux_from_hardware(keycode);
+        // The release combo: only its modifiers held, nothing else pressed.
+        let mods = state & modifier_mask() | modifier_of(keyval);
+        if imp.grabbed.get() && modifier_of(keyval) != gdk::ModifierType::empty() {
+            imp.combo_armed.set(mods == self.release_modifiers());
+        } else {
+            imp.combo_armed.set(false);
+        }
+        let events = imp.keys.borrow_mut().press(linux, keyval.into_glib());
+        if let Some(input) = imp.input.borrow().clone() {
+            for (down, keysym, linux) in events {
+                input.key(down, keysym, linux);
+            }
+        }
+    }
+
+    fn key_released(&self, keyval: gdk::Key, keycode: u32, _state: gdk::ModifierType) {
+        let imp = self.imp();
+        let linux = keymap::linux_from_hardware(keycode);
+        if let Some((down, keysym, linux)) = imp.keys.borrow_mut().release(linux)
+            && let Some(input) = imp.input.borrow().clone()
+        {
+            input.key(down, keysym, linux);
+        }
+        if imp.combo_armed.replace(false) && self.release_modifiers().contains(modifier_of(keyval)) {
+            self.release_all_keys();
+            self.ungrab();
+        }
+    }
+}
+
+fn button_bit(button: u32) -> u8 {
+    match button {
+        1 => 1,
+        2 => 2,
+        3 => 4,
+        _ => 0,
+    }
+}
+
+fn modifier_mask() -> gdk::ModifierType {
+    gdk::ModifierType::CONTROL_MASK
+        | gdk::ModifierType::ALT_MASK
+        | gdk::ModifierType::SHIFT_MASK
+        | gdk::ModifierType::SUPER_MASK
+}
+
+/// The modifier a modifier key sets (empty for other keys).
+fn modifier_of(key: gdk::Key) -> gdk::ModifierType {
+    match key {
+        gdk::Key::Control_L | gdk::Key::Control_R => gdk::ModifierType::CONTROL_MASK,
+        gdk::Key::Alt_L | gdk::Key::Alt_R | gdk::Key::Meta_L | gdk::Key::Meta_R => {
+            gdk::ModifierType::ALT_MASK
+        }
+        gdk::Key::Shift_L | gdk::Key::Shift_R => gdk::ModifierType::SHIFT_MASK,
+        gdk::Key::Super_L | gdk::Key::Super_R => gdk::ModifierType::SUPER_MASK,
+        _ => gdk::ModifierType::empty(),
+    }
+}
+
+/// Parse an accelerator-like modifier combo ("<Control><Alt>") for the
+/// grab release; `None` when it names no modifier.
+pub fn parse_release_combo(text: &str) -> Option<gdk::ModifierType> {
+    let mut mods = gdk::ModifierType::empty();
+    for part in text.split('>').map(|p| p.trim_start_matches('<').trim()) {
+        mods |= match part.to_ascii_lowercase().as_str() {
+            "control" | "ctrl" | "primary" => gdk::ModifierType::CONTROL_MASK,
+            "alt" => gdk::ModifierType::ALT_MASK,
+            "shift" => gdk::ModifierType::SHIFT_MASK,
+            "super" => gdk::ModifierType::SUPER_MASK,
+            "" => gdk::ModifierType::empty(),
+            _ => return None,
+        };
+    }
+    (!mods.is_empty()).then_some(mods)
+}
