@@ -880,3 +880,152 @@ fn a_cancelled_login_says_so_and_can_be_retried() {
     app.wait_for_text("Could Not Connect");
     assert!(app.alive());
 }
+
+/// The nodes of the window titled `title`.
+fn window_nodes<'a>(nodes: &'a [Node], title: &str) -> &'a [Node] {
+    let Some(start) = nodes
+        .iter()
+        .position(|n| n.role == "frame" && n.name == title)
+    else {
+        return &[];
+    };
+    let depth = nodes[start].depth;
+    let end = nodes[start + 1..]
+        .iter()
+        .position(|n| n.depth <= depth)
+        .map_or(nodes.len(), |p| start + 1 + p);
+    &nodes[start..end]
+}
+
+/// Whether the console of window `title` shows the guest (no status page over it).
+fn console_live(nodes: &[Node], title: &str) -> bool {
+    let w = window_nodes(nodes, title);
+    w.iter()
+        .any(|n| n.name == format!("Console of {title}") && n.on_screen())
+        && !w.iter().any(|n| {
+            n.on_screen()
+                && [
+                    "Connecting…",
+                    "Console Disconnected",
+                    "The Virtual Machine Is Not Running",
+                ]
+                .contains(&n.name.as_str())
+        })
+}
+
+/// Mean brightness (0–1) and number of distinct colours of a PNG, by ImageMagick.
+fn image_stats(path: &Path) -> (f64, u64) {
+    let out = Command::new("convert")
+        .arg(path)
+        .args(["-format", "%[fx:mean] %k", "info:"])
+        .output()
+        .expect("convert (imagemagick)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut f = text.split_whitespace();
+    (
+        f.next().and_then(|v| v.parse().ok()).unwrap_or(0.0),
+        f.next().and_then(|v| v.parse().ok()).unwrap_or(0),
+    )
+}
+
+#[test]
+fn the_console_shows_the_guest_takes_typing_and_follows_its_life() {
+    use common::daemon::Daemon;
+    use common::guest::{self, Boot};
+    use vireo::core::libvirt::Connection;
+
+    let daemon = Daemon::start();
+    let files = guest::install(&daemon);
+    let vm_dir = daemon.vm_dir();
+    let rt = common::runtime();
+    let conn = rt.block_on(Connection::open(&daemon.uri)).unwrap();
+    let name = "tiny-console";
+    let vm = rt
+        .block_on(conn.define_xml(&guest::domain_xml(name, Boot::Direct, &files, &vm_dir)))
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+    rt.block_on(conn.start(&vm.uuid))
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+    let serial = vm_dir.join(format!("{name}.serial.log"));
+    let shell_count = |n: usize| {
+        let serial = serial.clone();
+        move || {
+            std::fs::read_to_string(&serial)
+                .ok()
+                .filter(|s| s.matches("TINY-SHELL-READY on /dev/ttyS0").count() >= n)
+        }
+    };
+    common::wait_for(
+        "the guest's shell",
+        Duration::from_secs(120),
+        shell_count(1),
+    )
+    .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+
+    // `--show-domain-console` opens the VM's window on its console.
+    let mut app = App::launch(
+        &["--connect", &daemon.uri, "--show-domain-console", name],
+        &[("VIREO_DEBUG", "1")],
+    );
+    app.wait_until("the VM window", |n| {
+        n.iter().any(|n| n.role == "frame" && n.name == name)
+    });
+    let console_name = format!("Console of {name}");
+    app.wait_until("the console connected (no status over it)", |n| {
+        console_live(n, name)
+    });
+    let shot = app.screenshot(name, "console.png");
+    let (mean, colours) = image_stats(&shot);
+    assert!(
+        mean > 0.02 && colours > 2,
+        "the console shows the guest's text, not a blank screen ({mean}, {colours} colours)"
+    );
+
+    // Type a command through the widget: the guest runs it.
+    let console = app
+        .dump()
+        .unwrap()
+        .into_iter()
+        .find(|n| n.name == console_name)
+        .unwrap();
+    app.click(name, &console);
+    let token = format!("vireo-{}", std::process::id());
+    app.type_text(&format!("echo {token} > /dev/ttyS0"));
+    app.keys_to_focus("Return");
+    app.screenshot(name, "console-typed.png");
+    common::wait_for("the typed command to run", Duration::from_secs(30), || {
+        std::fs::read_to_string(&serial)
+            .ok()
+            // Only the command's output reaches the serial port (it was
+            // typed on the VGA console), after the serial shell's prompt.
+            .filter(|s| s.lines().any(|l| l.trim().ends_with(&token)))
+    })
+    .unwrap_or_else(|e| {
+        panic!(
+            "{e}\n{}",
+            std::fs::read_to_string(&serial).unwrap_or_default()
+        )
+    });
+
+    // Send Key → Ctrl+Alt+Delete: the guest's init reboots it.
+    app.keys(name, "ctrl+alt");
+    app.act("push button", "Send Key");
+    app.wait_for_text("Ctrl+Alt+Delete");
+    app.act("menu item", "Ctrl+Alt+Delete");
+    common::wait_for(
+        "the guest to reboot",
+        Duration::from_secs(120),
+        shell_count(2),
+    )
+    .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+
+    // Destroyed: the window says the VM is not running; started again, the
+    // console comes back by itself.
+    rt.block_on(conn.force_off(&vm.uuid)).unwrap();
+    app.wait_for_text("The Virtual Machine Is Not Running");
+    app.screenshot(name, "console-not-running.png");
+    rt.block_on(conn.start(&vm.uuid)).unwrap();
+    app.wait_until("the console back without a click", |n| {
+        console_live(n, name)
+    });
+    assert!(app.alive());
+}

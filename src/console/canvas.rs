@@ -10,8 +10,8 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use gtk::subclass::prelude::*;
 use gtk::glib::translate::IntoGlib;
+use gtk::subclass::prelude::*;
 use gtk::{self, gdk, glib, graphene, prelude::*};
 
 use super::keymap::{self, KeyTracker};
@@ -180,7 +180,8 @@ impl ConsoleView {
         for row in y as usize..y as usize + h {
             let from = row * stride + x as usize * 4;
             let to = row * dst_stride + x as usize * 4;
-            let (Some(src), Some(dst)) = (src.get(from..from + w * 4), shadow.get_mut(to..to + w * 4))
+            let (Some(src), Some(dst)) =
+                (src.get(from..from + w * 4), shadow.get_mut(to..to + w * 4))
             else {
                 break;
             };
@@ -196,7 +197,9 @@ impl ConsoleView {
     /// The guest's pointer image (RGBA, 8 bits per channel), or `None` to hide it.
     pub fn set_guest_cursor(&self, cursor: Option<(&[u8], u32, u32, i32, i32)>) {
         let gdk_cursor = match cursor {
-            Some((rgba, w, h, hot_x, hot_y)) if w > 0 && h > 0 && rgba.len() >= (w * h * 4) as usize => {
+            Some((rgba, w, h, hot_x, hot_y))
+                if w > 0 && h > 0 && rgba.len() >= (w * h * 4) as usize =>
+            {
                 let bytes = glib::Bytes::from(&rgba[..(w * h * 4) as usize]);
                 let texture = gdk::MemoryTexture::new(
                     w as i32,
@@ -333,9 +336,11 @@ impl ConsoleView {
                 '\t' => gdk::Key::Tab,
                 c => unsafe { glib::translate::from_glib(gdk::unicode_to_keyval(c as u32)) },
             };
-            let key = display
-                .map_keyval(keyval)
-                .and_then(|keys| keys.into_iter().filter(|k| k.group() == 0).min_by_key(|k| k.level()));
+            let key = display.map_keyval(keyval).and_then(|keys| {
+                keys.into_iter()
+                    .filter(|k| k.group() == 0)
+                    .min_by_key(|k| k.level())
+            });
             let Some(key) = key else {
                 missing.push(c);
                 continue;
@@ -344,9 +349,16 @@ impl ConsoleView {
             let sym = keyval.into_glib();
             let combo: Vec<(u32, u16)> = match key.level() {
                 0 => vec![(sym, linux)],
-                1 => vec![(keymap::keysym::SHIFT_L, keymap::linux::LEFT_SHIFT), (sym, linux)],
+                1 => vec![
+                    (keymap::keysym::SHIFT_L, keymap::linux::LEFT_SHIFT),
+                    (sym, linux),
+                ],
                 2 => vec![(0xfe03, 100), (sym, linux)], // ISO_Level3_Shift on AltGr
-                _ => vec![(0xfe03, 100), (keymap::keysym::SHIFT_L, keymap::linux::LEFT_SHIFT), (sym, linux)],
+                _ => vec![
+                    (0xfe03, 100),
+                    (keymap::keysym::SHIFT_L, keymap::linux::LEFT_SHIFT),
+                    (sym, linux),
+                ],
             };
             self.send_keys(&combo);
         }
@@ -585,7 +597,8 @@ impl ConsoleView {
         {
             input.key(down, keysym, linux);
         }
-        if imp.combo_armed.replace(false) && self.release_modifiers().contains(modifier_of(keyval)) {
+        if imp.combo_armed.replace(false) && self.release_modifiers().contains(modifier_of(keyval))
+        {
             self.release_all_keys();
             self.ungrab();
         }

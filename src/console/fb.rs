@@ -8,9 +8,9 @@
 use std::cell::Cell;
 use std::ptr::NonNull;
 
-use gvnc::prelude::*;
 use gtk::glib;
 use gtk::glib::subclass::prelude::*;
+use gvnc::prelude::*;
 
 mod imp {
     use super::*;

@@ -14,21 +14,21 @@ fn at_set1(linux: u16) -> u16 {
         // Esc, digits, letters, punctuation, F1–F10, the keypad: in this
         // range Linux numbered its keys after set 1.
         1..=83 => linux,
-        85 => 0x76,  // KEY_ZENKAKUHANKAKU
-        86 => 0x56,  // KEY_102ND (ISO "< >" key, German and other layouts)
-        87 => 0x57,  // F11
-        88 => 0x58,  // F12
-        89 => 0x73,  // KEY_RO (Japanese "\ _")
-        90 => 0x78,  // KEY_KATAKANA
-        91 => 0x77,  // KEY_HIRAGANA
-        92 => 0x79,  // KEY_HENKAN
-        93 => 0x70,  // KEY_KATAKANAHIRAGANA
-        94 => 0x7b,  // KEY_MUHENKAN
-        95 => 0x5c,  // KEY_KPJPCOMMA
-        96 => 0xe01c, // KP Enter
-        97 => 0xe01d, // Right Ctrl
-        98 => 0xe035, // KP /
-        99 => 0x54,  // SysRq / Print (QEMU's code for it)
+        85 => 0x76,    // KEY_ZENKAKUHANKAKU
+        86 => 0x56,    // KEY_102ND (ISO "< >" key, German and other layouts)
+        87 => 0x57,    // F11
+        88 => 0x58,    // F12
+        89 => 0x73,    // KEY_RO (Japanese "\ _")
+        90 => 0x78,    // KEY_KATAKANA
+        91 => 0x77,    // KEY_HIRAGANA
+        92 => 0x79,    // KEY_HENKAN
+        93 => 0x70,    // KEY_KATAKANAHIRAGANA
+        94 => 0x7b,    // KEY_MUHENKAN
+        95 => 0x5c,    // KEY_KPJPCOMMA
+        96 => 0xe01c,  // KP Enter
+        97 => 0xe01d,  // Right Ctrl
+        98 => 0xe035,  // KP /
+        99 => 0x54,    // SysRq / Print (QEMU's code for it)
         100 => 0xe038, // Right Alt (AltGr)
         102 => 0xe047, // Home
         103 => 0xe048, // Up
@@ -44,12 +44,12 @@ fn at_set1(linux: u16) -> u16 {
         114 => 0xe02e, // Volume Down
         115 => 0xe030, // Volume Up
         116 => 0xe05e, // Power
-        117 => 0x59,  // KP =
+        117 => 0x59,   // KP =
         119 => 0xe046, // Pause
-        121 => 0x7e,  // KP , (Brazilian)
-        122 => 0x72,  // KEY_HANGEUL
-        123 => 0x71,  // KEY_HANJA
-        124 => 0x7d,  // KEY_YEN
+        121 => 0x7e,   // KP , (Brazilian)
+        122 => 0x72,   // KEY_HANGEUL
+        123 => 0x71,   // KEY_HANJA
+        124 => 0x7d,   // KEY_YEN
         125 => 0xe05b, // Left Super
         126 => 0xe05c, // Right Super
         127 => 0xe05d, // Menu

@@ -25,7 +25,14 @@ pub struct Rect {
 /// Where a `fb_w`×`fb_h` guest screen is drawn in a `width`×`height`
 /// widget with integer `scale` factor (HiDPI). Offsets are rounded to
 /// whole device pixels so that 1:1 stays crisp.
-pub fn draw_rect(mode: ScaleMode, width: f64, height: f64, fb_w: u32, fb_h: u32, scale: i32) -> Rect {
+pub fn draw_rect(
+    mode: ScaleMode,
+    width: f64,
+    height: f64,
+    fb_w: u32,
+    fb_h: u32,
+    scale: i32,
+) -> Rect {
     let sf = f64::from(scale.max(1));
     let (fw, fh) = (f64::from(fb_w.max(1)), f64::from(fb_h.max(1)));
     let (w, h) = match mode {
@@ -68,10 +75,26 @@ mod tests {
     fn fit_keeps_the_aspect_ratio_and_centres() {
         // 800x600 guest in a 1000x600 widget: height-bound, bars left/right.
         let r = draw_rect(ScaleMode::Fit, 1000.0, 600.0, 800, 600, 1);
-        assert_eq!(r, Rect { x: 100.0, y: 0.0, w: 800.0, h: 600.0 });
+        assert_eq!(
+            r,
+            Rect {
+                x: 100.0,
+                y: 0.0,
+                w: 800.0,
+                h: 600.0
+            }
+        );
         // Same guest in a 400x600 widget: width-bound, bars top/bottom.
         let r = draw_rect(ScaleMode::Fit, 400.0, 600.0, 800, 600, 1);
-        assert_eq!(r, Rect { x: 0.0, y: 150.0, w: 400.0, h: 300.0 });
+        assert_eq!(
+            r,
+            Rect {
+                x: 0.0,
+                y: 150.0,
+                w: 400.0,
+                h: 300.0
+            }
+        );
     }
 
     #[test]
@@ -80,7 +103,15 @@ mod tests {
         assert_eq!((r.w, r.h), (800.0, 600.0));
         // HiDPI: a 1600x1200 guest is 800x600 logical pixels at scale 2.
         let r = draw_rect(ScaleMode::OneToOne, 800.0, 600.0, 1600, 1200, 2);
-        assert_eq!(r, Rect { x: 0.0, y: 0.0, w: 800.0, h: 600.0 });
+        assert_eq!(
+            r,
+            Rect {
+                x: 0.0,
+                y: 0.0,
+                w: 800.0,
+                h: 600.0
+            }
+        );
         assert_eq!(natural_size(1600, 1200, 2), (800, 600));
         // Larger than the widget: drawn from the corner (the scrolled window scrolls).
         let r = draw_rect(ScaleMode::ResizeGuest, 300.0, 200.0, 800, 600, 1);
@@ -91,7 +122,15 @@ mod tests {
     fn pointer_positions_map_to_guest_pixels_in_every_mode() {
         // Fit, scaled by 1/2 with a 100 px bar on the left.
         let r = draw_rect(ScaleMode::Fit, 600.0, 300.0, 800, 600, 1);
-        assert_eq!(r, Rect { x: 100.0, y: 0.0, w: 400.0, h: 300.0 });
+        assert_eq!(
+            r,
+            Rect {
+                x: 100.0,
+                y: 0.0,
+                w: 400.0,
+                h: 300.0
+            }
+        );
         assert_eq!(to_guest(100.0, 0.0, r, 800, 600), (0, 0));
         assert_eq!(to_guest(300.0, 150.0, r, 800, 600), (400, 300));
         assert_eq!(to_guest(499.9, 299.9, r, 800, 600), (799, 599));

@@ -1,5 +1,11 @@
 //! One VNC connection (gvnc) driving a [`ConsoleView`].
 //!
+//! gvnc starts each connection and emits every signal from idle callbacks
+//! (`G_PRIORITY_DEFAULT_IDLE`). GTK's frame clock runs at a higher
+//! priority, so a window that animates without pause (a spinning spinner
+//! under software rendering) starves gvnc completely: nothing in Vireo may
+//! animate continuously while a console connects or runs.
+//!
 //! Everything gvnc does runs on the GTK main thread: its protocol runs as a
 //! coroutine in the default main context and emits signals while suspended.
 //! The framebuffer must be replaced inside the resize and pixel-format
@@ -9,9 +15,9 @@ use std::cell::RefCell;
 use std::os::fd::{IntoRawFd, OwnedFd};
 use std::rc::Rc;
 
-use gvnc::prelude::*;
 use gtk::glib::translate::{IntoGlib, ToGlibPtr};
 use gtk::{gio, glib};
+use gvnc::prelude::*;
 
 use super::canvas::{ConsoleView, InputSink};
 use super::fb::{self, Framebuffer};
@@ -23,7 +29,11 @@ pub enum ConsoleEvent {
     /// The socket is connected; the RFB handshake runs.
     Connected,
     /// The guest screen is showing.
-    Initialized { width: u32, height: u32, name: String },
+    Initialized {
+        width: u32,
+        height: u32,
+        name: String,
+    },
     /// The guest changed its screen size.
     Resized { width: u32, height: u32 },
     /// The server wants a VNC password: answer with [`VncSession::provide_password`].
@@ -40,6 +50,10 @@ type Listener = Box<dyn Fn(&ConsoleEvent)>;
 
 struct Inner {
     conn: gvnc::Connection,
+    /// gvnc said `vnc-disconnected`: its cleanup is over.
+    done: Rc<std::cell::Cell<bool>>,
+    /// An `open_*` call succeeded (gvnc's coroutine runs).
+    opened: std::cell::Cell<bool>,
     view: glib::WeakRef<ConsoleView>,
     fb: RefCell<Option<Framebuffer>>,
     error: RefCell<Option<String>>,
@@ -54,10 +68,11 @@ thread_local! {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if self.conn.is_open() {
-            let conn = self.conn.clone();
-            conn.shutdown();
-            CLOSING.with(|c| c.borrow_mut().push(conn));
+        // Keep an open connection until gvnc has finished with its socket
+        // (`vnc-disconnected`): finalizing it mid-cleanup is not safe.
+        if self.opened.get() && !self.done.get() {
+            self.conn.shutdown();
+            CLOSING.with(|c| c.borrow_mut().push(self.conn.clone()));
         }
     }
 }
@@ -91,17 +106,26 @@ impl Inner {
     }
 }
 
+// Input goes out only once the handshake is over: a pointer event written
+// before it would be read by the server as part of the handshake, and the
+// connection would stall.
 impl InputSink for Inner {
     fn key(&self, down: bool, keysym: u32, linux: u16) {
-        let _ = self.conn.key_event(down, keysym, keymap::qnum(linux));
+        if self.conn.is_initialized() {
+            let _ = self.conn.key_event(down, keysym, keymap::qnum(linux));
+        }
     }
 
     fn pointer(&self, buttons: u8, x: u16, y: u16) {
-        let _ = self.conn.pointer_event(buttons, x, y);
+        if self.conn.is_initialized() {
+            let _ = self.conn.pointer_event(buttons, x, y);
+        }
     }
 
     fn request_size(&self, width: u32, height: u32) {
-        let _ = self.conn.set_size(width, height);
+        if self.conn.is_initialized() {
+            let _ = self.conn.set_size(width, height);
+        }
     }
 }
 
@@ -138,10 +162,16 @@ fn encodings(local: bool) -> Vec<i32> {
 impl VncSession {
     /// A session for `view`; open it with one of the `open_*` methods.
     pub fn new(view: &ConsoleView, local: bool) -> VncSession {
+        if std::env::var_os("VIREO_GVNC_DEBUG").is_some() {
+            gvnc::set_debug(true);
+        }
         let conn = gvnc::Connection::new();
         let _ = conn.set_shared(true);
+        let done: Rc<std::cell::Cell<bool>> = Rc::default();
         let inner = Rc::new(Inner {
             conn: conn.clone(),
+            done: done.clone(),
+            opened: Default::default(),
             view: view.downgrade(),
             fb: RefCell::default(),
             error: RefCell::default(),
@@ -160,7 +190,8 @@ impl VncSession {
             w(&|i| {
                 let _ = conn.set_pixel_format(&fb::local_format());
                 if !i.replace_framebuffer() || conn.set_encodings(&encodings(local)).is_err() {
-                    i.error.replace(Some("could not set up the guest screen".into()));
+                    i.error
+                        .replace(Some("could not set up the guest screen".into()));
                     conn.shutdown();
                     return;
                 }
@@ -178,7 +209,14 @@ impl VncSession {
         conn.connect_vnc_framebuffer_update(move |conn, x, y, width, height| {
             w(&|i| {
                 if let (Some(view), Some(fb)) = (i.view.upgrade(), i.fb.borrow().as_ref()) {
-                    view.damage(x as u32, y as u32, width as u32, height as u32, fb.pixels(), fb.stride());
+                    view.damage(
+                        x as u32,
+                        y as u32,
+                        width as u32,
+                        height as u32,
+                        fb.pixels(),
+                        fb.stride(),
+                    );
                 }
                 let (fw, fh) = (conn.width() as u16, conn.height() as u16);
                 let _ = conn.framebuffer_update_request(true, 0, 0, fw, fh);
@@ -217,7 +255,13 @@ impl VncSession {
                             }
                             std::slice::from_raw_parts(ptr, (cw * ch * 4) as usize)
                         };
-                        view.set_guest_cursor(Some((data, cw, ch, i32::from(c.hotx()), i32::from(c.hoty()))));
+                        view.set_guest_cursor(Some((
+                            data,
+                            cw,
+                            ch,
+                            i32::from(c.hotx()),
+                            i32::from(c.hoty()),
+                        )));
                     }
                     _ => view.set_guest_cursor(None),
                 }
@@ -228,8 +272,10 @@ impl VncSession {
             w(&|i| i.emit(ConsoleEvent::PointerMode { absolute }))
         });
         conn.connect_vnc_auth_choose_type(|conn, types| {
-            let offered: Vec<gvnc::ConnectionAuth> =
-                types.iter().filter_map(|v| v.get::<gvnc::ConnectionAuth>().ok()).collect();
+            let offered: Vec<gvnc::ConnectionAuth> = types
+                .iter()
+                .filter_map(|v| v.get::<gvnc::ConnectionAuth>().ok())
+                .collect();
             let pick = [gvnc::ConnectionAuth::None, gvnc::ConnectionAuth::Vnc]
                 .into_iter()
                 .find(|a| offered.contains(a));
@@ -275,8 +321,9 @@ impl VncSession {
         });
         let w = with;
         conn.connect_vnc_disconnected(move |conn| {
-            // Let go of a connection we kept for its shutdown, but not
-            // from inside its own handler.
+            done.set(true);
+            // Let go of a connection kept for its shutdown, but not from
+            // inside its own handler.
             let conn = conn.clone();
             glib::idle_add_local_once(move || {
                 CLOSING.with(|c| c.borrow_mut().retain(|x| x != &conn));
@@ -299,7 +346,9 @@ impl VncSession {
     /// `virDomainOpenGraphicsFD`); gvnc owns the fd from here on.
     pub fn open_fd(&self, fd: OwnedFd) -> Result<(), String> {
         let raw = fd.into_raw_fd();
+        self.inner.opened.set(true);
         self.inner.conn.open_fd(raw).map_err(|e| {
+            self.inner.opened.set(false);
             // SAFETY: gvnc did not take the fd.
             drop(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) });
             e.to_string()
@@ -309,18 +358,16 @@ impl VncSession {
     /// Connect to a VNC server's UNIX socket.
     pub fn open_socket(&self, path: &str) -> Result<(), String> {
         let addr = gio::UnixSocketAddress::new(std::path::Path::new(path));
-        self.inner
-            .conn
-            .open_addr(&addr, None)
-            .map_err(|e| e.to_string())
+        let result = self.inner.conn.open_addr(&addr, None);
+        self.inner.opened.set(result.is_ok());
+        result.map_err(|e| e.to_string())
     }
 
     /// Connect to a VNC server over TCP.
     pub fn open_host(&self, host: &str, port: u16) -> Result<(), String> {
-        self.inner
-            .conn
-            .open_host(host, &port.to_string())
-            .map_err(|e| e.to_string())
+        let result = self.inner.conn.open_host(host, &port.to_string());
+        self.inner.opened.set(result.is_ok());
+        result.map_err(|e| e.to_string())
     }
 
     pub fn provide_password(&self, password: &str) {

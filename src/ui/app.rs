@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use gettextrs::gettext;
 use relm4::adw::{self, prelude::*};
 use relm4::gtk::{self, gio, glib};
-use relm4::{Component, ComponentParts, ComponentSender};
+use relm4::{Component, ComponentController, ComponentParts, ComponentSender};
 
 use crate::core::cli::{Options, Show};
 use crate::core::libvirt::PowerAction;
@@ -18,6 +18,7 @@ use crate::ui::msg::{AppCommandOutput, AppInput, DeletableDisk, ShowWhat};
 use crate::ui::usage;
 use crate::ui::vm_list::{self, ConnStatus, ConnectionView, PollGuard, SortKey, VmList};
 use crate::ui::vm_row::Graphs;
+use crate::ui::vm_window::{VmWindow, VmWindowInit, VmWindowInput};
 use crate::ui::{about, add_connection, host_window, preferences, settings};
 use crate::ui::{auth_dialog, delete_dialog};
 
@@ -47,6 +48,8 @@ pub struct App {
     host_token: u64,
     /// Usage per (connection, VM) and the rows that show it.
     usage: HashMap<(usize, String), usage::History>,
+    /// Open VM windows, by connection and UUID.
+    vm_windows: HashMap<(usize, String), relm4::Controller<VmWindow>>,
     /// `stats-interval` in seconds, shared with the polling commands.
     stats_interval: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
@@ -249,10 +252,15 @@ impl App {
     }
 
     fn serve_pending_show(&mut self, sender: &ComponentSender<Self>) {
-        let Some(conn) = self.connections.iter().find_map(|c| match &c.status {
-            ConnStatus::Connected { conn, .. } => Some(conn.clone()),
-            _ => None,
-        }) else {
+        let Some((index, conn)) =
+            self.connections
+                .iter()
+                .enumerate()
+                .find_map(|(i, c)| match &c.status {
+                    ConnStatus::Connected { conn, .. } => Some((i, conn.clone())),
+                    _ => None,
+                })
+        else {
             if self
                 .connections
                 .iter()
@@ -275,7 +283,12 @@ impl App {
         };
         sender.oneshot_command(async move {
             let result = conn.lookup_domain(&key).await;
-            AppCommandOutput::ShowTarget { what, key, result }
+            AppCommandOutput::ShowTarget {
+                index,
+                what,
+                key,
+                result,
+            }
         });
     }
 
@@ -664,6 +677,7 @@ impl Component for App {
             host_window: None,
             host_token: 0,
             usage: HashMap::new(),
+            vm_windows: HashMap::new(),
             stats_interval: Default::default(),
         };
         {
@@ -905,12 +919,34 @@ impl Component for App {
             AppInput::Sort(key) => self.list.set_sort(key),
             AppInput::GraphsChanged => self.list.set_graphs(graphs(&self.settings)),
             AppInput::Open { index, uuid } => {
-                if let Some((_, name)) = self.domain(index, &uuid) {
-                    self.toast(&gettext_f(
-                        "Found “{name}”. Its console window is not available yet.",
-                        &[("name", &name)],
-                    ));
+                let key = (index, uuid.clone());
+                if let Some(window) = self.vm_windows.get(&key) {
+                    window.emit(VmWindowInput::Present);
+                    return;
                 }
+                let Some((conn, name)) = self.domain(index, &uuid) else {
+                    return;
+                };
+                let window = VmWindow::builder()
+                    .launch(VmWindowInit {
+                        conn,
+                        uuid: uuid.clone(),
+                        name,
+                        settings: self.settings.clone(),
+                    })
+                    .detach();
+                let input = sender.input_sender().clone();
+                window.widget().connect_close_request(move |_| {
+                    input.emit(AppInput::VmWindowClosed {
+                        index,
+                        uuid: uuid.clone(),
+                    });
+                    glib::Propagation::Proceed
+                });
+                self.vm_windows.insert(key, window);
+            }
+            AppInput::VmWindowClosed { index, uuid } => {
+                self.vm_windows.remove(&(index, uuid));
             }
             AppInput::ShowAddConnection => {
                 add_connection::show(root.upcast_ref(), sender.input_sender())
@@ -1201,19 +1237,20 @@ impl Component for App {
                     &[("name", &name), ("reason", &e.message)],
                 )),
             },
-            AppCommandOutput::ShowTarget { what, key, result } => match result {
+            AppCommandOutput::ShowTarget {
+                index,
+                what,
+                key,
+                result,
+            } => match result {
                 Ok(domain) => {
-                    let text = match what {
-                        ShowWhat::Console => gettext_f(
-                            "Found “{name}”. Its console window is not available yet.",
-                            &[("name", &domain.name)],
-                        ),
-                        ShowWhat::Editor => gettext_f(
-                            "Found “{name}”. Its details window is not available yet.",
-                            &[("name", &domain.name)],
-                        ),
-                    };
-                    self.toast(&text);
+                    // The window opens on its console; the details page is
+                    // one click away (editing arrives with the details work).
+                    let _ = what;
+                    sender.input(AppInput::Open {
+                        index,
+                        uuid: domain.uuid,
+                    });
                 }
                 Err(e) if e.kind == ErrorKind::NoSuchDomain => {
                     self.toast(&gettext_f(

@@ -16,9 +16,11 @@ mod msg;
 mod preferences;
 pub mod settings;
 mod usage;
+mod vm_details;
 mod vm_item;
 mod vm_list;
 mod vm_row;
+mod vm_window;
 
 use relm4::gtk::{gio, glib, prelude::*};
 use relm4::{RelmApp, adw};

@@ -58,6 +58,11 @@ pub enum AppInput {
         index: usize,
         uuid: String,
     },
+    /// A VM window was closed.
+    VmWindowClosed {
+        index: usize,
+        uuid: String,
+    },
     /// The user confirmed: delete the VM and the chosen storage.
     Delete {
         index: usize,
@@ -132,6 +137,7 @@ pub enum AppCommandOutput {
     },
     /// The domain named on the command line, looked up.
     ShowTarget {
+        index: usize,
         what: ShowWhat,
         key: String,
         result: Result<DomainSummary, Error>,

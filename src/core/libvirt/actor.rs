@@ -202,19 +202,6 @@ fn host_info(conn: &Connect) -> Result<HostInfo, Error> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::looks_like_uuid;
-
-    #[test]
-    fn uuid_shapes_are_recognised() {
-        assert!(looks_like_uuid("6695eb01-f6a4-8304-79aa-97f2502e193f"));
-        assert!(looks_like_uuid("6695eb01f6a4830479aa97f2502e193f"));
-        assert!(!looks_like_uuid("web-server"));
-        assert!(!looks_like_uuid("6695eb01-f6a4-8304-79aa-97f2502e193"));
-    }
-}
-
 fn open_console(conn: &Connect, domain: &Domain) -> Result<super::ConsoleTarget, Error> {
     use super::ConsoleTarget;
     use super::graphics::{graphics_of, pick, tcp_host};
@@ -232,10 +219,12 @@ fn open_console(conn: &Connect, domain: &Domain) -> Result<super::ConsoleTarget,
     // libvirt's own authentication instead of the VNC password.
     let local = conn.uri().is_ok_and(|u| super::host::is_local_uri(&u));
     if local
-        && let Ok(fd) = domain.open_graphics_fd(g.index, virt::sys::VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH)
+        && let Ok(fd) =
+            domain.open_graphics_fd(g.index, virt::sys::VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH)
     {
         // SAFETY: libvirt returns a new descriptor that we now own.
-        let fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) };
+        let fd =
+            unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) };
         return Ok(ConsoleTarget::Fd {
             fd,
             password: false,
@@ -246,10 +235,7 @@ fn open_console(conn: &Connect, domain: &Domain) -> Result<super::ConsoleTarget,
     }
     match g.port {
         Some(port) => {
-            let uri_host = conn
-                .uri()
-                .ok()
-                .and_then(|u| uri_hostname(&u));
+            let uri_host = conn.uri().ok().and_then(|u| uri_hostname(&u));
             Ok(ConsoleTarget::Tcp {
                 host: tcp_host(g.address.as_deref(), uri_host.as_deref()),
                 port,
@@ -270,4 +256,17 @@ fn uri_hostname(uri: &str) -> Option<String> {
     let host = authority.rsplit('@').next()?;
     let host = host.split(':').next()?;
     (!host.is_empty()).then(|| host.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_uuid;
+
+    #[test]
+    fn uuid_shapes_are_recognised() {
+        assert!(looks_like_uuid("6695eb01-f6a4-8304-79aa-97f2502e193f"));
+        assert!(looks_like_uuid("6695eb01f6a4830479aa97f2502e193f"));
+        assert!(!looks_like_uuid("web-server"));
+        assert!(!looks_like_uuid("6695eb01-f6a4-8304-79aa-97f2502e193"));
+    }
 }

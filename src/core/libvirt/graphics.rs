@@ -50,7 +50,11 @@ pub enum ConsoleTarget {
     /// The VNC server's UNIX socket.
     Socket { path: String, password: bool },
     /// The VNC server's TCP address.
-    Tcp { host: String, port: u16, password: bool },
+    Tcp {
+        host: String,
+        port: u16,
+        password: bool,
+    },
     /// The VM's only graphics is SPICE, which Vireo cannot show yet.
     SpiceOnly,
     /// The VM has no graphics device.

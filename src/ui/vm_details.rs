@@ -1,0 +1,188 @@
+//! The Details page of a VM window: its overview and every device, read
+//! from the XML (read-only until the details/hot-plug work makes it editable).
+
+use gettextrs::gettext;
+use relm4::adw::{self, prelude::*};
+use relm4::gtk::glib;
+
+use crate::core::xml::{DeviceKind, DeviceView, DomainXml};
+use crate::ui::i18n::gettext_f;
+
+fn row(title: &str, subtitle: &str) -> adw::ActionRow {
+    let row = adw::ActionRow::builder()
+        .title(glib::markup_escape_text(title).as_str())
+        .subtitle(glib::markup_escape_text(subtitle).as_str())
+        .build();
+    row.add_css_class("property");
+    row
+}
+
+fn kind_title(kind: DeviceKind) -> String {
+    match kind {
+        DeviceKind::Disk => gettext("Disks"),
+        DeviceKind::Controller => gettext("Controllers"),
+        DeviceKind::Interface => gettext("Network Interfaces"),
+        DeviceKind::Graphics => gettext("Displays"),
+        DeviceKind::Video => gettext("Video"),
+        DeviceKind::Input => gettext("Input"),
+        DeviceKind::Sound => gettext("Sound"),
+        DeviceKind::Channel => gettext("Channels"),
+        DeviceKind::Serial => gettext("Serial Ports"),
+        DeviceKind::Console => gettext("Consoles"),
+        DeviceKind::Rng => gettext("Random Number Generators"),
+        DeviceKind::Tpm => gettext("TPM"),
+        DeviceKind::MemBalloon => gettext("Memory Balloon"),
+        DeviceKind::Filesystem => gettext("Shared Folders"),
+        DeviceKind::HostDev => gettext("Host Devices"),
+    }
+}
+
+/// A one-line description of a device, in virt-manager's terms.
+fn describe(kind: DeviceKind, d: &DeviceView<'_>) -> (String, String) {
+    let join = |parts: &[Option<String>]| {
+        parts
+            .iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" · ")
+    };
+    match kind {
+        DeviceKind::Disk => {
+            let device = d.disk_device().unwrap_or_else(|| "disk".into());
+            let title = match device.as_str() {
+                "cdrom" => gettext("CD-ROM"),
+                "floppy" => gettext("Floppy"),
+                _ => gettext("Disk"),
+            };
+            let target = match (d.target_bus(), d.target_dev()) {
+                (Some(bus), Some(dev)) => Some(format!("{dev} ({bus})")),
+                (None, dev) => dev,
+                (bus, None) => bus,
+            };
+            let source = d
+                .disk_source()
+                .or_else(|| (device == "cdrom").then(|| gettext("No media")));
+            (title, join(&[target, source, d.driver_type()]))
+        }
+        DeviceKind::Interface => (
+            gettext("Network"),
+            join(&[
+                d.device_type(),
+                d.source_network().or(d.source_bridge()).or(d.source_dev()),
+                d.model_type(),
+                d.mac(),
+            ]),
+        ),
+        DeviceKind::Graphics => {
+            let kind = d.device_type().unwrap_or_default().to_uppercase();
+            let listen = d
+                .graphics_socket()
+                .or_else(|| d.graphics_listen_address())
+                .or_else(|| d.listen_type());
+            let port = d
+                .port()
+                .ok()
+                .flatten()
+                .map(|p| gettext_f("port {port}", &[("port", &p.to_string())]));
+            (kind, join(&[listen, port]))
+        }
+        _ => {
+            let title = kind_title(kind);
+            (
+                title,
+                join(&[
+                    d.device_type(),
+                    d.model_type(),
+                    d.model(),
+                    d.target_bus(),
+                    d.bus(),
+                    d.backend_model(),
+                ]),
+            )
+        }
+    }
+}
+
+/// Build the page for `xml`; an unreadable XML gives a page that says so.
+pub fn page(xml: &str) -> adw::PreferencesPage {
+    let page = adw::PreferencesPage::new();
+    let vm = match DomainXml::parse(xml) {
+        Ok(vm) => vm,
+        Err(e) => {
+            let group = adw::PreferencesGroup::builder()
+                .title(gettext("Could not read the configuration"))
+                .description(glib::markup_escape_text(&e.to_string()).as_str())
+                .build();
+            page.add(&group);
+            return page;
+        }
+    };
+    let overview = adw::PreferencesGroup::builder()
+        .title(gettext("Overview"))
+        .build();
+    let add = |title: String, value: Option<String>| {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            overview.add(&row(&title, &value));
+        }
+    };
+    add(gettext("Name"), vm.name().ok());
+    add(gettext("Title"), vm.title());
+    add(gettext("UUID"), vm.uuid());
+    add(
+        gettext("Hypervisor"),
+        vm.domain_type().map(|t| match t.as_str() {
+            "kvm" => gettext("KVM"),
+            "qemu" => gettext("QEMU (emulation)"),
+            other => other.to_owned(),
+        }),
+    );
+    add(
+        gettext("Architecture"),
+        Some(
+            [vm.arch(), vm.machine()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" · "),
+        ),
+    );
+    add(
+        gettext("Processors"),
+        vm.vcpus_current()
+            .ok()
+            .flatten()
+            .or(vm.vcpus_max().ok().flatten())
+            .map(|n| n.to_string()),
+    );
+    add(
+        gettext("Memory"),
+        vm.current_memory_kib()
+            .ok()
+            .flatten()
+            .or(vm.memory_kib().ok().flatten())
+            .map(|kib| {
+                glib::format_size_full(kib * 1024, glib::FormatSizeFlags::IEC_UNITS).to_string()
+            }),
+    );
+    add(gettext("Boot order"), Some(vm.boot_devices().join(", ")));
+    add(gettext("Firmware"), vm.firmware().or(vm.loader()));
+    page.add(&overview);
+
+    for kind in DeviceKind::ALL {
+        let devices = vm.devices(kind);
+        if devices.is_empty() {
+            continue;
+        }
+        let group = adw::PreferencesGroup::builder()
+            .title(kind_title(kind))
+            .build();
+        for d in &devices {
+            let (title, subtitle) = describe(kind, d);
+            group.add(&row(&title, &subtitle));
+        }
+        page.add(&group);
+    }
+    page
+}

@@ -1,0 +1,942 @@
+//! The per-VM window: power actions, and a view switcher between the
+//! guest's console, its details and its snapshots.
+
+use gettextrs::gettext;
+use relm4::adw::{self, prelude::*};
+use relm4::gtk::{self, gdk, gio, glib};
+use relm4::{Component, ComponentParts, ComponentSender};
+
+use crate::console::keymap::{keysym, linux};
+use crate::console::{ConsoleEvent, ConsoleView, ScaleMode, VncSession, parse_release_combo};
+use crate::core::libvirt::{
+    Connection, ConsoleTarget, DomainState, DomainSummary, Error, Event, Lifecycle, PowerAction,
+};
+use crate::ui::a11y::AccessibleLabelExt;
+use crate::ui::i18n::gettext_f;
+use crate::ui::{dialog, vm_details, vm_list};
+
+pub struct VmWindowInit {
+    pub conn: Connection,
+    pub uuid: String,
+    pub name: String,
+    pub settings: gio::Settings,
+}
+
+#[derive(Debug)]
+pub enum VmWindowInput {
+    Power(PowerAction),
+    Reconnect,
+    Console(ConsoleEvent),
+    Grab(bool),
+    SendKeys(Vec<(u32, u16)>),
+    TypeClipboard,
+    Type(String),
+    Screenshot,
+    SaveScreenshot(std::path::PathBuf),
+    Scale(ScaleMode),
+    ToggleFullscreen,
+    Password(String),
+    Present,
+}
+
+#[derive(Debug)]
+pub enum VmWindowCmd {
+    State(Result<DomainSummary, Error>),
+    Target(u64, Result<ConsoleTarget, Error>),
+    Xml(Result<String, Error>),
+    Event(Event),
+    PowerDone(PowerAction, Result<(), Error>),
+    /// The guest started: connect once QEMU's display is up.
+    ConnectDue(u64),
+    /// A connection attempt that has not shown the screen by now is retried.
+    Watchdog(u64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum ConsoleState {
+    Connecting,
+    Connected,
+    Message {
+        title: String,
+        description: String,
+        /// Run (not running) or Reconnect (disconnected).
+        action: Option<&'static str>,
+    },
+}
+
+pub struct VmWindow {
+    conn: Connection,
+    uuid: String,
+    name: String,
+    state: Option<DomainState>,
+    view: ConsoleView,
+    session: Option<VncSession>,
+    /// Bumped on every connection attempt: late answers are dropped.
+    attempt: u64,
+    /// Automatic reconnects since the screen was last shown.
+    retries: u32,
+    console: ConsoleState,
+    grabbed: bool,
+    toasts: adw::ToastOverlay,
+    details: gtk::ScrolledWindow,
+    header: adw::HeaderBar,
+}
+
+pub struct VmWindowWidgets {
+    status: adw::StatusPage,
+    status_button: gtk::Button,
+    title: adw::ViewSwitcherTitle,
+    run: gtk::Button,
+    pause: gtk::Button,
+    resume: gtk::Button,
+    shutdown: gtk::Button,
+}
+
+fn icon_button(icon: &str, label: &str, action: &str) -> gtk::Button {
+    let b = gtk::Button::builder()
+        .icon_name(icon)
+        .tooltip_text(label)
+        .action_name(action)
+        .build();
+    b.set_accessible_label(label);
+    b
+}
+
+/// The Send Key menu, with virt-manager's combinations.
+fn send_key_menu() -> gio::Menu {
+    let menu = gio::Menu::new();
+    let item = |label: &str, target: &str| {
+        gio::MenuItem::new(
+            Some(label),
+            Some(&gio::Action::print_detailed_name(
+                "vm.send-keys",
+                Some(&target.to_variant()),
+            )),
+        )
+    };
+    let common = gio::Menu::new();
+    common.append_item(&item("Ctrl+Alt+Delete", "ctrl-alt-delete"));
+    common.append_item(&item("Ctrl+Alt+Backspace", "ctrl-alt-backspace"));
+    common.append_item(&item(&gettext("Print Screen"), "print"));
+    menu.append_section(None, &common);
+    let vt = gio::Menu::new();
+    for n in 1..=12 {
+        vt.append_item(&item(&format!("Ctrl+Alt+F{n}"), &format!("ctrl-alt-f{n}")));
+    }
+    menu.append_section(None, &vt);
+    let typing = gio::Menu::new();
+    typing.append(
+        Some(&gettext("Type Clipboard Text")),
+        Some("vm.type-clipboard"),
+    );
+    menu.append_section(None, &typing);
+    menu
+}
+
+/// The keys of a Send Key menu target.
+fn combo(target: &str) -> Option<Vec<(u32, u16)>> {
+    let ctrl_alt = vec![
+        (keysym::CONTROL_L, linux::LEFT_CTRL),
+        (keysym::ALT_L, linux::LEFT_ALT),
+    ];
+    let with = |k: (u32, u16)| {
+        let mut v = ctrl_alt.clone();
+        v.push(k);
+        Some(v)
+    };
+    match target {
+        "ctrl-alt-delete" => with((keysym::DELETE, linux::DELETE)),
+        "ctrl-alt-backspace" => with((keysym::BACKSPACE, linux::BACKSPACE)),
+        "print" => Some(vec![(keysym::PRINT, linux::SYSRQ)]),
+        f => {
+            let n: u16 = f.strip_prefix("ctrl-alt-f")?.parse().ok()?;
+            (1..=12)
+                .contains(&n)
+                .then(|| with((keysym::F1 + u32::from(n) - 1, linux::f(n))))?
+        }
+    }
+}
+
+fn view_menu() -> gio::Menu {
+    let menu = gio::Menu::new();
+    let scaling = gio::Menu::new();
+    for (label, id) in [
+        (gettext("Fit to Window"), "fit"),
+        (gettext("Original Size (1:1)"), "one"),
+        (gettext("Resize Guest to Window"), "resize"),
+    ] {
+        scaling.append(
+            Some(&label),
+            Some(&gio::Action::print_detailed_name(
+                "vm.scale",
+                Some(&id.to_variant()),
+            )),
+        );
+    }
+    menu.append_section(Some(&gettext("Scaling")), &scaling);
+    let more = gio::Menu::new();
+    more.append(Some(&gettext("Fullscreen")), Some("vm.fullscreen"));
+    more.append(Some(&gettext("Take Screenshot…")), Some("vm.screenshot"));
+    more.append(Some(&gettext("Reconnect")), Some("vm.reconnect"));
+    menu.append_section(None, &more);
+    menu
+}
+
+/// "Ctrl+Alt" for the release combo.
+fn modifiers_label(mods: gdk::ModifierType) -> String {
+    let mut parts = Vec::new();
+    for (m, name) in [
+        (gdk::ModifierType::CONTROL_MASK, "Ctrl"),
+        (gdk::ModifierType::ALT_MASK, "Alt"),
+        (gdk::ModifierType::SHIFT_MASK, "Shift"),
+        (gdk::ModifierType::SUPER_MASK, "Super"),
+    ] {
+        if mods.contains(m) {
+            parts.push(name);
+        }
+    }
+    parts.join("+")
+}
+
+impl VmWindow {
+    fn load_state(&self, sender: &ComponentSender<Self>) {
+        let conn = self.conn.clone();
+        let uuid = self.uuid.clone();
+        sender.oneshot_command(async move { VmWindowCmd::State(conn.lookup_domain(&uuid).await) });
+    }
+
+    fn load_details(&self, sender: &ComponentSender<Self>) {
+        let conn = self.conn.clone();
+        let uuid = self.uuid.clone();
+        sender
+            .oneshot_command(async move { VmWindowCmd::Xml(conn.domain_xml(&uuid, false).await) });
+    }
+
+    fn connect_console(&mut self, sender: &ComponentSender<Self>) {
+        self.session = None;
+        self.attempt += 1;
+        self.console = ConsoleState::Connecting;
+        let (conn, uuid, attempt) = (self.conn.clone(), self.uuid.clone(), self.attempt);
+        sender.oneshot_command(async move {
+            VmWindowCmd::Target(attempt, conn.open_console(&uuid).await)
+        });
+        sender.oneshot_command(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(8)).await;
+            VmWindowCmd::Watchdog(attempt)
+        });
+    }
+
+    /// Try again shortly, less often each time (a rebooting guest's display
+    /// comes back by itself).
+    fn schedule_reconnect(&mut self, sender: &ComponentSender<Self>) {
+        self.retries += 1;
+        self.attempt += 1;
+        let attempt = self.attempt;
+        let delay = std::time::Duration::from_millis(500 * u64::from(self.retries.min(10)));
+        sender.oneshot_command(async move {
+            tokio::time::sleep(delay).await;
+            VmWindowCmd::ConnectDue(attempt)
+        });
+    }
+
+    fn message(&mut self, title: String, description: String, action: Option<&'static str>) {
+        self.console = ConsoleState::Message {
+            title,
+            description,
+            action,
+        };
+    }
+
+    fn not_running(&mut self) {
+        self.session = None;
+        self.message(
+            gettext("The Virtual Machine Is Not Running"),
+            gettext("Run it to see its screen here."),
+            Some("run"),
+        );
+    }
+
+    fn start_session(&mut self, target: ConsoleTarget, sender: &ComponentSender<Self>) {
+        match target {
+            ConsoleTarget::SpiceOnly => {
+                self.message(
+                    gettext("SPICE Consoles Are Not Supported Yet"),
+                    gettext("This virtual machine's display uses SPICE. Add a VNC display to it, or open it with virt-viewer."),
+                    None,
+                );
+                return;
+            }
+            ConsoleTarget::NoGraphics => {
+                self.message(
+                    gettext("No Display"),
+                    gettext("This virtual machine has no graphical display. Its serial console is not shown here yet."),
+                    None,
+                );
+                return;
+            }
+            ConsoleTarget::NotRunning => {
+                self.not_running();
+                return;
+            }
+            _ => {}
+        }
+        let local = matches!(
+            target,
+            ConsoleTarget::Fd { .. } | ConsoleTarget::Socket { .. }
+        );
+        let session = VncSession::new(&self.view, local);
+        {
+            let input = sender.input_sender().clone();
+            session.connect_event(move |e| input.emit(VmWindowInput::Console(e.clone())));
+        }
+        let opened = match target {
+            ConsoleTarget::Fd { fd, .. } => session.open_fd(fd),
+            ConsoleTarget::Socket { path, .. } => session.open_socket(&path),
+            ConsoleTarget::Tcp { host, port, .. } => session.open_host(&host, port),
+            _ => return,
+        };
+        match opened {
+            Ok(()) => self.session = Some(session),
+            Err(e) => self.message(
+                gettext("Could Not Connect to the Console"),
+                e,
+                Some("reconnect"),
+            ),
+        }
+    }
+
+    fn toast(&self, text: &str) {
+        let toast = adw::Toast::new(&glib::markup_escape_text(text));
+        toast.set_timeout(6);
+        self.toasts.add_toast(toast);
+    }
+
+    fn ask_password(&self, root: &adw::Window, sender: &ComponentSender<Self>) {
+        let entry = adw::PasswordEntryRow::new();
+        entry.set_title(&gettext("Password"));
+        let group = adw::PreferencesGroup::new();
+        group.add(&entry);
+        let input = sender.input_sender().clone();
+        let field = entry.clone();
+        dialog::show(
+            root.upcast_ref(),
+            dialog::Texts {
+                heading: &gettext("Console Password"),
+                body: Some(&gettext_f(
+                    "The display of “{name}” asks for a password.",
+                    &[("name", &self.name)],
+                )),
+                cancel: &gettext("Cancel"),
+                confirm: &gettext("Connect"),
+            },
+            Some(group.upcast_ref()),
+            dialog::Confirm::Suggested,
+            move || input.emit(VmWindowInput::Password(field.text().to_string())),
+        );
+        entry.grab_focus();
+    }
+}
+
+impl Component for VmWindow {
+    type Init = VmWindowInit;
+    type Input = VmWindowInput;
+    type Output = ();
+    type CommandOutput = VmWindowCmd;
+    type Root = adw::Window;
+    type Widgets = VmWindowWidgets;
+
+    fn init_root() -> Self::Root {
+        adw::Window::builder()
+            .default_width(1024)
+            .default_height(768)
+            .build()
+    }
+
+    fn init(
+        init: Self::Init,
+        root: Self::Root,
+        sender: ComponentSender<Self>,
+    ) -> ComponentParts<Self> {
+        root.set_title(Some(&init.name));
+        root.set_application(Some(&relm4::main_application()));
+
+        let view = ConsoleView::new();
+        view.set_accessible_label(&gettext_f("Console of {name}", &[("name", &init.name)]));
+        if let Some(mods) = parse_release_combo(&init.settings.string("console-release-keys")) {
+            view.set_release_modifiers(mods);
+        }
+        {
+            let input = sender.input_sender().clone();
+            view.connect_grab_changed(move |g| input.emit(VmWindowInput::Grab(g)));
+        }
+
+        // Header: power actions, the view switcher, Send Key and View menus.
+        let header = adw::HeaderBar::new();
+        let run = icon_button("media-playback-start-symbolic", &gettext("Run"), "vm.run");
+        let pause = icon_button(
+            "media-playback-pause-symbolic",
+            &gettext("Pause"),
+            "vm.pause",
+        );
+        let resume = icon_button(
+            "media-playback-start-symbolic",
+            &gettext("Resume"),
+            "vm.resume",
+        );
+        let shutdown = icon_button(
+            "system-shutdown-symbolic",
+            &gettext("Shut Down"),
+            "vm.shutdown",
+        );
+        let more_power = gtk::MenuButton::builder()
+            .icon_name("pan-down-symbolic")
+            .tooltip_text(gettext("More Power Actions"))
+            .build();
+        more_power.set_accessible_label(&gettext("More Power Actions"));
+        let power_menu = gio::Menu::new();
+        power_menu.append(Some(&gettext("Reboot")), Some("vm.reboot"));
+        power_menu.append(Some(&gettext("Force Reset")), Some("vm.reset"));
+        power_menu.append(Some(&gettext("Force Off")), Some("vm.destroy"));
+        power_menu.append(Some(&gettext("Save")), Some("vm.save"));
+        more_power.set_menu_model(Some(&power_menu));
+        let power_box = gtk::Box::new(gtk::Orientation::Horizontal, 0);
+        power_box.add_css_class("linked");
+        power_box.append(&shutdown);
+        power_box.append(&more_power);
+        let start = gtk::Box::new(gtk::Orientation::Horizontal, 6);
+        for w in [
+            run.upcast_ref::<gtk::Widget>(),
+            pause.upcast_ref(),
+            resume.upcast_ref(),
+            power_box.upcast_ref(),
+        ] {
+            start.append(w);
+        }
+        header.pack_start(&start);
+
+        let stack = adw::ViewStack::new();
+        let title = adw::ViewSwitcherTitle::builder()
+            .stack(&stack)
+            .title(glib::markup_escape_text(&init.name).as_str())
+            .build();
+        header.set_title_widget(Some(&title));
+
+        let view_button = gtk::MenuButton::builder()
+            .icon_name("view-more-symbolic")
+            .menu_model(&view_menu())
+            .tooltip_text(gettext("Console Options"))
+            .build();
+        view_button.set_accessible_label(&gettext("Console Options"));
+        header.pack_end(&view_button);
+        let keys_button = gtk::MenuButton::builder()
+            .icon_name("input-keyboard-symbolic")
+            .menu_model(&send_key_menu())
+            .tooltip_text(gettext("Send Key"))
+            .build();
+        keys_button.set_accessible_label(&gettext("Send Key"));
+        header.pack_end(&keys_button);
+
+        // Console page: the view, with a status page over it when there is
+        // nothing to show.
+        let scroller = gtk::ScrolledWindow::builder()
+            .child(&view)
+            .hscrollbar_policy(gtk::PolicyType::Automatic)
+            .vscrollbar_policy(gtk::PolicyType::Automatic)
+            .build();
+        let overlay = gtk::Overlay::new();
+        overlay.set_child(Some(&scroller));
+        let status = adw::StatusPage::builder()
+            .icon_name("computer-symbolic")
+            .build();
+        status.add_css_class("console-status");
+        let status_button = gtk::Button::builder().halign(gtk::Align::Center).build();
+        status_button.add_css_class("pill");
+        status_button.add_css_class("suggested-action");
+        let status_box = gtk::Box::new(gtk::Orientation::Vertical, 12);
+        status_box.append(&status_button);
+        status.set_child(Some(&status_box));
+        overlay.add_overlay(&status);
+        let console_page = stack.add_titled(&overlay, Some("console"), &gettext("Console"));
+        console_page.set_icon_name(Some("computer-symbolic"));
+
+        let details = gtk::ScrolledWindow::builder()
+            .hscrollbar_policy(gtk::PolicyType::Never)
+            .build();
+        let details_page = stack.add_titled(&details, Some("details"), &gettext("Details"));
+        details_page.set_icon_name(Some("document-properties-symbolic"));
+        let snapshots = adw::StatusPage::builder()
+            .icon_name("camera-photo-symbolic")
+            .title(gettext("Snapshots"))
+            .description(gettext(
+                "Taking and restoring snapshots is not available yet.",
+            ))
+            .build();
+        let snapshots_page = stack.add_titled(&snapshots, Some("snapshots"), &gettext("Snapshots"));
+        snapshots_page.set_icon_name(Some("camera-photo-symbolic"));
+        {
+            let sender = sender.clone();
+            stack.connect_visible_child_name_notify(move |s| {
+                if s.visible_child_name().as_deref() == Some("details") {
+                    sender.oneshot_command(async { VmWindowCmd::ConnectDue(0) });
+                }
+            });
+        }
+
+        let toasts = adw::ToastOverlay::new();
+        toasts.set_child(Some(&stack));
+        let content = gtk::Box::new(gtk::Orientation::Vertical, 0);
+        content.append(&header);
+        content.append(&toasts);
+        root.set_content(Some(&content));
+
+        // Window actions.
+        let actions = gio::SimpleActionGroup::new();
+        for action in [
+            PowerAction::Run,
+            PowerAction::Pause,
+            PowerAction::Resume,
+            PowerAction::ShutDown,
+            PowerAction::Reboot,
+            PowerAction::ForceReset,
+            PowerAction::ForceOff,
+            PowerAction::Save,
+        ] {
+            let a = gio::SimpleAction::new(vm_list::action_id(action), None);
+            let input = sender.input_sender().clone();
+            a.connect_activate(move |_, _| input.emit(VmWindowInput::Power(action)));
+            actions.add_action(&a);
+        }
+        let send = gio::SimpleAction::new("send-keys", Some(glib::VariantTy::STRING));
+        {
+            let input = sender.input_sender().clone();
+            send.connect_activate(move |_, t| {
+                if let Some(keys) = t.and_then(|t| t.get::<String>()).and_then(|t| combo(&t)) {
+                    input.emit(VmWindowInput::SendKeys(keys));
+                }
+            });
+        }
+        actions.add_action(&send);
+        let scale = gio::SimpleAction::new_stateful(
+            "scale",
+            Some(glib::VariantTy::STRING),
+            &"fit".to_variant(),
+        );
+        {
+            let input = sender.input_sender().clone();
+            scale.connect_activate(move |a, t| {
+                let Some(id) = t.and_then(|t| t.get::<String>()) else {
+                    return;
+                };
+                a.set_state(&id.to_variant());
+                input.emit(VmWindowInput::Scale(match id.as_str() {
+                    "one" => ScaleMode::OneToOne,
+                    "resize" => ScaleMode::ResizeGuest,
+                    _ => ScaleMode::Fit,
+                }));
+            });
+        }
+        actions.add_action(&scale);
+        for (name, msg) in [
+            (
+                "type-clipboard",
+                (|| VmWindowInput::TypeClipboard) as fn() -> VmWindowInput,
+            ),
+            ("screenshot", || VmWindowInput::Screenshot),
+            ("fullscreen", || VmWindowInput::ToggleFullscreen),
+            ("reconnect", || VmWindowInput::Reconnect),
+        ] {
+            let a = gio::SimpleAction::new(name, None);
+            let input = sender.input_sender().clone();
+            a.connect_activate(move |_, _| input.emit(msg()));
+            actions.add_action(&a);
+        }
+        root.insert_action_group("vm", Some(&actions));
+        {
+            let keys = gtk::EventControllerKey::new();
+            let input = sender.input_sender().clone();
+            let view = view.clone();
+            keys.connect_key_pressed(move |_, key, _, _| {
+                if key == gdk::Key::F11 && !view.is_grabbed() {
+                    input.emit(VmWindowInput::ToggleFullscreen);
+                    return glib::Propagation::Stop;
+                }
+                glib::Propagation::Proceed
+            });
+            root.add_controller(keys);
+        }
+        // Fullscreen: the header bar comes back when the pointer reaches the top.
+        {
+            let motion = gtk::EventControllerMotion::new();
+            let (header, root2) = (header.clone(), root.clone());
+            motion.connect_motion(move |_, _, y| {
+                if root2.is_fullscreen() {
+                    header.set_visible(y < 48.0);
+                }
+            });
+            root.add_controller(motion);
+        }
+
+        let model = VmWindow {
+            conn: init.conn.clone(),
+            uuid: init.uuid,
+            name: init.name,
+            state: None,
+            view,
+            session: None,
+            attempt: 0,
+            retries: 0,
+            console: ConsoleState::Connecting,
+            grabbed: false,
+            toasts,
+            details,
+            header,
+        };
+
+        // Follow the VM's lifecycle for as long as the window lives.
+        let mut events = init.conn.subscribe();
+        sender.command(move |out, shutdown| {
+            shutdown
+                .register(async move {
+                    use tokio::sync::broadcast::error::RecvError;
+                    loop {
+                        match events.recv().await {
+                            Ok(e) => {
+                                if out.send(VmWindowCmd::Event(e)).is_err() {
+                                    break;
+                                }
+                            }
+                            Err(RecvError::Lagged(_)) => continue,
+                            Err(RecvError::Closed) => break,
+                        }
+                    }
+                })
+                .drop_on_shutdown()
+        });
+        model.load_state(&sender);
+        model.load_details(&sender);
+
+        let widgets = VmWindowWidgets {
+            status,
+            status_button,
+            title,
+            run,
+            pause,
+            resume,
+            shutdown,
+        };
+        {
+            let input = sender.input_sender().clone();
+            widgets
+                .status_button
+                .connect_clicked(move |b| match b.widget_name().as_str() {
+                    "run" => input.emit(VmWindowInput::Power(PowerAction::Run)),
+                    _ => input.emit(VmWindowInput::Reconnect),
+                });
+        }
+        root.present();
+        ComponentParts { model, widgets }
+    }
+
+    fn update(&mut self, msg: VmWindowInput, sender: ComponentSender<Self>, root: &Self::Root) {
+        if std::env::var_os("VIREO_DEBUG").is_some() {
+            eprintln!("vm-window input: {msg:?}");
+        }
+        match msg {
+            VmWindowInput::Present => root.present(),
+            VmWindowInput::Power(action) => {
+                let (conn, uuid) = (self.conn.clone(), self.uuid.clone());
+                sender.oneshot_command(async move {
+                    VmWindowCmd::PowerDone(action, conn.power(&uuid, action).await)
+                });
+            }
+            VmWindowInput::Reconnect => {
+                if self.state.is_some_and(|s| s.is_active()) {
+                    self.connect_console(&sender);
+                } else {
+                    self.load_state(&sender);
+                }
+            }
+            VmWindowInput::Console(event) => match event {
+                ConsoleEvent::Connected => {}
+                ConsoleEvent::Initialized { .. } | ConsoleEvent::Resized { .. } => {
+                    self.console = ConsoleState::Connected;
+                    self.retries = 0;
+                    self.view.grab_focus();
+                }
+                ConsoleEvent::PasswordNeeded => self.ask_password(root, &sender),
+                ConsoleEvent::AuthFailed(reason) => self.toast(&gettext_f(
+                    "The console refused the password: {reason}",
+                    &[("reason", &reason)],
+                )),
+                ConsoleEvent::PointerMode { absolute } => {
+                    if !absolute {
+                        self.toast(&gettext(
+                            "The guest has no tablet: the pointer may not follow the mouse. Add a USB tablet to the VM.",
+                        ));
+                    }
+                }
+                ConsoleEvent::Disconnected(reason) => {
+                    self.session = None;
+                    self.view.ungrab();
+                    if self.state.is_some_and(|s| s.is_active()) {
+                        self.message(
+                            gettext("Console Disconnected"),
+                            reason.unwrap_or_else(|| {
+                                gettext("The connection to the display was closed.")
+                            }),
+                            Some("reconnect"),
+                        );
+                        // A rebooting guest's display comes back with its
+                        // Started event; a stop arrives as an event too.
+                        // (Connecting while QEMU shuts down has left later
+                        // gvnc connections stalled, so no retry here.)
+                        self.load_state(&sender);
+                    } else {
+                        self.not_running();
+                    }
+                }
+            },
+            VmWindowInput::Grab(grabbed) => self.grabbed = grabbed,
+            VmWindowInput::SendKeys(keys) => {
+                if self.session.is_some() {
+                    self.view.send_keys(&keys);
+                    self.view.grab_focus();
+                }
+            }
+            VmWindowInput::TypeClipboard => {
+                let input = sender.input_sender().clone();
+                root.clipboard()
+                    .read_text_async(None::<&gio::Cancellable>, move |text| {
+                        if let Ok(Some(text)) = text {
+                            input.emit(VmWindowInput::Type(text.to_string()));
+                        }
+                    });
+            }
+            VmWindowInput::Type(text) => {
+                if self.session.is_none() {
+                    return;
+                }
+                let missing = self.view.type_text(&text);
+                if !missing.is_empty() {
+                    let chars: String = missing.into_iter().collect();
+                    self.toast(&gettext_f(
+                        "Some characters have no key on this keyboard layout and were skipped: {chars}",
+                        &[("chars", &chars)],
+                    ));
+                }
+            }
+            VmWindowInput::Screenshot => {
+                let Some(_) = self.view.texture() else {
+                    self.toast(&gettext("There is no screen to save"));
+                    return;
+                };
+                let stamp = glib::DateTime::now_local()
+                    .and_then(|d| d.format("%Y-%m-%d %H-%M-%S"))
+                    .map(|s| s.to_string())
+                    .unwrap_or_default();
+                let dir = glib::user_special_dir(glib::UserDirectory::Pictures)
+                    .unwrap_or_else(glib::home_dir);
+                let path = dir.join(format!("{} {stamp}.png", self.name));
+                sender.input(VmWindowInput::SaveScreenshot(path));
+            }
+            VmWindowInput::SaveScreenshot(path) => {
+                let Some(texture) = self.view.texture() else {
+                    return;
+                };
+                let _ = std::fs::create_dir_all(path.parent().unwrap_or(&path));
+                match texture.save_to_png(&path) {
+                    Ok(()) => self.toast(&gettext_f(
+                        "Screenshot saved to {path}",
+                        &[("path", &path.display().to_string())],
+                    )),
+                    Err(e) => self.toast(&gettext_f(
+                        "Could not save the screenshot: {reason}",
+                        &[("reason", &e.to_string())],
+                    )),
+                }
+            }
+            VmWindowInput::Scale(mode) => self.view.set_scale_mode(mode),
+            VmWindowInput::ToggleFullscreen => {
+                if root.is_fullscreen() {
+                    root.unfullscreen();
+                    self.header.set_visible(true);
+                } else {
+                    root.fullscreen();
+                    self.header.set_visible(false);
+                }
+            }
+            VmWindowInput::Password(password) => {
+                if let Some(session) = &self.session {
+                    session.provide_password(&password);
+                }
+            }
+        }
+    }
+
+    fn update_cmd(&mut self, msg: VmWindowCmd, sender: ComponentSender<Self>, _root: &Self::Root) {
+        if std::env::var_os("VIREO_DEBUG").is_some() {
+            eprintln!("vm-window command: {msg:?}");
+        }
+        match msg {
+            VmWindowCmd::State(Ok(summary)) => {
+                let was_active = self.state.is_some_and(|s| s.is_active());
+                self.state = Some(summary.state);
+                if summary.state.is_active() && !was_active && self.session.is_none() {
+                    self.connect_console(&sender);
+                } else if !summary.state.is_active() {
+                    self.not_running();
+                }
+            }
+            VmWindowCmd::State(Err(e)) => {
+                self.message(gettext("Virtual Machine Not Available"), e.message, None);
+            }
+            VmWindowCmd::Target(attempt, result) if attempt == self.attempt => match result {
+                Ok(target) => self.start_session(target, &sender),
+                Err(e) => self.message(
+                    gettext("Could Not Connect to the Console"),
+                    e.message,
+                    Some("reconnect"),
+                ),
+            },
+            VmWindowCmd::Target(..) => {}
+            VmWindowCmd::Xml(Ok(xml)) => self.details.set_child(Some(&vm_details::page(&xml))),
+            VmWindowCmd::Xml(Err(e)) => self.toast(&e.message),
+            VmWindowCmd::Event(Event::Lifecycle { uuid, change, .. }) if uuid == self.uuid => {
+                match change {
+                    Lifecycle::Started => {
+                        self.state = Some(DomainState::Running);
+                        // QEMU's display is up shortly after the start event.
+                        self.attempt += 1;
+                        let attempt = self.attempt;
+                        self.console = ConsoleState::Connecting;
+                        sender.oneshot_command(async move {
+                            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                            VmWindowCmd::ConnectDue(attempt)
+                        });
+                    }
+                    Lifecycle::Stopped | Lifecycle::Crashed => {
+                        self.state = Some(DomainState::ShutOff);
+                        self.view.ungrab();
+                        self.not_running();
+                    }
+                    Lifecycle::Undefined => {
+                        self.message(
+                            gettext("Virtual Machine Deleted"),
+                            gettext("This virtual machine no longer exists."),
+                            None,
+                        );
+                    }
+                    _ => self.load_state(&sender),
+                }
+                self.load_details(&sender);
+            }
+            VmWindowCmd::Event(Event::Closed(_)) => {
+                self.session = None;
+                self.message(
+                    gettext("Connection Lost"),
+                    gettext("The connection to libvirt was lost."),
+                    None,
+                );
+            }
+            VmWindowCmd::Event(_) => {}
+            VmWindowCmd::ConnectDue(0) => self.load_details(&sender),
+            VmWindowCmd::ConnectDue(attempt) if attempt == self.attempt => {
+                if self.state.is_some_and(|s| s.is_active()) {
+                    self.connect_console(&sender)
+                }
+            }
+            VmWindowCmd::ConnectDue(_) => {}
+            VmWindowCmd::Watchdog(attempt)
+                if attempt == self.attempt
+                    && self.console != ConsoleState::Connected
+                    && self.state.is_some_and(|s| s.is_active())
+                    && self.retries < 20 =>
+            {
+                self.session = None;
+                self.schedule_reconnect(&sender);
+            }
+            VmWindowCmd::Watchdog(_) => {}
+            VmWindowCmd::PowerDone(action, Err(e)) => self.toast(&gettext_f(
+                "{action} “{name}” failed: {reason}",
+                &[
+                    ("action", &vm_list::action_label(action)),
+                    ("name", &self.name),
+                    ("reason", &e.message),
+                ],
+            )),
+            VmWindowCmd::PowerDone(_, Ok(())) => self.load_state(&sender),
+        }
+    }
+
+    fn update_view(&self, widgets: &mut Self::Widgets, _sender: ComponentSender<Self>) {
+        let state = self.state.unwrap_or(DomainState::NoState);
+        let available = PowerAction::available(state);
+        widgets.run.set_visible(!state.is_active());
+        let paused = matches!(state, DomainState::Paused | DomainState::PmSuspended);
+        widgets.pause.set_visible(state.is_active() && !paused);
+        widgets.resume.set_visible(paused);
+        widgets
+            .shutdown
+            .set_sensitive(available.contains(&PowerAction::ShutDown));
+        let subtitle = if self.grabbed {
+            gettext_f(
+                "Press {keys} to release the keyboard",
+                &[("keys", &modifiers_label(self.view.release_modifiers()))],
+            )
+        } else {
+            vm_list::state_label(state)
+        };
+        widgets.title.set_subtitle(&subtitle);
+        match &self.console {
+            ConsoleState::Connected => widgets.status.set_visible(false),
+            ConsoleState::Connecting => {
+                widgets.status.set_visible(true);
+                widgets.status.set_title(&gettext("Connecting…"));
+                widgets.status.set_description(None);
+                // No spinner: a continuous animation starves gvnc (see console::vnc).
+                widgets
+                    .status
+                    .set_icon_name(Some("network-transmit-receive-symbolic"));
+                widgets.status_button.set_visible(false);
+            }
+            ConsoleState::Message {
+                title,
+                description,
+                action,
+            } => {
+                widgets.status.set_visible(true);
+                widgets.status.set_title(title);
+                widgets
+                    .status
+                    .set_description(Some(&glib::markup_escape_text(description)));
+                widgets.status.set_icon_name(Some("computer-symbolic"));
+                widgets.status_button.set_visible(action.is_some());
+                if let Some(action) = action {
+                    widgets.status_button.set_widget_name(action);
+                    widgets.status_button.set_label(&if *action == "run" {
+                        gettext("Run")
+                    } else {
+                        gettext("Reconnect")
+                    });
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn send_key_targets_name_virt_managers_combos() {
+        let cad = combo("ctrl-alt-delete").unwrap();
+        assert_eq!(cad.iter().map(|k| k.1).collect::<Vec<_>>(), [29, 56, 111]);
+        let f2 = combo("ctrl-alt-f2").unwrap();
+        assert_eq!(f2[2], (keysym::F1 + 1, 60));
+        assert_eq!(combo("ctrl-alt-f12").unwrap()[2].1, 88);
+        assert_eq!(combo("print").unwrap(), [(keysym::PRINT, 99)]);
+        assert!(combo("ctrl-alt-f13").is_none());
+        assert!(combo("nonsense").is_none());
+    }
+}
