@@ -271,6 +271,17 @@ impl ConsoleView {
         )
     }
 
+    /// One pixel of the guest screen as B, G, R, A.
+    pub fn pixel(&self, x: u32, y: u32) -> Option<[u8; 4]> {
+        let (fw, fh) = self.imp().fb_size.get();
+        if x >= fw || y >= fh {
+            return None;
+        }
+        let at = (y as usize * fw as usize + x as usize) * 4;
+        let shadow = self.imp().shadow.borrow();
+        shadow.get(at..at + 4).map(|p| [p[0], p[1], p[2], p[3]])
+    }
+
     /// How many pixels differ from the screen's top-left pixel: 0 means a
     /// blank (all black, all one colour) screen.
     pub fn non_background_pixels(&self) -> usize {
