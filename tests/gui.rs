@@ -703,6 +703,30 @@ fn the_selected_vm_obeys_the_header_bar_and_shortcuts() {
     app.wait_until("router running again", |n| {
         state_of(n, "router").as_deref() == Some("Running")
     });
+
+    // Ctrl+O opens the selected VM's window. The router has no graphics
+    // device, and its console says so; Details lists the hardware.
+    app.keys("Vireo", "ctrl+o");
+    let nodes = app.wait_until("router's window", |n| {
+        window_nodes(n, "router")
+            .iter()
+            .any(|n| n.on_screen() && n.name == "No Display")
+    });
+    let window = window_nodes(&nodes, "router");
+    for tab in ["Console", "Details", "Snapshots"] {
+        assert!(
+            window.iter().any(|n| n.role == "page tab" && n.name == tab),
+            "{tab} tab"
+        );
+    }
+    app.act("page tab", "Details");
+    app.wait_until("router's hardware", |n| {
+        let w = window_nodes(n, "router");
+        ["Overview", "Network Interfaces", "Disks"]
+            .iter()
+            .all(|t| w.iter().any(|n| n.on_screen() && n.name == *t))
+    });
+    app.screenshot("router", "vm-details.png");
     assert!(app.alive());
 }
 

@@ -661,3 +661,21 @@ pub fn parse_release_combo(text: &str) -> Option<gdk::ModifierType> {
     }
     (!mods.is_empty()).then_some(mods)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_combos_parse_from_settings_strings() {
+        let ctrl_alt = gdk::ModifierType::CONTROL_MASK | gdk::ModifierType::ALT_MASK;
+        assert_eq!(parse_release_combo("<Control><Alt>"), Some(ctrl_alt));
+        assert_eq!(parse_release_combo("<ctrl><alt>"), Some(ctrl_alt));
+        assert_eq!(
+            parse_release_combo("<Super><Alt>"),
+            Some(gdk::ModifierType::SUPER_MASK | gdk::ModifierType::ALT_MASK)
+        );
+        assert_eq!(parse_release_combo(""), None);
+        assert_eq!(parse_release_combo("<Hyper>"), None);
+    }
+}

@@ -1,5 +1,5 @@
-//! The Preferences window. Its sections fill up as the features that own
-//! them land (the grab keys and scaling with the console).
+//! The Preferences window: connections, statistics and graphs, and the
+//! console's keyboard release keys.
 
 use gettextrs::gettext;
 use relm4::adw::{self, prelude::*};
@@ -69,10 +69,43 @@ pub fn show(parent: &gtk::Window, settings: &gio::Settings) {
     }
     page.add(&stats);
 
-    page.add(&group(
+    let console = group(
         gettext("Console"),
-        gettext("The keys that release the keyboard grab, and scaling."),
-    ));
+        gettext("A console takes the keyboard when clicked; these keys give it back."),
+    );
+    // The choices, as stored in `console-release-keys`.
+    let combos = [
+        ("<Control><Alt>", "Ctrl+Alt"),
+        ("<Control><Shift>", "Ctrl+Shift"),
+        ("<Control><Alt><Shift>", "Ctrl+Alt+Shift"),
+        ("<Super><Alt>", "Super+Alt"),
+    ];
+    let release = adw::ComboRow::builder()
+        .title(gettext("Release keys"))
+        .subtitle(gettext(
+            "Press together, then let go, to release the keyboard",
+        ))
+        .model(&gtk::StringList::new(
+            &combos.iter().map(|(_, label)| *label).collect::<Vec<_>>(),
+        ))
+        .build();
+    let current = settings.string("console-release-keys");
+    if let Some(i) = combos
+        .iter()
+        .position(|(value, _)| *value == current.as_str())
+    {
+        release.set_selected(i as u32);
+    }
+    {
+        let settings = settings.clone();
+        release.connect_selected_notify(move |row| {
+            if let Some((value, _)) = combos.get(row.selected() as usize) {
+                let _ = settings.set_string("console-release-keys", value);
+            }
+        });
+    }
+    console.add(&release);
+    page.add(&console);
     window.add(&page);
     window.present();
 }

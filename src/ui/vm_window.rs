@@ -366,6 +366,17 @@ impl Component for VmWindow {
             view.set_release_modifiers(mods);
         }
         {
+            let view = view.downgrade();
+            init.settings
+                .connect_changed(Some("console-release-keys"), move |s, key| {
+                    if let (Some(view), Some(mods)) =
+                        (view.upgrade(), parse_release_combo(&s.string(key)))
+                    {
+                        view.set_release_modifiers(mods);
+                    }
+                });
+        }
+        {
             let input = sender.input_sender().clone();
             view.connect_grab_changed(move |g| input.emit(VmWindowInput::Grab(g)));
         }
