@@ -520,13 +520,24 @@ fn preferences_shortcuts_and_about_open_from_keys_and_the_menu() {
 }
 
 #[test]
-fn show_domain_console_finds_the_vm_or_says_it_is_missing() {
+fn show_domain_console_and_editor_open_the_vm_window_or_say_it_is_missing() {
     let uri = common::demo_uri();
     let mut app = App::launch(
         &["--connect", &uri, "--show-domain-console", "web-server"],
         &[],
     );
-    app.wait_for_text("Found “web-server”. Its console window is not available yet.");
+    // Its window opens; the test driver has no VNC server to show.
+    app.wait_until("web-server's window", |n| {
+        n.iter()
+            .any(|n| n.role == "frame" && n.name == "web-server")
+    });
+    drop(app);
+    let mut app = App::launch(&["--connect", &uri, "--show-domain-editor", "router"], &[]);
+    app.wait_until("router's details", |n| {
+        window_nodes(n, "router")
+            .iter()
+            .any(|n| n.on_screen() && n.name == "Network Interfaces")
+    });
     drop(app);
     let mut app = App::launch(
         &["--connect", &uri, "--show-domain-editor", "no-such-vm"],
@@ -986,7 +997,17 @@ fn the_console_shows_the_guest_takes_typing_and_follows_its_life() {
     .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
 
     // `--show-domain-console` opens the VM's window on its console.
-    let mut app = App::launch(
+    // Screenshots go to the Pictures folder: a folder of this test's own.
+    let config = fresh_config_dir();
+    let pictures = config.join("pictures");
+    std::fs::create_dir_all(&pictures).unwrap();
+    std::fs::write(
+        config.join("user-dirs.dirs"),
+        format!("XDG_PICTURES_DIR=\"{}\"\n", pictures.display()),
+    )
+    .unwrap();
+    let mut app = App::launch_with_config(
+        config,
         &["--connect", &daemon.uri, "--show-domain-console", name],
         &[("VIREO_DEBUG", "1")],
     );
@@ -1002,6 +1023,56 @@ fn the_console_shows_the_guest_takes_typing_and_follows_its_life() {
     assert!(
         mean > 0.02 && colours > 2,
         "the console shows the guest's text, not a blank screen ({mean}, {colours} colours)"
+    );
+
+    // Fit (the default) scales the 720x400 text screen to the window: its
+    // text reaches the left edge. 1:1 shows it at its size, centred, with
+    // black bars.
+    let left_strip = |shot: &Path| {
+        let out = Command::new("convert")
+            .arg(shot)
+            .args(["-crop", "100x500+8+120", "-format", "%[fx:mean]", "info:"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<f64>()
+            .unwrap_or(-1.0)
+    };
+    assert!(
+        left_strip(&shot) > 0.0,
+        "fit mode draws text at the left edge"
+    );
+    app.act("push button", "Console Options");
+    app.wait_for_text("Original Size (1:1)");
+    app.act("radio menu item", "Original Size (1:1)");
+    let one_to_one = app.screenshot(name, "console-1to1.png");
+    assert_eq!(left_strip(&one_to_one), 0.0, "1:1 leaves black bars");
+    app.act("push button", "Console Options");
+    app.wait_for_text("Fit to Window");
+    app.act("radio menu item", "Fit to Window");
+
+    // Take Screenshot saves the guest's screen, at its own size, as a PNG.
+    app.act("push button", "Console Options");
+    app.wait_for_text("Take Screenshot…");
+    app.act("menu item", "Take Screenshot…");
+    let saved = common::wait_for("the screenshot file", Duration::from_secs(10), || {
+        std::fs::read_dir(&pictures)
+            .ok()?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "png"))
+    })
+    .unwrap();
+    let size = Command::new("identify")
+        .args(["-format", "%wx%h"])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&size.stdout),
+        "720x400",
+        "{saved:?}"
     );
 
     // Type a command through the widget: the guest runs it.

@@ -945,6 +945,11 @@ impl Component for App {
                 });
                 self.vm_windows.insert(key, window);
             }
+            AppInput::ShowDetails { index, uuid } => {
+                if let Some(window) = self.vm_windows.get(&(index, uuid)) {
+                    window.emit(VmWindowInput::ShowPage("details"));
+                }
+            }
             AppInput::VmWindowClosed { index, uuid } => {
                 self.vm_windows.remove(&(index, uuid));
             }
@@ -1244,13 +1249,18 @@ impl Component for App {
                 result,
             } => match result {
                 Ok(domain) => {
-                    // The window opens on its console; the details page is
-                    // one click away (editing arrives with the details work).
-                    let _ = what;
                     sender.input(AppInput::Open {
                         index,
-                        uuid: domain.uuid,
+                        uuid: domain.uuid.clone(),
                     });
+                    // The editor is the window's Details page (read-only
+                    // until editing arrives with the details work).
+                    if what == ShowWhat::Editor {
+                        sender.input(AppInput::ShowDetails {
+                            index,
+                            uuid: domain.uuid,
+                        });
+                    }
                 }
                 Err(e) if e.kind == ErrorKind::NoSuchDomain => {
                     self.toast(&gettext_f(

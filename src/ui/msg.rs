@@ -58,6 +58,11 @@ pub enum AppInput {
         index: usize,
         uuid: String,
     },
+    /// Show the Details page of an open VM window.
+    ShowDetails {
+        index: usize,
+        uuid: String,
+    },
     /// A VM window was closed.
     VmWindowClosed {
         index: usize,

@@ -37,6 +37,8 @@ pub enum VmWindowInput {
     ToggleFullscreen,
     Password(String),
     Present,
+    /// Switch to a page: "console", "details" or "snapshots".
+    ShowPage(&'static str),
 }
 
 #[derive(Debug)]
@@ -80,6 +82,7 @@ pub struct VmWindow {
     toasts: adw::ToastOverlay,
     details: gtk::ScrolledWindow,
     header: adw::HeaderBar,
+    stack: adw::ViewStack,
 }
 
 pub struct VmWindowWidgets {
@@ -601,6 +604,7 @@ impl Component for VmWindow {
             toasts,
             details,
             header,
+            stack: stack.clone(),
         };
 
         // Follow the VM's lifecycle for as long as the window lives.
@@ -654,6 +658,7 @@ impl Component for VmWindow {
         }
         match msg {
             VmWindowInput::Present => root.present(),
+            VmWindowInput::ShowPage(page) => self.stack.set_visible_child_name(page),
             VmWindowInput::Power(action) => {
                 let (conn, uuid) = (self.conn.clone(), self.uuid.clone());
                 sender.oneshot_command(async move {
