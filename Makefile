@@ -75,8 +75,10 @@ test: deps-test
 	xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- $(CARGO) test --all-targets
 
 bench: deps-test
+	@$(call ensure_pkgs,gvncviewer)
 	$(CARGO) bench --bench core
 	xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- $(CARGO) bench --bench list
+	xvfb-run -a -s "-screen 0 2048x1200x24" dbus-run-session -- $(CARGO) bench --bench console
 
 # Regenerate the README screenshot from the demo host.
 screenshot: deps-test build

@@ -36,6 +36,12 @@ fn big_host(n: usize) -> std::path::PathBuf {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs benchmarks too; only `cargo bench`
+    // (which passes --bench) measures.
+    if !std::env::args().any(|a| a == "--bench") {
+        eprintln!("core benchmark: run it with `make bench`");
+        return;
+    }
     let rt = runtime();
     let demo = format!(
         "test://{}/tests/data/testdriver/demo.xml",

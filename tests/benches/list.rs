@@ -109,6 +109,12 @@ fn measure(uri: &str, env: &[(&str, &str)]) -> Figures {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs benchmarks too; only `cargo bench`
+    // (which passes --bench) measures.
+    if !std::env::args().any(|a| a == "--bench") {
+        eprintln!("list benchmark: run it with `make bench`");
+        return;
+    }
     if std::env::var_os("DISPLAY").is_none() {
         eprintln!("list benchmark skipped: no X display (run it through `make bench`)");
         return;

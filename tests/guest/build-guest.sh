@@ -37,24 +37,35 @@ cp "$WORK/busybox/bin/busybox" "$R/bin/busybox"
 # evdev + the ACPI power button for graceful shutdowns through acpid),
 # with their dependencies in load order.
 : > "$R/etc/modules"
-for m in virtio_pci virtio_blk virtio_scsi sd_mod sr_mod ata_piix ahci isofs evdev button; do
-  modprobe -d "$WORK/kernel" -S "$KVER" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" {print $2}'
-done | awk '!seen[$0]++' | while read -r ko; do
-  base=$(basename "$ko")
-  case "$ko" in
-    *.xz) xz -dc "$ko" > "$R/lib/modules/${base%.xz}"; base=${base%.xz} ;;
-    *.zst) zstd -qdc "$ko" > "$R/lib/modules/${base%.zst}"; base=${base%.zst} ;;
-    *) cp "$ko" "$R/lib/modules/$base" ;;
-  esac
-  echo "$base" >> "$R/etc/modules"
-done
+# add_modules LIST MODULE...: copy the modules and their dependencies into
+# the initramfs, listing them in load order in LIST.
+add_modules() {
+  list=$1; shift
+  : > "$list"
+  for m in "$@"; do
+    modprobe -d "$WORK/kernel" -S "$KVER" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" {print $2}'
+  done | awk '!seen[$0]++' | while read -r ko; do
+    base=$(basename "$ko")
+    case "$ko" in
+      *.xz) xz -dc "$ko" > "$R/lib/modules/${base%.xz}"; base=${base%.xz} ;;
+      *.zst) zstd -qdc "$ko" > "$R/lib/modules/${base%.zst}"; base=${base%.zst} ;;
+      *) cp "$ko" "$R/lib/modules/$base" ;;
+    esac
+    echo "$base" >> "$list"
+  done
+}
+add_modules "$R/etc/modules" virtio_pci virtio_blk virtio_scsi sd_mod sr_mod ata_piix ahci isofs evdev button
+# Loaded only by fb-redraw (the console benchmark): QEMU's stdvga as a DRM
+# framebuffer at the size the kernel command line asks for (video=WxH).
+add_modules "$R/etc/modules-fb" bochs
 
 cp "$HERE/init" "$R/init"
 cp "$HERE/rc" "$R/etc/rc"
 cp "$HERE/inittab" "$R/etc/inittab"
 cp "$HERE/profile" "$R/etc/profile"
+cp "$HERE/fb-redraw" "$R/bin/fb-redraw"
 printf '#!/bin/sh\npoweroff -f\n' > "$R/etc/acpi/PWRF/00000080"
-chmod 755 "$R/init" "$R/etc/rc" "$R/etc/acpi/PWRF/00000080"
+chmod 755 "$R/init" "$R/etc/rc" "$R/etc/acpi/PWRF/00000080" "$R/bin/fb-redraw"
 echo tiny > "$R/etc/hostname"
 
 (cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -9) > "$WORK/initrd.img"

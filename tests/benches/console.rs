@@ -1,0 +1,210 @@
+//! Console throughput, side by side with gtk-vnc's own `gvncviewer`.
+//!
+//! The tiny guest runs on the private libvirt daemon with its display on
+//! TCP (gvncviewer speaks TCP only) and a framebuffer of 1024x768, then
+//! 1920x1080, that it redraws without pause (two solid colours, so QEMU's
+//! encoding costs little and the clients' own work shows). Each client runs
+//! for 10 s after a warm-up; both use the same gvnc library, and both are
+//! counted the same way: framebuffer update messages received (gvnc's
+//! debug log) per second, and the process's CPU time per update.
+//!
+//! Vireo's side is this binary run again as a client (`VIREO_BENCH_CLIENT`):
+//! a GTK window with `ConsoleView` and `VncSession`, as the VM window uses them.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use vireo::core::libvirt::{Connection, graphics_of};
+
+const SECONDS: u64 = 10;
+
+/// Run as the Vireo client: "host:port:width:height".
+fn client(spec: &str) {
+    let f: Vec<&str> = spec.split(':').collect();
+    let (host, port) = (f[0], f[1].parse::<u16>().unwrap());
+    let (w, h) = (f[2].parse::<i32>().unwrap(), f[3].parse::<i32>().unwrap());
+    gtk::init().expect("GTK starts");
+    use gtk::prelude::*;
+    let window = gtk::Window::builder()
+        .default_width(w)
+        .default_height(h)
+        .build();
+    let view = vireo::console::ConsoleView::new();
+    window.set_child(Some(&view));
+    window.present();
+    let session = vireo::console::VncSession::new(&view, false);
+    session.open_host(host, port).expect("open the display");
+    let ctx = gtk::glib::MainContext::default();
+    loop {
+        ctx.iteration(true);
+    }
+}
+
+/// utime + stime of `pid`, in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let Some(end) = stat.rfind(')') else {
+        return 0.0;
+    };
+    let f: Vec<&str> = stat[end + 2..].split_whitespace().collect();
+    let ticks: f64 = f[11].parse::<f64>().unwrap_or(0.0) + f[12].parse::<f64>().unwrap_or(0.0);
+    ticks / 100.0 // USER_HZ on Linux
+}
+
+struct Figures {
+    updates_per_s: f64,
+    cpu_ms_per_update: f64,
+    cpu_percent: f64,
+}
+
+/// Start `cmd`, let it warm up, then count gvnc's "Num rects" lines (one per
+/// framebuffer update message) and its CPU time over `SECONDS`.
+fn measure(mut cmd: Command) -> Figures {
+    // GLib writes debug messages to stdout.
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the client");
+    let pid = child.id();
+    let updates = Arc::new(AtomicU64::new(0));
+    {
+        let updates = updates.clone();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.contains("Num rects") {
+                    updates.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+    }
+    std::thread::sleep(Duration::from_secs(4));
+    let (u0, c0, t0) = (
+        updates.load(Ordering::Relaxed),
+        cpu_seconds(pid),
+        Instant::now(),
+    );
+    std::thread::sleep(Duration::from_secs(SECONDS));
+    let (u1, c1, secs) = (
+        updates.load(Ordering::Relaxed),
+        cpu_seconds(pid),
+        t0.elapsed().as_secs_f64(),
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    let n = (u1 - u0).max(1) as f64;
+    Figures {
+        updates_per_s: n / secs,
+        cpu_ms_per_update: (c1 - c0) * 1000.0 / n,
+        cpu_percent: (c1 - c0) / secs * 100.0,
+    }
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("VIREO_BENCH_CLIENT") {
+        return client(&spec);
+    }
+    // `cargo test --all-targets` runs benchmarks too; only `cargo bench`
+    // (which passes --bench) measures.
+    if !std::env::args().any(|a| a == "--bench") {
+        eprintln!("console benchmark: run it with `make bench`");
+        return;
+    }
+    if std::env::var_os("DISPLAY").is_none() {
+        eprintln!("console benchmark skipped: no X display (run it through `make bench`)");
+        return;
+    }
+    let gvncviewer = Command::new("sh")
+        .args(["-c", "command -v gvncviewer"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !gvncviewer {
+        eprintln!("console benchmark skipped: gvncviewer is missing (`make bench` installs it)");
+        return;
+    }
+    let daemon = common::daemon::Daemon::start();
+    let files = common::guest::install(&daemon);
+    let vm_dir = daemon.vm_dir();
+    let rt = common::runtime();
+    let conn = rt.block_on(Connection::open(&daemon.uri)).unwrap();
+    let me = std::env::current_exe().unwrap();
+
+    println!(
+        "Console throughput against QEMU's VNC server (tiny guest redrawing its whole screen):"
+    );
+    // VESA modes set by the kernel's real-mode setup (vga=0x200+mode):
+    // 0x118 is 1024x768 at 24 bits, SeaVGABIOS's 0x192 1920x1080 at 32.
+    for (w, h, mode) in [(1024u32, 768u32, "0x318"), (1920, 1080, "0x392")] {
+        let name = format!("bench-{w}x{h}");
+        let xml = common::guest::domain_xml(&name, common::guest::Boot::Direct, &files, &vm_dir)
+            .replace(
+                "console=tty0 console=ttyS0,115200",
+                &format!("console=tty0 console=ttyS0,115200 vga={mode}"),
+            );
+        // The display on TCP: gvncviewer cannot use a UNIX socket.
+        let start = xml.find("<graphics").unwrap();
+        let end = xml.find("</graphics>").unwrap() + "</graphics>".len();
+        let xml = format!(
+            "{}<graphics type='vnc' autoport='yes' listen='127.0.0.1'/>{}",
+            &xml[..start],
+            &xml[end..]
+        );
+        let vm = rt.block_on(conn.define_xml(&xml)).unwrap();
+        rt.block_on(conn.start(&vm.uuid))
+            .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+        let serial_log = vm_dir.join(format!("{name}.serial.log"));
+        common::wait_for("the guest's shell", Duration::from_secs(120), || {
+            std::fs::read_to_string(&serial_log)
+                .ok()
+                .filter(|s| s.contains("TINY-SHELL-READY on /dev/ttyS0"))
+        })
+        .unwrap();
+        let mut serial =
+            std::os::unix::net::UnixStream::connect(vm_dir.join(format!("{name}.serial.sock")))
+                .unwrap();
+        serial.write_all(b"fb-redraw &\n").unwrap();
+        let ready = common::wait_for("the redraw loop", Duration::from_secs(180), || {
+            std::fs::read_to_string(&serial_log)
+                .ok()?
+                .lines()
+                .find(|l| l.contains("FB-REDRAW "))
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|e| {
+            panic!(
+                "{e}\n{}",
+                std::fs::read_to_string(&serial_log).unwrap_or_default()
+            )
+        });
+        let live = rt.block_on(conn.domain_xml(&vm.uuid, false)).unwrap();
+        let port = graphics_of(&live).unwrap()[0].port.expect("a VNC port");
+
+        let mut ours = Command::new(&me);
+        ours.env("VIREO_BENCH_CLIENT", format!("127.0.0.1:{port}:{w}:{h}"))
+            .env("VIREO_GVNC_DEBUG", "1")
+            .env("G_MESSAGES_DEBUG", "all");
+        let vireo = measure(ours);
+        let mut theirs = Command::new("gvncviewer");
+        theirs
+            .args(["--gtk-vnc-debug", &format!("127.0.0.1:{}", port - 5900)])
+            .env("G_MESSAGES_DEBUG", "all");
+        let gvnc = measure(theirs);
+
+        println!("  {w}x{h} ({}):", ready.trim());
+        for (who, f) in [("Vireo", &vireo), ("gvncviewer", &gvnc)] {
+            println!(
+                "    {who:<10} {:>6.1} updates/s   {:>6.2} ms CPU per update   {:>5.1} % of a core",
+                f.updates_per_s, f.cpu_ms_per_update, f.cpu_percent
+            );
+        }
+        rt.block_on(conn.force_off(&vm.uuid)).ok();
+        rt.block_on(conn.undefine(&vm.uuid)).ok();
+    }
+}
