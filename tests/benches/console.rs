@@ -86,6 +86,23 @@ fn measure(mut cmd: Command) -> Figures {
         });
     }
     std::thread::sleep(Duration::from_secs(4));
+    // VIREO_BENCH_PERF=FILE: a CPU profile of the client (perf record).
+    if let Ok(file) = std::env::var("VIREO_BENCH_PERF") {
+        let _ = Command::new("perf")
+            .args([
+                "record",
+                "-q",
+                "-g",
+                "-o",
+                &file,
+                "-p",
+                &pid.to_string(),
+                "--",
+                "sleep",
+                "5",
+            ])
+            .status();
+    }
     let (u0, c0, t0) = (
         updates.load(Ordering::Relaxed),
         cpu_seconds(pid),
@@ -191,12 +208,25 @@ fn main() {
             .env("VIREO_GVNC_DEBUG", "1")
             .env("G_MESSAGES_DEBUG", "all");
         let vireo = measure(ours);
+        // Profile only Vireo's client.
+        let perf = std::env::var_os("VIREO_BENCH_PERF");
+        // SAFETY: single-threaded here; the measuring threads do not read the environment.
+        unsafe { std::env::remove_var("VIREO_BENCH_PERF") };
         let mut theirs = Command::new("gvncviewer");
         theirs
             .args(["--gtk-vnc-debug", &format!("127.0.0.1:{}", port - 5900)])
             .env("G_MESSAGES_DEBUG", "all");
         let gvnc = measure(theirs);
 
+        if let Some(perf) = perf {
+            // SAFETY: as above.
+            unsafe {
+                std::env::set_var(
+                    "VIREO_BENCH_PERF",
+                    format!("{}-{w}", perf.to_string_lossy()),
+                )
+            };
+        }
         println!("  {w}x{h} ({}):", ready.trim());
         for (who, f) in [("Vireo", &vireo), ("gvncviewer", &gvnc)] {
             println!(
