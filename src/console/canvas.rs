@@ -51,6 +51,8 @@ mod imp {
         pub(super) on_grab: RefCell<Vec<GrabCallback>>,
         pub(super) resize_timer: RefCell<Option<glib::SourceId>>,
         pub(super) frames: Cell<u64>,
+        /// A redraw is scheduled after the pending damage.
+        pub(super) draw_pending: Cell<bool>,
     }
 
     #[glib::object_subclass]
@@ -191,7 +193,20 @@ impl ConsoleView {
             }
         }
         imp.dirty.set(true);
-        self.queue_draw();
+        // gvnc emits one signal per rectangle, each from its own idle
+        // callback. Queue the redraw from a lower-priority idle, so that it
+        // follows the whole update message instead of painting full frames
+        // between its rectangles.
+        if !imp.draw_pending.replace(true) {
+            let this = self.downgrade();
+            glib::idle_add_local_full(glib::Priority::LOW, move || {
+                if let Some(this) = this.upgrade() {
+                    this.imp().draw_pending.set(false);
+                    this.queue_draw();
+                }
+                glib::ControlFlow::Break
+            });
+        }
     }
 
     /// The guest's pointer image (RGBA, 8 bits per channel), or `None` to hide it.

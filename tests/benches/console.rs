@@ -40,6 +40,14 @@ fn client(spec: &str) {
     window.present();
     let session = vireo::console::VncSession::new(&view, false);
     session.open_host(host, port).expect("open the display");
+    // Frames actually painted, for the parent to read.
+    {
+        let view = view.clone();
+        gtk::glib::timeout_add_local(Duration::from_millis(250), move || {
+            println!("vireo-frames {}", view.frames_rendered());
+            gtk::glib::ControlFlow::Continue
+        });
+    }
     let ctx = gtk::glib::MainContext::default();
     loop {
         ctx.iteration(true);
@@ -78,6 +86,8 @@ struct Figures {
     cpu_percent: f64,
     /// The X server's CPU per update while this client ran.
     x_ms_per_update: f64,
+    /// Frames painted (Vireo's client only; gvncviewer does not say).
+    frames_per_s: f64,
 }
 
 /// Start `cmd`, let it warm up, then count gvnc's "Num rects" lines (one per
@@ -91,13 +101,17 @@ fn measure(mut cmd: Command) -> Figures {
         .expect("start the client");
     let pid = child.id();
     let updates = Arc::new(AtomicU64::new(0));
+    let frames = Arc::new(AtomicU64::new(0));
     {
         let updates = updates.clone();
+        let frames = frames.clone();
         let stdout = child.stdout.take().unwrap();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if line.contains("Num rects") {
                     updates.fetch_add(1, Ordering::Relaxed);
+                } else if let Some(n) = line.strip_prefix("vireo-frames ") {
+                    frames.store(n.trim().parse().unwrap_or(0), Ordering::Relaxed);
                 }
             }
         });
@@ -120,6 +134,7 @@ fn measure(mut cmd: Command) -> Figures {
             ])
             .status();
     }
+    let f0 = frames.load(Ordering::Relaxed);
     let (u0, c0, x0, t0) = (
         updates.load(Ordering::Relaxed),
         cpu_seconds(pid),
@@ -133,6 +148,7 @@ fn measure(mut cmd: Command) -> Figures {
         x_server_cpu(),
         t0.elapsed().as_secs_f64(),
     );
+    let f1 = frames.load(Ordering::Relaxed);
     let _ = child.kill();
     let _ = child.wait();
     let n = (u1 - u0).max(1) as f64;
@@ -141,6 +157,7 @@ fn measure(mut cmd: Command) -> Figures {
         cpu_ms_per_update: (c1 - c0) * 1000.0 / n,
         cpu_percent: (c1 - c0) / secs * 100.0,
         x_ms_per_update: (x1 - x0) * 1000.0 / n,
+        frames_per_s: (f1 - f0) as f64 / secs,
     }
 }
 
@@ -253,6 +270,9 @@ fn main() {
                 "    {who:<10} {:>6.1} updates/s   {:>6.2} ms CPU per update ({:>5.1} % of a core), X server {:>5.2} ms per update",
                 f.updates_per_s, f.cpu_ms_per_update, f.cpu_percent, f.x_ms_per_update
             );
+            if who == "Vireo" {
+                println!("               {:>6.1} frames painted/s", f.frames_per_s);
+            }
         }
         rt.block_on(conn.force_off(&vm.uuid)).ok();
         rt.block_on(conn.undefine(&vm.uuid)).ok();
