@@ -51,19 +51,27 @@ fn boot_to_shell(daemon: &Daemon, name: &str, boot: Boot) -> String {
         )
         .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
 
-        // Usage of the running guest, from two bulk samples.
-        let first = conn.stats().await.unwrap();
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        let second = conn.stats().await.unwrap();
+        // Usage of the running guest, from two bulk samples. An idle guest
+        // can use less than the 10 ms granularity of CPU time between two
+        // samples: sample again until it has used some (it always does).
         let pick = |all: &[vireo::core::libvirt::DomainStats]| {
             all.iter().find(|s| s.uuid == domain.uuid).cloned().unwrap()
         };
-        let (a, b) = (pick(&first), pick(&second));
+        let a = pick(&conn.stats().await.unwrap());
+        let mut waited = Duration::ZERO;
+        let b = loop {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            waited += Duration::from_millis(1500);
+            let b = pick(&conn.stats().await.unwrap());
+            if b.cpu_time_ns > a.cpu_time_ns || waited >= Duration::from_secs(30) {
+                break b;
+            }
+        };
         assert!(
             b.cpu_time_ns > a.cpu_time_ns,
             "the guest used CPU: {a:?} {b:?}"
         );
-        let usage = vireo::core::libvirt::usage(&a, &b, Duration::from_millis(1500));
+        let usage = vireo::core::libvirt::usage(&a, &b, waited);
         assert!(
             usage.cpu_percent.is_some_and(|c| c > 0.0 && c <= 100.0),
             "{usage:?}"
