@@ -91,15 +91,7 @@ mod imp {
                 return;
             }
             if self.dirty.replace(false) || self.texture.borrow().is_none() {
-                let bytes = glib::Bytes::from(&self.shadow.borrow()[..]);
-                let texture = gdk::MemoryTexture::new(
-                    fw as i32,
-                    fh as i32,
-                    gdk::MemoryFormat::B8g8r8a8Premultiplied,
-                    &bytes,
-                    fw as usize * 4,
-                );
-                self.texture.replace(Some(texture.upcast()));
+                self.texture.replace(self.obj().texture());
                 self.frames.set(self.frames.get() + 1);
             }
             let r = obj.draw_rect();
@@ -267,7 +259,7 @@ impl ConsoleView {
         self.imp().frames.get()
     }
 
-    /// The current guest screen as a texture (for screenshots).
+    /// The current guest screen as a new texture (a frame, a screenshot).
     pub fn texture(&self) -> Option<gdk::Texture> {
         let (fw, fh) = self.imp().fb_size.get();
         if fw == 0 || fh == 0 {
@@ -295,19 +287,6 @@ impl ConsoleView {
         let at = (y as usize * fw as usize + x as usize) * 4;
         let shadow = self.imp().shadow.borrow();
         shadow.get(at..at + 4).map(|p| [p[0], p[1], p[2], p[3]])
-    }
-
-    /// How many pixels differ from the screen's top-left pixel: 0 means a
-    /// blank (all black, all one colour) screen.
-    pub fn non_background_pixels(&self) -> usize {
-        let shadow = self.imp().shadow.borrow();
-        let Some(first) = shadow.get(0..4).map(|p| [p[0], p[1], p[2]]) else {
-            return 0;
-        };
-        shadow
-            .chunks_exact(4)
-            .filter(|p| [p[0], p[1], p[2]] != first)
-            .count()
     }
 
     /// Where the guest screen is drawn in the widget.

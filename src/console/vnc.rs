@@ -382,10 +382,6 @@ impl VncSession {
         self.inner.conn.shutdown();
     }
 
-    pub fn is_open(&self) -> bool {
-        self.inner.conn.is_open()
-    }
-
     /// Whether the server took scancodes (QEMU's extended key events).
     pub fn has_scancodes(&self) -> bool {
         self.inner.conn.is_ext_key_event()

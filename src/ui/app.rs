@@ -774,10 +774,8 @@ impl Component for App {
             root.add_action(&action);
         }
 
-        for id in [
-            "open", "run", "pause", "resume", "shutdown", "reboot", "reset", "destroy", "save",
-            "delete",
-        ] {
+        let ids = PowerAction::ALL.into_iter().map(vm_list::action_id);
+        for id in std::iter::once("open").chain(ids).chain(["delete"]) {
             let action = gio::SimpleAction::new(&format!("sel-{id}"), None);
             action.set_enabled(false);
             let input = sender.input_sender().clone();

@@ -7,7 +7,8 @@ use relm4::gtk::{self, glib};
 use crate::core::libvirt::HostOverview;
 use crate::ui::i18n::gettext_f;
 
-fn row(title: &str, subtitle: &str) -> adw::ActionRow {
+/// A read-only property row (title, value), markup-safe.
+pub fn row(title: &str, subtitle: &str) -> adw::ActionRow {
     let row = adw::ActionRow::builder()
         .title(glib::markup_escape_text(title).as_str())
         .subtitle(glib::markup_escape_text(subtitle).as_str())

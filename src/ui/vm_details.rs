@@ -6,16 +6,8 @@ use relm4::adw::{self, prelude::*};
 use relm4::gtk::glib;
 
 use crate::core::xml::{DeviceKind, DeviceView, DomainXml};
+use crate::ui::host_window::row;
 use crate::ui::i18n::gettext_f;
-
-fn row(title: &str, subtitle: &str) -> adw::ActionRow {
-    let row = adw::ActionRow::builder()
-        .title(glib::markup_escape_text(title).as_str())
-        .subtitle(glib::markup_escape_text(subtitle).as_str())
-        .build();
-    row.add_css_class("property");
-    row
-}
 
 fn kind_title(kind: DeviceKind) -> String {
     match kind {

@@ -131,18 +131,7 @@ pub fn action_id(action: PowerAction) -> &'static str {
 
 /// The inverse of [`action_id`].
 pub fn action_from_id(id: &str) -> Option<PowerAction> {
-    [
-        PowerAction::Run,
-        PowerAction::Pause,
-        PowerAction::Resume,
-        PowerAction::ShutDown,
-        PowerAction::Reboot,
-        PowerAction::ForceReset,
-        PowerAction::ForceOff,
-        PowerAction::Save,
-    ]
-    .into_iter()
-    .find(|a| action_id(*a) == id)
+    PowerAction::ALL.into_iter().find(|a| action_id(*a) == id)
 }
 
 /// The menu of a VM's row: the power actions its state allows, then Delete.
@@ -374,7 +363,8 @@ thread_local! {
 /// With `VIREO_TRACE_STARTUP` set, print once when the first VM rows
 /// have been painted (the list benchmark reads it).
 fn report_first_rows(widget: &gtk::Widget) {
-    if std::env::var_os("VIREO_TRACE_STARTUP").is_none() || TRACE_WATCHING.with(|w| w.replace(true))
+    // The flag first: binds are frequent, environment lookups are not free.
+    if TRACE_WATCHING.with(|w| w.replace(true)) || std::env::var_os("VIREO_TRACE_STARTUP").is_none()
     {
         return;
     }

@@ -37,6 +37,8 @@ pub enum VmWindowInput {
     ToggleFullscreen,
     Password(String),
     Present,
+    /// Read the XML again for the Details page.
+    RefreshDetails,
     /// Switch to a page: "console", "details" or "snapshots".
     ShowPage(&'static str),
 }
@@ -491,7 +493,7 @@ impl Component for VmWindow {
             let sender = sender.clone();
             stack.connect_visible_child_name_notify(move |s| {
                 if s.visible_child_name().as_deref() == Some("details") {
-                    sender.oneshot_command(async { VmWindowCmd::ConnectDue(0) });
+                    sender.input(VmWindowInput::RefreshDetails);
                 }
             });
         }
@@ -505,16 +507,7 @@ impl Component for VmWindow {
 
         // Window actions.
         let actions = gio::SimpleActionGroup::new();
-        for action in [
-            PowerAction::Run,
-            PowerAction::Pause,
-            PowerAction::Resume,
-            PowerAction::ShutDown,
-            PowerAction::Reboot,
-            PowerAction::ForceReset,
-            PowerAction::ForceOff,
-            PowerAction::Save,
-        ] {
+        for action in PowerAction::ALL {
             let a = gio::SimpleAction::new(vm_list::action_id(action), None);
             let input = sender.input_sender().clone();
             a.connect_activate(move |_, _| input.emit(VmWindowInput::Power(action)));
@@ -658,6 +651,7 @@ impl Component for VmWindow {
         }
         match msg {
             VmWindowInput::Present => root.present(),
+            VmWindowInput::RefreshDetails => self.load_details(&sender),
             VmWindowInput::ShowPage(page) => self.stack.set_visible_child_name(page),
             VmWindowInput::Power(action) => {
                 let (conn, uuid) = (self.conn.clone(), self.uuid.clone());
@@ -855,7 +849,6 @@ impl Component for VmWindow {
                 );
             }
             VmWindowCmd::Event(_) => {}
-            VmWindowCmd::ConnectDue(0) => self.load_details(&sender),
             VmWindowCmd::ConnectDue(attempt) if attempt == self.attempt => {
                 if self.state.is_some_and(|s| s.is_active()) {
                     self.connect_console(&sender)

@@ -115,6 +115,18 @@ pub enum PowerAction {
 }
 
 impl PowerAction {
+    /// Every action, in menu order.
+    pub const ALL: [PowerAction; 8] = [
+        PowerAction::Run,
+        PowerAction::Pause,
+        PowerAction::Resume,
+        PowerAction::ShutDown,
+        PowerAction::Reboot,
+        PowerAction::ForceReset,
+        PowerAction::ForceOff,
+        PowerAction::Save,
+    ];
+
     /// The actions that make sense in a state (what menus offer).
     pub fn available(state: DomainState) -> &'static [PowerAction] {
         use PowerAction::*;
