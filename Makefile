@@ -8,9 +8,9 @@ CARGO ?= cargo
 DEMO := test://$(CURDIR)/tests/data/testdriver/demo.xml
 
 # Build: GTK 4.8, libadwaita 1.2, libvirt 9.0 and the tools build.rs calls.
-BUILD_PKGS := pkg-config libgtk-4-dev libadwaita-1-dev libvirt-dev libgvnc-1.0-dev gettext libglib2.0-bin
+BUILD_PKGS := pkg-config libgtk-4-dev libadwaita-1-dev libvirt-dev libgvnc-1.0-dev libosinfo-1.0-dev gettext libglib2.0-bin
 # Run: a local libvirt daemon with QEMU (TCG), and Xvfb for headless machines.
-RUN_PKGS := libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 xvfb xauth
+RUN_PKGS := osinfo-db libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 xvfb xauth
 # Test: validators, screenshots, AT-SPI, a D-Bus session, and what the tiny guest is built from.
 TEST_PKGS := libxml2-utils desktop-file-utils appstream imagemagick python3-pyatspi \
 	dbus dbus-x11 at-spi2-core locales fonts-wqy-zenhei xdotool busybox-static xorriso isolinux syslinux-common cpio kmod
@@ -93,7 +93,7 @@ POT_OTHER = $(shell grep -v '^\#' po/POTFILES.in | grep -v '\.rs$$')
 XGETTEXT_COMMON = --from-code=UTF-8 --add-comments=Translators --package-name=vireo --msgid-bugs-address=https://vireo.dev/issues
 .PHONY: pot
 pot:
-	xgettext $(XGETTEXT_COMMON) -L C --keyword=gettext_f --keyword=ngettext_f:1,2 -o po/rs.pot $(POT_RS) 2>/dev/null
+	xgettext $(XGETTEXT_COMMON) -L C --keyword=gettext_f --keyword=ngettext_f:1,2 --keyword=n_ -o po/rs.pot $(POT_RS) 2>/dev/null
 	xgettext $(XGETTEXT_COMMON) -o po/other.pot $(POT_OTHER)
 	msgcat --use-first po/other.pot po/rs.pot -o po/vireo.pot
 	rm -f po/rs.pot po/other.pot

@@ -16,4 +16,5 @@
 
 pub mod console;
 pub mod core;
+pub mod osinfo;
 pub mod ui;

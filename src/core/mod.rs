@@ -12,4 +12,5 @@ pub mod cli;
 pub mod config;
 pub mod libvirt;
 pub mod uri;
+pub mod wizard;
 pub mod xml;

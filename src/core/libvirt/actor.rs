@@ -96,6 +96,22 @@ fn serve(conn: &Connect, request: Request) {
         Request::HostOverview { reply } => {
             let _ = reply.send(host_info(conn).and_then(|info| super::host::overview(conn, info)));
         }
+        Request::WizardFacts { reply } => {
+            let _ = reply.send(super::create::facts(conn));
+        }
+        Request::Create {
+            job,
+            progress,
+            reply,
+        } => {
+            let _ = reply.send(super::create::create(conn, &job, progress.as_ref()));
+        }
+        Request::CreateDefaultPool { data_home, reply } => {
+            let _ = reply.send(super::create::create_default_pool(conn, data_home.as_deref()));
+        }
+        Request::StartNetwork { name, reply } => {
+            let _ = reply.send(super::create::start_network(conn, &name));
+        }
     }
 }
 

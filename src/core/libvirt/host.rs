@@ -81,10 +81,6 @@ pub(super) fn overview(conn: &Connect, info: HostInfo) -> Result<HostOverview, E
     let node = conn.node_info()?;
     let caps = Capabilities::parse(&conn.capabilities()?)
         .map_err(|e| Error::new(super::ErrorKind::Libvirt { code: -1 }, e.to_string()))?;
-    let kvm_offered = caps
-        .guests
-        .iter()
-        .any(|g| g.arch == caps.host_arch && g.domain_types.iter().any(|t| t == "kvm"));
     let local = is_local_uri(&info.uri);
     let mut pools = Vec::new();
     for p in conn.list_all_storage_pools(0)? {
@@ -113,12 +109,20 @@ pub(super) fn overview(conn: &Connect, info: HostInfo) -> Result<HostOverview, E
         info,
         pools,
         networks,
-        acceleration: Acceleration {
-            kvm_offered,
-            dev_kvm: local.then(|| std::path::Path::new("/dev/kvm").exists()),
-            cpu_flags: if local { local_cpu_flags() } else { None },
-        },
+        acceleration: acceleration(&caps, local),
     })
+}
+
+/// What the capabilities and (for a local host) this machine say about KVM.
+pub(super) fn acceleration(caps: &Capabilities, local: bool) -> Acceleration {
+    Acceleration {
+        kvm_offered: caps
+            .guests
+            .iter()
+            .any(|g| g.arch == caps.host_arch && g.domain_types.iter().any(|t| t == "kvm")),
+        dev_kvm: local.then(|| std::path::Path::new("/dev/kvm").exists()),
+        cpu_flags: if local { local_cpu_flags() } else { None },
+    }
 }
 
 #[cfg(test)]

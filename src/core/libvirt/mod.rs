@@ -22,6 +22,7 @@
 
 mod actor;
 mod auth;
+mod create;
 mod domain;
 mod error;
 mod events;
@@ -29,6 +30,7 @@ mod graphics;
 mod host;
 mod stats;
 
+pub use create::{CreateJob, CreateStep, Created};
 pub use auth::{Authenticator, CredentialKind, CredentialPrompt};
 pub use domain::{DomainState, DomainSummary};
 pub use error::{Error, ErrorKind};
@@ -93,6 +95,25 @@ pub enum Request {
     /// The host overview: info, pools, networks, acceleration. Reads the
     /// capabilities, which takes seconds on some hosts.
     HostOverview { reply: Reply<HostOverview> },
+    /// What the New VM wizard needs to know about the host.
+    WizardFacts {
+        reply: Reply<crate::core::wizard::HostFacts>,
+    },
+    /// Create a VM from the wizard's plan, all or nothing, reporting steps
+    /// on `progress`.
+    Create {
+        job: Box<CreateJob>,
+        progress: Option<mpsc::UnboundedSender<CreateStep>>,
+        reply: Reply<Created>,
+    },
+    /// Define, build, start and autostart the `default` storage pool
+    /// (under `data_home` on a session connection).
+    CreateDefaultPool {
+        data_home: Option<String>,
+        reply: Reply<()>,
+    },
+    /// Start a stopped virtual network.
+    StartNetwork { name: String, reply: Reply<()> },
 }
 
 /// The power actions of the VM list, the VM window and the command line.
@@ -307,6 +328,37 @@ impl Connection {
     /// See [`Request::HostOverview`].
     pub async fn host_overview(&self) -> Result<HostOverview, Error> {
         self.ask(|reply| Request::HostOverview { reply }).await
+    }
+
+    /// See [`Request::WizardFacts`].
+    pub async fn wizard_facts(&self) -> Result<crate::core::wizard::HostFacts, Error> {
+        self.ask(|reply| Request::WizardFacts { reply }).await
+    }
+
+    /// See [`Request::Create`].
+    pub async fn create(
+        &self,
+        job: CreateJob,
+        progress: Option<mpsc::UnboundedSender<CreateStep>>,
+    ) -> Result<Created, Error> {
+        self.ask(|reply| Request::Create {
+            job: Box::new(job),
+            progress,
+            reply,
+        })
+        .await
+    }
+
+    /// See [`Request::CreateDefaultPool`].
+    pub async fn create_default_pool(&self, data_home: Option<String>) -> Result<(), Error> {
+        self.ask(|reply| Request::CreateDefaultPool { data_home, reply })
+            .await
+    }
+
+    /// See [`Request::StartNetwork`].
+    pub async fn start_network(&self, name: &str) -> Result<(), Error> {
+        let name = name.to_owned();
+        self.ask(|reply| Request::StartNetwork { name, reply }).await
     }
 
     /// See [`Request::HostInfo`].

@@ -1,0 +1,553 @@
+//! The New VM wizard's model: choices to XML (fixture pairs, each checked by
+//! libvirt's schema), every check, libosinfo through Vireo's safe layer, and
+//! creation against the test driver, all or nothing.
+//!
+//! `VIREO_REGENERATE=1 cargo test --test wizard` rewrites the fixtures in
+//! `tests/data/wizard/`; review the diff.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use vireo::core::libvirt::{Connection, CreateJob, DomainState};
+use vireo::core::wizard::{
+    FirmwareChoice, FirmwarePolicy, GIB, HostFacts, InstallSource, NetworkChoice, NetworkFacts,
+    OsProfile, Page, Plan, PoolFacts, Problem, Resources, StorageChoice, VirtType,
+};
+
+fn data() -> PathBuf {
+    common::root().join("tests/data/wizard")
+}
+
+fn validate(xml: &str, schema: &str, what: &str) {
+    let dir = common::fresh_dir("wizard-validate");
+    let file = dir.join(format!("{what}.xml"));
+    std::fs::write(&file, xml).unwrap();
+    let out = Command::new("virt-xml-validate")
+        .arg(&file)
+        .arg(schema)
+        .output()
+        .expect("virt-xml-validate (libvirt-clients and libxml2-utils)");
+    assert!(
+        out.status.success(),
+        "{what} does not validate as {schema}:\n{}{}\n{xml}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Compare with the fixture (or rewrite it under VIREO_REGENERATE).
+fn fixture(name: &str, xml: &str) {
+    let path = data().join(format!("{name}.xml"));
+    if std::env::var_os("VIREO_REGENERATE").is_some() {
+        std::fs::create_dir_all(data()).unwrap();
+        std::fs::write(&path, xml).unwrap();
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (VIREO_REGENERATE=1 writes it)", path.display()));
+    assert_eq!(xml, want, "{name} differs from {}", path.display());
+}
+
+/// A local host like this machine: no KVM, a default pool with 50 GiB free,
+/// the default NAT network.
+fn host() -> HostFacts {
+    HostFacts {
+        local: true,
+        session: false,
+        arch: "x86_64".into(),
+        kvm: false,
+        arches: vec![("x86_64".into(), vec!["pc".into(), "q35".into()])],
+        memory_mib: 24 * 1024,
+        cpus: 2,
+        domain_names: vec!["web".into()],
+        pools: vec![PoolFacts {
+            name: "default".into(),
+            path: Some("/var/lib/libvirt/images".into()),
+            available: Some(100 * GIB),
+            active: true,
+            volumes: vec!["web.qcow2".into()],
+        }],
+        networks: vec![
+            NetworkFacts {
+                name: "default".into(),
+                active: true,
+                forward_mode: Some("nat".into()),
+            },
+            NetworkFacts {
+                name: "lab".into(),
+                active: false,
+                forward_mode: None,
+            },
+        ],
+    }
+}
+
+fn debian() -> OsProfile {
+    OsProfile {
+        short_id: "debian12".into(),
+        name: "Debian 12".into(),
+        family: "linux".into(),
+        release_date: Some("2023-06-10".into()),
+        minimum: Resources {
+            ram_mib: Some(256),
+            vcpus: Some(1),
+            storage_gib: Some(1),
+        },
+        recommended: Resources {
+            ram_mib: Some(1024),
+            vcpus: Some(1),
+            storage_gib: Some(10),
+        },
+        virtio: true,
+        firmware: FirmwarePolicy::Either,
+        needs_tpm: false,
+    }
+}
+
+fn windows11() -> OsProfile {
+    OsProfile {
+        short_id: "win11".into(),
+        name: "Microsoft Windows 11".into(),
+        family: "winnt".into(),
+        release_date: Some("2021-10-05".into()),
+        minimum: Resources {
+            ram_mib: Some(4096),
+            vcpus: Some(2),
+            storage_gib: Some(64),
+        },
+        recommended: Resources::default(),
+        virtio: false,
+        firmware: FirmwarePolicy::UefiOnly { secure_boot: true },
+        needs_tpm: true,
+    }
+}
+
+fn old_os() -> OsProfile {
+    OsProfile {
+        short_id: "winxp".into(),
+        name: "Microsoft Windows XP".into(),
+        family: "winnt".into(),
+        release_date: Some("2001-10-25".into()),
+        minimum: Resources {
+            ram_mib: Some(64),
+            vcpus: Some(1),
+            storage_gib: Some(2),
+        },
+        recommended: Resources {
+            ram_mib: Some(512),
+            vcpus: None,
+            storage_gib: None,
+        },
+        virtio: false,
+        firmware: FirmwarePolicy::BiosOnly,
+        needs_tpm: false,
+    }
+}
+
+fn iso_plan(name: &str, os: OsProfile) -> Plan {
+    Plan::new(name, InstallSource::Iso("/srv/iso/install.iso".into()), os, &host())
+}
+
+#[test]
+fn choices_become_domain_xml_that_libvirt_accepts() {
+    let h = host();
+    let mut cases: Vec<(&str, Plan, HostFacts)> = Vec::new();
+
+    // The everyday case: a Linux ISO, defaults from the OS, a new volume,
+    // the default network, QEMU emulation on a host without KVM.
+    cases.push(("debian-iso", iso_plan("debian12", debian()), h.clone()));
+
+    // Windows 11 on a KVM host: UEFI with Secure Boot, a TPM, SATA and e1000e.
+    let mut kvm = h.clone();
+    kvm.kvm = true;
+    let mut win = Plan::new(
+        "win11",
+        InstallSource::Iso("/srv/iso/Win11.iso".into()),
+        windows11(),
+        &kvm,
+    );
+    win.memory_mib = 4096;
+    cases.push(("win11-kvm", win, kvm));
+
+    // An old OS: i440fx, IDE, rtl8139, BIOS.
+    cases.push(("old-os", iso_plan("xp", old_os()), h.clone()));
+
+    // virt-install's --import with --memory 512,maxmemory=1024 --vcpus 1,maxvcpus=2
+    // on a bridge.
+    let mut import = Plan::new(
+        "imported",
+        InstallSource::Import {
+            path: "/srv/images/cloud.qcow2".into(),
+            format: "qcow2".into(),
+        },
+        debian(),
+        &h,
+    );
+    (import.memory_mib, import.max_memory_mib) = (512, Some(1024));
+    (import.vcpus, import.max_vcpus) = (1, Some(2));
+    import.network = NetworkChoice::Bridge("br0".into());
+    cases.push(("import-bridge", import, h.clone()));
+
+    // Manual install on a remote host: an existing raw disk, user networking,
+    // VNC on the host's loopback, explicit UEFI without Secure Boot.
+    let mut remote = h.clone();
+    remote.local = false;
+    let mut manual = Plan::new("manual", InstallSource::Manual, OsProfile::generic(), &remote);
+    manual.storage = StorageChoice::Existing {
+        path: "/srv/images/disk.img".into(),
+        format: "raw".into(),
+    };
+    manual.network = NetworkChoice::User;
+    manual.firmware = FirmwareChoice::Uefi { secure_boot: false };
+    cases.push(("manual-remote", manual, remote));
+
+    // A network install on macvtap without a disk.
+    let mut net = Plan::new(
+        "netinst",
+        InstallSource::Location {
+            url: "http://deb.debian.org/debian/dists/bookworm".into(),
+            kernel_args: "console=ttyS0".into(),
+        },
+        debian(),
+        &h,
+    );
+    net.storage = StorageChoice::None;
+    net.network = NetworkChoice::Macvtap("eth0".into());
+    let install = net
+        .install_xml(&h, "/tmp/vireo-install/vmlinuz", "/tmp/vireo-install/initrd")
+        .expect("a network install has a first-boot definition");
+    assert!(install.contains(
+        "<cmdline>url=http://deb.debian.org/debian/dists/bookworm console=ttyS0</cmdline>"
+    ));
+    assert!(install.contains("<on_reboot>destroy</on_reboot>"));
+    validate(&install, "domain", "netinst-install");
+    fixture("netinst-install", &install);
+    cases.push(("netinst", net, h.clone()));
+
+    for (name, plan, host) in &cases {
+        let problems: Vec<_> = plan
+            .check_all(host)
+            .into_iter()
+            .filter(|p| !matches!(p, Problem::FileMissing(_)))
+            .collect();
+        assert!(problems.is_empty(), "{name}: {problems:?}");
+        let xml = plan.domain_xml(host);
+        validate(&xml, "domain", name);
+        fixture(name, &xml);
+        if let Some(v) = plan.new_volume() {
+            validate(&v.xml, "storagevol", &format!("{name}-volume"));
+        }
+    }
+
+    // What the fixtures must say, read by a person: spot checks.
+    let xml = |n: &str| cases.iter().find(|c| c.0 == n).map(|c| c.1.domain_xml(&c.2)).unwrap();
+    let debian = xml("debian-iso");
+    assert!(debian.starts_with("<domain type='qemu'>"));
+    assert!(debian.contains("<memory unit='KiB'>1048576</memory>"));
+    assert!(debian.contains("machine='q35'"));
+    assert!(debian.contains("<source file='/var/lib/libvirt/images/debian12.qcow2'/>"));
+    assert!(debian.contains("<target dev='vda' bus='virtio'/>"));
+    assert!(debian.contains("<source file='/srv/iso/install.iso'/>"));
+    assert!(debian.contains("<listen type='socket'/>"));
+    let win = xml("win11-kvm");
+    assert!(win.contains("<domain type='kvm'>") && win.contains("host-passthrough"));
+    assert!(win.contains("firmware='efi'") && win.contains("name='secure-boot'"));
+    assert!(win.contains("<tpm model='tpm-crb'>") && win.contains("bus='sata'"));
+    let import = xml("import-bridge");
+    assert!(import.contains("<memory unit='KiB'>1048576</memory>"));
+    assert!(import.contains("<currentMemory unit='KiB'>524288</currentMemory>"));
+    assert!(import.contains("<vcpu placement='static' current='1'>2</vcpu>"));
+    assert!(!import.contains("cdrom"));
+    assert!(xml("old-os").contains("machine='pc'") && xml("old-os").contains("bus='ide'"));
+    assert!(xml("manual-remote").contains("address='127.0.0.1'"));
+}
+
+#[test]
+fn each_page_refuses_impossible_values_with_the_numbers() {
+    let h = host();
+    let mut p = iso_plan("new", debian());
+    p.source = InstallSource::Iso(String::new());
+    assert_eq!(p.check(Page::Source, &h), [Problem::IsoEmpty]);
+    p.source = InstallSource::Iso("/nonexistent/vireo.iso".into());
+    assert_eq!(
+        p.check(Page::Source, &h),
+        [Problem::FileMissing("/nonexistent/vireo.iso".into())]
+    );
+    p.source = InstallSource::Iso("/".into());
+    assert_eq!(p.check(Page::Source, &h), [Problem::NotAFile("/".into())]);
+    // Unreadable (root reads everything, so only check as another user).
+    p.source = InstallSource::Location {
+        url: "gopher://x".into(),
+        kernel_args: String::new(),
+    };
+    assert_eq!(
+        p.check(Page::Source, &h),
+        [Problem::LocationScheme("gopher://x".into())]
+    );
+    p.virt_type = VirtType::Kvm;
+    p.source = InstallSource::Manual;
+    assert_eq!(p.check(Page::Source, &h), [Problem::KvmUnavailable]);
+
+    p.memory_mib = 0;
+    p.vcpus = 0;
+    assert_eq!(
+        p.check(Page::Resources, &h),
+        [Problem::MemoryZero, Problem::VcpusZero]
+    );
+    p.memory_mib = 64 * 1024;
+    p.vcpus = 4;
+    let over = p.check(Page::Resources, &h);
+    assert_eq!(
+        over,
+        [
+            Problem::MemoryOverHost {
+                asked_mib: 65536,
+                host_mib: 24576
+            },
+            Problem::VcpusOverHost { asked: 4, host: 2 }
+        ]
+    );
+    assert!(over.iter().all(|p| !p.is_error()), "warnings, confirmed by the user");
+    (p.memory_mib, p.max_memory_mib, p.vcpus, p.max_vcpus) = (1024, Some(512), 2, Some(1));
+    assert_eq!(
+        p.check(Page::Resources, &h),
+        [
+            Problem::MaxMemoryBelowMemory {
+                max_mib: 512,
+                memory_mib: 1024
+            },
+            Problem::MaxVcpusBelowVcpus { max: 1, vcpus: 2 }
+        ]
+    );
+
+    p.storage = StorageChoice::New {
+        pool: "default".into(),
+        size_bytes: 0,
+    };
+    assert_eq!(p.check(Page::Storage, &h), [Problem::DiskZero]);
+    p.storage = StorageChoice::New {
+        pool: "default".into(),
+        size_bytes: 120 * GIB,
+    };
+    let full = p.check(Page::Storage, &h);
+    assert_eq!(
+        full,
+        [Problem::DiskOverPool {
+            asked_bytes: 120 * GIB,
+            free_bytes: 100 * GIB,
+            pool: "default".into()
+        }]
+    );
+    assert_eq!(
+        full[0].to_string(),
+        "120.0 GiB is more than the 100.0 GiB free in the pool “default”."
+    );
+    p.storage = StorageChoice::New {
+        pool: "nowhere".into(),
+        size_bytes: GIB,
+    };
+    assert_eq!(p.check(Page::Storage, &h), [Problem::PoolMissing("nowhere".into())]);
+    p.name = "web".into();
+    p.storage = StorageChoice::New {
+        pool: "default".into(),
+        size_bytes: GIB,
+    };
+    assert_eq!(
+        p.check(Page::Storage, &h),
+        [Problem::VolumeExists {
+            pool: "default".into(),
+            volume: "web.qcow2".into()
+        }]
+    );
+    assert_eq!(p.check(Page::Summary, &h), [Problem::NameTaken("web".into())]);
+    p.name = "my vm".into();
+    assert_eq!(p.check(Page::Summary, &h), [Problem::NameBadChar(' ')]);
+
+    p.network = NetworkChoice::Virtual("gone".into());
+    assert_eq!(p.check(Page::Network, &h), [Problem::NetworkMissing("gone".into())]);
+    p.network = NetworkChoice::Virtual("lab".into());
+    assert_eq!(p.check(Page::Network, &h), [Problem::NetworkInactive("lab".into())]);
+    p.network = NetworkChoice::Bridge(" ".into());
+    assert_eq!(p.check(Page::Network, &h), [Problem::BridgeEmpty]);
+}
+
+#[test]
+fn libosinfo_knows_the_oses_and_their_needs() {
+    let all = vireo::osinfo::all().expect("osinfo-db loads");
+    assert!(all.len() > 500, "osinfo-db lists {} OSes", all.len());
+    assert!(all.iter().any(|o| o.short_id == "debian11" && o.name == "Debian 11"));
+
+    let debian = vireo::osinfo::profile("debian11").unwrap().expect("debian11 is known");
+    assert_eq!(debian.family, "linux");
+    assert!(debian.virtio && debian.prefers_q35());
+    assert!(debian.recommended.ram_mib.is_some_and(|r| r >= 512));
+
+    let win = vireo::osinfo::profile("win11").unwrap().expect("win11 is known");
+    assert_eq!(win.firmware, FirmwarePolicy::UefiOnly { secure_boot: true });
+    assert!(win.needs_tpm && !win.virtio);
+    assert_eq!(win.minimum.ram_mib, Some(4096));
+
+    assert_eq!(vireo::osinfo::profile("no-such-os").unwrap(), None);
+    assert!(vireo::osinfo::profile("generic").unwrap().unwrap().is_generic());
+}
+
+#[test]
+fn media_detection_reads_the_iso_and_says_when_it_is_unknown() {
+    let guest = common::guest::ensure();
+    // The tiny guest's ISO is not in osinfo-db: detected as unknown, not an error.
+    assert_eq!(vireo::osinfo::detect(guest.iso.to_str().unwrap()), Ok(None));
+    assert_eq!(
+        vireo::osinfo::volume_id(guest.iso.to_str().unwrap()).as_deref(),
+        Some("TINY_INSTALL")
+    );
+    // A file that is no ISO is refused with a reason.
+    let err = vireo::osinfo::detect(guest.kernel.to_str().unwrap()).unwrap_err();
+    assert!(!err.is_empty());
+}
+
+fn demo() -> (tokio::runtime::Runtime, Connection) {
+    let rt = common::runtime();
+    let conn = rt
+        .block_on(Connection::open(&common::demo_uri()))
+        .expect("the demo fixture opens");
+    (rt, conn)
+}
+
+/// A readable file that stands in for an ISO on the test driver.
+fn local_iso() -> String {
+    let dir = common::fresh_dir("wizard-iso");
+    let iso = dir.join("install.iso");
+    std::fs::write(&iso, b"iso").unwrap();
+    iso.display().to_string()
+}
+
+#[test]
+fn the_test_host_reports_its_pools_networks_and_names() {
+    let (rt, conn) = demo();
+    let facts = rt.block_on(conn.wizard_facts()).unwrap();
+    assert!(facts.local && !facts.kvm);
+    // The test driver's capabilities describe an i686 host.
+    assert_eq!(facts.arch, "i686");
+    assert!(facts.arches.iter().any(|(a, _)| a == "i686"));
+    assert!(facts.domain_names.iter().any(|n| n == "web-server"));
+    let pool = facts.pool("default").expect("the demo host has a default pool");
+    // Refreshed before reading: libvirt's own figure, not the fixture's.
+    let free = pool.available.expect("a dir pool reports its free space");
+    assert!(free > 0 && free <= 500 * GIB, "{free}");
+    assert!(pool.volumes.iter().any(|v| v == "web-server.qcow2"));
+    assert!(facts.network("default").is_some_and(|n| n.active));
+    assert_eq!(facts.default_network(), NetworkChoice::Virtual("default".into()));
+    // A disk larger than the pool's free space is refused with the numbers.
+    let mut plan = Plan::new("big", InstallSource::Iso(local_iso()), debian(), &facts);
+    plan.storage = StorageChoice::New {
+        pool: "default".into(),
+        size_bytes: free + GIB,
+    };
+    assert_eq!(
+        plan.check(Page::Storage, &facts),
+        [Problem::DiskOverPool {
+            asked_bytes: free + GIB,
+            free_bytes: free,
+            pool: "default".into()
+        }]
+    );
+}
+
+#[test]
+fn creating_makes_the_volume_defines_and_starts_the_vm() {
+    let (rt, conn) = demo();
+    let facts = rt.block_on(conn.wizard_facts()).unwrap();
+    let plan = Plan::new("fresh", InstallSource::Iso(local_iso()), debian(), &facts);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let created = rt
+        .block_on(conn.create(
+            CreateJob {
+                plan: plan.clone(),
+                host: facts.clone(),
+                start: true,
+            },
+            Some(tx),
+        ))
+        .expect("created");
+    assert_eq!(created.domain.name, "fresh");
+    assert_eq!(created.domain.state, DomainState::Running);
+    assert_eq!(
+        created.volume_path.as_deref(),
+        Some("/var/lib/libvirt/images/fresh.qcow2")
+    );
+    let mut steps = Vec::new();
+    while let Ok(s) = rx.try_recv() {
+        steps.push(s);
+    }
+    use vireo::core::libvirt::CreateStep::*;
+    assert_eq!(steps, [CreatingVolume, Defining, Starting]);
+    let after = rt.block_on(conn.wizard_facts()).unwrap();
+    assert!(after.pool("default").unwrap().volumes.contains(&"fresh.qcow2".to_string()));
+    // What libvirt stored is what the summary page previewed.
+    let xml = rt
+        .block_on(conn.domain_xml(&created.domain.uuid, true))
+        .unwrap();
+    assert!(xml.contains("/var/lib/libvirt/images/fresh.qcow2"));
+
+    // "Customize before install": defined, not started.
+    let plan = Plan::new("later", InstallSource::Iso(local_iso()), debian(), &after);
+    let created = rt
+        .block_on(conn.create(
+            CreateJob {
+                plan,
+                host: after,
+                start: false,
+            },
+            None,
+        ))
+        .unwrap();
+    assert_eq!(created.domain.state, DomainState::ShutOff);
+}
+
+#[test]
+fn a_failure_after_the_volume_was_made_leaves_nothing_behind() {
+    let (rt, conn) = demo();
+    let facts = rt.block_on(conn.wizard_facts()).unwrap();
+    let plan = Plan::new("racer", InstallSource::Iso(local_iso()), debian(), &facts);
+    // Someone defines a VM of the same name (another UUID) while the wizard
+    // is open: the volume is created, the definition is refused.
+    let other = plan.domain_xml(&facts).replace("<name>racer</name>", "<name>racer</name><uuid>0a5e6c1e-7d7f-4f62-9d3b-2b1f0c5a7e11</uuid>");
+    let theirs = rt.block_on(conn.define_xml(&other)).unwrap();
+    let err = rt
+        .block_on(conn.create(
+            CreateJob {
+                plan,
+                host: facts,
+                start: true,
+            },
+            None,
+        ))
+        .expect_err("the name is taken by now");
+    assert!(err.message.contains("racer"), "libvirt's message: {err}");
+    let after = rt.block_on(conn.wizard_facts()).unwrap();
+    assert!(
+        !after.pool("default").unwrap().volumes.contains(&"racer.qcow2".to_string()),
+        "the new volume was deleted"
+    );
+    let still = rt.block_on(conn.lookup_domain("racer")).unwrap();
+    assert_eq!(still.uuid, theirs.uuid, "the other VM is untouched");
+
+    // A plan that fails its checks by now is refused before anything is made.
+    let mut gone = Plan::new("gone", InstallSource::Iso(local_iso()), debian(), &after);
+    gone.source = InstallSource::Iso("/nonexistent/vireo.iso".into());
+    let err = rt
+        .block_on(conn.create(
+            CreateJob {
+                plan: gone,
+                host: after,
+                start: true,
+            },
+            None,
+        ))
+        .unwrap_err();
+    assert_eq!(err.message, "“/nonexistent/vireo.iso” does not exist.");
+    let last = rt.block_on(conn.wizard_facts()).unwrap();
+    assert!(!last.pool("default").unwrap().volumes.contains(&"gone.qcow2".to_string()));
+    assert!(!last.domain_names.contains(&"gone".to_string()));
+}
