@@ -12,6 +12,16 @@ fn usage() -> String {
     text.push_str("\n\n");
     text.push_str(&gettext("Manage virtual machines through libvirt."));
     text.push_str("\n\n");
+    text.push_str(&gettext(
+        "Or create one from the command line, as virt-install does:",
+    ));
+    text.push_str(
+        "\n  vireo create --name NAME --memory MiB[,maxmemory=MiB] --vcpus N[,maxvcpus=N]\n",
+    );
+    text.push_str("               --disk size=GiB[,pool=POOL]|path=PATH|none\n");
+    text.push_str("               --cdrom ISO|--location URL [--extra-args ARGS]|--import\n");
+    text.push_str("               [--os-variant ID] [--network network=NAME|bridge=BR|type=direct,source=DEV|user|none]\n");
+    text.push_str("               [--virt-type kvm|qemu] [--connect URI] [--print-xml]\n\n");
     for (option, help) in [
         (
             "-c, --connect URI",
@@ -48,6 +58,7 @@ fn main() -> ExitCode {
             println!("vireo {VERSION}");
             ExitCode::SUCCESS
         }
+        Ok(Command::Create(args)) => ExitCode::from(vireo::ui::create_cli::run(*args)),
         Ok(Command::Run(options)) => {
             let code = vireo::ui::run(options);
             ExitCode::from(code.get() as u8)

@@ -97,7 +97,9 @@ unsafe fn unref<T>(object: *mut T) {
 /// Every OS the database knows, newest first within a vendor; for the
 /// searchable picker.
 pub fn all() -> Result<Vec<OsEntry>, String> {
-    let db = db()?.lock().map_err(|_| "the OS database is unusable".to_owned())?;
+    let db = db()?
+        .lock()
+        .map_err(|_| "the OS database is unusable".to_owned())?;
     let mut out = Vec::new();
     unsafe {
         let list = sys::osinfo_db_get_os_list(db.db);
@@ -109,7 +111,8 @@ pub fn all() -> Result<Vec<OsEntry>, String> {
             let eol = text(sys::osinfo_product_get_eol_date_string(product))
                 .is_some_and(|d| d.as_str() < today().as_str());
             out.push(OsEntry {
-                name: text(sys::osinfo_product_get_name(product)).unwrap_or_else(|| short_id.clone()),
+                name: text(sys::osinfo_product_get_name(product))
+                    .unwrap_or_else(|| short_id.clone()),
                 vendor: text(sys::osinfo_product_get_vendor(product)).unwrap_or_default(),
                 release_date: text(sys::osinfo_product_get_release_date_string(product))
                     .unwrap_or_default(),
@@ -153,7 +156,9 @@ pub fn profile(short_id: &str) -> Result<Option<OsProfile>, String> {
     if short_id == crate::core::wizard::os::GENERIC_ID {
         return Ok(Some(OsProfile::generic()));
     }
-    let db = db()?.lock().map_err(|_| "the OS database is unusable".to_owned())?;
+    let db = db()?
+        .lock()
+        .map_err(|_| "the OS database is unusable".to_owned())?;
     unsafe {
         let list = sys::osinfo_db_get_os_list(db.db);
         let mut found = None;
@@ -183,7 +188,9 @@ pub fn profile(short_id: &str) -> Result<Option<OsProfile>, String> {
 /// but libosinfo does not know it; `Err` when it cannot be read as an ISO.
 pub fn detect(iso_path: &str) -> Result<Option<OsProfile>, String> {
     let location = CString::new(iso_path).map_err(|_| "the path contains a NUL byte".to_owned())?;
-    let db = db()?.lock().map_err(|_| "the OS database is unusable".to_owned())?;
+    let db = db()?
+        .lock()
+        .map_err(|_| "the OS database is unusable".to_owned())?;
     unsafe {
         let mut error: *mut glib_sys::GError = ptr::null_mut();
         let media =
@@ -267,7 +274,8 @@ unsafe fn read_profile(os: *mut sys::OsinfoOs) -> OsProfile {
         let devices = sys::osinfo_os_get_all_devices(os, ptr::null_mut());
         let mut virtio = false;
         for i in 0..len(devices) {
-            let name = text(sys::osinfo_device_get_name(nth(devices, i).cast())).unwrap_or_default();
+            let name =
+                text(sys::osinfo_device_get_name(nth(devices, i).cast())).unwrap_or_default();
             virtio |= name.starts_with("virtio") && name.ends_with("block");
         }
         unref(devices);

@@ -146,7 +146,12 @@ fn old_os() -> OsProfile {
 }
 
 fn iso_plan(name: &str, os: OsProfile) -> Plan {
-    Plan::new(name, InstallSource::Iso("/srv/iso/install.iso".into()), os, &host())
+    Plan::new(
+        name,
+        InstallSource::Iso("/srv/iso/install.iso".into()),
+        os,
+        &host(),
+    )
 }
 
 #[test]
@@ -193,7 +198,12 @@ fn choices_become_domain_xml_that_libvirt_accepts() {
     // VNC on the host's loopback, explicit UEFI without Secure Boot.
     let mut remote = h.clone();
     remote.local = false;
-    let mut manual = Plan::new("manual", InstallSource::Manual, OsProfile::generic(), &remote);
+    let mut manual = Plan::new(
+        "manual",
+        InstallSource::Manual,
+        OsProfile::generic(),
+        &remote,
+    );
     manual.storage = StorageChoice::Existing {
         path: "/srv/images/disk.img".into(),
         format: "raw".into(),
@@ -215,7 +225,11 @@ fn choices_become_domain_xml_that_libvirt_accepts() {
     net.storage = StorageChoice::None;
     net.network = NetworkChoice::Macvtap("eth0".into());
     let install = net
-        .install_xml(&h, "/tmp/vireo-install/vmlinuz", "/tmp/vireo-install/initrd")
+        .install_xml(
+            &h,
+            "/tmp/vireo-install/vmlinuz",
+            "/tmp/vireo-install/initrd",
+        )
         .expect("a network install has a first-boot definition");
     assert!(install.contains(
         "<cmdline>url=http://deb.debian.org/debian/dists/bookworm console=ttyS0</cmdline>"
@@ -241,7 +255,13 @@ fn choices_become_domain_xml_that_libvirt_accepts() {
     }
 
     // What the fixtures must say, read by a person: spot checks.
-    let xml = |n: &str| cases.iter().find(|c| c.0 == n).map(|c| c.1.domain_xml(&c.2)).unwrap();
+    let xml = |n: &str| {
+        cases
+            .iter()
+            .find(|c| c.0 == n)
+            .map(|c| c.1.domain_xml(&c.2))
+            .unwrap()
+    };
     let debian = xml("debian-iso");
     assert!(debian.starts_with("<domain type='qemu'>"));
     assert!(debian.contains("<memory unit='KiB'>1048576</memory>"));
@@ -308,7 +328,10 @@ fn each_page_refuses_impossible_values_with_the_numbers() {
             Problem::VcpusOverHost { asked: 4, host: 2 }
         ]
     );
-    assert!(over.iter().all(|p| !p.is_error()), "warnings, confirmed by the user");
+    assert!(
+        over.iter().all(|p| !p.is_error()),
+        "warnings, confirmed by the user"
+    );
     (p.memory_mib, p.max_memory_mib, p.vcpus, p.max_vcpus) = (1024, Some(512), 2, Some(1));
     assert_eq!(
         p.check(Page::Resources, &h),
@@ -347,7 +370,10 @@ fn each_page_refuses_impossible_values_with_the_numbers() {
         pool: "nowhere".into(),
         size_bytes: GIB,
     };
-    assert_eq!(p.check(Page::Storage, &h), [Problem::PoolMissing("nowhere".into())]);
+    assert_eq!(
+        p.check(Page::Storage, &h),
+        [Problem::PoolMissing("nowhere".into())]
+    );
     p.name = "web".into();
     p.storage = StorageChoice::New {
         pool: "default".into(),
@@ -360,14 +386,23 @@ fn each_page_refuses_impossible_values_with_the_numbers() {
             volume: "web.qcow2".into()
         }]
     );
-    assert_eq!(p.check(Page::Summary, &h), [Problem::NameTaken("web".into())]);
+    assert_eq!(
+        p.check(Page::Summary, &h),
+        [Problem::NameTaken("web".into())]
+    );
     p.name = "my vm".into();
     assert_eq!(p.check(Page::Summary, &h), [Problem::NameBadChar(' ')]);
 
     p.network = NetworkChoice::Virtual("gone".into());
-    assert_eq!(p.check(Page::Network, &h), [Problem::NetworkMissing("gone".into())]);
+    assert_eq!(
+        p.check(Page::Network, &h),
+        [Problem::NetworkMissing("gone".into())]
+    );
     p.network = NetworkChoice::Virtual("lab".into());
-    assert_eq!(p.check(Page::Network, &h), [Problem::NetworkInactive("lab".into())]);
+    assert_eq!(
+        p.check(Page::Network, &h),
+        [Problem::NetworkInactive("lab".into())]
+    );
     p.network = NetworkChoice::Bridge(" ".into());
     assert_eq!(p.check(Page::Network, &h), [Problem::BridgeEmpty]);
 }
@@ -376,20 +411,32 @@ fn each_page_refuses_impossible_values_with_the_numbers() {
 fn libosinfo_knows_the_oses_and_their_needs() {
     let all = vireo::osinfo::all().expect("osinfo-db loads");
     assert!(all.len() > 500, "osinfo-db lists {} OSes", all.len());
-    assert!(all.iter().any(|o| o.short_id == "debian11" && o.name == "Debian 11"));
+    assert!(
+        all.iter()
+            .any(|o| o.short_id == "debian11" && o.name == "Debian 11")
+    );
 
-    let debian = vireo::osinfo::profile("debian11").unwrap().expect("debian11 is known");
+    let debian = vireo::osinfo::profile("debian11")
+        .unwrap()
+        .expect("debian11 is known");
     assert_eq!(debian.family, "linux");
     assert!(debian.virtio && debian.prefers_q35());
     assert!(debian.recommended.ram_mib.is_some_and(|r| r >= 512));
 
-    let win = vireo::osinfo::profile("win11").unwrap().expect("win11 is known");
+    let win = vireo::osinfo::profile("win11")
+        .unwrap()
+        .expect("win11 is known");
     assert_eq!(win.firmware, FirmwarePolicy::UefiOnly { secure_boot: true });
     assert!(win.needs_tpm && !win.virtio);
     assert_eq!(win.minimum.ram_mib, Some(4096));
 
     assert_eq!(vireo::osinfo::profile("no-such-os").unwrap(), None);
-    assert!(vireo::osinfo::profile("generic").unwrap().unwrap().is_generic());
+    assert!(
+        vireo::osinfo::profile("generic")
+            .unwrap()
+            .unwrap()
+            .is_generic()
+    );
 }
 
 #[test]
@@ -431,13 +478,18 @@ fn the_test_host_reports_its_pools_networks_and_names() {
     assert_eq!(facts.arch, "i686");
     assert!(facts.arches.iter().any(|(a, _)| a == "i686"));
     assert!(facts.domain_names.iter().any(|n| n == "web-server"));
-    let pool = facts.pool("default").expect("the demo host has a default pool");
+    let pool = facts
+        .pool("default")
+        .expect("the demo host has a default pool");
     // Refreshed before reading: libvirt's own figure, not the fixture's.
     let free = pool.available.expect("a dir pool reports its free space");
     assert!(free > 0 && free <= 500 * GIB, "{free}");
     assert!(pool.volumes.iter().any(|v| v == "web-server.qcow2"));
     assert!(facts.network("default").is_some_and(|n| n.active));
-    assert_eq!(facts.default_network(), NetworkChoice::Virtual("default".into()));
+    assert_eq!(
+        facts.default_network(),
+        NetworkChoice::Virtual("default".into())
+    );
     // A disk larger than the pool's free space is refused with the numbers.
     let mut plan = Plan::new("big", InstallSource::Iso(local_iso()), debian(), &facts);
     plan.storage = StorageChoice::New {
@@ -483,7 +535,13 @@ fn creating_makes_the_volume_defines_and_starts_the_vm() {
     use vireo::core::libvirt::CreateStep::*;
     assert_eq!(steps, [CreatingVolume, Defining, Starting]);
     let after = rt.block_on(conn.wizard_facts()).unwrap();
-    assert!(after.pool("default").unwrap().volumes.contains(&"fresh.qcow2".to_string()));
+    assert!(
+        after
+            .pool("default")
+            .unwrap()
+            .volumes
+            .contains(&"fresh.qcow2".to_string())
+    );
     // What libvirt stored is what the summary page previewed.
     let xml = rt
         .block_on(conn.domain_xml(&created.domain.uuid, true))
@@ -512,7 +570,10 @@ fn a_failure_after_the_volume_was_made_leaves_nothing_behind() {
     let plan = Plan::new("racer", InstallSource::Iso(local_iso()), debian(), &facts);
     // Someone defines a VM of the same name (another UUID) while the wizard
     // is open: the volume is created, the definition is refused.
-    let other = plan.domain_xml(&facts).replace("<name>racer</name>", "<name>racer</name><uuid>0a5e6c1e-7d7f-4f62-9d3b-2b1f0c5a7e11</uuid>");
+    let other = plan.domain_xml(&facts).replace(
+        "<name>racer</name>",
+        "<name>racer</name><uuid>0a5e6c1e-7d7f-4f62-9d3b-2b1f0c5a7e11</uuid>",
+    );
     let theirs = rt.block_on(conn.define_xml(&other)).unwrap();
     let err = rt
         .block_on(conn.create(
@@ -527,7 +588,11 @@ fn a_failure_after_the_volume_was_made_leaves_nothing_behind() {
     assert!(err.message.contains("racer"), "libvirt's message: {err}");
     let after = rt.block_on(conn.wizard_facts()).unwrap();
     assert!(
-        !after.pool("default").unwrap().volumes.contains(&"racer.qcow2".to_string()),
+        !after
+            .pool("default")
+            .unwrap()
+            .volumes
+            .contains(&"racer.qcow2".to_string()),
         "the new volume was deleted"
     );
     let still = rt.block_on(conn.lookup_domain("racer")).unwrap();
@@ -548,6 +613,163 @@ fn a_failure_after_the_volume_was_made_leaves_nothing_behind() {
         .unwrap_err();
     assert_eq!(err.message, "“/nonexistent/vireo.iso” does not exist.");
     let last = rt.block_on(conn.wizard_facts()).unwrap();
-    assert!(!last.pool("default").unwrap().volumes.contains(&"gone.qcow2".to_string()));
+    assert!(
+        !last
+            .pool("default")
+            .unwrap()
+            .volumes
+            .contains(&"gone.qcow2".to_string())
+    );
     assert!(!last.domain_names.contains(&"gone".to_string()));
+}
+
+fn vireo_create(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vireo"))
+        .arg("create")
+        .args(args)
+        .env("LANG", "C.UTF-8")
+        .env_remove("LANGUAGE")
+        .env_remove("LC_ALL")
+        .output()
+        .expect("run vireo create");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_command_line_twin_prints_the_wizards_xml_and_defines_nothing() {
+    let uri = common::fixture_uri("demo.xml");
+    let iso = local_iso();
+    let (code, out, err) = vireo_create(&[
+        "--connect",
+        &uri,
+        "--name",
+        "twin",
+        "--memory=512,maxmemory=1024",
+        "--vcpus=1,maxvcpus=2",
+        "--disk",
+        "size=8",
+        "--cdrom",
+        &iso,
+        "--os-variant",
+        "debian11",
+        "--network",
+        "network=default",
+        "--virt-type",
+        "qemu",
+        "--print-xml",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // The same choices made in the wizard's model give the same XML.
+    let (rt, conn) = {
+        let rt = common::runtime();
+        let conn = rt.block_on(Connection::open(&uri)).unwrap();
+        (rt, conn)
+    };
+    let facts = rt.block_on(conn.wizard_facts()).unwrap();
+    let os = vireo::osinfo::profile("debian11").unwrap().unwrap();
+    let mut plan = Plan::new("twin", InstallSource::Iso(iso.clone()), os, &facts);
+    (
+        plan.memory_mib,
+        plan.max_memory_mib,
+        plan.vcpus,
+        plan.max_vcpus,
+    ) = (512, Some(1024), 1, Some(2));
+    plan.storage = StorageChoice::New {
+        pool: "default".into(),
+        size_bytes: 8 * GIB,
+    };
+    plan.virt_type = VirtType::Qemu;
+    assert_eq!(out, plan.domain_xml(&facts));
+    assert!(out.contains("<currentMemory unit='KiB'>524288</currentMemory>"));
+    // Warnings are said, not fatal: debian11 wants 1 GiB.
+    assert!(
+        err.contains("warning: 512 MiB is less than this OS needs"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_command_line_twin_refuses_bad_values_with_every_reason() {
+    let uri = common::fixture_uri("demo.xml");
+    let (code, out, err) = vireo_create(&[
+        "--connect",
+        &uri,
+        "--name",
+        "web-server",
+        "--memory",
+        "0",
+        "--vcpus",
+        "1",
+        "--disk",
+        "size=100000",
+        "--cdrom",
+        "/nonexistent/vireo.iso",
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
+    for reason in [
+        "“/nonexistent/vireo.iso” does not exist.",
+        "The virtual machine needs some memory.",
+        "is more than the",
+        "A virtual machine named “web-server” already exists.",
+    ] {
+        assert!(err.contains(reason), "missing “{reason}” in:\n{err}");
+    }
+    let (code, _, err) = vireo_create(&["--connect", &uri, "--name", "x", "--vcpus", "1"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("missing option --cdrom, --location or --import"),
+        "{err}"
+    );
+    let (code, _, err) = vireo_create(&[
+        "--connect",
+        &uri,
+        "--name",
+        "x",
+        "--memory",
+        "512",
+        "--vcpus",
+        "1",
+        "--disk",
+        "none",
+        "--cdrom",
+        "/x",
+        "--os-variant",
+        "nosuchos9",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("Unknown OS variant “nosuchos9”"), "{err}");
+}
+
+#[test]
+fn the_command_line_twin_creates_and_starts_the_vm() {
+    // The test driver keeps its state in the process: this run's only.
+    let uri = common::fixture_uri("demo.xml");
+    let iso = local_iso();
+    let (code, out, err) = vireo_create(&[
+        "--connect",
+        &uri,
+        "--name",
+        "from-cli",
+        "--memory",
+        "1024",
+        "--vcpus",
+        "1",
+        "--disk",
+        "size=4",
+        "--cdrom",
+        &iso,
+        "--network",
+        "none",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Created “from-cli”"), "{out}");
+    assert!(
+        err.contains("Creating the disk…") && err.contains("Starting the installation…"),
+        "{err}"
+    );
 }

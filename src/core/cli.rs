@@ -12,7 +12,7 @@
 use std::fmt;
 
 /// What the user asked the application to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Print the usage and exit.
     Help,
@@ -20,6 +20,8 @@ pub enum Command {
     Version,
     /// Start the application.
     Run(Options),
+    /// `vireo create …`: define (and start) a VM, or print its XML.
+    Create(Box<crate::core::wizard::args::CreateArgs>),
 }
 
 /// Options for a normal start.
@@ -59,6 +61,12 @@ pub enum CliError {
     RepeatedOption(String),
     /// An empty value, as in `--connect ""`.
     EmptyValue(String),
+    /// A value the option cannot take (`--virt-type xen`).
+    InvalidValue(String, String),
+    /// A required option is missing (`vireo create` without `--name`).
+    MissingOption(String),
+    /// Two options that exclude each other (`--cdrom` and `--import`).
+    ConflictingOptions(String, String),
 }
 
 impl fmt::Display for CliError {
@@ -73,6 +81,11 @@ impl fmt::Display for CliError {
             }
             CliError::RepeatedOption(o) => write!(f, "option '{o}' given more than once"),
             CliError::EmptyValue(o) => write!(f, "option '{o}' needs a non-empty value"),
+            CliError::InvalidValue(o, v) => write!(f, "option '{o}' cannot take '{v}'"),
+            CliError::MissingOption(o) => write!(f, "missing option {o}"),
+            CliError::ConflictingOptions(a, b) => {
+                write!(f, "options '{a}' and '{b}' cannot be used together")
+            }
         }
     }
 }
@@ -98,10 +111,17 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
+    let all: Vec<String> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+    if all.first().map(String::as_str) == Some("create") {
+        if all.iter().skip(1).any(|a| a == "--help" || a == "-h") {
+            return Ok(Command::Help);
+        }
+        return crate::core::wizard::args::parse(&all[1..]).map(|a| Command::Create(Box::new(a)));
+    }
     let mut options = Options::default();
     let mut help = false;
     let mut version = false;
-    let mut args = args.into_iter().map(|a| a.as_ref().to_owned());
+    let mut args = all.into_iter();
 
     while let Some(arg) = args.next() {
         if !arg.starts_with('-') || arg == "-" {

@@ -8,6 +8,7 @@ mod about;
 mod add_connection;
 mod app;
 mod auth_dialog;
+pub mod create_cli;
 mod delete_dialog;
 mod dialog;
 mod host_window;

@@ -107,7 +107,10 @@ fn serve(conn: &Connect, request: Request) {
             let _ = reply.send(super::create::create(conn, &job, progress.as_ref()));
         }
         Request::CreateDefaultPool { data_home, reply } => {
-            let _ = reply.send(super::create::create_default_pool(conn, data_home.as_deref()));
+            let _ = reply.send(super::create::create_default_pool(
+                conn,
+                data_home.as_deref(),
+            ));
         }
         Request::StartNetwork { name, reply } => {
             let _ = reply.send(super::create::start_network(conn, &name));

@@ -169,7 +169,9 @@ impl Made {
             if d.is_active().unwrap_or(false) {
                 let _ = d.destroy();
             }
-            if d.undefine_flags(virt::sys::VIR_DOMAIN_UNDEFINE_NVRAM).is_err() {
+            if d.undefine_flags(virt::sys::VIR_DOMAIN_UNDEFINE_NVRAM)
+                .is_err()
+            {
                 let _ = d.undefine();
             }
         }
@@ -194,7 +196,12 @@ pub(super) fn create(
         }
     };
     // Checked again here: the wizard's facts may be minutes old.
-    if let Some(problem) = job.plan.check_all(&job.host).into_iter().find(|p| p.is_error()) {
+    if let Some(problem) = job
+        .plan
+        .check_all(&job.host)
+        .into_iter()
+        .find(|p| p.is_error())
+    {
         return Err(other(problem.to_string()));
     }
     let mut made = Made::default();

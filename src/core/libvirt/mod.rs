@@ -30,8 +30,8 @@ mod graphics;
 mod host;
 mod stats;
 
-pub use create::{CreateJob, CreateStep, Created};
 pub use auth::{Authenticator, CredentialKind, CredentialPrompt};
+pub use create::{CreateJob, CreateStep, Created};
 pub use domain::{DomainState, DomainSummary};
 pub use error::{Error, ErrorKind};
 pub use events::{CloseReason, Event, Lifecycle};
@@ -358,7 +358,8 @@ impl Connection {
     /// See [`Request::StartNetwork`].
     pub async fn start_network(&self, name: &str) -> Result<(), Error> {
         let name = name.to_owned();
-        self.ask(|reply| Request::StartNetwork { name, reply }).await
+        self.ask(|reply| Request::StartNetwork { name, reply })
+            .await
     }
 
     /// See [`Request::HostInfo`].

@@ -37,7 +37,9 @@ pub enum Severity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
     NameEmpty,
-    NameTooLong { max: usize },
+    NameTooLong {
+        max: usize,
+    },
     /// A character outside letters, digits and `-_.+`, or a leading `-`/`.`.
     NameBadChar(char),
     NameTaken(String),
@@ -47,7 +49,10 @@ pub enum Problem {
     /// The path exists but is a directory or device.
     NotAFile(String),
     /// The file cannot be read: the OS's reason.
-    FileUnreadable { path: String, reason: String },
+    FileUnreadable {
+        path: String,
+        reason: String,
+    },
     LocationEmpty,
     /// Not an `http://`, `https://`, `ftp://` URL or a local directory.
     LocationScheme(String),
@@ -58,23 +63,45 @@ pub enum Problem {
     ExistingDiskEmpty,
     MemoryZero,
     /// More memory than the host has: needs confirmation.
-    MemoryOverHost { asked_mib: u64, host_mib: u64 },
+    MemoryOverHost {
+        asked_mib: u64,
+        host_mib: u64,
+    },
     /// Below what the OS needs: it may not install.
-    MemoryBelowMinimum { asked_mib: u64, minimum_mib: u64 },
-    MaxMemoryBelowMemory { max_mib: u64, memory_mib: u64 },
+    MemoryBelowMinimum {
+        asked_mib: u64,
+        minimum_mib: u64,
+    },
+    MaxMemoryBelowMemory {
+        max_mib: u64,
+        memory_mib: u64,
+    },
     VcpusZero,
     /// More vCPUs than host CPUs: needs confirmation.
-    VcpusOverHost { asked: u32, host: u32 },
-    MaxVcpusBelowVcpus { max: u32, vcpus: u32 },
+    VcpusOverHost {
+        asked: u32,
+        host: u32,
+    },
+    MaxVcpusBelowVcpus {
+        max: u32,
+        vcpus: u32,
+    },
     /// KVM was asked for on a host without it.
     KvmUnavailable,
     DiskZero,
     PoolMissing(String),
     PoolInactive(String),
     /// The new disk is larger than the pool's free space.
-    DiskOverPool { asked_bytes: u64, free_bytes: u64, pool: String },
+    DiskOverPool {
+        asked_bytes: u64,
+        free_bytes: u64,
+        pool: String,
+    },
     /// The pool already has a volume of that name.
-    VolumeExists { pool: String, volume: String },
+    VolumeExists {
+        pool: String,
+        volume: String,
+    },
     NetworkMissing(String),
     /// The network exists but is stopped: Vireo will start it.
     NetworkInactive(String),
@@ -110,7 +137,9 @@ impl Problem {
                 vec![("max", max.to_string())],
             ),
             NameBadChar(c) => (
-                n_("The name cannot contain “{char}”: use letters, digits and - _ . + (not first)."),
+                n_(
+                    "The name cannot contain “{char}”: use letters, digits and - _ . + (not first).",
+                ),
                 vec![("char", c.to_string())],
             ),
             NameTaken(n) => (
@@ -141,7 +170,10 @@ impl Problem {
                 host_mib,
             } => (
                 n_("{asked} MiB is more memory than the host has ({host} MiB)."),
-                vec![("asked", asked_mib.to_string()), ("host", host_mib.to_string())],
+                vec![
+                    ("asked", asked_mib.to_string()),
+                    ("host", host_mib.to_string()),
+                ],
             ),
             MemoryBelowMinimum {
                 asked_mib,
@@ -158,7 +190,10 @@ impl Problem {
                 memory_mib,
             } => (
                 n_("The maximum memory ({max} MiB) is below the memory ({memory} MiB)."),
-                vec![("max", max_mib.to_string()), ("memory", memory_mib.to_string())],
+                vec![
+                    ("max", max_mib.to_string()),
+                    ("memory", memory_mib.to_string()),
+                ],
             ),
             VcpusZero => (n_("The virtual machine needs at least one CPU."), vec![]),
             VcpusOverHost { asked, host } => (
@@ -174,7 +209,10 @@ impl Problem {
                 vec![],
             ),
             DiskZero => (n_("The disk needs a size above zero."), vec![]),
-            PoolMissing(p) => (n_("There is no storage pool “{pool}”."), vec![("pool", s(p))]),
+            PoolMissing(p) => (
+                n_("There is no storage pool “{pool}”."),
+                vec![("pool", s(p))],
+            ),
             PoolInactive(p) => (
                 n_("The storage pool “{pool}” is not running."),
                 vec![("pool", s(p))],
@@ -195,7 +233,10 @@ impl Problem {
                 n_("The pool “{pool}” already has a volume “{volume}”: choose another name."),
                 vec![("pool", s(pool)), ("volume", s(volume))],
             ),
-            NetworkMissing(n) => (n_("There is no network “{network}”."), vec![("network", s(n))]),
+            NetworkMissing(n) => (
+                n_("There is no network “{network}”."),
+                vec![("network", s(n))],
+            ),
             NetworkInactive(n) => (
                 n_("The network “{network}” is not running: it will be started."),
                 vec![("network", s(n))],
@@ -326,9 +367,7 @@ impl Plan {
                     out.push(Problem::LocationNeedsLocal);
                 }
             }
-            InstallSource::Import { path, .. } => {
-                check_file(path, host, Problem::ImportEmpty, out)
-            }
+            InstallSource::Import { path, .. } => check_file(path, host, Problem::ImportEmpty, out),
             InstallSource::Manual => {}
         }
         if self.virt_type == VirtType::Kvm && !host.kvm {
@@ -472,7 +511,10 @@ mod tests {
             .severity(),
             Severity::Warning
         );
-        assert_eq!(Problem::NetworkInactive("n".into()).severity(), Severity::Warning);
+        assert_eq!(
+            Problem::NetworkInactive("n".into()).severity(),
+            Severity::Warning
+        );
         assert!(Problem::DiskZero.is_error());
         assert!(Problem::NameTaken("x".into()).is_error());
     }

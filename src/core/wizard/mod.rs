@@ -3,6 +3,7 @@
 //! libvirt XML the choices become. The wizard's pages and `vireo create`
 //! both fill a [`Plan`], so the same choices give the same XML.
 
+pub mod args;
 pub mod check;
 pub mod os;
 pub mod tree;
@@ -10,8 +11,8 @@ pub mod tree;
 pub use check::{Page, Problem, Severity};
 pub use os::{FirmwarePolicy, OsProfile, Resources};
 
-use super::xml::builder::{self, DomainBuilder, Firmware};
 use super::xml::Element;
+use super::xml::builder::{self, DomainBuilder, Firmware};
 
 /// One GiB in bytes.
 pub const GIB: u64 = 1 << 30;
@@ -71,7 +72,9 @@ pub enum FirmwareChoice {
     /// What the OS needs (see [`FirmwarePolicy`]).
     Auto,
     Bios,
-    Uefi { secure_boot: bool },
+    Uefi {
+        secure_boot: bool,
+    },
 }
 
 /// Every choice of the wizard.
@@ -403,7 +406,10 @@ impl Plan {
 
     fn builder(&self, host: &HostFacts, kernel: Option<(&str, &str, &str)>) -> DomainBuilder {
         let r = self.resolve(host);
-        let memory_mib = self.max_memory_mib.unwrap_or(self.memory_mib).max(self.memory_mib);
+        let memory_mib = self
+            .max_memory_mib
+            .unwrap_or(self.memory_mib)
+            .max(self.memory_mib);
         let mut b = DomainBuilder::new(&self.name, memory_mib * 1024, self.vcpus);
         b.current_memory_kib = Some(self.memory_mib * 1024);
         b.max_vcpus = self.max_vcpus;
@@ -473,7 +479,8 @@ impl Plan {
                     .push(builder::cdrom(Some(iso), &cdrom_target, r.cdrom_bus));
             }
             InstallSource::Manual => {
-                b.devices.push(builder::cdrom(None, &cdrom_target, r.cdrom_bus));
+                b.devices
+                    .push(builder::cdrom(None, &cdrom_target, r.cdrom_bus));
             }
             _ => {}
         }
@@ -482,15 +489,18 @@ impl Plan {
                 .push(builder::controller("usb", 0, Some("qemu-xhci")));
         }
         match &self.network {
-            NetworkChoice::Virtual(n) => b
-                .devices
-                .push(builder::interface_network(n, r.nic_model, None)),
-            NetworkChoice::Bridge(br) => b
-                .devices
-                .push(builder::interface_bridge(br, r.nic_model, None)),
-            NetworkChoice::Macvtap(dev) => b
-                .devices
-                .push(builder::interface_direct(dev, "bridge", r.nic_model, None)),
+            NetworkChoice::Virtual(n) => {
+                b.devices
+                    .push(builder::interface_network(n, r.nic_model, None))
+            }
+            NetworkChoice::Bridge(br) => {
+                b.devices
+                    .push(builder::interface_bridge(br, r.nic_model, None))
+            }
+            NetworkChoice::Macvtap(dev) => {
+                b.devices
+                    .push(builder::interface_direct(dev, "bridge", r.nic_model, None))
+            }
             NetworkChoice::User => b.devices.push(builder::interface_user(r.nic_model, None)),
             NetworkChoice::None => {}
         }
@@ -510,13 +520,12 @@ impl Plan {
         } else {
             builder::graphics("vnc", "127.0.0.1")
         });
-        b.devices.push(builder::video(
-            if self.os.virtio && self.os.is_linux() {
+        b.devices
+            .push(builder::video(if self.os.virtio && self.os.is_linux() {
                 "virtio"
             } else {
                 "vga"
-            },
-        ));
+            }));
         if self.os.needs_tpm {
             b.devices.push(builder::tpm_emulator("tpm-crb", "2.0"));
         }

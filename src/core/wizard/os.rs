@@ -93,7 +93,9 @@ impl OsProfile {
             .or(self.minimum.ram_mib.map(|m| m * 2))
             .unwrap_or(2048);
         let cap = (host_mib / 2).max(256);
-        wanted.min(cap).max(self.minimum.ram_mib.unwrap_or(0).min(host_mib))
+        wanted
+            .min(cap)
+            .max(self.minimum.ram_mib.unwrap_or(0).min(host_mib))
     }
 
     /// vCPUs the wizard proposes: the recommended count, else 2, within

@@ -68,7 +68,10 @@ impl From<Fetch> for String {
 }
 
 fn fetch(url: &str, to: &Path) -> Result<(), Fetch> {
-    if let Some(path) = url.strip_prefix("file://").or(url.starts_with('/').then_some(url)) {
+    if let Some(path) = url
+        .strip_prefix("file://")
+        .or(url.starts_with('/').then_some(url))
+    {
         return match std::fs::copy(path, to) {
             Ok(_) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Fetch::NotFound),
@@ -125,13 +128,16 @@ fn http_get(rest: &str, to: &Path, redirects: u32) -> Result<(), Fetch> {
     let header = |name: &str| {
         head.lines().find_map(|l| {
             let (k, v) = l.split_once(':')?;
-            k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_owned())
         })
     };
     match status {
         200 => {}
         301 | 302 | 303 | 307 | 308 if redirects < 5 => {
-            let location = header("location").ok_or_else(|| failed("redirect without a Location".into()))?;
+            let location =
+                header("location").ok_or_else(|| failed("redirect without a Location".into()))?;
             return match location.strip_prefix("http://") {
                 Some(next) => http_get(next, to, redirects + 1),
                 None if location.starts_with('/') => {
@@ -145,8 +151,8 @@ fn http_get(rest: &str, to: &Path, redirects: u32) -> Result<(), Fetch> {
     }
     let mut file = std::fs::File::create(to)
         .map_err(|e| Fetch::Failed(format!("cannot write {}: {e}", to.display())))?;
-    let copied = std::io::copy(&mut stream.take(MAX_BYTES), &mut file)
-        .map_err(|e| failed(e.to_string()))?;
+    let copied =
+        std::io::copy(&mut stream.take(MAX_BYTES), &mut file).map_err(|e| failed(e.to_string()))?;
     if let Some(len) = header("content-length").and_then(|l| l.parse::<u64>().ok())
         && len != copied
     {
@@ -178,7 +184,8 @@ mod tests {
 
     #[test]
     fn other_schemes_are_refused_with_the_reason() {
-        let err = fetch_boot_files("https://example.invalid/tree", &std::env::temp_dir()).unwrap_err();
+        let err =
+            fetch_boot_files("https://example.invalid/tree", &std::env::temp_dir()).unwrap_err();
         assert!(err.contains("http://"), "{err}");
     }
 
@@ -192,7 +199,11 @@ mod tests {
                 let (mut s, _) = listener.accept().unwrap();
                 let mut req = [0u8; 1024];
                 let n = s.read(&mut req).unwrap();
-                let line = String::from_utf8_lossy(&req[..n]).lines().next().unwrap().to_owned();
+                let line = String::from_utf8_lossy(&req[..n])
+                    .lines()
+                    .next()
+                    .unwrap()
+                    .to_owned();
                 let reply = if line.contains("images/pxeboot/vmlinuz") {
                     "HTTP/1.0 302 Found\r\nLocation: /real/vmlinuz\r\n\r\n".to_owned()
                 } else if line.contains("/real/vmlinuz") {
