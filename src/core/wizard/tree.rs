@@ -101,11 +101,12 @@ fn http_get(rest: &str, to: &Path, redirects: u32) -> Result<(), Fetch> {
     };
     let mut stream = TcpStream::connect(&addr).map_err(|e| failed(e.to_string()))?;
     let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
-    write!(
-        stream,
+    let request = format!(
         "GET {path} HTTP/1.0\r\nHost: {hostport}\r\nUser-Agent: vireo\r\nAccept: */*\r\n\r\n"
-    )
-    .map_err(|e| failed(e.to_string()))?;
+    );
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| failed(e.to_string()))?;
     // Headers, byte by byte up to the blank line (they are short).
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
@@ -197,9 +198,12 @@ mod tests {
         let server = std::thread::spawn(move || {
             for _ in 0..3 {
                 let (mut s, _) = listener.accept().unwrap();
-                let mut req = [0u8; 1024];
-                let n = s.read(&mut req).unwrap();
-                let line = String::from_utf8_lossy(&req[..n])
+                let mut req = Vec::new();
+                let mut byte = [0u8; 1];
+                while !req.ends_with(b"\r\n\r\n") && s.read(&mut byte).unwrap() == 1 {
+                    req.push(byte[0]);
+                }
+                let line = String::from_utf8_lossy(&req)
                     .lines()
                     .next()
                     .unwrap()
