@@ -14,11 +14,12 @@ use std::time::Duration;
 /// One application at a time: AT-SPI finds it by name.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct Node {
     depth: usize,
     role: String,
     name: String,
+    states: String,
     x: i32,
     y: i32,
     w: i32,
@@ -28,6 +29,10 @@ struct Node {
 impl Node {
     fn on_screen(&self) -> bool {
         self.w > 0 && self.h > 0
+    }
+
+    fn sensitive(&self) -> bool {
+        self.states.split(',').any(|s| s == "sensitive")
     }
 }
 
@@ -39,6 +44,7 @@ fn parse_dump(text: &str) -> Vec<Node> {
                 depth: f[0].parse().unwrap_or(0),
                 role: f[1].to_owned(),
                 name: f[2].to_owned(),
+                states: f[3].to_owned(),
                 x: f[4].parse().unwrap_or(0),
                 y: f[5].parse().unwrap_or(0),
                 w: f[6].parse().unwrap_or(0),
@@ -1122,5 +1128,285 @@ fn the_console_shows_the_guest_takes_typing_and_follows_its_life() {
     app.wait_until("the console back without a click", |n| {
         console_live(n, name)
     });
+    assert!(app.alive());
+}
+
+const WIZARD: &str = "New Virtual Machine";
+
+/// The Forward (or Create) button of the wizard, as the tree shows it.
+fn wizard_button<'a>(nodes: &'a [Node], label: &str) -> Option<&'a Node> {
+    window_nodes(nodes, WIZARD)
+        .iter()
+        .find(|n| n.role == "push button" && n.name == label)
+}
+
+/// Replace the value of the wizard's field named `field` (a spin button or
+/// an entry) by `text`, as a user does: click, select all, type, Tab.
+fn set_field(app: &mut App, field: &str, text: &str) {
+    let is_field = |n: &Node| {
+        n.name == field && n.on_screen() && (n.role == "text" || n.role == "spin button")
+    };
+    let nodes = app.wait_until(&format!("the field {field:?}"), |n| {
+        window_nodes(n, WIZARD).iter().any(is_field)
+    });
+    let node = window_nodes(&nodes, WIZARD)
+        .iter()
+        .find(|n| is_field(n))
+        .unwrap()
+        .clone();
+    app.click(WIZARD, &node);
+    app.keys_to_focus("ctrl+a");
+    app.type_text(text);
+    app.keys_to_focus("Tab");
+}
+
+/// Click the wizard's control `role` named `name` (check boxes have no
+/// AT-SPI action on GTK 4.8).
+fn click_wizard(app: &mut App, role: &str, name: &str) {
+    let nodes = app.wait_until(&format!("{role} {name:?}"), |n| {
+        window_nodes(n, WIZARD)
+            .iter()
+            .any(|n| n.role == role && n.name == name && n.on_screen())
+    });
+    let node = window_nodes(&nodes, WIZARD)
+        .iter()
+        .find(|n| n.role == role && n.name == name && n.on_screen())
+        .unwrap()
+        .clone();
+    app.click(WIZARD, &node);
+}
+
+/// Controls of the wizard's current page without a clean accessible name.
+fn unnamed_wizard_controls(nodes: &[Node]) -> Vec<Node> {
+    let roles = [
+        "push button",
+        "check box",
+        "spin button",
+        "text",
+        "combo box",
+    ];
+    window_nodes(nodes, WIZARD)
+        .iter()
+        .filter(|n| n.on_screen() && roles.contains(&n.role.as_str()))
+        .filter(|n| n.name.trim().is_empty() || n.name.contains('_'))
+        .cloned()
+        .collect()
+}
+
+fn forward_ready(nodes: &[Node], label: &str) -> bool {
+    wizard_button(nodes, label).is_some_and(Node::sensitive)
+}
+
+#[test]
+fn the_wizard_checks_every_page_and_creates_the_vm() {
+    let uri = common::demo_uri();
+    let dir = common::fresh_dir("wizard-gui");
+    let iso = dir.join("installer.iso");
+    std::fs::write(&iso, b"not really an ISO").unwrap();
+    let mut app = App::launch_tall(&["--connect", &uri, "--show-domain-creator"]);
+    let nodes = app.wait_for_text("Step 1 of 5: Install Source");
+    assert!(!forward_ready(&nodes, "Forward"), "nothing chosen yet");
+    assert_eq!(unnamed_wizard_controls(&nodes), Vec::<Node>::new());
+
+    // A vanished ISO is named; Forward stays off.
+    set_field(
+        &mut app,
+        "ISO image or volume path",
+        "/nonexistent/vireo.iso",
+    );
+    let nodes = app.wait_for_text("“/nonexistent/vireo.iso” does not exist.");
+    assert!(!forward_ready(&nodes, "Forward"));
+    set_field(&mut app, "ISO image or volume path", iso.to_str().unwrap());
+    app.wait_for_text("Not detected: choose it for better defaults");
+
+    // The searchable OS picker.
+    app.act("push button", "Choose the operating system");
+    app.wait_for_text("Choose an Operating System");
+    app.type_text("debian 11");
+    std::thread::sleep(Duration::from_millis(500));
+    app.keys_to_focus("Return");
+    app.wait_for_text("Debian 11");
+    app.screenshot(WIZARD, "wizard-source.png");
+    app.wait_until("Forward enabled", |n| forward_ready(n, "Forward"));
+    app.act("push button", "Forward");
+
+    // Memory and CPUs: more than the host has needs a confirmation.
+    let nodes = app.wait_for_text("Step 2 of 5: Memory and CPUs");
+    assert_eq!(unnamed_wizard_controls(&nodes), Vec::<Node>::new());
+    set_field(&mut app, "Memory in MiB", "99999999");
+    let nodes = app.wait_until("the over-commit warning", |n| {
+        n.iter()
+            .any(|n| n.name.contains("is more memory than the host has"))
+    });
+    assert!(!forward_ready(&nodes, "Forward"), "needs the confirmation");
+    click_wizard(&mut app, "check box", "Use these values anyway");
+    app.wait_until("Forward enabled by the confirmation", |n| {
+        forward_ready(n, "Forward")
+    });
+    set_field(&mut app, "Memory in MiB", "1024");
+    app.wait_until("the warning gone", |n| {
+        !n.iter()
+            .any(|n| n.name.contains("more memory than the host"))
+            && forward_ready(n, "Forward")
+    });
+    app.act("push button", "Forward");
+
+    // Storage: a disk bigger than the pool is refused with the numbers.
+    let nodes = app.wait_for_text("Step 3 of 5: Storage");
+    assert_eq!(unnamed_wizard_controls(&nodes), Vec::<Node>::new());
+    set_field(&mut app, "Disk size in GiB", "100000");
+    let nodes = app.wait_until("the full pool refused", |n| {
+        n.iter().any(|n| {
+            n.name.starts_with("100000.0 GiB is more than the")
+                && n.name.ends_with("free in the pool “default”.")
+        })
+    });
+    assert!(!forward_ready(&nodes, "Forward"));
+    set_field(&mut app, "Disk size in GiB", "2");
+    app.wait_until("Forward enabled", |n| forward_ready(n, "Forward"));
+    app.act("push button", "Forward");
+    app.wait_for_text("Step 4 of 5: Network");
+    app.wait_until("Forward enabled", |n| forward_ready(n, "Forward"));
+    app.act("push button", "Forward");
+
+    // Summary: the name suggested from the OS; a taken name is refused.
+    let nodes = app.wait_for_text("Step 5 of 5: Summary");
+    assert_eq!(unnamed_wizard_controls(&nodes), Vec::<Node>::new());
+    app.wait_for_text("New 2.0 GiB qcow2 volume “debian11.qcow2” in the pool “default”");
+    set_field(&mut app, "Name", "web-server");
+    let nodes = app.wait_for_text("A virtual machine named “web-server” already exists.");
+    assert!(!forward_ready(&nodes, "Create"));
+    set_field(&mut app, "Name", "from-wizard");
+    app.wait_for_text("New 2.0 GiB qcow2 volume “from-wizard.qcow2” in the pool “default”");
+    app.screenshot(WIZARD, "wizard-summary.png");
+    app.wait_until("Create enabled", |n| forward_ready(n, "Create"));
+    app.act("push button", "Create");
+
+    // The VM window opens; the list has the new VM.
+    app.wait_until("the new VM's window", |n| {
+        n.iter()
+            .any(|n| n.role == "frame" && n.name == "from-wizard")
+    });
+    app.wait_until("the new VM listed", |n| {
+        n.iter()
+            .any(|n| n.role == "list item" && n.name == "from-wizard")
+    });
+    assert!(
+        !app.dump()
+            .unwrap()
+            .iter()
+            .any(|n| n.role == "frame" && n.name == WIZARD),
+        "the wizard closed"
+    );
+}
+
+#[test]
+fn the_wizard_installs_the_tiny_guest_from_its_iso_on_a_real_hypervisor() {
+    use common::daemon::Daemon;
+    use common::guest;
+    use vireo::core::libvirt::Connection;
+
+    let daemon = Daemon::start();
+    let files = guest::install(&daemon);
+    let token = format!("vireo-disk-{}", std::process::id());
+    // The session daemon keeps its default pool in its data directory: give
+    // Vireo the same one, as a user's own session would.
+    let data_home = daemon.vm_dir().parent().unwrap().join("data");
+    let mut app = App::launch(
+        &["--connect", &daemon.uri, "--show-domain-creator"],
+        &[("XDG_DATA_HOME", data_home.to_str().unwrap())],
+    );
+    app.wait_for_text("Step 1 of 5: Install Source");
+    set_field(
+        &mut app,
+        "ISO image or volume path",
+        files.iso.to_str().unwrap(),
+    );
+    app.wait_for_text("Not detected: choose it for better defaults");
+    app.wait_until("Forward enabled", |n| forward_ready(n, "Forward"));
+    app.act("push button", "Forward");
+    app.wait_for_text("Step 2 of 5: Memory and CPUs");
+    set_field(&mut app, "Memory in MiB", "256");
+    set_field(&mut app, "Virtual CPUs", "1");
+    app.wait_until("Forward enabled", |n| forward_ready(n, "Forward"));
+    app.act("push button", "Forward");
+
+    // A fresh session daemon has no pool: create the default one.
+    app.wait_for_text("This host has no storage pool");
+    app.act("push button", "Create Default Pool");
+    app.wait_until("the default pool offered", |n| {
+        n.iter()
+            .any(|n| n.name.starts_with("default (") && n.name.ends_with(" free)"))
+    });
+    click_wizard(&mut app, "check box", "Create a disk image");
+    set_field(&mut app, "Disk size in GiB", "0.1");
+    app.wait_until("Forward enabled", |n| forward_ready(n, "Forward"));
+    app.act("push button", "Forward");
+    app.wait_for_text("Step 4 of 5: Network");
+    app.act("push button", "Forward");
+    app.wait_for_text("Step 5 of 5: Summary");
+    set_field(&mut app, "Name", "tiny-wizard");
+    app.wait_until("Create enabled", |n| forward_ready(n, "Create"));
+    app.act("push button", "Create");
+
+    // Its window opens on the console, where the installer's shell runs.
+    app.wait_until("the console of the installing guest", |n| {
+        console_live(n, "tiny-wizard")
+    });
+    let volume = data_home.join("libvirt/images/tiny-wizard.qcow2");
+    let info = Command::new("qemu-img")
+        .args(["info", "-U", "--output=json"])
+        .arg(&volume)
+        .output()
+        .expect("qemu-img");
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(info.contains("\"format\": \"qcow2\""), "{volume:?}: {info}");
+    assert!(
+        info.contains("\"virtual-size\": 107374182"),
+        "0.1 GiB: {info}"
+    );
+
+    // Type into the guest: it writes to its new disk, the host reads it back.
+    let nodes = app.dump().unwrap();
+    let console = nodes
+        .iter()
+        .find(|n| n.name == "Console of tiny-wizard")
+        .unwrap()
+        .clone();
+    common::wait_for(
+        "the guest's shell on screen",
+        Duration::from_secs(120),
+        || {
+            let shot = app.screenshot("tiny-wizard", "wizard-installing.png");
+            (image_stats(&shot).0 > 0.02).then_some(())
+        },
+    )
+    .unwrap();
+    // Wait for the shell: the ISO boots after the empty disk was tried.
+    std::thread::sleep(Duration::from_secs(5));
+    app.click("tiny-wizard", &console);
+    app.type_text(&format!("echo {token} > /dev/vda; sync"));
+    app.keys_to_focus("Return");
+    let raw = data_home.join("disk.raw");
+    common::wait_for("the token on the new disk", Duration::from_secs(60), || {
+        let ok = Command::new("qemu-img")
+            .args(["convert", "-U", "-f", "qcow2", "-O", "raw"])
+            .arg(&volume)
+            .arg(&raw)
+            .status()
+            .ok()?
+            .success();
+        let bytes = std::fs::read(&raw).ok()?;
+        (ok && bytes.starts_with(token.as_bytes())).then_some(())
+    })
+    .unwrap_or_else(|e| {
+        app.screenshot("tiny-wizard", "wizard-typed.png");
+        panic!("{e}\n{}", daemon.logs())
+    });
+    let rt = common::runtime();
+    let conn = rt.block_on(Connection::open(&daemon.uri)).unwrap();
+    let vm = rt.block_on(conn.lookup_domain("tiny-wizard")).unwrap();
+    let xml = rt.block_on(conn.domain_xml(&vm.uuid, true)).unwrap();
+    assert!(xml.contains("<boot dev='cdrom'/>") && xml.contains(files.iso.to_str().unwrap()));
     assert!(app.alive());
 }

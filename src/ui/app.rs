@@ -19,6 +19,7 @@ use crate::ui::usage;
 use crate::ui::vm_list::{self, ConnStatus, ConnectionView, PollGuard, SortKey, VmList};
 use crate::ui::vm_row::Graphs;
 use crate::ui::vm_window::{VmWindow, VmWindowInit, VmWindowInput};
+use crate::ui::wizard::{Wizard, WizardInit, WizardOutput};
 use crate::ui::{about, add_connection, host_window, preferences, settings};
 use crate::ui::{auth_dialog, delete_dialog};
 
@@ -50,6 +51,8 @@ pub struct App {
     usage: HashMap<(usize, String), usage::History>,
     /// Open VM windows, by connection and UUID.
     vm_windows: HashMap<(usize, String), relm4::Controller<VmWindow>>,
+    /// The open New VM wizard.
+    wizard: Option<relm4::Controller<Wizard>>,
     /// `stats-interval` in seconds, shared with the polling commands.
     stats_interval: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
@@ -251,6 +254,90 @@ impl App {
         });
     }
 
+    fn open_vm_window(
+        &mut self,
+        index: usize,
+        uuid: String,
+        conn: Connection,
+        name: String,
+        begin_install: bool,
+        sender: &ComponentSender<Self>,
+    ) {
+        let window = VmWindow::builder()
+            .launch(VmWindowInit {
+                conn,
+                uuid: uuid.clone(),
+                name,
+                settings: self.settings.clone(),
+                begin_install,
+            })
+            .detach();
+        let input = sender.input_sender().clone();
+        let key = (index, uuid.clone());
+        window.widget().connect_close_request(move |_| {
+            input.emit(AppInput::VmWindowClosed {
+                index,
+                uuid: uuid.clone(),
+            });
+            glib::Propagation::Proceed
+        });
+        self.vm_windows.insert(key, window);
+    }
+
+    /// Open the New VM wizard (or present the open one) on the connected
+    /// connections, starting with the selected VM's.
+    fn show_creator(&mut self, root: &adw::ApplicationWindow, sender: &ComponentSender<Self>) {
+        if let Some(w) = &self.wizard {
+            w.widget().present();
+            return;
+        }
+        let connections: Vec<(usize, String, Connection)> = self
+            .connections
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| match &c.status {
+                ConnStatus::Connected { conn, .. } => Some((i, c.uri.clone(), conn.clone())),
+                _ => None,
+            })
+            .collect();
+        if connections.is_empty() {
+            self.toast(&gettext(
+                "Connect to a host first: new virtual machines need one",
+            ));
+            return;
+        }
+        let selected = self
+            .list
+            .selected()
+            .and_then(|(index, _)| connections.iter().position(|c| c.0 == index))
+            .unwrap_or(0);
+        let input = sender.input_sender().clone();
+        let wizard = Wizard::builder()
+            .launch(WizardInit {
+                connections,
+                selected,
+                parent: Some(root.clone().upcast()),
+            })
+            .forward(sender.input_sender(), |out| match out {
+                WizardOutput::Created {
+                    index,
+                    uuid,
+                    name,
+                    started,
+                } => AppInput::Created {
+                    index,
+                    uuid,
+                    name,
+                    started,
+                },
+            });
+        wizard.widget().connect_close_request(move |_| {
+            input.emit(AppInput::WizardClosed);
+            glib::Propagation::Proceed
+        });
+        self.wizard = Some(wizard);
+    }
+
     fn serve_pending_show(&mut self, sender: &ComponentSender<Self>) {
         let Some((index, conn)) =
             self.connections
@@ -273,9 +360,7 @@ impl App {
         let (what, key) = match self.pending_show.take() {
             None => return,
             Some(Show::DomainCreator) => {
-                self.toast(&gettext(
-                    "The New Virtual Machine assistant is not available yet",
-                ));
+                sender.input(AppInput::ShowCreator);
                 return;
             }
             Some(Show::DomainConsole(key)) => (ShowWhat::Console, key),
@@ -678,6 +763,7 @@ impl Component for App {
             host_token: 0,
             usage: HashMap::new(),
             vm_windows: HashMap::new(),
+            wizard: None,
             stats_interval: Default::default(),
         };
         {
@@ -873,9 +959,23 @@ impl Component for App {
                     });
                 }
             }
-            AppInput::ShowCreator => self.toast(&gettext(
-                "The New Virtual Machine assistant is not available yet",
-            )),
+            AppInput::ShowCreator => self.show_creator(root, &sender),
+            AppInput::WizardClosed => self.wizard = None,
+            AppInput::Created {
+                index,
+                uuid,
+                name,
+                started,
+            } => {
+                let Some(ConnStatus::Connected { conn, .. }) =
+                    self.connections.get(index).map(|c| &c.status)
+                else {
+                    return;
+                };
+                let conn = conn.clone();
+                self.toast(&gettext_f("Created “{name}”", &[("name", &name)]));
+                self.open_vm_window(index, uuid, conn, name, !started, &sender);
+            }
             AppInput::RemoveConnection(index) => {
                 if let Some(view) = self.connections.get_mut(index) {
                     forget_connection(&self.settings, &view.uri);
@@ -925,23 +1025,7 @@ impl Component for App {
                 let Some((conn, name)) = self.domain(index, &uuid) else {
                     return;
                 };
-                let window = VmWindow::builder()
-                    .launch(VmWindowInit {
-                        conn,
-                        uuid: uuid.clone(),
-                        name,
-                        settings: self.settings.clone(),
-                    })
-                    .detach();
-                let input = sender.input_sender().clone();
-                window.widget().connect_close_request(move |_| {
-                    input.emit(AppInput::VmWindowClosed {
-                        index,
-                        uuid: uuid.clone(),
-                    });
-                    glib::Propagation::Proceed
-                });
-                self.vm_windows.insert(key, window);
+                self.open_vm_window(index, uuid, conn, name, false, &sender);
             }
             AppInput::ShowDetails { index, uuid } => {
                 if let Some(window) = self.vm_windows.get(&(index, uuid)) {

@@ -14,6 +14,7 @@ mod dialog;
 mod host_window;
 pub mod i18n;
 mod msg;
+mod os_picker;
 mod preferences;
 pub mod settings;
 mod usage;
@@ -22,6 +23,7 @@ mod vm_item;
 mod vm_list;
 mod vm_row;
 mod vm_window;
+mod wizard;
 
 use relm4::gtk::{gio, glib, prelude::*};
 use relm4::{RelmApp, adw};

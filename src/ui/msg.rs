@@ -63,6 +63,16 @@ pub enum AppInput {
         index: usize,
         uuid: String,
     },
+    /// The wizard created a VM: open its window (on the console when its
+    /// installation runs, on Details with Begin Installation otherwise).
+    Created {
+        index: usize,
+        uuid: String,
+        name: String,
+        started: bool,
+    },
+    /// The New VM wizard was closed.
+    WizardClosed,
     /// A VM window was closed.
     VmWindowClosed {
         index: usize,

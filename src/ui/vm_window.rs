@@ -20,6 +20,9 @@ pub struct VmWindowInit {
     pub uuid: String,
     pub name: String,
     pub settings: gio::Settings,
+    /// Just created with "Customize configuration before install": open on
+    /// Details with a Begin Installation bar.
+    pub begin_install: bool,
 }
 
 #[derive(Debug)]
@@ -502,6 +505,45 @@ impl Component for VmWindow {
         toasts.set_child(Some(&stack));
         let content = gtk::Box::new(gtk::Orientation::Vertical, 0);
         content.append(&header);
+        // After "Customize configuration before install": the installation
+        // begins when the user says so (libadwaita 1.2 has no AdwBanner).
+        let install_bar = gtk::Revealer::builder()
+            .reveal_child(init.begin_install)
+            .build();
+        {
+            let bar = gtk::Box::builder()
+                .spacing(12)
+                .margin_top(6)
+                .margin_bottom(6)
+                .margin_start(12)
+                .margin_end(12)
+                .build();
+            let label = gtk::Label::builder()
+                .label(gettext(
+                    "Review the new virtual machine’s details, then begin its installation.",
+                ))
+                .wrap(true)
+                .xalign(0.0)
+                .hexpand(true)
+                .build();
+            let begin = gtk::Button::with_label(&gettext("Begin Installation"));
+            begin.add_css_class("suggested-action");
+            let input = sender.input_sender().clone();
+            let revealer = install_bar.clone();
+            begin.connect_clicked(move |_| {
+                revealer.set_reveal_child(false);
+                input.emit(VmWindowInput::Power(PowerAction::Run));
+                input.emit(VmWindowInput::ShowPage("console"));
+            });
+            bar.append(&label);
+            bar.append(&begin);
+            let frame = gtk::Box::new(gtk::Orientation::Vertical, 0);
+            frame.add_css_class("view");
+            frame.append(&bar);
+            frame.append(&gtk::Separator::new(gtk::Orientation::Horizontal));
+            install_bar.set_child(Some(&frame));
+        }
+        content.append(&install_bar);
         content.append(&toasts);
         root.set_content(Some(&content));
 
@@ -583,6 +625,9 @@ impl Component for VmWindow {
             root.add_controller(motion);
         }
 
+        if init.begin_install {
+            stack.set_visible_child_name("details");
+        }
         let model = VmWindow {
             conn: init.conn.clone(),
             uuid: init.uuid,

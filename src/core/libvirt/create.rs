@@ -124,16 +124,7 @@ pub(super) fn facts(conn: &Connect) -> Result<HostFacts, Error> {
 pub(super) fn create_default_pool(conn: &Connect, data_home: Option<&str>) -> Result<(), Error> {
     let session = conn.uri()?.contains("/session");
     let path = default_pool_path(session, data_home);
-    std::fs::create_dir_all(&path)
-        .or_else(|e| {
-            // A remote host makes its own directory when the pool is built.
-            if host::is_local_uri(&conn.uri().unwrap_or_default()) {
-                Err(e)
-            } else {
-                Ok(())
-            }
-        })
-        .map_err(|e| other(format!("cannot create {path}: {e}")))?;
+    // The daemon makes the directory (`build`), as its own user.
     let pool = conn.define_storage_pool_xml(&default_pool_xml(&path), 0)?;
     let started = pool
         .build(0)

@@ -1,0 +1,1498 @@
+//! The New Virtual Machine assistant: one page per step (install source,
+//! memory and CPUs, storage, network, summary) with Back and Forward, each
+//! page checked by the core's [`Plan::check`] before the next one opens.
+//! Creating is all or nothing (the core's `create`); the VM window then
+//! opens on the installing guest's console.
+
+use gettextrs::gettext;
+use relm4::adw::{self, prelude::*};
+use relm4::gtk::{self, glib};
+use relm4::{Component, ComponentParts, ComponentSender};
+
+use crate::core::libvirt::{Connection, CreateJob, CreateStep, Created, Error};
+use crate::core::wizard::check::format_gib;
+use crate::core::wizard::{
+    FirmwareChoice, GIB, HostFacts, InstallSource, NetworkChoice, OsProfile, Page, Plan, Problem,
+    Severity, StorageChoice, VirtType,
+};
+use crate::osinfo::OsEntry;
+use crate::ui::a11y::AccessibleLabelExt;
+use crate::ui::create_cli::{problem_text, step_text};
+use crate::ui::i18n::gettext_f;
+
+/// Which connection the VM goes to: the app's index, its URI, its handle.
+pub struct WizardInit {
+    pub connections: Vec<(usize, String, Connection)>,
+    /// Position in `connections` to start with.
+    pub selected: usize,
+    pub parent: Option<gtk::Window>,
+}
+
+#[derive(Debug)]
+pub enum WizardInput {
+    /// Any field changed: read the pages into the plan and check it.
+    Changed,
+    ConnectionChanged,
+    Back,
+    Forward,
+    Create,
+    Browse(BrowseTarget),
+    FileChosen(BrowseTarget, String),
+    PickOs,
+    OsPicked(String),
+    CreateDefaultPool,
+    Retry,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrowseTarget {
+    Iso,
+    Import,
+    Disk,
+}
+
+#[derive(Debug)]
+pub enum WizardOutput {
+    /// A VM was created on the app's connection `index`.
+    Created {
+        index: usize,
+        uuid: String,
+        name: String,
+        /// Its installation is running (else: customize first).
+        started: bool,
+    },
+}
+
+#[derive(Debug)]
+pub enum WizardCmd {
+    Facts(u64, Result<HostFacts, Error>),
+    Detected(String, Result<Option<OsProfile>, String>),
+    Profile(Result<Option<OsProfile>, String>),
+    OsList(Result<Vec<OsEntry>, String>),
+    Step(CreateStep),
+    Created(Result<Created, Error>),
+    PoolCreated(Result<(), Error>),
+}
+
+/// How the current OS was chosen, for the OS row's subtitle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum OsOrigin {
+    Default,
+    Detected,
+    NotDetected,
+    Chosen,
+}
+
+struct Widgets {
+    title: adw::WindowTitle,
+    back: gtk::Button,
+    forward: gtk::Button,
+    stack: gtk::Stack,
+    status: gtk::Label,
+    spinner: gtk::Spinner,
+    problems: gtk::Box,
+    error: gtk::Label,
+    retry: gtk::Button,
+    confirm: gtk::CheckButton,
+    // Source
+    connection: adw::ComboRow,
+    source_location: gtk::CheckButton,
+    source_import: gtk::CheckButton,
+    source_manual: gtk::CheckButton,
+    iso: adw::EntryRow,
+    url: adw::EntryRow,
+    kernel_args: adw::EntryRow,
+    import: adw::EntryRow,
+    os_row: adw::ActionRow,
+    virt_type: adw::ComboRow,
+    arch: adw::ComboRow,
+    machine: adw::ComboRow,
+    firmware: adw::ComboRow,
+    // Resources
+    memory: gtk::SpinButton,
+    memory_row: adw::ActionRow,
+    max_memory_on: gtk::Switch,
+    max_memory: gtk::SpinButton,
+    vcpus: gtk::SpinButton,
+    vcpus_row: adw::ActionRow,
+    max_vcpus_on: gtk::Switch,
+    max_vcpus: gtk::SpinButton,
+    // Storage
+    storage_new: gtk::CheckButton,
+    storage_existing: gtk::CheckButton,
+    storage_none: gtk::CheckButton,
+    pool: adw::ComboRow,
+    size: gtk::SpinButton,
+    size_row: adw::ActionRow,
+    existing: adw::EntryRow,
+    no_pool: adw::ActionRow,
+    storage_group: adw::PreferencesGroup,
+    import_group: adw::PreferencesGroup,
+    // Network
+    network: adw::ComboRow,
+    network_device: adw::EntryRow,
+    // Summary
+    name: adw::EntryRow,
+    summary: gtk::ListBox,
+    customize: gtk::Switch,
+    xml: gtk::TextView,
+}
+
+pub struct Wizard {
+    init: WizardInit,
+    w: Widgets,
+    facts: Option<HostFacts>,
+    facts_generation: u64,
+    plan: Option<Plan>,
+    os: OsProfile,
+    os_origin: OsOrigin,
+    detected_path: String,
+    os_list: Option<Vec<OsEntry>>,
+    page: usize,
+    /// The defaults last put in the spin buttons, to tell the user's own
+    /// values from them when the OS changes.
+    defaults: (f64, f64, f64),
+    suggested_name: String,
+    /// Network choices of the network combo, in order.
+    network_choices: Vec<NetworkChoice>,
+    creating: bool,
+    /// The architecture whose machine types the machine combo lists.
+    arch_shown: u32,
+    /// Programmatic changes of the widgets, not the user's.
+    quiet: bool,
+}
+
+fn group(title: &str) -> adw::PreferencesGroup {
+    adw::PreferencesGroup::builder().title(title).build()
+}
+
+fn spin(min: f64, max: f64, step: f64, digits: u32, label: &str) -> gtk::SpinButton {
+    let s = gtk::SpinButton::with_range(min, max, step);
+    s.set_digits(digits);
+    s.set_valign(gtk::Align::Center);
+    s.set_numeric(true);
+    s.set_accessible_label(label);
+    s
+}
+
+fn radio(label: &str, group: Option<&gtk::CheckButton>) -> gtk::CheckButton {
+    let b = gtk::CheckButton::with_label(label);
+    if let Some(g) = group {
+        b.set_group(Some(g));
+    }
+    b
+}
+
+fn string_list(items: &[String]) -> gtk::StringList {
+    gtk::StringList::new(&items.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+fn page_title(page: Page) -> String {
+    match page {
+        Page::Source => gettext("Install Source"),
+        Page::Resources => gettext("Memory and CPUs"),
+        Page::Storage => gettext("Storage"),
+        Page::Network => gettext("Network"),
+        Page::Summary => gettext("Summary"),
+    }
+}
+
+fn page_name(page: Page) -> &'static str {
+    match page {
+        Page::Source => "source",
+        Page::Resources => "resources",
+        Page::Storage => "storage",
+        Page::Network => "network",
+        Page::Summary => "summary",
+    }
+}
+
+fn scrolled_page(groups: &[&gtk::Widget]) -> gtk::Widget {
+    let page = adw::PreferencesPage::new();
+    for g in groups {
+        if let Some(g) = g.downcast_ref::<adw::PreferencesGroup>() {
+            page.add(g);
+        }
+    }
+    page.upcast()
+}
+
+impl Wizard {
+    fn conn(&self) -> &(usize, String, Connection) {
+        let i = (self.w.connection.selected() as usize).min(self.init.connections.len() - 1);
+        &self.init.connections[i]
+    }
+
+    fn load_facts(&mut self, sender: &ComponentSender<Self>) {
+        self.facts = None;
+        self.w.retry.set_visible(false);
+        self.facts_generation += 1;
+        let generation = self.facts_generation;
+        let conn = self.conn().2.clone();
+        self.set_status(Some(&gettext("Reading the host’s resources…")));
+        sender.oneshot_command(
+            async move { WizardCmd::Facts(generation, conn.wizard_facts().await) },
+        );
+    }
+
+    /// An error the user must read: what failed, and libvirt's words.
+    fn show_error(&self, heading: &str, message: &str) {
+        self.w.error.set_text(&format!("{heading}\n{message}"));
+        self.w.error.set_visible(true);
+    }
+
+    fn set_status(&self, text: Option<&str>) {
+        self.w.status.set_text(text.unwrap_or(""));
+        self.w.status.set_visible(text.is_some());
+        self.w.spinner.set_visible(text.is_some());
+        self.w.spinner.set_spinning(text.is_some());
+    }
+
+    /// Put the host's choices (pools, networks, architectures) in the combos.
+    fn fill_from_facts(&mut self) {
+        let Some(f) = self.facts.clone() else { return };
+        self.quiet = true;
+        let arches: Vec<String> = f.arches.iter().map(|(a, _)| a.clone()).collect();
+        self.w.arch.set_model(Some(&string_list(&arches)));
+        if let Some(i) = arches.iter().position(|a| a == &f.arch) {
+            self.w.arch.set_selected(i as u32);
+        }
+        self.arch_shown = self.w.arch.selected();
+        self.fill_machines();
+        let kvm_label = if f.kvm {
+            gettext("Automatic (KVM)")
+        } else {
+            gettext("Automatic (QEMU emulation: KVM is not available)")
+        };
+        self.w.virt_type.set_model(Some(&string_list(&[
+            kvm_label,
+            gettext("KVM"),
+            gettext("QEMU emulation"),
+        ])));
+        let pools: Vec<String> = f
+            .pools
+            .iter()
+            .map(|p| match p.available {
+                Some(a) => gettext_f(
+                    "{pool} ({free} free)",
+                    &[("pool", &p.name), ("free", &format_gib(a))],
+                ),
+                None => p.name.clone(),
+            })
+            .collect();
+        self.w.pool.set_model(Some(&string_list(&pools)));
+        if let Some(d) = f.default_pool()
+            && let Some(i) = f.pools.iter().position(|p| p.name == d.name)
+        {
+            self.w.pool.set_selected(i as u32);
+        }
+        self.w.no_pool.set_visible(f.pools.is_empty());
+        self.w.pool.set_visible(!f.pools.is_empty());
+        if f.pools.is_empty() && self.w.storage_new.is_active() {
+            self.w.storage_none.set_active(true);
+        }
+        self.w.storage_new.set_sensitive(!f.pools.is_empty());
+
+        self.network_choices = f
+            .networks
+            .iter()
+            .map(|n| NetworkChoice::Virtual(n.name.clone()))
+            .chain([
+                NetworkChoice::Bridge(String::new()),
+                NetworkChoice::Macvtap(String::new()),
+                NetworkChoice::User,
+                NetworkChoice::None,
+            ])
+            .collect();
+        let labels: Vec<String> = f
+            .networks
+            .iter()
+            .map(|n| {
+                let mode = match n.forward_mode.as_deref() {
+                    Some("nat") => gettext("NAT"),
+                    Some("route") => gettext("routed"),
+                    Some("bridge") => gettext("bridged"),
+                    Some("open") => gettext("open"),
+                    Some(other) => other.to_owned(),
+                    None => gettext("isolated"),
+                };
+                let mut label = gettext_f("{name} ({mode})", &[("name", &n.name), ("mode", &mode)]);
+                if !n.active {
+                    label = gettext_f("{network} (inactive)", &[("network", &label)]);
+                }
+                label
+            })
+            .chain([
+                gettext("Host bridge"),
+                gettext("Macvtap on a host interface"),
+                gettext("User-mode networking"),
+                gettext("No network"),
+            ])
+            .collect();
+        self.w.network.set_model(Some(&string_list(&labels)));
+        let default = f.default_network();
+        let i = self
+            .network_choices
+            .iter()
+            .position(|c| c == &default)
+            .unwrap_or(0);
+        self.w.network.set_selected(i as u32);
+        self.w.memory_row.set_subtitle(&gettext_f(
+            "The host has {memory} MiB",
+            &[("memory", &f.memory_mib.to_string())],
+        ));
+        self.w.vcpus_row.set_subtitle(&gettext_f(
+            "The host has {cpus} CPUs",
+            &[("cpus", &f.cpus.to_string())],
+        ));
+        self.quiet = false;
+        self.apply_os_defaults();
+    }
+
+    fn fill_machines(&self) {
+        let Some(f) = &self.facts else { return };
+        let arch = f
+            .arches
+            .get(self.w.arch.selected() as usize)
+            .map(|(_, m)| m.clone())
+            .unwrap_or_default();
+        let mut items = vec![gettext("Automatic (from the OS)")];
+        items.extend(arch);
+        self.w.machine.set_model(Some(&string_list(&items)));
+        self.w.machine.set_selected(0);
+    }
+
+    /// Put the OS's defaults in the spin buttons the user has not changed.
+    fn apply_os_defaults(&mut self) {
+        let Some(f) = &self.facts else { return };
+        let new = (
+            self.os.default_memory_mib(f.memory_mib) as f64,
+            self.os.default_vcpus(f.cpus) as f64,
+            self.os.default_disk_gib() as f64,
+        );
+        self.quiet = true;
+        let (old_m, old_c, old_d) = self.defaults;
+        if self.w.memory.value() == old_m {
+            self.w.memory.set_value(new.0);
+        }
+        if self.w.vcpus.value() == old_c {
+            self.w.vcpus.set_value(new.1);
+        }
+        if self.w.size.value() == old_d {
+            self.w.size.set_value(new.2);
+        }
+        self.quiet = false;
+        self.defaults = new;
+        let subtitle = match self.os_origin {
+            OsOrigin::Detected => gettext_f("Detected: {os}", &[("os", &self.os.name)]),
+            OsOrigin::NotDetected => gettext("Not detected: choose it for better defaults"),
+            OsOrigin::Chosen => self.os.name.clone(),
+            OsOrigin::Default => gettext("Generic or unknown OS"),
+        };
+        self.w.os_row.set_subtitle(&subtitle);
+    }
+
+    fn source(&self) -> InstallSource {
+        let text = |e: &adw::EntryRow| e.text().trim().to_owned();
+        if self.w.source_location.is_active() {
+            InstallSource::Location {
+                url: text(&self.w.url),
+                kernel_args: text(&self.w.kernel_args),
+            }
+        } else if self.w.source_import.is_active() {
+            let path = text(&self.w.import);
+            InstallSource::Import {
+                format: crate::core::wizard::probe_format(&path).into(),
+                path,
+            }
+        } else if self.w.source_manual.is_active() {
+            InstallSource::Manual
+        } else {
+            InstallSource::Iso(text(&self.w.iso))
+        }
+    }
+
+    /// Read every page into the plan.
+    fn read(&mut self) {
+        let Some(f) = &self.facts else {
+            self.plan = None;
+            return;
+        };
+        let name = self.w.name.text().trim().to_owned();
+        let mut plan = Plan::new(&name, self.source(), self.os.clone(), f);
+        plan.virt_type = match self.w.virt_type.selected() {
+            1 => VirtType::Kvm,
+            2 => VirtType::Qemu,
+            _ => VirtType::Auto,
+        };
+        if let Some((arch, machines)) = f.arches.get(self.w.arch.selected() as usize) {
+            plan.arch = arch.clone();
+            let m = self.w.machine.selected() as usize;
+            plan.machine = (m > 0).then(|| machines.get(m - 1).cloned()).flatten();
+        }
+        plan.firmware = match self.w.firmware.selected() {
+            1 => FirmwareChoice::Bios,
+            2 => FirmwareChoice::Uefi { secure_boot: false },
+            3 => FirmwareChoice::Uefi { secure_boot: true },
+            _ => FirmwareChoice::Auto,
+        };
+        plan.memory_mib = self.w.memory.value() as u64;
+        plan.max_memory_mib = self
+            .w
+            .max_memory_on
+            .is_active()
+            .then(|| self.w.max_memory.value() as u64);
+        plan.vcpus = self.w.vcpus.value() as u32;
+        plan.max_vcpus = self
+            .w
+            .max_vcpus_on
+            .is_active()
+            .then(|| self.w.max_vcpus.value() as u32);
+        plan.storage = if self.w.storage_new.is_active() {
+            match f.pools.get(self.w.pool.selected() as usize) {
+                Some(p) => StorageChoice::New {
+                    pool: p.name.clone(),
+                    size_bytes: (self.w.size.value() * GIB as f64).round() as u64,
+                },
+                None => StorageChoice::None,
+            }
+        } else if self.w.storage_existing.is_active() {
+            let path = self.w.existing.text().trim().to_owned();
+            StorageChoice::Existing {
+                format: crate::core::wizard::probe_format(&path).into(),
+                path,
+            }
+        } else {
+            StorageChoice::None
+        };
+        let device = self.w.network_device.text().trim().to_owned();
+        plan.network = match self.network_choices.get(self.w.network.selected() as usize) {
+            Some(NetworkChoice::Bridge(_)) => NetworkChoice::Bridge(device),
+            Some(NetworkChoice::Macvtap(_)) => NetworkChoice::Macvtap(device),
+            Some(other) => other.clone(),
+            None => NetworkChoice::None,
+        };
+        self.plan = Some(plan);
+    }
+
+    fn current_page(&self) -> Page {
+        Page::ALL[self.page]
+    }
+
+    /// Show what the current page's fields need and enable Forward/Create.
+    fn refresh(&mut self) {
+        let source = self.source();
+        let (iso, loc, import) = (
+            matches!(source, InstallSource::Iso(_)),
+            matches!(source, InstallSource::Location { .. }),
+            matches!(source, InstallSource::Import { .. }),
+        );
+        self.w.iso.set_visible(iso);
+        self.w.url.set_visible(loc);
+        self.w.kernel_args.set_visible(loc);
+        self.w.import.set_visible(import);
+        self.w.storage_group.set_visible(!import);
+        self.w.import_group.set_visible(import);
+        self.w.pool.set_sensitive(self.w.storage_new.is_active());
+        self.w
+            .size_row
+            .set_sensitive(self.w.storage_new.is_active());
+        self.w
+            .existing
+            .set_visible(self.w.storage_existing.is_active());
+        self.w
+            .max_memory
+            .set_sensitive(self.w.max_memory_on.is_active());
+        self.w
+            .max_vcpus
+            .set_sensitive(self.w.max_vcpus_on.is_active());
+        // An unused maximum follows the value, ready to be raised.
+        self.quiet = true;
+        if !self.w.max_memory_on.is_active() {
+            self.w.max_memory.set_value(self.w.memory.value());
+        }
+        if !self.w.max_vcpus_on.is_active() {
+            self.w.max_vcpus.set_value(self.w.vcpus.value());
+        }
+        self.quiet = false;
+        let device_kind = self.network_choices.get(self.w.network.selected() as usize);
+        match device_kind {
+            Some(NetworkChoice::Bridge(_)) => {
+                self.w.network_device.set_title(&gettext("Bridge name"));
+                self.w.network_device.set_visible(true);
+            }
+            Some(NetworkChoice::Macvtap(_)) => {
+                self.w.network_device.set_title(&gettext("Host interface"));
+                self.w.network_device.set_visible(true);
+            }
+            _ => self.w.network_device.set_visible(false),
+        }
+
+        let page = self.current_page();
+        self.w.title.set_subtitle(&gettext_f(
+            "Step {n} of {total}: {page}",
+            &[
+                ("n", &(self.page + 1).to_string()),
+                ("total", &Page::ALL.len().to_string()),
+                ("page", &page_title(page)),
+            ],
+        ));
+        self.w.back.set_label(&if self.page == 0 {
+            gettext("Cancel")
+        } else {
+            gettext("Back")
+        });
+        let last = page == Page::Summary;
+        self.w.forward.set_label(&if last {
+            gettext("Create")
+        } else {
+            gettext("Forward")
+        });
+
+        while let Some(child) = self.w.problems.first_child() {
+            self.w.problems.remove(&child);
+        }
+        let problems = match (&self.plan, &self.facts) {
+            (Some(plan), Some(f)) => plan.check(page, f),
+            _ => Vec::new(),
+        };
+        let errors = problems.iter().any(Problem::is_error);
+        let warnings = problems.iter().any(|p| p.severity() == Severity::Warning);
+        // A field not filled in yet keeps Forward off without scolding.
+        let unfilled = |p: &&Problem| {
+            matches!(
+                p,
+                Problem::IsoEmpty
+                    | Problem::LocationEmpty
+                    | Problem::ImportEmpty
+                    | Problem::ExistingDiskEmpty
+                    | Problem::NameEmpty
+                    | Problem::BridgeEmpty
+                    | Problem::MacvtapEmpty
+            )
+        };
+        for p in problems.iter().filter(|p| !unfilled(p)) {
+            let icon = if p.is_error() {
+                "dialog-error-symbolic"
+            } else {
+                "dialog-warning-symbolic"
+            };
+            let row = gtk::Box::new(gtk::Orientation::Horizontal, 8);
+            row.append(&gtk::Image::from_icon_name(icon));
+            let label = gtk::Label::builder()
+                .label(problem_text(p))
+                .wrap(true)
+                .xalign(0.0)
+                .hexpand(true)
+                .build();
+            label.add_css_class(if p.is_error() { "error" } else { "warning" });
+            row.append(&label);
+            self.w.problems.append(&row);
+        }
+        self.w.confirm.set_visible(warnings && !errors);
+        if !warnings {
+            self.w.confirm.set_active(false);
+        }
+        let ready = self.facts.is_some()
+            && self.plan.is_some()
+            && !errors
+            && (!warnings || self.w.confirm.is_active())
+            && !self.creating;
+        self.w.forward.set_sensitive(ready);
+        self.w.back.set_sensitive(!self.creating);
+        if last {
+            self.fill_summary();
+        }
+    }
+
+    fn fill_summary(&self) {
+        let (Some(plan), Some(f)) = (&self.plan, &self.facts) else {
+            return;
+        };
+        while let Some(child) = self.w.summary.first_child() {
+            self.w.summary.remove(&child);
+        }
+        let r = plan.resolve(f);
+        let source = match &plan.source {
+            InstallSource::Iso(p) => gettext_f("ISO image {path}", &[("path", p)]),
+            InstallSource::Location { url, .. } => {
+                gettext_f("Network install from {url}", &[("url", url)])
+            }
+            InstallSource::Import { path, .. } => {
+                gettext_f("Import the disk image {path}", &[("path", path)])
+            }
+            InstallSource::Manual => gettext("Manual install (empty CD-ROM drive)"),
+        };
+        let mut memory = gettext_f("{n} MiB", &[("n", &plan.memory_mib.to_string())]);
+        if let Some(max) = plan.max_memory_mib {
+            memory = gettext_f(
+                "{memory}, up to {max} MiB",
+                &[("memory", &memory), ("max", &max.to_string())],
+            );
+        }
+        let mut cpus = plan.vcpus.to_string();
+        if let Some(max) = plan.max_vcpus {
+            cpus = gettext_f(
+                "{n}, up to {max}",
+                &[("n", &cpus), ("max", &max.to_string())],
+            );
+        }
+        let storage = match (&plan.source, &plan.storage) {
+            (InstallSource::Import { path, .. }, _) => path.clone(),
+            (_, StorageChoice::New { pool, size_bytes }) => gettext_f(
+                "New {size} qcow2 volume “{volume}” in the pool “{pool}”",
+                &[
+                    ("size", &format_gib(*size_bytes)),
+                    ("volume", &plan.volume_name()),
+                    ("pool", pool),
+                ],
+            ),
+            (_, StorageChoice::Existing { path, format }) => format!("{path} ({format})"),
+            (_, StorageChoice::None) => gettext("No disk"),
+        };
+        let network = match &plan.network {
+            NetworkChoice::Virtual(n) => gettext_f("Virtual network “{name}”", &[("name", n)]),
+            NetworkChoice::Bridge(b) => gettext_f("Host bridge {name}", &[("name", b)]),
+            NetworkChoice::Macvtap(d) => gettext_f("Macvtap on {name}", &[("name", d)]),
+            NetworkChoice::User => gettext("User-mode networking"),
+            NetworkChoice::None => gettext("No network"),
+        };
+        let firmware = match r.firmware {
+            crate::core::xml::builder::Firmware::Bios => gettext("BIOS"),
+            crate::core::xml::builder::Firmware::Efi { secure_boot: false } => gettext("UEFI"),
+            crate::core::xml::builder::Firmware::Efi { secure_boot: true } => {
+                gettext("UEFI with Secure Boot")
+            }
+        };
+        let hypervisor = if r.domain_type == "kvm" {
+            gettext("KVM")
+        } else {
+            gettext("QEMU emulation")
+        };
+        for (title, value) in [
+            (gettext("Connection"), self.conn().1.clone()),
+            (gettext("Operating system"), plan.os.name.clone()),
+            (gettext("Install"), source),
+            (gettext("Memory"), memory),
+            (gettext("CPUs"), cpus),
+            (gettext("Storage"), storage),
+            (gettext("Network"), network),
+            (gettext("Firmware"), firmware),
+            (
+                gettext("Hypervisor"),
+                format!("{hypervisor} · {} · {}", plan.arch, r.machine),
+            ),
+        ] {
+            self.w
+                .summary
+                .append(&crate::ui::host_window::row(&title, &value));
+        }
+        self.w.xml.buffer().set_text(&plan.domain_xml(f));
+    }
+
+    fn go_to(&mut self, page: usize) {
+        self.page = page;
+        self.w.error.set_visible(false);
+        self.w.confirm.set_active(false);
+        let p = self.current_page();
+        if p == Page::Summary {
+            // Suggest a name from the OS unless the user typed one.
+            let current = self.w.name.text().to_string();
+            if let Some(f) = &self.facts
+                && (current.is_empty() || current == self.suggested_name)
+            {
+                self.suggested_name = Plan::suggest_name(&self.os, &f.domain_names);
+                self.quiet = true;
+                self.w.name.set_text(&self.suggested_name);
+                self.quiet = false;
+            }
+        }
+        self.w.stack.set_visible_child_name(page_name(p));
+        self.read();
+        self.refresh();
+    }
+
+    fn detect_if_new(&mut self, sender: &ComponentSender<Self>) {
+        let InstallSource::Iso(path) = self.source() else {
+            return;
+        };
+        if path == self.detected_path || self.os_origin == OsOrigin::Chosen {
+            return;
+        }
+        let local = self.facts.as_ref().is_some_and(|f| f.local);
+        if !local || !std::path::Path::new(&path).is_file() {
+            return;
+        }
+        self.detected_path = path.clone();
+        sender.oneshot_command(async move {
+            let p = path.clone();
+            let result = tokio::task::spawn_blocking(move || crate::osinfo::detect(&p))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()));
+            WizardCmd::Detected(path, result)
+        });
+    }
+}
+
+impl Component for Wizard {
+    type Init = WizardInit;
+    type Input = WizardInput;
+    type Output = WizardOutput;
+    type CommandOutput = WizardCmd;
+    type Root = adw::Window;
+    type Widgets = ();
+
+    fn init_root() -> Self::Root {
+        adw::Window::builder()
+            .default_width(640)
+            .default_height(720)
+            .build()
+    }
+
+    fn init(
+        init: WizardInit,
+        root: Self::Root,
+        sender: ComponentSender<Self>,
+    ) -> ComponentParts<Self> {
+        root.set_title(Some(&gettext("New Virtual Machine")));
+        root.set_application(Some(&relm4::main_application()));
+        if let Some(parent) = &init.parent {
+            root.set_transient_for(Some(parent));
+        }
+        let changed = {
+            let input = sender.input_sender().clone();
+            move || input.emit(WizardInput::Changed)
+        };
+
+        // Header: Cancel/Back, the title with the step, Forward/Create.
+        let title = adw::WindowTitle::new(&gettext("New Virtual Machine"), "");
+        let back = gtk::Button::with_label(&gettext("Cancel"));
+        let forward = gtk::Button::with_label(&gettext("Forward"));
+        forward.add_css_class("suggested-action");
+        let header = adw::HeaderBar::builder()
+            .title_widget(&title)
+            .show_end_title_buttons(false)
+            .show_start_title_buttons(false)
+            .build();
+        header.pack_start(&back);
+        header.pack_end(&forward);
+        back.connect_clicked({
+            let input = sender.input_sender().clone();
+            move |_| input.emit(WizardInput::Back)
+        });
+        forward.connect_clicked({
+            let input = sender.input_sender().clone();
+            move |_| input.emit(WizardInput::Forward)
+        });
+
+        // Page 1: install source.
+        let uris: Vec<String> = init.connections.iter().map(|c| c.1.clone()).collect();
+        let connection = adw::ComboRow::builder()
+            .title(gettext("Connection"))
+            .model(&string_list(&uris))
+            .selected(init.selected as u32)
+            .build();
+        connection.set_visible(uris.len() > 1);
+        let source_iso = radio(&gettext("Local install media (ISO image)"), None);
+        source_iso.set_active(true);
+        let source_location = radio(
+            &gettext("Network install (URL of an install tree)"),
+            Some(&source_iso),
+        );
+        let source_import = radio(&gettext("Import an existing disk image"), Some(&source_iso));
+        let source_manual = radio(&gettext("Manual install (no media)"), Some(&source_iso));
+        let iso = adw::EntryRow::builder()
+            .title(gettext("ISO image or volume path"))
+            .build();
+        let browse_button = |target: BrowseTarget| {
+            let b = gtk::Button::builder()
+                .icon_name("document-open-symbolic")
+                .valign(gtk::Align::Center)
+                .tooltip_text(gettext("Browse…"))
+                .build();
+            b.add_css_class("flat");
+            b.set_accessible_label(&gettext("Browse…"));
+            let input = sender.input_sender().clone();
+            b.connect_clicked(move |_| input.emit(WizardInput::Browse(target)));
+            b
+        };
+        iso.add_suffix(&browse_button(BrowseTarget::Iso));
+        let url = adw::EntryRow::builder()
+            .title(gettext("Install tree URL"))
+            .build();
+        let kernel_args = adw::EntryRow::builder()
+            .title(gettext("Kernel arguments (optional)"))
+            .build();
+        let import = adw::EntryRow::builder()
+            .title(gettext("Disk image path"))
+            .build();
+        import.add_suffix(&browse_button(BrowseTarget::Import));
+        let source_group = group(&gettext("How will the operating system be installed?"));
+        source_group.add(&connection);
+        for b in [
+            &source_iso,
+            &source_location,
+            &source_import,
+            &source_manual,
+        ] {
+            let row = adw::ActionRow::builder()
+                .title(b.label().unwrap_or_default().as_str())
+                .activatable_widget(b)
+                .build();
+            b.set_label(None);
+            row.add_prefix(b);
+            source_group.add(&row);
+        }
+        let media_group = group("");
+        for e in [&iso, &url, &kernel_args, &import] {
+            media_group.add(e);
+        }
+        let os_row = adw::ActionRow::builder()
+            .title(gettext("Operating system"))
+            .subtitle(gettext("Generic or unknown OS"))
+            .build();
+        let choose = gtk::Button::builder()
+            .label(gettext("Choose…"))
+            .valign(gtk::Align::Center)
+            .build();
+        choose.set_accessible_label(&gettext("Choose the operating system"));
+        choose.connect_clicked({
+            let input = sender.input_sender().clone();
+            move |_| input.emit(WizardInput::PickOs)
+        });
+        os_row.add_suffix(&choose);
+        media_group.add(&os_row);
+        let virt_type = adw::ComboRow::builder()
+            .title(gettext("Virtualization"))
+            .build();
+        let arch = adw::ComboRow::builder()
+            .title(gettext("Architecture"))
+            .build();
+        let machine = adw::ComboRow::builder()
+            .title(gettext("Machine type"))
+            .build();
+        let firmware = adw::ComboRow::builder()
+            .title(gettext("Firmware"))
+            .model(&string_list(&[
+                gettext("Automatic (from the OS)"),
+                gettext("BIOS"),
+                gettext("UEFI"),
+                gettext("UEFI with Secure Boot"),
+            ]))
+            .build();
+        let arch_group = group(&gettext("Architecture Options"));
+        for r in [&virt_type, &arch, &machine, &firmware] {
+            arch_group.add(r);
+        }
+
+        // Page 2: memory and CPUs.
+        let memory = spin(
+            1.0,
+            16.0 * 1024.0 * 1024.0,
+            256.0,
+            0,
+            &gettext("Memory in MiB"),
+        );
+        let memory_row = adw::ActionRow::builder()
+            .title(gettext("Memory (MiB)"))
+            .build();
+        memory_row.add_suffix(&memory);
+        let max_memory_on = gtk::Switch::builder().valign(gtk::Align::Center).build();
+        max_memory_on.set_accessible_label(&gettext("Set a maximum memory"));
+        let max_memory = spin(
+            1.0,
+            16.0 * 1024.0 * 1024.0,
+            256.0,
+            0,
+            &gettext("Maximum memory in MiB"),
+        );
+        let max_memory_row = adw::ActionRow::builder()
+            .title(gettext("Maximum memory (MiB)"))
+            .subtitle(gettext(
+                "The guest can be given up to this much while it runs",
+            ))
+            .build();
+        max_memory_row.add_suffix(&max_memory);
+        max_memory_row.add_suffix(&max_memory_on);
+        let vcpus = spin(1.0, 4096.0, 1.0, 0, &gettext("Virtual CPUs"));
+        let vcpus_row = adw::ActionRow::builder().title(gettext("CPUs")).build();
+        vcpus_row.add_suffix(&vcpus);
+        let max_vcpus_on = gtk::Switch::builder().valign(gtk::Align::Center).build();
+        max_vcpus_on.set_accessible_label(&gettext("Set a maximum of CPUs"));
+        let max_vcpus = spin(1.0, 4096.0, 1.0, 0, &gettext("Maximum virtual CPUs"));
+        let max_vcpus_row = adw::ActionRow::builder()
+            .title(gettext("Maximum CPUs"))
+            .subtitle(gettext("CPUs that can be added while the guest runs"))
+            .build();
+        max_vcpus_row.add_suffix(&max_vcpus);
+        max_vcpus_row.add_suffix(&max_vcpus_on);
+        let resources_group = group(&gettext("Memory and CPUs"));
+        for r in [&memory_row, &max_memory_row, &vcpus_row, &max_vcpus_row] {
+            resources_group.add(r);
+        }
+
+        // Page 3: storage.
+        let storage_new = radio(&gettext("Create a disk image"), None);
+        storage_new.set_active(true);
+        let storage_existing = radio(
+            &gettext("Use an existing disk image or volume"),
+            Some(&storage_new),
+        );
+        let storage_none = radio(&gettext("No disk"), Some(&storage_new));
+        let storage_group = group(&gettext("Disk"));
+        let pool = adw::ComboRow::builder()
+            .title(gettext("Storage pool"))
+            .build();
+        let size = spin(0.0, 1024.0 * 1024.0, 1.0, 1, &gettext("Disk size in GiB"));
+        let size_row = adw::ActionRow::builder()
+            .title(gettext("Size (GiB)"))
+            .build();
+        size_row.add_suffix(&size);
+        let existing = adw::EntryRow::builder()
+            .title(gettext("Disk image path"))
+            .build();
+        existing.add_suffix(&browse_button(BrowseTarget::Disk));
+        let no_pool = adw::ActionRow::builder()
+            .title(gettext("This host has no storage pool"))
+            .subtitle(gettext("Create the default pool to keep disk images in"))
+            .build();
+        let create_pool = gtk::Button::builder()
+            .label(gettext("Create Default Pool"))
+            .valign(gtk::Align::Center)
+            .build();
+        create_pool.connect_clicked({
+            let input = sender.input_sender().clone();
+            move |_| input.emit(WizardInput::CreateDefaultPool)
+        });
+        no_pool.add_suffix(&create_pool);
+        no_pool.set_visible(false);
+        let radio_row = |b: &gtk::CheckButton| {
+            let row = adw::ActionRow::builder()
+                .title(b.label().unwrap_or_default().as_str())
+                .activatable_widget(b)
+                .build();
+            b.set_label(None);
+            row.add_prefix(b);
+            row
+        };
+        storage_group.add(&radio_row(&storage_new));
+        storage_group.add(&pool);
+        storage_group.add(&size_row);
+        storage_group.add(&no_pool);
+        storage_group.add(&radio_row(&storage_existing));
+        storage_group.add(&existing);
+        storage_group.add(&radio_row(&storage_none));
+        let import_note = adw::ActionRow::builder()
+            .title(gettext(
+                "The imported disk image is the virtual machine’s disk",
+            ))
+            .build();
+        let import_group = group("");
+        import_group.add(&import_note);
+
+        // Page 4: network.
+        let network = adw::ComboRow::builder()
+            .title(gettext("Network source"))
+            .build();
+        let network_device = adw::EntryRow::builder()
+            .title(gettext("Bridge name"))
+            .build();
+        let network_group = group(&gettext("Network"));
+        network_group.add(&network);
+        network_group.add(&network_device);
+
+        // Page 5: summary.
+        let name = adw::EntryRow::builder().title(gettext("Name")).build();
+        let name_group = group("");
+        name_group.add(&name);
+        let summary = gtk::ListBox::builder()
+            .selection_mode(gtk::SelectionMode::None)
+            .build();
+        summary.add_css_class("boxed-list");
+        summary.set_accessible_label(&gettext("Summary"));
+        let summary_group = group(&gettext("Summary"));
+        summary_group.add(&summary);
+        let customize = gtk::Switch::builder().valign(gtk::Align::Center).build();
+        let customize_row = adw::ActionRow::builder()
+            .title(gettext("Customize configuration before install"))
+            .subtitle(gettext(
+                "Open the details first; the installation begins when you say so",
+            ))
+            .activatable_widget(&customize)
+            .build();
+        customize_row.add_suffix(&customize);
+        let install_group = group(&gettext("Installation"));
+        install_group.add(&customize_row);
+        let xml = gtk::TextView::builder()
+            .editable(false)
+            .monospace(true)
+            .wrap_mode(gtk::WrapMode::None)
+            .top_margin(8)
+            .bottom_margin(8)
+            .left_margin(8)
+            .right_margin(8)
+            .build();
+        xml.set_accessible_label(&gettext("Domain XML"));
+        let xml_scroll = gtk::ScrolledWindow::builder()
+            .child(&xml)
+            .min_content_height(240)
+            .build();
+        xml_scroll.add_css_class("card");
+        let xml_expander = gtk::Expander::builder()
+            .label(gettext("XML that will be defined"))
+            .child(&xml_scroll)
+            .build();
+        let xml_group = group("");
+        xml_group.add(&xml_expander);
+
+        let stack = gtk::Stack::builder()
+            .transition_type(gtk::StackTransitionType::SlideLeftRight)
+            .vexpand(true)
+            .build();
+        stack.add_named(
+            &scrolled_page(&[
+                source_group.upcast_ref(),
+                media_group.upcast_ref(),
+                arch_group.upcast_ref(),
+            ]),
+            Some("source"),
+        );
+        stack.add_named(
+            &scrolled_page(&[resources_group.upcast_ref()]),
+            Some("resources"),
+        );
+        stack.add_named(
+            &scrolled_page(&[storage_group.upcast_ref(), import_group.upcast_ref()]),
+            Some("storage"),
+        );
+        stack.add_named(
+            &scrolled_page(&[network_group.upcast_ref()]),
+            Some("network"),
+        );
+        stack.add_named(
+            &scrolled_page(&[
+                name_group.upcast_ref(),
+                summary_group.upcast_ref(),
+                install_group.upcast_ref(),
+                xml_group.upcast_ref(),
+            ]),
+            Some("summary"),
+        );
+
+        // Bottom: status (spinner + text), problems, the confirmation.
+        let spinner = gtk::Spinner::new();
+        spinner.set_accessible_label(&gettext("Working"));
+        let status = gtk::Label::builder().xalign(0.0).wrap(true).build();
+        let status_box = gtk::Box::new(gtk::Orientation::Horizontal, 8);
+        status_box.append(&spinner);
+        status_box.append(&status);
+        let problems = gtk::Box::new(gtk::Orientation::Vertical, 6);
+        let error = gtk::Label::builder()
+            .xalign(0.0)
+            .wrap(true)
+            .selectable(true)
+            .visible(false)
+            .build();
+        error.add_css_class("error");
+        let confirm = gtk::CheckButton::with_label(&gettext("Use these values anyway"));
+        confirm.set_visible(false);
+        let bottom = gtk::Box::builder()
+            .orientation(gtk::Orientation::Vertical)
+            .spacing(6)
+            .margin_start(18)
+            .margin_end(18)
+            .margin_top(6)
+            .margin_bottom(12)
+            .build();
+        bottom.append(&status_box);
+        bottom.append(&error);
+        let retry = gtk::Button::builder()
+            .label(gettext("Try Again"))
+            .halign(gtk::Align::Start)
+            .visible(false)
+            .build();
+        retry.connect_clicked({
+            let input = sender.input_sender().clone();
+            move |_| input.emit(WizardInput::Retry)
+        });
+        bottom.append(&retry);
+        bottom.append(&problems);
+        bottom.append(&confirm);
+
+        let content = gtk::Box::new(gtk::Orientation::Vertical, 0);
+        content.append(&header);
+        content.append(&stack);
+        content.append(&bottom);
+        root.set_content(Some(&content));
+
+        // Every field reports its changes.
+        for e in [
+            &iso,
+            &url,
+            &kernel_args,
+            &import,
+            &existing,
+            &network_device,
+            &name,
+        ] {
+            let changed = changed.clone();
+            e.connect_changed(move |_| changed());
+        }
+        for b in [
+            &source_iso,
+            &source_location,
+            &source_import,
+            &source_manual,
+            &storage_new,
+            &storage_existing,
+            &storage_none,
+            &confirm,
+        ] {
+            let changed = changed.clone();
+            b.connect_toggled(move |_| changed());
+        }
+        for s in [&memory, &max_memory, &vcpus, &max_vcpus, &size] {
+            let changed = changed.clone();
+            s.connect_value_changed(move |_| changed());
+        }
+        for s in [&max_memory_on, &max_vcpus_on] {
+            let changed = changed.clone();
+            s.connect_active_notify(move |_| changed());
+        }
+        for c in [&virt_type, &machine, &firmware, &pool, &network] {
+            let changed = changed.clone();
+            c.connect_selected_notify(move |_| changed());
+        }
+        arch.connect_selected_notify({
+            let input = sender.input_sender().clone();
+            move |_| input.emit(WizardInput::Changed)
+        });
+        connection.connect_selected_notify({
+            let input = sender.input_sender().clone();
+            move |_| input.emit(WizardInput::ConnectionChanged)
+        });
+
+        let w = Widgets {
+            title,
+            back,
+            forward,
+            stack,
+            status,
+            spinner,
+            problems,
+            error,
+            retry,
+            confirm,
+            connection,
+            source_location,
+            source_import,
+            source_manual,
+            iso,
+            url,
+            kernel_args,
+            import,
+            os_row,
+            virt_type,
+            arch,
+            machine,
+            firmware,
+            memory,
+            memory_row,
+            max_memory_on,
+            max_memory,
+            vcpus,
+            vcpus_row,
+            max_vcpus_on,
+            max_vcpus,
+            storage_new,
+            storage_existing,
+            storage_none,
+            pool,
+            size,
+            size_row,
+            existing,
+            no_pool,
+            storage_group,
+            import_group,
+            network,
+            network_device,
+            name,
+            summary,
+            customize,
+            xml,
+        };
+        let mut model = Wizard {
+            init,
+            w,
+            facts: None,
+            facts_generation: 0,
+            plan: None,
+            os: OsProfile::generic(),
+            os_origin: OsOrigin::Default,
+            detected_path: String::new(),
+            os_list: None,
+            page: 0,
+            defaults: (1.0, 1.0, 0.0),
+            suggested_name: String::new(),
+            network_choices: Vec::new(),
+            creating: false,
+            arch_shown: 0,
+            quiet: false,
+        };
+        model.load_facts(&sender);
+        model.go_to(0);
+        root.present();
+        model.w.iso.grab_focus();
+        ComponentParts { model, widgets: () }
+    }
+
+    fn update(&mut self, msg: WizardInput, sender: ComponentSender<Self>, root: &Self::Root) {
+        match msg {
+            WizardInput::Changed => {
+                if self.quiet {
+                    return;
+                }
+                // A new architecture lists its own machine types.
+                let arch = self.w.arch.selected();
+                if self.facts.is_some() && self.arch_shown != arch {
+                    self.arch_shown = arch;
+                    self.quiet = true;
+                    self.fill_machines();
+                    self.quiet = false;
+                }
+                self.detect_if_new(&sender);
+                self.read();
+                self.refresh();
+            }
+            WizardInput::ConnectionChanged => {
+                self.load_facts(&sender);
+                self.read();
+                self.refresh();
+            }
+            WizardInput::Back => {
+                if self.page == 0 {
+                    root.close();
+                } else {
+                    self.go_to(self.page - 1);
+                }
+            }
+            WizardInput::Forward => {
+                if self.current_page() == Page::Summary {
+                    sender.input(WizardInput::Create);
+                } else {
+                    self.go_to(self.page + 1);
+                }
+            }
+            WizardInput::Create => {
+                let (Some(plan), Some(facts)) = (self.plan.clone(), self.facts.clone()) else {
+                    return;
+                };
+                if plan.check_all(&facts).iter().any(Problem::is_error) {
+                    return;
+                }
+                self.creating = true;
+                self.w.error.set_visible(false);
+                self.w.stack.set_sensitive(false);
+                self.refresh();
+                let conn = self.conn().2.clone();
+                let start = !self.w.customize.is_active();
+                sender.command(move |out, shutdown| {
+                    shutdown
+                        .register(async move {
+                            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                            let steps = {
+                                let out = out.clone();
+                                async move {
+                                    while let Some(step) = rx.recv().await {
+                                        let _ = out.send(WizardCmd::Step(step));
+                                    }
+                                }
+                            };
+                            let job = CreateJob {
+                                plan,
+                                host: facts,
+                                start,
+                            };
+                            let (result, ()) = tokio::join!(conn.create(job, Some(tx)), steps);
+                            let _ = out.send(WizardCmd::Created(result));
+                        })
+                        .drop_on_shutdown()
+                });
+            }
+            WizardInput::Browse(target) => {
+                let title = match target {
+                    BrowseTarget::Iso => gettext("Choose an ISO Image"),
+                    _ => gettext("Choose a Disk Image"),
+                };
+                let chooser = gtk::FileChooserNative::new(
+                    Some(&title),
+                    Some(root),
+                    gtk::FileChooserAction::Open,
+                    Some(&gettext("_Open")),
+                    Some(&gettext("_Cancel")),
+                );
+                if target == BrowseTarget::Iso {
+                    let filter = gtk::FileFilter::new();
+                    filter.set_name(Some(&gettext("ISO images")));
+                    filter.add_pattern("*.iso");
+                    filter.add_pattern("*.ISO");
+                    chooser.add_filter(&filter);
+                }
+                let input = sender.input_sender().clone();
+                chooser.connect_response(move |c, response| {
+                    if response == gtk::ResponseType::Accept
+                        && let Some(path) = c.file().and_then(|f| f.path())
+                    {
+                        input.emit(WizardInput::FileChosen(target, path.display().to_string()));
+                    }
+                    c.destroy();
+                });
+                chooser.show();
+            }
+            WizardInput::FileChosen(target, path) => match target {
+                BrowseTarget::Iso => self.w.iso.set_text(&path),
+                BrowseTarget::Import => self.w.import.set_text(&path),
+                BrowseTarget::Disk => self.w.existing.set_text(&path),
+            },
+            WizardInput::PickOs => match &self.os_list {
+                Some(list) => {
+                    let input = sender.input_sender().clone();
+                    crate::ui::os_picker::show(root.upcast_ref(), list, move |id| {
+                        input.emit(WizardInput::OsPicked(id))
+                    });
+                }
+                None => {
+                    self.set_status(Some(&gettext("Reading the OS database…")));
+                    sender.oneshot_command(async {
+                        WizardCmd::OsList(
+                            tokio::task::spawn_blocking(crate::osinfo::all)
+                                .await
+                                .unwrap_or_else(|e| Err(e.to_string())),
+                        )
+                    });
+                }
+            },
+            WizardInput::OsPicked(id) => {
+                sender.oneshot_command(async move {
+                    WizardCmd::Profile(
+                        tokio::task::spawn_blocking(move || crate::osinfo::profile(&id))
+                            .await
+                            .unwrap_or_else(|e| Err(e.to_string())),
+                    )
+                });
+            }
+            WizardInput::CreateDefaultPool => {
+                let conn = self.conn().2.clone();
+                let data_home = glib::user_data_dir().display().to_string();
+                self.set_status(Some(&gettext("Creating the default storage pool…")));
+                sender.oneshot_command(async move {
+                    WizardCmd::PoolCreated(conn.create_default_pool(Some(data_home)).await)
+                });
+            }
+            WizardInput::Retry => self.load_facts(&sender),
+        }
+    }
+
+    fn update_cmd(&mut self, msg: WizardCmd, sender: ComponentSender<Self>, root: &Self::Root) {
+        match msg {
+            WizardCmd::Facts(generation, result) => {
+                if generation != self.facts_generation {
+                    return;
+                }
+                match result {
+                    Ok(facts) => {
+                        self.set_status(None);
+                        self.facts = Some(facts);
+                        self.fill_from_facts();
+                        self.detect_if_new(&sender);
+                    }
+                    Err(e) => {
+                        self.set_status(None);
+                        self.w.retry.set_visible(true);
+                        self.show_error(&gettext("The host could not be read"), &e.to_string());
+                    }
+                }
+                self.read();
+                self.refresh();
+            }
+            WizardCmd::Detected(path, result) => {
+                if path != self.detected_path || self.os_origin == OsOrigin::Chosen {
+                    return;
+                }
+                match result {
+                    Ok(Some(os)) => {
+                        self.os = os;
+                        self.os_origin = OsOrigin::Detected;
+                    }
+                    Ok(None) | Err(_) => {
+                        self.os = OsProfile::generic();
+                        self.os_origin = OsOrigin::NotDetected;
+                    }
+                }
+                self.apply_os_defaults();
+                self.read();
+                self.refresh();
+            }
+            WizardCmd::Profile(result) => {
+                if let Ok(Some(os)) = result {
+                    self.os = os;
+                    self.os_origin = OsOrigin::Chosen;
+                    self.apply_os_defaults();
+                    self.read();
+                    self.refresh();
+                }
+            }
+            WizardCmd::OsList(result) => {
+                self.set_status(None);
+                match result {
+                    Ok(list) => {
+                        self.os_list = Some(list);
+                        sender.input(WizardInput::PickOs);
+                    }
+                    Err(e) => self.show_error(&gettext("The OS database could not be read"), &e),
+                }
+            }
+            WizardCmd::Step(step) => self.set_status(Some(&step_text(step))),
+            WizardCmd::Created(result) => {
+                self.creating = false;
+                self.set_status(None);
+                match result {
+                    Ok(created) => {
+                        let index = self.conn().0;
+                        let _ = sender.output(WizardOutput::Created {
+                            index,
+                            uuid: created.domain.uuid,
+                            name: created.domain.name,
+                            started: !self.w.customize.is_active(),
+                        });
+                        root.close();
+                    }
+                    Err(e) => {
+                        self.w.stack.set_sensitive(true);
+                        self.refresh();
+                        self.show_error(
+                            &gettext("The virtual machine could not be created"),
+                            &gettext_f(
+                                "Nothing was left behind. libvirt said: {error}",
+                                &[("error", &e.to_string())],
+                            ),
+                        );
+                        // The host may have changed (a name taken, a pool filled).
+                        self.load_facts(&sender);
+                    }
+                }
+            }
+            WizardCmd::PoolCreated(result) => {
+                self.set_status(None);
+                if let Err(e) = result {
+                    self.show_error(
+                        &gettext("The default storage pool could not be created"),
+                        &e.to_string(),
+                    );
+                }
+                self.w.storage_new.set_active(true);
+                self.load_facts(&sender);
+            }
+        }
+    }
+}
