@@ -131,3 +131,75 @@ fn a_daemon_that_dies_is_reported_as_a_closed_connection() {
         "calls on a dead connection fail with a message"
     );
 }
+
+/// The wizard's all-or-nothing creation on a real hypervisor: the default
+/// pool is created, then a VM whose start fails after its volume was made
+/// (a bridge the host does not have) leaves neither volume nor domain.
+#[test]
+fn a_failed_creation_on_a_real_hypervisor_leaves_nothing_behind() {
+    use vireo::core::libvirt::CreateJob;
+    use vireo::core::wizard::{GIB, InstallSource, NetworkChoice, OsProfile, Plan, StorageChoice};
+
+    let daemon = Daemon::start();
+    let files = guest::install(&daemon);
+    let data_home = daemon.vm_dir().parent().unwrap().join("data");
+    let rt = common::runtime();
+    rt.block_on(async {
+        let conn = Connection::open(&daemon.uri).await.unwrap();
+        let facts = conn.wizard_facts().await.unwrap();
+        assert!(facts.pools.is_empty(), "a fresh session daemon has no pool");
+        conn.create_default_pool(Some(data_home.display().to_string()))
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+        let facts = conn.wizard_facts().await.unwrap();
+        let pool = facts.pool("default").expect("the default pool exists now");
+        assert!(pool.active);
+        assert_eq!(
+            pool.path.as_deref(),
+            Some(data_home.join("libvirt/images").to_str().unwrap())
+        );
+
+        let mut plan = Plan::new(
+            "doomed",
+            InstallSource::Iso(files.iso.display().to_string()),
+            OsProfile::generic(),
+            &facts,
+        );
+        plan.memory_mib = 128;
+        plan.storage = StorageChoice::New {
+            pool: "default".into(),
+            size_bytes: GIB / 10,
+        };
+        plan.network = NetworkChoice::Bridge("vireo-nobr0".into());
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let err = conn
+            .create(
+                CreateJob {
+                    plan,
+                    host: facts,
+                    start: true,
+                },
+                Some(tx),
+            )
+            .await
+            .expect_err("no such bridge on this host");
+        let mut steps = Vec::new();
+        while let Ok(s) = rx.try_recv() {
+            steps.push(s);
+        }
+        use vireo::core::libvirt::CreateStep::*;
+        assert_eq!(
+            steps,
+            [CreatingVolume, Defining, Starting],
+            "it failed late"
+        );
+        assert!(!err.message.is_empty());
+        let after = conn.wizard_facts().await.unwrap();
+        assert!(
+            after.pool("default").unwrap().volumes.is_empty(),
+            "the volume was deleted"
+        );
+        assert!(!data_home.join("libvirt/images/doomed.qcow2").exists());
+        assert!(after.domain_names.is_empty(), "no domain stays defined");
+    });
+}
