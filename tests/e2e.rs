@@ -203,3 +203,69 @@ fn a_failed_creation_on_a_real_hypervisor_leaves_nothing_behind() {
         assert!(after.domain_names.is_empty(), "no domain stays defined");
     });
 }
+
+/// A network install on a real hypervisor: the tree's kernel and initrd
+/// are fetched and booted once, while the persistent definition boots the
+/// new disk.
+#[test]
+fn a_network_install_boots_the_trees_kernel_once_and_keeps_the_disk_boot() {
+    use vireo::core::libvirt::CreateJob;
+    use vireo::core::wizard::{GIB, InstallSource, OsProfile, Plan, StorageChoice};
+
+    let daemon = Daemon::start();
+    let files = guest::install(&daemon);
+    let data_home = daemon.vm_dir().parent().unwrap().join("data");
+    // An install tree in the isolinux layout, as a directory.
+    let tree = daemon.vm_dir().join("tree");
+    std::fs::create_dir_all(tree.join("isolinux")).unwrap();
+    std::fs::copy(&files.kernel, tree.join("isolinux/vmlinuz")).unwrap();
+    std::fs::copy(&files.initrd, tree.join("isolinux/initrd.img")).unwrap();
+    let rt = common::runtime();
+    rt.block_on(async {
+        let conn = Connection::open(&daemon.uri).await.unwrap();
+        conn.create_default_pool(Some(data_home.display().to_string()))
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+        let facts = conn.wizard_facts().await.unwrap();
+        let mut plan = Plan::new(
+            "netinst",
+            InstallSource::Location {
+                url: tree.display().to_string(),
+                kernel_args: "console=ttyS0 vireo.netinst=1".into(),
+            },
+            OsProfile::generic(),
+            &facts,
+        );
+        (plan.memory_mib, plan.vcpus) = (192, 1);
+        plan.storage = StorageChoice::New {
+            pool: "default".into(),
+            size_bytes: GIB / 10,
+        };
+        let created = conn
+            .create(
+                CreateJob {
+                    plan,
+                    host: facts,
+                    start: true,
+                },
+                None,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+        assert_eq!(created.domain.state, DomainState::Running);
+        let live = conn.domain_xml(&created.domain.uuid, false).await.unwrap();
+        assert!(live.contains("<kernel>"), "{live}");
+        assert!(
+            live.contains(&format!(
+                "url={} console=ttyS0 vireo.netinst=1",
+                tree.display()
+            )),
+            "{live}"
+        );
+        assert!(live.contains("<on_reboot>destroy</on_reboot>"));
+        let persistent = conn.domain_xml(&created.domain.uuid, true).await.unwrap();
+        assert!(!persistent.contains("<kernel>"), "{persistent}");
+        assert!(persistent.contains("<boot dev='hd'/>"));
+        conn.force_off(&created.domain.uuid).await.unwrap();
+    });
+}

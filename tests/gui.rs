@@ -1418,3 +1418,46 @@ fn the_wizard_installs_the_tiny_guest_from_its_iso_on_a_real_hypervisor() {
     assert!(xml.contains("<boot dev='cdrom'/>") && xml.contains(files.iso.to_str().unwrap()));
     assert!(app.alive());
 }
+
+#[test]
+fn customize_before_install_opens_the_details_and_waits_for_begin() {
+    let uri = common::demo_uri();
+    let dir = common::fresh_dir("wizard-customize");
+    let iso = dir.join("installer.iso");
+    std::fs::write(&iso, b"not really an ISO").unwrap();
+    let mut app = App::launch_tall(&["--connect", &uri]);
+    app.wait_for_text("12 virtual machines");
+    // From the main window's menu, as a user finds it.
+    app.act("push button", "New Virtual Machine");
+    app.wait_for_text("Step 1 of 5: Install Source");
+    set_field(&mut app, "ISO image or volume path", iso.to_str().unwrap());
+    for step in [
+        "Step 2 of 5: Memory and CPUs",
+        "Step 3 of 5: Storage",
+        "Step 4 of 5: Network",
+        "Step 5 of 5: Summary",
+    ] {
+        app.wait_until("Forward enabled", |n| forward_ready(n, "Forward"));
+        app.act("push button", "Forward");
+        app.wait_for_text(step);
+    }
+    set_field(&mut app, "Name", "custom-vm");
+    click_wizard(
+        &mut app,
+        "check box",
+        "Customize configuration before install",
+    );
+    app.wait_until("Create enabled", |n| forward_ready(n, "Create"));
+    app.act("push button", "Create");
+    let nodes = app.wait_until("the new VM's window with Begin Installation", |n| {
+        window_nodes(n, "custom-vm")
+            .iter()
+            .any(|n| n.role == "push button" && n.name == "Begin Installation" && n.on_screen())
+    });
+    assert_eq!(state_of(&nodes, "custom-vm").as_deref(), Some("Shut Off"));
+    app.screenshot("custom-vm", "wizard-customize.png");
+    app.act("push button", "Begin Installation");
+    app.wait_until("custom-vm running", |n| {
+        state_of(n, "custom-vm").as_deref() == Some("Running")
+    });
+}

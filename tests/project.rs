@@ -261,7 +261,13 @@ fn has_translatable_strings(path: &Path) -> bool {
     let mut cmd = Command::new("xgettext");
     cmd.args(["--from-code=UTF-8", "-o", "-"]);
     if path.extension().is_some_and(|e| e == "rs") {
-        cmd.args(["-L", "C", "--keyword=gettext_f", "--keyword=ngettext_f:1,2"]);
+        cmd.args([
+            "-L",
+            "C",
+            "--keyword=gettext_f",
+            "--keyword=ngettext_f:1,2",
+            "--keyword=n_",
+        ]);
     }
     let (ok, out) = run(cmd.arg(path));
     assert!(ok, "xgettext {}: {out}", path.display());
@@ -345,6 +351,7 @@ fn pot_is_up_to_date_with_the_sources() {
             "C",
             "--keyword=gettext_f",
             "--keyword=ngettext_f:1,2",
+            "--keyword=n_",
             "-o",
         ])
         .arg(tmp.join("rs.pot"))

@@ -229,12 +229,14 @@ fn choices_become_domain_xml_that_libvirt_accepts() {
             &h,
             "/tmp/vireo-install/vmlinuz",
             "/tmp/vireo-install/initrd",
+            Some("0a5e6c1e-7d7f-4f62-9d3b-2b1f0c5a7e12"),
         )
         .expect("a network install has a first-boot definition");
     assert!(install.contains(
         "<cmdline>url=http://deb.debian.org/debian/dists/bookworm console=ttyS0</cmdline>"
     ));
     assert!(install.contains("<on_reboot>destroy</on_reboot>"));
+    assert!(install.contains("<uuid>0a5e6c1e-7d7f-4f62-9d3b-2b1f0c5a7e12</uuid>"));
     validate(&install, "domain", "netinst-install");
     fixture("netinst-install", &install);
     cases.push(("netinst", net, h.clone()));
@@ -771,5 +773,70 @@ fn the_command_line_twin_creates_and_starts_the_vm() {
     assert!(
         err.contains("Creating the disk…") && err.contains("Starting the installation…"),
         "{err}"
+    );
+}
+
+#[test]
+fn media_detection_names_a_known_os_from_its_volume_label() {
+    // An ISO labelled as Debian's 11.5 netinst is detected as Debian 11.
+    let dir = common::fresh_dir("wizard-detect");
+    // libosinfo only looks at bootable media: an El Torito boot image.
+    std::fs::create_dir_all(dir.join("tree/isolinux")).unwrap();
+    std::fs::copy(
+        "/usr/lib/ISOLINUX/isolinux.bin",
+        dir.join("tree/isolinux/isolinux.bin"),
+    )
+    .expect("isolinux (make test installs it)");
+    let iso = dir.join("debian-11.5.0-amd64-netinst.iso");
+    let ok = Command::new("xorriso")
+        .args(["-as", "mkisofs", "-quiet", "-V", "Debian 11.5.0 amd64 n"])
+        .args(["-b", "isolinux/isolinux.bin", "-c", "isolinux/boot.cat"])
+        .args([
+            "-no-emul-boot",
+            "-boot-load-size",
+            "4",
+            "-boot-info-table",
+            "-o",
+        ])
+        .arg(&iso)
+        .arg(dir.join("tree"))
+        .status()
+        .expect("xorriso")
+        .success();
+    assert!(ok);
+    let os = vireo::osinfo::detect(iso.to_str().unwrap())
+        .unwrap()
+        .expect("osinfo-db knows Debian 11's label");
+    assert_eq!(os.short_id, "debian11");
+    assert_eq!(os.name, "Debian 11");
+}
+
+#[test]
+fn an_unreadable_iso_is_refused_with_the_reason() {
+    use std::os::unix::fs::MetadataExt;
+    let h = host();
+    let root = std::fs::metadata("/proc/self").unwrap().uid() == 0;
+    let path = if root {
+        // Root reads any file; a write-only sysfs attribute refuses even root.
+        "/sys/bus/pci/rescan".to_owned()
+    } else {
+        use std::os::unix::fs::PermissionsExt;
+        let p = common::fresh_dir("wizard-unreadable").join("locked.iso");
+        std::fs::write(&p, b"iso").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o000)).unwrap();
+        p.display().to_string()
+    };
+    let mut plan = iso_plan("x", debian());
+    plan.source = InstallSource::Iso(path.clone());
+    let problems = plan.check(Page::Source, &h);
+    assert!(
+        matches!(&problems[..], [Problem::FileUnreadable { path: p, reason }]
+            if *p == path && reason.contains("ermission denied")),
+        "{problems:?}"
+    );
+    assert!(
+        problems[0]
+            .to_string()
+            .starts_with(&format!("“{path}” cannot be read: "))
     );
 }

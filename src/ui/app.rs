@@ -549,6 +549,12 @@ impl Component for App {
                     pack_start = &gtk::Box {
                         set_spacing: 6,
                         gtk::Button {
+                            set_icon_name: "list-add-symbolic",
+                            set_action_name: Some("win.new-vm"),
+                            set_tooltip_text: Some(&gettext("New Virtual Machine")),
+                            set_accessible_label: &gettext("New Virtual Machine"),
+                        },
+                        gtk::Button {
                             set_icon_name: "media-playback-start-symbolic",
                             set_action_name: Some("win.sel-run"),
                             set_tooltip_text: Some(&gettext("Run")),
@@ -870,6 +876,12 @@ impl Component for App {
             model.sel_actions.push((id, action));
         }
 
+        {
+            let action = gio::SimpleAction::new("new-vm", None);
+            let input = sender.input_sender().clone();
+            action.connect_activate(move |_, _| input.emit(AppInput::ShowCreator));
+            root.add_action(&action);
+        }
         root.add_action(&gio::PropertyAction::new(
             "search",
             &model.search_bar,

@@ -80,6 +80,7 @@ pub fn run(options: Options) -> glib::ExitCode {
     app.set_accels_for_action("window.close", &["<Control>w"]);
     app.set_accels_for_action("win.reconnect", &["<Control>r"]);
     app.set_accels_for_action("win.search", &["<Control>f"]);
+    app.set_accels_for_action("win.new-vm", &["<Control>n"]);
     // The selected VM's actions (the list's header bar and row menus offer them too).
     for (action, accels) in [
         ("win.sel-open", &["<Control>o"][..]),

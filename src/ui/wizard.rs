@@ -100,6 +100,8 @@ struct Widgets {
     source_import: gtk::CheckButton,
     source_manual: gtk::CheckButton,
     iso: adw::EntryRow,
+    /// ISO volumes of the host's pools, one click away.
+    volumes: gtk::MenuButton,
     url: adw::EntryRow,
     kernel_args: adw::EntryRow,
     import: adw::EntryRow,
@@ -286,6 +288,7 @@ impl Wizard {
         {
             self.w.pool.set_selected(i as u32);
         }
+        self.fill_volumes(&f);
         self.w.no_pool.set_visible(f.pools.is_empty());
         self.w.pool.set_visible(!f.pools.is_empty());
         if f.pools.is_empty() && self.w.storage_new.is_active() {
@@ -347,6 +350,58 @@ impl Wizard {
         ));
         self.quiet = false;
         self.apply_os_defaults();
+    }
+
+    /// The ISO images the host's pools hold, offered beside the ISO path.
+    fn fill_volumes(&self, f: &HostFacts) {
+        let isos: Vec<(String, String)> = f
+            .pools
+            .iter()
+            .filter_map(|p| Some((p, p.path.as_deref()?)))
+            .flat_map(|(p, dir)| {
+                p.volumes
+                    .iter()
+                    .filter(|v| v.to_lowercase().ends_with(".iso"))
+                    .map(move |v| {
+                        (
+                            format!("{} / {v}", p.name),
+                            format!("{}/{v}", dir.trim_end_matches('/')),
+                        )
+                    })
+            })
+            .collect();
+        self.w.volumes.set_visible(!isos.is_empty());
+        let list = gtk::ListBox::builder()
+            .selection_mode(gtk::SelectionMode::None)
+            .build();
+        list.set_accessible_label(&gettext("ISO Volumes of the Host"));
+        let mut paths = Vec::new();
+        for (label, path) in isos {
+            let row = gtk::Label::builder()
+                .label(label)
+                .xalign(0.0)
+                .margin_top(6)
+                .margin_bottom(6)
+                .margin_start(6)
+                .margin_end(6)
+                .build();
+            list.append(
+                &gtk::ListBoxRow::builder()
+                    .child(&row)
+                    .activatable(true)
+                    .build(),
+            );
+            paths.push(path);
+        }
+        let popover = gtk::Popover::builder().child(&list).build();
+        let (entry, pop) = (self.w.iso.clone(), popover.clone());
+        list.connect_row_activated(move |_, row| {
+            if let Some(path) = paths.get(row.index().max(0) as usize) {
+                entry.set_text(path);
+            }
+            pop.popdown();
+        });
+        self.w.volumes.set_popover(Some(&popover));
     }
 
     fn fill_machines(&self) {
@@ -816,6 +871,15 @@ impl Component for Wizard {
             b.connect_clicked(move |_| input.emit(WizardInput::Browse(target)));
             b
         };
+        let volumes = gtk::MenuButton::builder()
+            .icon_name("drive-optical-symbolic")
+            .valign(gtk::Align::Center)
+            .tooltip_text(gettext("ISO Volumes of the Host"))
+            .visible(false)
+            .build();
+        volumes.add_css_class("flat");
+        volumes.set_accessible_label(&gettext("ISO Volumes of the Host"));
+        iso.add_suffix(&volumes);
         iso.add_suffix(&browse_button(BrowseTarget::Iso));
         let url = adw::EntryRow::builder()
             .title(gettext("Install tree URL"))
@@ -1072,8 +1136,8 @@ impl Component for Wizard {
         stack.add_named(
             &scrolled_page(&[
                 name_group.upcast_ref(),
-                summary_group.upcast_ref(),
                 install_group.upcast_ref(),
+                summary_group.upcast_ref(),
                 xml_group.upcast_ref(),
             ]),
             Some("summary"),
@@ -1188,6 +1252,7 @@ impl Component for Wizard {
             source_import,
             source_manual,
             iso,
+            volumes,
             url,
             kernel_args,
             import,

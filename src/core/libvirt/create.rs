@@ -238,7 +238,8 @@ fn steps(
                 let (kernel, initrd) = tree::fetch_boot_files(url, &dir).map_err(other)?;
                 made.files.push(kernel.clone());
                 made.files.push(initrd.clone());
-                plan.install_xml(&job.host, &kernel, &initrd)
+                let uuid = domain.uuid_string()?;
+                plan.install_xml(&job.host, &kernel, &initrd, Some(&uuid))
             }
             _ => None,
         };

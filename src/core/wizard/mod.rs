@@ -371,7 +371,14 @@ impl Plan {
     /// `kernel` and `initrd` (already on the host) with the tree's URL and
     /// the user's arguments, and stopping instead of rebooting into the
     /// installer again.
-    pub fn install_xml(&self, host: &HostFacts, kernel: &str, initrd: &str) -> Option<String> {
+    /// `uuid` is the defined domain's: the first boot runs as that domain.
+    pub fn install_xml(
+        &self,
+        host: &HostFacts,
+        kernel: &str,
+        initrd: &str,
+        uuid: Option<&str>,
+    ) -> Option<String> {
         let InstallSource::Location { url, kernel_args } = &self.source else {
             return None;
         };
@@ -380,7 +387,8 @@ impl Plan {
             cmdline.push(' ');
             cmdline.push_str(kernel_args.trim());
         }
-        let b = self.builder(host, Some((kernel, initrd, &cmdline)));
+        let mut b = self.builder(host, Some((kernel, initrd, &cmdline)));
+        b.uuid = uuid.map(str::to_owned);
         let mut domain = b.build_element();
         if let Some(on_reboot) = domain.child_mut("on_reboot") {
             on_reboot.set_text(Some("destroy"));
