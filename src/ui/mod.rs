@@ -11,6 +11,7 @@ mod auth_dialog;
 pub mod create_cli;
 mod delete_dialog;
 mod dialog;
+mod hardware;
 mod host_window;
 pub mod i18n;
 mod msg;

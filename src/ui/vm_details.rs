@@ -3,7 +3,9 @@
 
 use gettextrs::gettext;
 use relm4::adw::{self, prelude::*};
-use relm4::gtk::glib;
+use relm4::gtk::{self, glib};
+
+use crate::ui::a11y::AccessibleLabelExt;
 
 use crate::core::xml::{DeviceKind, DeviceView, DomainXml};
 use crate::ui::host_window::row;
@@ -97,6 +99,48 @@ fn describe(kind: DeviceKind, d: &DeviceView<'_>) -> (String, String) {
     }
 }
 
+fn action_button(icon: &str, label: &str, action: &str, target: &str) -> gtk::Button {
+    let b = gtk::Button::builder()
+        .icon_name(icon)
+        .tooltip_text(label)
+        .valign(gtk::Align::Center)
+        .action_name(action)
+        .action_target(&target.to_variant())
+        .build();
+    b.add_css_class("flat");
+    b.set_accessible_label(label);
+    b
+}
+
+/// Media buttons on CD-ROM rows, Remove on disk rows (actions of the VM window).
+fn disk_actions(r: &adw::ActionRow, d: &DeviceView<'_>) {
+    let Some(target) = d.target_dev() else { return };
+    match d.disk_device().as_deref() {
+        Some("cdrom") | Some("floppy") => {
+            r.add_suffix(&action_button(
+                "document-open-symbolic",
+                &gettext_f("Choose an ISO Image for {target}", &[("target", &target)]),
+                "vm.browse-media",
+                &target,
+            ));
+            if d.disk_source().is_some() {
+                r.add_suffix(&action_button(
+                    "media-eject-symbolic",
+                    &gettext_f("Eject {target}", &[("target", &target)]),
+                    "vm.eject-media",
+                    &target,
+                ));
+            }
+        }
+        _ => r.add_suffix(&action_button(
+            "user-trash-symbolic",
+            &gettext_f("Remove {target}", &[("target", &target)]),
+            "vm.remove-disk",
+            &target,
+        )),
+    }
+}
+
 /// Build the page for `xml`; an unreadable XML gives a page that says so.
 pub fn page(xml: &str) -> adw::PreferencesPage {
     let page = adw::PreferencesPage::new();
@@ -172,7 +216,21 @@ pub fn page(xml: &str) -> adw::PreferencesPage {
             .build();
         for d in &devices {
             let (title, subtitle) = describe(kind, d);
-            group.add(&row(&title, &subtitle));
+            let r = row(&title, &subtitle);
+            if kind == DeviceKind::Disk {
+                disk_actions(&r, d);
+            }
+            group.add(&r);
+        }
+        if kind == DeviceKind::Disk {
+            let add = gtk::Button::builder()
+                .icon_name("list-add-symbolic")
+                .tooltip_text(gettext("Add Disk…"))
+                .action_name("vm.add-disk")
+                .build();
+            add.add_css_class("flat");
+            add.set_accessible_label(&gettext("Add Disk…"));
+            group.set_header_suffix(Some(&add));
         }
         page.add(&group);
     }

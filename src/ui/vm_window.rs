@@ -8,9 +8,12 @@ use relm4::{Component, ComponentParts, ComponentSender};
 
 use crate::console::keymap::{keysym, linux};
 use crate::console::{ConsoleEvent, ConsoleView, ScaleMode, VncSession, parse_release_combo};
+use crate::core::hardware::{self, NewDisk, Scope};
 use crate::core::libvirt::{
-    Connection, ConsoleTarget, DomainState, DomainSummary, Error, Event, Lifecycle, PowerAction,
+    Connection, ConsoleTarget, Detached, DomainState, DomainSummary, Error, Event, Lifecycle,
+    PowerAction,
 };
+use crate::core::xml::DomainXml;
 use crate::ui::a11y::AccessibleLabelExt;
 use crate::ui::i18n::gettext_f;
 use crate::ui::{dialog, vm_details, vm_list};
@@ -44,6 +47,23 @@ pub enum VmWindowInput {
     RefreshDetails,
     /// Switch to a page: "console", "details" or "snapshots".
     ShowPage(&'static str),
+    /// Add Disk: read the host's pools, then ask.
+    AddDisk,
+    AttachDisk(NewDisk, Scope),
+    /// Remove Disk `target`: ask, then detach (and delete its image).
+    RemoveDisk(String),
+    DetachDisk {
+        target: String,
+        delete: bool,
+    },
+    /// Choose an ISO for drive `target`.
+    BrowseMedia(String),
+    /// Insert `iso` into drive `target` (`None`: eject).
+    Media {
+        target: String,
+        iso: Option<String>,
+        force: bool,
+    },
 }
 
 #[derive(Debug)]
@@ -57,6 +77,24 @@ pub enum VmWindowCmd {
     ConnectDue(u64),
     /// A connection attempt that has not shown the screen by now is retried.
     Watchdog(u64),
+    PoolsForDisk(Result<crate::core::wizard::HostFacts, Error>),
+    Attached {
+        disk: NewDisk,
+        scope: Scope,
+        result: Result<(), Error>,
+    },
+    DiskDetached {
+        target: String,
+        result: Result<Detached, Error>,
+        /// The image's deletion, when asked for.
+        deleted: Option<Result<(), Error>>,
+    },
+    MediaDone {
+        target: String,
+        iso: Option<String>,
+        force: bool,
+        result: Result<(), Error>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -88,6 +126,11 @@ pub struct VmWindow {
     details: gtk::ScrolledWindow,
     header: adw::HeaderBar,
     stack: adw::ViewStack,
+    settings: gio::Settings,
+    /// The running (or defined) configuration last read, for device changes.
+    xml: Option<DomainXml>,
+    /// The header's removable-media menu.
+    media_button: gtk::MenuButton,
 }
 
 pub struct VmWindowWidgets {
@@ -313,6 +356,39 @@ impl VmWindow {
         }
     }
 
+    /// Where a device change goes: the running guest and its definition,
+    /// or only the definition when it is shut off.
+    fn scope(&self) -> Scope {
+        if self.state.is_some_and(|s| s.is_active()) {
+            Scope::BOTH
+        } else {
+            Scope::NEXT_BOOT
+        }
+    }
+
+    /// The header's media menu for the first removable drive.
+    fn update_media_menu(&self) {
+        let drive = self
+            .xml
+            .as_ref()
+            .and_then(|vm| hardware::removable_drives(vm).into_iter().next());
+        self.media_button.set_visible(drive.is_some());
+        if let Some((target, media)) = drive {
+            let recent: Vec<String> = self
+                .settings
+                .strv("recent-isos")
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            self.media_button
+                .set_menu_model(Some(&crate::ui::hardware::media_menu(
+                    &target,
+                    &recent,
+                    media.is_some(),
+                )));
+        }
+    }
+
     fn toast(&self, text: &str) {
         let toast = adw::Toast::new(&glib::markup_escape_text(text));
         toast.set_timeout(6);
@@ -454,6 +530,13 @@ impl Component for VmWindow {
             .build();
         keys_button.set_accessible_label(&gettext("Send Key"));
         header.pack_end(&keys_button);
+        let media_button = gtk::MenuButton::builder()
+            .icon_name("media-optical-symbolic")
+            .tooltip_text(gettext("Removable Media"))
+            .visible(false)
+            .build();
+        media_button.set_accessible_label(&gettext("Removable Media"));
+        header.pack_end(&media_button);
 
         // Console page: the view, with a status page over it when there is
         // nothing to show.
@@ -599,6 +682,48 @@ impl Component for VmWindow {
             a.connect_activate(move |_, _| input.emit(msg()));
             actions.add_action(&a);
         }
+        let add_disk = gio::SimpleAction::new("add-disk", None);
+        {
+            let input = sender.input_sender().clone();
+            add_disk.connect_activate(move |_, _| input.emit(VmWindowInput::AddDisk));
+        }
+        actions.add_action(&add_disk);
+        for (name, make) in [
+            (
+                "remove-disk",
+                VmWindowInput::RemoveDisk as fn(String) -> VmWindowInput,
+            ),
+            ("browse-media", VmWindowInput::BrowseMedia),
+            ("eject-media", |target| VmWindowInput::Media {
+                target,
+                iso: None,
+                force: false,
+            }),
+        ] {
+            let a = gio::SimpleAction::new(name, Some(glib::VariantTy::STRING));
+            let input = sender.input_sender().clone();
+            a.connect_activate(move |_, t| {
+                if let Some(target) = t.and_then(|t| t.get::<String>()) {
+                    input.emit(make(target));
+                }
+            });
+            actions.add_action(&a);
+        }
+        let insert =
+            gio::SimpleAction::new("insert-media", Some(glib::VariantTy::new("(ss)").unwrap()));
+        {
+            let input = sender.input_sender().clone();
+            insert.connect_activate(move |_, t| {
+                if let Some((target, iso)) = t.and_then(|t| t.get::<(String, String)>()) {
+                    input.emit(VmWindowInput::Media {
+                        target,
+                        iso: Some(iso),
+                        force: false,
+                    });
+                }
+            });
+        }
+        actions.add_action(&insert);
         root.insert_action_group("vm", Some(&actions));
         {
             let keys = gtk::EventControllerKey::new();
@@ -643,6 +768,9 @@ impl Component for VmWindow {
             details,
             header,
             stack: stack.clone(),
+            settings: init.settings.clone(),
+            xml: None,
+            media_button,
         };
 
         // Follow the VM's lifecycle for as long as the window lives.
@@ -698,6 +826,139 @@ impl Component for VmWindow {
             VmWindowInput::Present => root.present(),
             VmWindowInput::RefreshDetails => self.load_details(&sender),
             VmWindowInput::ShowPage(page) => self.stack.set_visible_child_name(page),
+            VmWindowInput::AddDisk => {
+                let conn = self.conn.clone();
+                sender.oneshot_command(async move {
+                    VmWindowCmd::PoolsForDisk(conn.wizard_facts().await)
+                });
+            }
+            VmWindowInput::AttachDisk(disk, scope) => {
+                let Some(vm) = &self.xml else { return };
+                let xml = disk.xml(vm);
+                let (conn, uuid) = (self.conn.clone(), self.uuid.clone());
+                sender.oneshot_command(async move {
+                    let mut made = None;
+                    let mut result = match disk.volume() {
+                        Some(v) => conn.create_volume(v).await.map(|p| made = Some(p)),
+                        None => Ok(()),
+                    };
+                    if result.is_ok() {
+                        result = conn.attach_device(&uuid, &xml, scope).await;
+                    }
+                    // Nothing is left behind by a disk that was not added.
+                    if let (Err(_), Some(path)) = (&result, &made) {
+                        let _ = conn.delete_volume(path).await;
+                    }
+                    VmWindowCmd::Attached {
+                        disk,
+                        scope,
+                        result,
+                    }
+                });
+            }
+            VmWindowInput::RemoveDisk(target) => {
+                let source = self.xml.as_ref().and_then(|vm| {
+                    vm.devices(crate::core::xml::DeviceKind::Disk)
+                        .iter()
+                        .find(|d| d.target_dev().as_deref() == Some(target.as_str()))
+                        .and_then(|d| d.disk_source())
+                });
+                let input = sender.input_sender().clone();
+                let t = target.clone();
+                crate::ui::hardware::remove_disk(
+                    root.upcast_ref(),
+                    &target,
+                    source.as_deref(),
+                    move |delete| {
+                        input.emit(VmWindowInput::DetachDisk {
+                            target: t.clone(),
+                            delete,
+                        })
+                    },
+                );
+            }
+            VmWindowInput::DetachDisk { target, delete } => {
+                let Some(vm) = &self.xml else { return };
+                let Some(xml) = hardware::disk_xml_by_target(vm, &target) else {
+                    return;
+                };
+                let source = vm
+                    .devices(crate::core::xml::DeviceKind::Disk)
+                    .iter()
+                    .find(|d| d.target_dev().as_deref() == Some(target.as_str()))
+                    .and_then(|d| d.disk_source());
+                let scope = self.scope();
+                let (conn, uuid) = (self.conn.clone(), self.uuid.clone());
+                sender.oneshot_command(async move {
+                    let result = conn
+                        .detach_device(
+                            &uuid,
+                            &xml,
+                            Some(&target),
+                            scope,
+                            std::time::Duration::from_secs(10),
+                        )
+                        .await;
+                    // The image goes only once nothing uses it.
+                    let deleted = match (&result, delete, source) {
+                        (Ok(Detached::Done), true, Some(path)) => {
+                            Some(conn.delete_volume(&path).await)
+                        }
+                        _ => None,
+                    };
+                    VmWindowCmd::DiskDetached {
+                        target,
+                        result,
+                        deleted,
+                    }
+                });
+            }
+            VmWindowInput::BrowseMedia(target) => {
+                let chooser = gtk::FileChooserNative::new(
+                    Some(&gettext("Choose an ISO Image")),
+                    Some(root),
+                    gtk::FileChooserAction::Open,
+                    Some(&gettext("_Open")),
+                    Some(&gettext("_Cancel")),
+                );
+                let filter = gtk::FileFilter::new();
+                filter.set_name(Some(&gettext("ISO images")));
+                filter.add_pattern("*.iso");
+                filter.add_pattern("*.ISO");
+                chooser.add_filter(&filter);
+                let input = sender.input_sender().clone();
+                chooser.connect_response(move |c, response| {
+                    if response == gtk::ResponseType::Accept
+                        && let Some(path) = c.file().and_then(|f| f.path())
+                    {
+                        input.emit(VmWindowInput::Media {
+                            target: target.clone(),
+                            iso: Some(path.display().to_string()),
+                            force: false,
+                        });
+                    }
+                    c.destroy();
+                });
+                chooser.show();
+            }
+            VmWindowInput::Media { target, iso, force } => {
+                let Some(vm) = &self.xml else { return };
+                let xml = match hardware::media_xml(vm, &target, iso.as_deref()) {
+                    Ok(x) => x,
+                    Err(e) => return self.toast(&e.to_string()),
+                };
+                let scope = self.scope();
+                let (conn, uuid) = (self.conn.clone(), self.uuid.clone());
+                sender.oneshot_command(async move {
+                    let result = conn.update_device(&uuid, &xml, scope, force).await;
+                    VmWindowCmd::MediaDone {
+                        target,
+                        iso,
+                        force,
+                        result,
+                    }
+                });
+            }
             VmWindowInput::Power(action) => {
                 let (conn, uuid) = (self.conn.clone(), self.uuid.clone());
                 sender.oneshot_command(async move {
@@ -854,8 +1115,127 @@ impl Component for VmWindow {
                 ),
             },
             VmWindowCmd::Target(..) => {}
-            VmWindowCmd::Xml(Ok(xml)) => self.details.set_child(Some(&vm_details::page(&xml))),
+            VmWindowCmd::Xml(Ok(xml)) => {
+                self.details.set_child(Some(&vm_details::page(&xml)));
+                self.xml = DomainXml::parse(&xml).ok();
+                self.update_media_menu();
+            }
             VmWindowCmd::Xml(Err(e)) => self.toast(&e.message),
+            VmWindowCmd::PoolsForDisk(result) => match result {
+                Ok(facts) => {
+                    let input = sender.input_sender().clone();
+                    crate::ui::hardware::add_disk(
+                        _root.upcast_ref(),
+                        &self.name,
+                        &facts.pools,
+                        self.state.is_some_and(|s| s.is_active()),
+                        move |disk, scope| input.emit(VmWindowInput::AttachDisk(disk, scope)),
+                    );
+                }
+                Err(e) => self.toast(&e.message),
+            },
+            VmWindowCmd::Attached {
+                disk,
+                scope,
+                result,
+            } => match result {
+                Ok(()) => {
+                    self.toast(&if scope.live {
+                        gettext("Disk added to the running guest")
+                    } else {
+                        gettext("Disk added; the guest sees it from its next boot")
+                    });
+                    self.load_details(&sender);
+                }
+                Err(e) if scope.live && scope.persistent => {
+                    // Not hot-pluggable (IDE, SATA) or refused by the guest.
+                    let input = sender.input_sender().clone();
+                    let why = if hardware::hotpluggable(&disk.bus) {
+                        e.message.clone()
+                    } else {
+                        gettext_f(
+                            "{bus} disks cannot be added to a running guest ({error})",
+                            &[("bus", &disk.bus.to_uppercase()), ("error", &e.message)],
+                        )
+                    };
+                    crate::ui::hardware::offer_next_boot(_root.upcast_ref(), &why, move || {
+                        input.emit(VmWindowInput::AttachDisk(disk.clone(), Scope::NEXT_BOOT))
+                    });
+                }
+                Err(e) => self.toast(&gettext_f(
+                    "The disk was not added: {error}",
+                    &[("error", &e.message)],
+                )),
+            },
+            VmWindowCmd::DiskDetached {
+                target,
+                result,
+                deleted,
+            } => {
+                match result {
+                    Ok(Detached::Done) => self.toast(&gettext_f(
+                        "Disk {target} removed",
+                        &[("target", &target)],
+                    )),
+                    Ok(Detached::Pending) => self.toast(&gettext_f(
+                        "The guest has not released {target} yet; it leaves the running guest when the guest lets go",
+                        &[("target", &target)],
+                    )),
+                    Err(e) => self.toast(&gettext_f(
+                        "Disk {target} was not removed: {error}",
+                        &[("target", &target), ("error", &e.message)],
+                    )),
+                }
+                if let Some(Err(e)) = deleted {
+                    self.toast(&gettext_f(
+                        "The disk image was not deleted: {error}",
+                        &[("error", &e.message)],
+                    ));
+                }
+                self.load_details(&sender);
+            }
+            VmWindowCmd::MediaDone {
+                target,
+                iso,
+                force,
+                result,
+            } => match (result, iso) {
+                (Ok(()), Some(iso)) => {
+                    crate::ui::hardware::remember_iso(&self.settings, &iso);
+                    let name = std::path::Path::new(&iso)
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or(iso);
+                    self.toast(&gettext_f(
+                        "{iso} inserted into {target}",
+                        &[("iso", &name), ("target", &target)],
+                    ));
+                    self.load_details(&sender);
+                }
+                (Ok(()), None) => {
+                    self.toast(&gettext_f("{target} ejected", &[("target", &target)]));
+                    self.load_details(&sender);
+                }
+                // QEMU: "Device '…' is locked and force was not specified".
+                (Err(e), None) if !force && e.message.to_lowercase().contains("lock") => {
+                    let input = sender.input_sender().clone();
+                    crate::ui::hardware::offer_force_eject(
+                        _root.upcast_ref(),
+                        &e.message,
+                        move || {
+                            input.emit(VmWindowInput::Media {
+                                target: target.clone(),
+                                iso: None,
+                                force: true,
+                            })
+                        },
+                    );
+                }
+                (Err(e), _) => self.toast(&gettext_f(
+                    "The medium was not changed: {error}",
+                    &[("error", &e.message)],
+                )),
+            },
             VmWindowCmd::Event(Event::Lifecycle { uuid, change, .. }) if uuid == self.uuid => {
                 match change {
                     Lifecycle::Started => {

@@ -115,6 +115,109 @@ fn serve(conn: &Connect, request: Request) {
         Request::StartNetwork { name, reply } => {
             let _ = reply.send(super::create::start_network(conn, &name));
         }
+        Request::AttachDevice {
+            uuid,
+            xml,
+            scope,
+            reply,
+        } => {
+            let result = by_uuid(conn, &uuid).and_then(|d| {
+                let flags = scope_flags(&d, scope)?;
+                Ok(d.attach_device_flags(&xml, flags)?)
+            });
+            let _ = reply.send(result);
+        }
+        Request::DetachDevice {
+            uuid,
+            xml,
+            target,
+            scope,
+            wait,
+            reply,
+        } => {
+            let _ = reply.send(
+                by_uuid(conn, &uuid).and_then(|d| detach(&d, &xml, target.as_deref(), scope, wait)),
+            );
+        }
+        Request::UpdateDevice {
+            uuid,
+            xml,
+            scope,
+            force,
+            reply,
+        } => {
+            let result = by_uuid(conn, &uuid).and_then(|d| {
+                let mut flags = scope_flags(&d, scope)?;
+                if force {
+                    flags |= virt::sys::VIR_DOMAIN_DEVICE_MODIFY_FORCE;
+                }
+                Ok(d.update_device_flags(&xml, flags)?)
+            });
+            let _ = reply.send(result);
+        }
+        Request::CreateVolume { volume, reply } => {
+            let result = conn
+                .lookup_storage_pool_by_name(&volume.pool)
+                .and_then(|p| virt::storage_vol::StorageVol::create_xml(&p, &volume.xml, 0))
+                .and_then(|v| v.path())
+                .map_err(Error::from);
+            let _ = reply.send(result);
+        }
+        Request::DeleteVolume { path, reply } => {
+            let result = conn
+                .lookup_storage_vol_by_path(&path)
+                .and_then(|v| v.delete(0))
+                .map_err(Error::from);
+            let _ = reply.send(result);
+        }
+    }
+}
+
+/// libvirt's flags for `scope` on `d`: the live part only when it runs,
+/// the persistent part only when it has a definition.
+fn scope_flags(d: &Domain, scope: super::Scope) -> Result<u32, Error> {
+    let mut flags = 0;
+    if scope.live && d.is_active()? {
+        flags |= virt::sys::VIR_DOMAIN_AFFECT_LIVE;
+    }
+    if scope.persistent && d.is_persistent()? {
+        flags |= virt::sys::VIR_DOMAIN_AFFECT_CONFIG;
+    }
+    if flags == 0 {
+        let message = if scope.live && !scope.persistent {
+            "the virtual machine is not running"
+        } else {
+            "the virtual machine has no persistent definition"
+        };
+        return Err(Error::new(ErrorKind::Other, message));
+    }
+    Ok(flags)
+}
+
+/// Detach, then wait for the running guest to release a disk.
+fn detach(
+    d: &Domain,
+    xml: &str,
+    target: Option<&str>,
+    scope: super::Scope,
+    wait: std::time::Duration,
+) -> Result<super::Detached, Error> {
+    let flags = scope_flags(d, scope)?;
+    d.detach_device_flags(xml, flags)?;
+    let (Some(target), true) = (target, flags & virt::sys::VIR_DOMAIN_AFFECT_LIVE != 0) else {
+        return Ok(super::Detached::Done);
+    };
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        let live = crate::core::xml::DomainXml::parse(&d.xml_desc(0)?)
+            .map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
+        if crate::core::hardware::disk_xml_by_target(&live, target).is_none() {
+            return Ok(super::Detached::Done);
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(super::Detached::Pending);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
 

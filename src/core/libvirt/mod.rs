@@ -30,6 +30,7 @@ mod graphics;
 mod host;
 mod stats;
 
+pub use crate::core::hardware::Scope;
 pub use auth::{Authenticator, CredentialKind, CredentialPrompt};
 pub use create::{CreateJob, CreateStep, Created};
 pub use domain::{DomainState, DomainSummary};
@@ -114,6 +115,48 @@ pub enum Request {
     },
     /// Start a stopped virtual network.
     StartNetwork { name: String, reply: Reply<()> },
+    /// Add a device (its XML) to the running guest and/or the definition.
+    AttachDevice {
+        uuid: String,
+        xml: String,
+        scope: Scope,
+        reply: Reply<()>,
+    },
+    /// Remove a device. From a running guest, wait up to `wait` for the
+    /// guest to release it (disks are checked by `target`).
+    DetachDevice {
+        uuid: String,
+        xml: String,
+        target: Option<String>,
+        scope: Scope,
+        wait: std::time::Duration,
+        reply: Reply<Detached>,
+    },
+    /// Change a device in place (CD-ROM media); `force` ejects a locked tray.
+    UpdateDevice {
+        uuid: String,
+        xml: String,
+        scope: Scope,
+        force: bool,
+        reply: Reply<()>,
+    },
+    /// Create a storage volume; replies with its path.
+    CreateVolume {
+        volume: crate::core::wizard::NewVolume,
+        reply: Reply<String>,
+    },
+    /// Delete the storage volume at `path`.
+    DeleteVolume { path: String, reply: Reply<()> },
+}
+
+/// How a detach ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detached {
+    /// Gone from everything it was removed from.
+    Done,
+    /// libvirt asked the guest, which has not released the device yet; it
+    /// leaves the running guest when the guest lets go.
+    Pending,
 }
 
 /// The power actions of the VM list, the VM window and the command line.
@@ -359,6 +402,74 @@ impl Connection {
     pub async fn start_network(&self, name: &str) -> Result<(), Error> {
         let name = name.to_owned();
         self.ask(|reply| Request::StartNetwork { name, reply })
+            .await
+    }
+
+    /// See [`Request::AttachDevice`].
+    pub async fn attach_device(&self, uuid: &str, xml: &str, scope: Scope) -> Result<(), Error> {
+        let (uuid, xml) = (uuid.to_owned(), xml.to_owned());
+        self.ask(|reply| Request::AttachDevice {
+            uuid,
+            xml,
+            scope,
+            reply,
+        })
+        .await
+    }
+
+    /// See [`Request::DetachDevice`].
+    pub async fn detach_device(
+        &self,
+        uuid: &str,
+        xml: &str,
+        target: Option<&str>,
+        scope: Scope,
+        wait: std::time::Duration,
+    ) -> Result<Detached, Error> {
+        let (uuid, xml, target) = (uuid.to_owned(), xml.to_owned(), target.map(str::to_owned));
+        self.ask(|reply| Request::DetachDevice {
+            uuid,
+            xml,
+            target,
+            scope,
+            wait,
+            reply,
+        })
+        .await
+    }
+
+    /// See [`Request::UpdateDevice`].
+    pub async fn update_device(
+        &self,
+        uuid: &str,
+        xml: &str,
+        scope: Scope,
+        force: bool,
+    ) -> Result<(), Error> {
+        let (uuid, xml) = (uuid.to_owned(), xml.to_owned());
+        self.ask(|reply| Request::UpdateDevice {
+            uuid,
+            xml,
+            scope,
+            force,
+            reply,
+        })
+        .await
+    }
+
+    /// See [`Request::CreateVolume`].
+    pub async fn create_volume(
+        &self,
+        volume: crate::core::wizard::NewVolume,
+    ) -> Result<String, Error> {
+        self.ask(|reply| Request::CreateVolume { volume, reply })
+            .await
+    }
+
+    /// See [`Request::DeleteVolume`].
+    pub async fn delete_volume(&self, path: &str) -> Result<(), Error> {
+        let path = path.to_owned();
+        self.ask(|reply| Request::DeleteVolume { path, reply })
             .await
     }
 

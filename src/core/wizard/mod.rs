@@ -198,6 +198,24 @@ pub struct NewVolume {
     pub xml: String,
 }
 
+/// The XML of a new, empty qcow2 volume for `virStorageVolCreateXML`.
+pub fn volume_xml(name: &str, size_bytes: u64) -> String {
+    Element::new("volume")
+        .with_child(Element::new("name").with_text(name))
+        .with_child(
+            Element::new("capacity")
+                .with_attr("unit", "bytes")
+                .with_text(&size_bytes.to_string()),
+        )
+        .with_child(Element::new("allocation").with_text("0"))
+        .with_child(
+            Element::new("target").with_child(Element::new("format").with_attr("type", "qcow2")),
+        )
+        .into_pretty()
+        .to_xml_string()
+        + "\n"
+}
+
 /// A disk image's format from its first bytes: `qcow2` or `raw`.
 pub fn image_format(head: &[u8]) -> &'static str {
     if head.starts_with(b"QFI\xfb") {
@@ -337,21 +355,7 @@ impl Plan {
             return None;
         };
         let name = self.volume_name();
-        let xml = Element::new("volume")
-            .with_child(Element::new("name").with_text(&name))
-            .with_child(
-                Element::new("capacity")
-                    .with_attr("unit", "bytes")
-                    .with_text(&size_bytes.to_string()),
-            )
-            .with_child(Element::new("allocation").with_text("0"))
-            .with_child(
-                Element::new("target")
-                    .with_child(Element::new("format").with_attr("type", "qcow2")),
-            )
-            .into_pretty()
-            .to_xml_string()
-            + "\n";
+        let xml = volume_xml(&name, *size_bytes);
         Some(NewVolume {
             pool: pool.clone(),
             name,

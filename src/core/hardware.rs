@@ -1,0 +1,287 @@
+//! Changing a VM's hardware: the device XML that libvirt's attach, detach
+//! and update calls take, built from the VM's own XML so that everything
+//! Vireo does not model stays as it was.
+
+use super::wizard::NewVolume;
+use super::xml::builder;
+use super::xml::{DeviceKind, DomainXml, Element};
+
+/// Where a changed device takes effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope {
+    /// The running guest (only when it runs).
+    pub live: bool,
+    /// The persistent definition (from the next boot on).
+    pub persistent: bool,
+}
+
+impl Scope {
+    pub const BOTH: Scope = Scope {
+        live: true,
+        persistent: true,
+    };
+    pub const NEXT_BOOT: Scope = Scope {
+        live: false,
+        persistent: true,
+    };
+    pub const NOW_ONLY: Scope = Scope {
+        live: true,
+        persistent: false,
+    };
+}
+
+/// Device names a bus gives its disks: `vd*` on virtio, `hd*` on IDE, `sd*`
+/// on SCSI, SATA and USB.
+pub fn target_prefix(bus: &str) -> &'static str {
+    match bus {
+        "virtio" => "vd",
+        "ide" => "hd",
+        "fdc" => "fd",
+        _ => "sd",
+    }
+}
+
+/// Buses whose disks QEMU can add to a running guest.
+pub fn hotpluggable(bus: &str) -> bool {
+    matches!(bus, "virtio" | "scsi" | "usb")
+}
+
+/// `a`, `b`, … `z`, `aa`, `ab`, … as the kernel names disks.
+fn letters(mut n: usize) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'a' + (n % 26) as u8);
+        if n < 26 {
+            break;
+        }
+        n = n / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8(out).expect("ASCII letters")
+}
+
+/// The first free target name on `bus` among the VM's disks (`vdb` after
+/// `vda`).
+pub fn next_target(vm: &DomainXml, bus: &str) -> String {
+    let taken: Vec<String> = vm
+        .devices(DeviceKind::Disk)
+        .iter()
+        .filter_map(|d| d.target_dev())
+        .collect();
+    let prefix = target_prefix(bus);
+    (0..)
+        .map(|n| format!("{prefix}{}", letters(n)))
+        .find(|t| !taken.contains(t))
+        .expect("some name is free")
+}
+
+/// Where a new disk's storage comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiskStorage {
+    /// A new qcow2 volume in a pool whose directory is `pool_path`.
+    NewVolume {
+        pool: String,
+        pool_path: String,
+        name: String,
+        size_bytes: u64,
+    },
+    /// An existing image file (or volume path) in `format`.
+    Existing { path: String, format: String },
+}
+
+/// A disk for Add Hardware.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDisk {
+    pub storage: DiskStorage,
+    /// virtio, scsi, sata, usb, ide.
+    pub bus: String,
+    /// none, writeback, writethrough, directsync, unsafe; `None` = QEMU's default.
+    pub cache: Option<String>,
+}
+
+impl NewDisk {
+    /// The volume to create first, if any.
+    pub fn volume(&self) -> Option<NewVolume> {
+        let DiskStorage::NewVolume {
+            pool,
+            name,
+            size_bytes,
+            ..
+        } = &self.storage
+        else {
+            return None;
+        };
+        Some(NewVolume {
+            pool: pool.clone(),
+            name: name.clone(),
+            capacity_bytes: *size_bytes,
+            xml: super::wizard::volume_xml(name, *size_bytes),
+        })
+    }
+
+    /// The `<disk>` element for `vm` (its target the next free one).
+    pub fn element(&self, vm: &DomainXml) -> Element {
+        let target = next_target(vm, &self.bus);
+        let disk = match &self.storage {
+            DiskStorage::NewVolume {
+                pool_path, name, ..
+            } => builder::disk_file(
+                &format!("{}/{name}", pool_path.trim_end_matches('/')),
+                "qcow2",
+                &target,
+                &self.bus,
+            ),
+            DiskStorage::Existing { path, format } => {
+                builder::disk_file(path, format, &target, &self.bus)
+            }
+        };
+        let disk = match &self.cache {
+            Some(c) => builder::with_cache(disk, c),
+            None => disk,
+        };
+        disk.into_pretty()
+    }
+
+    /// The device XML for `virDomainAttachDeviceFlags`.
+    pub fn xml(&self, vm: &DomainXml) -> String {
+        self.element(vm).to_xml_string()
+    }
+}
+
+/// Why a media change cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaError {
+    /// No CD-ROM (or floppy) with that target.
+    NoDrive(String),
+}
+
+impl std::fmt::Display for MediaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MediaError::NoDrive(t) => write!(f, "the VM has no CD-ROM drive “{t}”"),
+        }
+    }
+}
+
+/// The removable drives (CD-ROMs and floppies) of a VM: target, current media.
+pub fn removable_drives(vm: &DomainXml) -> Vec<(String, Option<String>)> {
+    vm.devices(DeviceKind::Disk)
+        .iter()
+        .filter(|d| matches!(d.disk_device().as_deref(), Some("cdrom" | "floppy")))
+        .filter_map(|d| Some((d.target_dev()?, d.disk_source())))
+        .collect()
+}
+
+/// The drive `target` of `vm` with `iso` inserted (`None`: ejected), as
+/// `virDomainUpdateDeviceFlags` takes it: the drive's own element with only
+/// its source changed.
+pub fn media_xml(vm: &DomainXml, target: &str, iso: Option<&str>) -> Result<String, MediaError> {
+    let disks = vm.devices(DeviceKind::Disk);
+    let index = disks
+        .iter()
+        .position(|d| {
+            d.target_dev().as_deref() == Some(target)
+                && matches!(d.disk_device().as_deref(), Some("cdrom" | "floppy"))
+        })
+        .ok_or_else(|| MediaError::NoDrive(target.to_owned()))?;
+    let mut copy = vm.clone();
+    let mut drive = copy
+        .device_mut(DeviceKind::Disk, index)
+        .expect("the index was just found");
+    // A network or block source becomes a plain file source.
+    drive.set("@type", Some("file"));
+    drive.set_disk_file(iso);
+    Ok(drive.view().to_xml_string())
+}
+
+/// The XML of the disk with target `target`, for `virDomainDetachDeviceFlags`.
+pub fn disk_xml_by_target(vm: &DomainXml, target: &str) -> Option<String> {
+    vm.devices(DeviceKind::Disk)
+        .iter()
+        .find(|d| d.target_dev().as_deref() == Some(target))
+        .map(|d| d.to_xml_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VM: &str = "<domain type='qemu'><name>t</name><devices>\
+        <disk type='file' device='disk'><source file='/a.qcow2'/><target dev='vda' bus='virtio'/></disk>\
+        <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><target dev='hdc' bus='ide'/><readonly/></disk>\
+        </devices></domain>";
+
+    #[test]
+    fn targets_are_named_as_the_kernel_names_disks() {
+        assert_eq!(letters(0), "a");
+        assert_eq!(letters(25), "z");
+        assert_eq!(letters(26), "aa");
+        assert_eq!(letters(27), "ab");
+        let vm = DomainXml::parse(VM).unwrap();
+        assert_eq!(next_target(&vm, "virtio"), "vdb");
+        assert_eq!(next_target(&vm, "ide"), "hda");
+        assert_eq!(next_target(&vm, "sata"), "sda");
+        assert!(hotpluggable("virtio") && hotpluggable("scsi") && hotpluggable("usb"));
+        assert!(!hotpluggable("ide") && !hotpluggable("sata"));
+    }
+
+    #[test]
+    fn media_changes_touch_only_the_source() {
+        let vm = DomainXml::parse(VM).unwrap();
+        assert_eq!(
+            removable_drives(&vm),
+            vec![("hdc".to_string(), None::<String>)]
+        );
+        let insert = media_xml(&vm, "hdc", Some("/isos/b.iso")).unwrap();
+        assert!(insert.contains("<source file='/isos/b.iso'/>"), "{insert}");
+        assert_eq!(
+            insert
+                .replace("<source file='/isos/b.iso'/>", "")
+                .replace(char::is_whitespace, ""),
+            "<disktype='file'device='cdrom'><drivername='qemu'type='raw'/>\
+             <targetdev='hdc'bus='ide'/><readonly/></disk>",
+            "only the source changed"
+        );
+        let inserted = DomainXml::parse(&VM.replace(
+            "<target dev='hdc'",
+            "<source file='/isos/a.iso'/><target dev='hdc'",
+        ))
+        .unwrap();
+        let eject = media_xml(&inserted, "hdc", None).unwrap();
+        assert!(!eject.contains("source"), "{eject}");
+        assert!(eject.contains("<target dev='hdc' bus='ide'/>"));
+        assert_eq!(
+            media_xml(&vm, "vda", None),
+            Err(MediaError::NoDrive("vda".into()))
+        );
+    }
+
+    #[test]
+    fn a_new_disk_takes_the_next_free_name() {
+        let vm = DomainXml::parse(VM).unwrap();
+        let disk = NewDisk {
+            storage: DiskStorage::NewVolume {
+                pool: "default".into(),
+                pool_path: "/var/lib/libvirt/images/".into(),
+                name: "t-1.qcow2".into(),
+                size_bytes: 64 << 20,
+            },
+            bus: "virtio".into(),
+            cache: Some("none".into()),
+        };
+        let xml = disk.xml(&vm);
+        assert!(
+            xml.contains("<source file='/var/lib/libvirt/images/t-1.qcow2'/>"),
+            "{xml}"
+        );
+        assert!(xml.contains("<target dev='vdb' bus='virtio'/>"), "{xml}");
+        assert!(xml.contains("cache='none'"), "{xml}");
+        assert_eq!(disk.volume().unwrap().capacity_bytes, 64 << 20);
+        assert_eq!(
+            disk_xml_by_target(&vm, "vda").as_deref(),
+            Some(
+                "<disk type='file' device='disk'><source file='/a.qcow2'/><target dev='vda' bus='virtio'/></disk>"
+            )
+        );
+    }
+}

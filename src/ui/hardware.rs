@@ -1,0 +1,385 @@
+//! Hardware dialogs of the VM window: Add Disk, Remove Disk, and the
+//! questions a refused hot-plug or a locked CD-ROM tray raise. The VM window
+//! runs what they decide against the core's service.
+
+use gettextrs::gettext;
+use relm4::adw::{self, prelude::*};
+use relm4::gtk::{self, gio};
+
+use crate::core::hardware::{DiskStorage, NewDisk, Scope};
+use crate::core::wizard::{GIB, PoolFacts};
+use crate::ui::a11y::AccessibleLabelExt;
+use crate::ui::dialog::{self, Confirm, Texts};
+use crate::ui::i18n::gettext_f;
+
+/// The buses Add Disk offers, with their labels.
+fn buses() -> [(&'static str, String); 4] {
+    [
+        ("virtio", gettext("VirtIO (fastest; hot-pluggable)")),
+        ("scsi", gettext("SCSI (hot-pluggable)")),
+        ("sata", gettext("SATA (not hot-pluggable)")),
+        ("usb", gettext("USB (hot-pluggable)")),
+    ]
+}
+
+const CACHES: [&str; 5] = ["none", "writeback", "writethrough", "directsync", "unsafe"];
+
+/// The Add Disk dialog. `name` names the new volume (`<vm>-N.qcow2`);
+/// `running` shows the Keep after shutdown choice. `confirm` gets the disk
+/// and where it should go.
+pub fn add_disk(
+    parent: &gtk::Window,
+    vm_name: &str,
+    pools: &[PoolFacts],
+    running: bool,
+    confirm: impl Fn(NewDisk, Scope) + 'static,
+) {
+    let pools: Vec<PoolFacts> = pools
+        .iter()
+        .filter(|p| p.active && p.path.is_some())
+        .cloned()
+        .collect();
+    let new = gtk::CheckButton::with_label(&gettext("Create a disk image"));
+    let existing = gtk::CheckButton::with_label(&gettext("Use an existing disk image"));
+    existing.set_group(Some(&new));
+    let pool_labels: Vec<String> = pools
+        .iter()
+        .map(|p| match p.available {
+            Some(a) => gettext_f(
+                "{pool} ({free} free)",
+                &[
+                    ("pool", &p.name),
+                    ("free", &crate::core::wizard::check::format_gib(a)),
+                ],
+            ),
+            None => p.name.clone(),
+        })
+        .collect();
+    let pool = adw::ComboRow::builder()
+        .title(gettext("Storage pool"))
+        .model(&gtk::StringList::new(
+            &pool_labels.iter().map(String::as_str).collect::<Vec<_>>(),
+        ))
+        .build();
+    let size = gtk::SpinButton::with_range(0.0, 1024.0 * 1024.0, 1.0);
+    size.set_digits(2);
+    size.set_value(8.0);
+    size.set_valign(gtk::Align::Center);
+    size.set_accessible_label(&gettext("Disk size in GiB"));
+    let size_row = adw::ActionRow::builder()
+        .title(gettext("Size (GiB)"))
+        .build();
+    size_row.add_suffix(&size);
+    let path = adw::EntryRow::builder()
+        .title(gettext("Disk image path"))
+        .build();
+    let bus_labels = buses();
+    let bus = adw::ComboRow::builder()
+        .title(gettext("Bus"))
+        .model(&gtk::StringList::new(
+            &bus_labels
+                .iter()
+                .map(|(_, l)| l.as_str())
+                .collect::<Vec<_>>(),
+        ))
+        .build();
+    let cache_labels: Vec<String> = std::iter::once(gettext("Default"))
+        .chain(CACHES.iter().map(|c| (*c).to_owned()))
+        .collect();
+    let cache = adw::ComboRow::builder()
+        .title(gettext("Cache mode"))
+        .model(&gtk::StringList::new(
+            &cache_labels.iter().map(String::as_str).collect::<Vec<_>>(),
+        ))
+        .build();
+    let keep = gtk::Switch::builder()
+        .active(true)
+        .valign(gtk::Align::Center)
+        .build();
+    let keep_row = adw::ActionRow::builder()
+        .title(gettext("Keep after shutdown"))
+        .subtitle(gettext(
+            "Also add it to the configuration the next boot uses",
+        ))
+        .activatable_widget(&keep)
+        .build();
+    keep_row.add_suffix(&keep);
+    keep_row.set_visible(running);
+
+    let list = gtk::ListBox::builder()
+        .selection_mode(gtk::SelectionMode::None)
+        .build();
+    list.add_css_class("boxed-list");
+    for (b, enabled) in [(&new, !pools.is_empty()), (&existing, true)] {
+        let row = adw::ActionRow::builder()
+            .title(b.label().unwrap_or_default().as_str())
+            .activatable_widget(b)
+            .build();
+        b.set_label(None);
+        b.set_sensitive(enabled);
+        row.add_prefix(b);
+        list.append(&row);
+        if b == &new {
+            list.append(&pool);
+            list.append(&size_row);
+        } else {
+            list.append(&path);
+        }
+    }
+    list.append(&bus);
+    list.append(&cache);
+    list.append(&keep_row);
+    if pools.is_empty() {
+        existing.set_active(true);
+    } else {
+        new.set_active(true);
+    }
+
+    let vm_name = vm_name.to_owned();
+    let choice = {
+        let (new, pool, size, path, bus, cache, keep) = (
+            new.clone(),
+            pool.clone(),
+            size.clone(),
+            path.clone(),
+            bus.clone(),
+            cache.clone(),
+            keep.clone(),
+        );
+        let pools = pools.clone();
+        move || -> Option<(NewDisk, Scope)> {
+            let storage = if new.is_active() {
+                let p = pools.get(pool.selected() as usize)?;
+                let bytes = (size.value() * GIB as f64).round() as u64;
+                if bytes == 0 {
+                    return None;
+                }
+                let taken = |n: &str| p.volumes.iter().any(|v| v == n);
+                let name = (1..)
+                    .map(|i| format!("{vm_name}-{i}.qcow2"))
+                    .find(|n| !taken(n))?;
+                DiskStorage::NewVolume {
+                    pool: p.name.clone(),
+                    pool_path: p.path.clone()?,
+                    name,
+                    size_bytes: bytes,
+                }
+            } else {
+                let p = path.text().trim().to_owned();
+                if p.is_empty() {
+                    return None;
+                }
+                DiskStorage::Existing {
+                    format: crate::core::wizard::probe_format(&p).into(),
+                    path: p,
+                }
+            };
+            let c = cache.selected() as usize;
+            let disk = NewDisk {
+                storage,
+                bus: buses()[bus.selected() as usize].0.to_owned(),
+                cache: (c > 0).then(|| CACHES[c - 1].to_owned()),
+            };
+            let scope = if !running {
+                Scope::NEXT_BOOT
+            } else if keep.is_active() {
+                Scope::BOTH
+            } else {
+                Scope::NOW_ONLY
+            };
+            Some((disk, scope))
+        }
+    };
+    let (heading, cancel, add) = (gettext("Add Disk"), gettext("Cancel"), gettext("Add"));
+    let confirm_choice = choice.clone();
+    let button = dialog::show(
+        parent,
+        Texts {
+            heading: &heading,
+            body: None,
+            cancel: &cancel,
+            confirm: &add,
+        },
+        Some(list.upcast_ref()),
+        Confirm::Suggested,
+        move || {
+            if let Some((disk, scope)) = confirm_choice() {
+                confirm(disk, scope);
+            }
+        },
+    );
+    let refresh = {
+        let (new, pool, size_row, path, button) = (
+            new.clone(),
+            pool.clone(),
+            size_row.clone(),
+            path.clone(),
+            button.clone(),
+        );
+        move || {
+            let creating = new.is_active();
+            pool.set_sensitive(creating);
+            size_row.set_sensitive(creating);
+            path.set_sensitive(!creating);
+            button.set_sensitive(choice().is_some());
+        }
+    };
+    refresh();
+    for b in [&new, &existing] {
+        let refresh = refresh.clone();
+        b.connect_toggled(move |_| refresh());
+    }
+    {
+        let refresh = refresh.clone();
+        size.connect_value_changed(move |_| refresh());
+    }
+    {
+        let refresh = refresh.clone();
+        path.connect_changed(move |_| refresh());
+    }
+    pool.connect_selected_notify(move |_| refresh());
+}
+
+/// Ask before removing disk `target`; `confirm` gets whether to delete its
+/// storage volume too (offered for image files only).
+pub fn remove_disk(
+    parent: &gtk::Window,
+    target: &str,
+    source: Option<&str>,
+    confirm: impl Fn(bool) + 'static,
+) {
+    let delete = gtk::CheckButton::with_label(&gettext("Delete the disk image"));
+    let extra = source.map(|s| {
+        delete.set_tooltip_text(Some(s));
+        delete.upcast_ref::<gtk::Widget>().clone()
+    });
+    let body = match source {
+        Some(s) => gettext_f(
+            "The disk {target} ({source}) is removed from the virtual machine. Its data stays unless you delete the image too.",
+            &[("target", target), ("source", s)],
+        ),
+        None => gettext_f(
+            "The disk {target} is removed from the virtual machine.",
+            &[("target", target)],
+        ),
+    };
+    let (heading, cancel, remove) = (
+        gettext("Remove Disk?"),
+        gettext("Cancel"),
+        gettext("Remove"),
+    );
+    dialog::show(
+        parent,
+        Texts {
+            heading: &heading,
+            body: Some(&body),
+            cancel: &cancel,
+            confirm: &remove,
+        },
+        extra.as_ref(),
+        Confirm::Destructive,
+        move || confirm(delete.is_active()),
+    );
+}
+
+/// A hot-plug the running guest refused: say why, offer the next boot.
+pub fn offer_next_boot(parent: &gtk::Window, reason: &str, confirm: impl Fn() + 'static) {
+    let body = format!(
+        "{}\n\n{}",
+        gettext_f(
+            "The running guest could not take the device: {reason}",
+            &[("reason", reason)],
+        ),
+        gettext("It can be added to the configuration instead, for the next boot.")
+    );
+    let (heading, cancel, add) = (
+        gettext("Not Added to the Running Guest"),
+        gettext("Cancel"),
+        gettext("Add for Next Boot"),
+    );
+    dialog::show(
+        parent,
+        Texts {
+            heading: &heading,
+            body: Some(&body),
+            cancel: &cancel,
+            confirm: &add,
+        },
+        None,
+        Confirm::Suggested,
+        confirm,
+    );
+}
+
+/// An eject the guest refused (a locked tray): offer Force Eject.
+pub fn offer_force_eject(parent: &gtk::Window, reason: &str, confirm: impl Fn() + 'static) {
+    let body = format!(
+        "{}\n\n{}",
+        gettext_f(
+            "The guest refused to open the tray: {reason}",
+            &[("reason", reason)],
+        ),
+        gettext("Force Eject removes the medium anyway; a program reading it may fail.")
+    );
+    let (heading, cancel, force) = (
+        gettext("The Tray Is Locked"),
+        gettext("Cancel"),
+        gettext("Force Eject"),
+    );
+    dialog::show(
+        parent,
+        Texts {
+            heading: &heading,
+            body: Some(&body),
+            cancel: &cancel,
+            confirm: &force,
+        },
+        None,
+        Confirm::Destructive,
+        confirm,
+    );
+}
+
+/// The media menu of the VM window's header: recent ISOs, Browse, Eject.
+pub fn media_menu(target: &str, recent: &[String], inserted: bool) -> gio::Menu {
+    let menu = gio::Menu::new();
+    let isos = gio::Menu::new();
+    for path in recent.iter().take(5) {
+        let label = std::path::Path::new(path)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.clone());
+        let item = gio::MenuItem::new(Some(&label), None);
+        item.set_action_and_target_value(
+            Some("vm.insert-media"),
+            Some(&(target, path.as_str()).to_variant()),
+        );
+        isos.append_item(&item);
+    }
+    menu.append_section(None, &isos);
+    let actions = gio::Menu::new();
+    let browse = gio::MenuItem::new(Some(&gettext("Choose ISO Image…")), None);
+    browse.set_action_and_target_value(Some("vm.browse-media"), Some(&target.to_variant()));
+    actions.append_item(&browse);
+    if inserted {
+        let eject = gio::MenuItem::new(Some(&gettext("Eject")), None);
+        eject.set_action_and_target_value(Some("vm.eject-media"), Some(&target.to_variant()));
+        actions.append_item(&eject);
+    }
+    menu.append_section(None, &actions);
+    menu
+}
+
+/// Put `path` first in the recent ISOs (at most 8 kept).
+pub fn remember_iso(settings: &gio::Settings, path: &str) {
+    let mut recent: Vec<String> = settings
+        .strv("recent-isos")
+        .iter()
+        .map(|s| s.to_string())
+        .filter(|s| s != path)
+        .collect();
+    recent.insert(0, path.to_owned());
+    recent.truncate(8);
+    let refs: Vec<&str> = recent.iter().map(String::as_str).collect();
+    let _ = settings.set_strv("recent-isos", refs.as_slice());
+}

@@ -1,0 +1,251 @@
+//! Hardware changes on a running guest (the private QEMU daemon, the tiny
+//! guest booted from its ISO): disks hot-plugged and unplugged, an IDE
+//! hot-plug refused then added for the next boot, ISOs inserted and ejected.
+//! The guest's own view is read over its serial shell.
+
+mod common;
+
+use std::io::Write;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::daemon::Daemon;
+use common::guest::{self, Boot};
+use vireo::core::hardware::{self, DiskStorage, NewDisk, Scope};
+use vireo::core::libvirt::{Connection, Detached};
+use vireo::core::xml::DomainXml;
+
+/// Type `command` into the guest's serial shell; its output lands in the
+/// serial log. Each command ends by printing `marker`.
+fn serial_run(sock: &Path, command: &str, marker: &str) {
+    let mut s = UnixStream::connect(sock).expect("the guest's serial socket");
+    writeln!(s, "{command}; echo {marker}").unwrap();
+    s.flush().unwrap();
+    // Keep the connection until the shell has read the line.
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+/// Run `command` in the guest until its output (before `marker`) satisfies
+/// `ok`; returns that output.
+fn guest_until(
+    daemon: &Daemon,
+    sock: &Path,
+    log: &Path,
+    what: &str,
+    command: &str,
+    ok: impl Fn(&str) -> bool,
+) -> String {
+    let mut n = 0;
+    common::wait_for(what, Duration::from_secs(60), || {
+        n += 1;
+        let marker = format!("VIREO-DONE-{n}-{}", std::process::id());
+        let before = std::fs::read_to_string(log).unwrap_or_default().len();
+        serial_run(sock, command, &marker);
+        let out = common::wait_for("the command's end", Duration::from_secs(10), || {
+            let text = std::fs::read_to_string(log).ok()?;
+            let new = text.get(before..)?.to_owned();
+            // The marker alone on a line is the command's own output (an
+            // echoed command line has more on it).
+            new.lines().any(|l| l.trim() == marker).then_some(new)
+        })
+        .ok()?;
+        ok(&out).then_some(out)
+    })
+    .unwrap_or_else(|e| {
+        panic!(
+            "{e}\n--- serial ---\n{}\n{}",
+            std::fs::read_to_string(log).unwrap_or_default(),
+            daemon.logs()
+        )
+    })
+}
+
+fn make_iso(dir: &Path, label: &str) -> PathBuf {
+    let tree = dir.join(format!("{label}-tree"));
+    std::fs::create_dir_all(&tree).unwrap();
+    std::fs::write(tree.join("HELLO.TXT"), label).unwrap();
+    let iso = dir.join(format!("{label}.iso"));
+    let ok = Command::new("xorriso")
+        .args(["-as", "mkisofs", "-quiet", "-V", label, "-o"])
+        .arg(&iso)
+        .arg(&tree)
+        .status()
+        .expect("xorriso")
+        .success();
+    assert!(ok);
+    iso
+}
+
+#[test]
+fn disks_and_media_change_on_a_running_guest() {
+    let daemon = Daemon::start();
+    let files = guest::install(&daemon);
+    let vm_dir = daemon.vm_dir();
+    let name = "hotplug";
+    let log = vm_dir.join(format!("{name}.serial.log"));
+    let sock = vm_dir.join(format!("{name}.serial.sock"));
+    let second = make_iso(&vm_dir, "VIREO_SECOND");
+    daemon.give(&vm_dir);
+    let data_home = vm_dir.parent().unwrap().join("data");
+    let rt = common::runtime();
+    rt.block_on(async {
+        let conn = Connection::open(&daemon.uri).await.unwrap();
+        let vm = conn
+            .define_xml(&guest::domain_xml(name, Boot::Cdrom, &files, &vm_dir))
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+        conn.start(&vm.uuid).await.unwrap();
+        common::wait_for("the guest's shell", Duration::from_secs(120), || {
+            std::fs::read_to_string(&log)
+                .ok()
+                .filter(|s| s.contains("TINY-SHELL-READY on /dev/ttyS0"))
+        })
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+        conn.create_default_pool(Some(data_home.display().to_string()))
+            .await
+            .unwrap();
+        let facts = conn.wizard_facts().await.unwrap();
+        let pool_path = facts.pool("default").unwrap().path.clone().unwrap();
+        let live = || async {
+            DomainXml::parse(&conn.domain_xml(&vm.uuid, false).await.unwrap()).unwrap()
+        };
+
+        // A new 64 MiB virtio disk, attached live and persistently: the
+        // guest's kernel finds it.
+        let disk = NewDisk {
+            storage: DiskStorage::NewVolume {
+                pool: "default".into(),
+                pool_path,
+                name: format!("{name}-1.qcow2"),
+                size_bytes: 64 << 20,
+            },
+            bus: "virtio".into(),
+            cache: None,
+        };
+        let path = conn.create_volume(disk.volume().unwrap()).await.unwrap();
+        let xml = disk.xml(&live().await);
+        conn.attach_device(&vm.uuid, &xml, Scope::BOTH)
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+        guest_until(
+            &daemon,
+            &sock,
+            &log,
+            "the guest to see vda",
+            "cat /proc/partitions",
+            |o| {
+                o.lines()
+                    .any(|l| l.trim_end().ends_with(" vda") && l.contains("65536"))
+            },
+        );
+        let persistent = conn.domain_xml(&vm.uuid, true).await.unwrap();
+        assert!(
+            persistent.contains(&path),
+            "kept after shutdown: {persistent}"
+        );
+
+        // Detached: the guest lets it go, the definition forgets it.
+        let xml = hardware::disk_xml_by_target(&live().await, "vda").unwrap();
+        let detached = conn
+            .detach_device(
+                &vm.uuid,
+                &xml,
+                Some("vda"),
+                Scope::BOTH,
+                Duration::from_secs(20),
+            )
+            .await
+            .unwrap();
+        assert_eq!(detached, Detached::Done);
+        guest_until(
+            &daemon,
+            &sock,
+            &log,
+            "the guest to lose vda",
+            "cat /proc/partitions",
+            |o| o.contains("major") && !o.lines().any(|l| l.trim_end().ends_with(" vda")),
+        );
+        assert!(
+            !conn
+                .domain_xml(&vm.uuid, true)
+                .await
+                .unwrap()
+                .contains(&path)
+        );
+        conn.delete_volume(&path).await.unwrap();
+
+        // IDE cannot be hot-plugged: libvirt says so; for the next boot it works.
+        let ide = NewDisk {
+            storage: DiskStorage::Existing {
+                path: second.display().to_string(),
+                format: "raw".into(),
+            },
+            bus: "ide".into(),
+            cache: None,
+        };
+        let xml = ide.xml(&live().await);
+        let err = conn
+            .attach_device(&vm.uuid, &xml, Scope::BOTH)
+            .await
+            .expect_err("IDE disks cannot be hot-plugged");
+        assert!(err.message.to_lowercase().contains("ide"), "{err}");
+        assert!(
+            !conn
+                .domain_xml(&vm.uuid, true)
+                .await
+                .unwrap()
+                .contains("VIREO_SECOND")
+        );
+        conn.attach_device(&vm.uuid, &xml, Scope::NEXT_BOOT)
+            .await
+            .unwrap();
+        let persistent = conn.domain_xml(&vm.uuid, true).await.unwrap();
+        assert!(
+            persistent.contains("<target dev='hda' bus='ide'/>"),
+            "{persistent}"
+        );
+        assert!(
+            !conn
+                .domain_xml(&vm.uuid, false)
+                .await
+                .unwrap()
+                .contains("VIREO_SECOND")
+        );
+
+        // Media: insert the second ISO, the guest reads its label; eject it,
+        // the guest finds no medium.
+        let read_label = "dd if=/dev/sr0 bs=1 skip=32808 count=32 2>&1; echo";
+        let insert =
+            hardware::media_xml(&live().await, "hdc", Some(second.to_str().unwrap())).unwrap();
+        conn.update_device(&vm.uuid, &insert, Scope::NOW_ONLY, false)
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+        guest_until(
+            &daemon,
+            &sock,
+            &log,
+            "the guest to read VIREO_SECOND",
+            read_label,
+            |o| o.contains("VIREO_SECOND"),
+        );
+        let eject = hardware::media_xml(&live().await, "hdc", None).unwrap();
+        conn.update_device(&vm.uuid, &eject, Scope::NOW_ONLY, true)
+            .await
+            .unwrap();
+        guest_until(
+            &daemon,
+            &sock,
+            &log,
+            "the guest to see no medium",
+            read_label,
+            |o| o.contains("No medium found"),
+        );
+        assert_eq!(
+            hardware::removable_drives(&live().await),
+            vec![("hdc".to_string(), None)]
+        );
+        conn.force_off(&vm.uuid).await.unwrap();
+    });
+}
