@@ -1461,3 +1461,121 @@ fn customize_before_install_opens_the_details_and_waits_for_begin() {
         state_of(n, "custom-vm").as_deref() == Some("Running")
     });
 }
+
+#[test]
+fn hardware_changes_from_the_vm_window_reach_the_running_guest() {
+    use common::daemon::Daemon;
+    use common::guest::{self, Boot};
+    use vireo::core::libvirt::Connection;
+
+    let daemon = Daemon::start();
+    let files = guest::install(&daemon);
+    let vm_dir = daemon.vm_dir();
+    let name = "hw-gui";
+    let serial = vm_dir.join(format!("{name}.serial.log"));
+    // A second ISO to insert, offered among the recent ones.
+    let tree = vm_dir.join("second-tree");
+    std::fs::create_dir_all(&tree).unwrap();
+    std::fs::write(tree.join("HELLO.TXT"), "second").unwrap();
+    let second = vm_dir.join("second.iso");
+    assert!(
+        Command::new("xorriso")
+            .args(["-as", "mkisofs", "-quiet", "-V", "VIREO_GUI_ISO", "-o"])
+            .arg(&second)
+            .arg(&tree)
+            .status()
+            .unwrap()
+            .success()
+    );
+    daemon.give(&vm_dir);
+    let data_home = vm_dir.parent().unwrap().join("data");
+    let rt = common::runtime();
+    let conn = rt.block_on(Connection::open(&daemon.uri)).unwrap();
+    rt.block_on(conn.create_default_pool(Some(data_home.display().to_string())))
+        .unwrap();
+    let vm = rt
+        .block_on(conn.define_xml(&guest::domain_xml(name, Boot::Cdrom, &files, &vm_dir)))
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+    rt.block_on(conn.start(&vm.uuid)).unwrap();
+    let shell = || {
+        std::fs::read_to_string(&serial)
+            .ok()
+            .filter(|s| s.contains("TINY-SHELL-READY on /dev/ttyS0"))
+    };
+    common::wait_for("the guest's shell", Duration::from_secs(120), shell)
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+
+    let config = fresh_config_dir();
+    std::fs::create_dir_all(config.join("vireo")).unwrap();
+    std::fs::write(
+        keyfile(&config),
+        format!("[vireo]\nrecent-isos=['{}']\n", second.display()),
+    )
+    .unwrap();
+    let mut app = App::launch_with_config(
+        config,
+        &["--connect", &daemon.uri, "--show-domain-editor", name],
+        &[("GSETTINGS_BACKEND", "memory")],
+    );
+    app.wait_until("the VM window on Details", |n| {
+        window_nodes(n, name)
+            .iter()
+            .any(|n| n.name == "Add Disk…" && n.on_screen())
+    });
+
+    // Add Disk: 64 MiB on VirtIO, kept after shutdown; the guest's kernel
+    // announces the new block device.
+    app.act("push button", "Add Disk…");
+    let nodes = app.wait_for_text("Keep after shutdown");
+    let size = nodes
+        .iter()
+        .find(|n| n.role == "text" && n.name.starts_with("Size (") && n.on_screen())
+        .expect("the size field")
+        .clone();
+    app.click("Add Disk", &size);
+    app.keys_to_focus("ctrl+a");
+    app.type_text("64 MiB");
+    std::thread::sleep(Duration::from_millis(500));
+    app.act("push button", "Add");
+    common::wait_for("the guest to find vda", Duration::from_secs(60), || {
+        std::fs::read_to_string(&serial)
+            .ok()
+            .filter(|s| s.contains("[vda] 131072 512-byte logical blocks"))
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}\n{}", app.output(), daemon.logs()));
+    app.wait_for_text("Disk added to the running guest");
+    let volume = data_home.join(format!("libvirt/images/{name}-1.qcow2"));
+    assert!(volume.exists(), "the new image {volume:?}");
+    app.screenshot(name, "hardware-added.png");
+
+    // Remove it with its image: the guest releases it, the image goes.
+    app.wait_until("the new disk listed", |n| {
+        n.iter().any(|n| n.name == "Remove vda" && n.on_screen())
+    });
+    app.act("push button", "Remove vda");
+    let nodes = app.wait_for_text("Remove Disk?");
+    let delete = nodes
+        .iter()
+        .find(|n| n.role == "check box" && n.name == "Delete the disk image")
+        .unwrap()
+        .clone();
+    app.click("Remove Disk\\?", &delete);
+    app.act("push button", "Remove");
+    app.wait_for_text("Disk vda removed");
+    assert!(!volume.exists(), "the image was deleted");
+    let xml = rt.block_on(conn.domain_xml(&vm.uuid, false)).unwrap();
+    assert!(!xml.contains(&format!("{name}-1.qcow2")), "{xml}");
+
+    // Media: insert the recent ISO from the header's menu, then eject it.
+    app.act("push button", "Removable Media");
+    app.wait_for_text("second.iso");
+    app.act("menu item", "second.iso");
+    app.wait_for_text("second.iso inserted into hdc");
+    let xml = rt.block_on(conn.domain_xml(&vm.uuid, false)).unwrap();
+    assert!(xml.contains(second.to_str().unwrap()), "{xml}");
+    app.act("push button", "Eject hdc");
+    app.wait_for_text("hdc ejected");
+    let xml = rt.block_on(conn.domain_xml(&vm.uuid, false)).unwrap();
+    assert!(!xml.contains(second.to_str().unwrap()), "{xml}");
+    assert!(app.alive());
+}

@@ -75,6 +75,28 @@ pub fn next_target(vm: &DomainXml, bus: &str) -> String {
         .expect("some name is free")
 }
 
+/// A size as users write it: `8 GiB`, `512M`, `0.5 G`, `64 MiB`, `1T`;
+/// a bare number is GiB. Bytes, or `None` for nonsense, zero or negative.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number.replace(',', ".").parse().ok()?;
+    let unit = unit.trim().to_ascii_lowercase();
+    let scale: u64 = match unit.trim_end_matches('b').trim_end_matches('i') {
+        "" if unit.is_empty() => 1 << 30,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        "t" => 1 << 40,
+        _ => return None,
+    };
+    let bytes = value * scale as f64;
+    (value.is_finite() && bytes >= 1.0 && bytes < u64::MAX as f64).then(|| bytes.round() as u64)
+}
+
 /// Where a new disk's storage comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DiskStorage {
@@ -210,6 +232,20 @@ mod tests {
         <disk type='file' device='disk'><source file='/a.qcow2'/><target dev='vda' bus='virtio'/></disk>\
         <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><target dev='hdc' bus='ide'/><readonly/></disk>\
         </devices></domain>";
+
+    #[test]
+    fn sizes_are_read_with_their_units() {
+        assert_eq!(parse_size("8 GiB"), Some(8 << 30));
+        assert_eq!(parse_size("8"), Some(8 << 30));
+        assert_eq!(parse_size("64 MiB"), Some(64 << 20));
+        assert_eq!(parse_size("64M"), Some(64 << 20));
+        assert_eq!(parse_size("0.5 G"), Some(512 << 20));
+        assert_eq!(parse_size("1,5 GB"), Some(3 << 29));
+        assert_eq!(parse_size("2 TiB"), Some(2 << 40));
+        for bad in ["", "0", "-3 GiB", "lots", "3 parsecs", "1e3"] {
+            assert_eq!(parse_size(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn targets_are_named_as_the_kernel_names_disks() {

@@ -6,9 +6,8 @@ use gettextrs::gettext;
 use relm4::adw::{self, prelude::*};
 use relm4::gtk::{self, gio};
 
-use crate::core::hardware::{DiskStorage, NewDisk, Scope};
-use crate::core::wizard::{GIB, PoolFacts};
-use crate::ui::a11y::AccessibleLabelExt;
+use crate::core::hardware::{DiskStorage, NewDisk, Scope, parse_size};
+use crate::core::wizard::PoolFacts;
 use crate::ui::dialog::{self, Confirm, Texts};
 use crate::ui::i18n::gettext_f;
 
@@ -61,15 +60,10 @@ pub fn add_disk(
             &pool_labels.iter().map(String::as_str).collect::<Vec<_>>(),
         ))
         .build();
-    let size = gtk::SpinButton::with_range(0.0, 1024.0 * 1024.0, 1.0);
-    size.set_digits(2);
-    size.set_value(8.0);
-    size.set_valign(gtk::Align::Center);
-    size.set_accessible_label(&gettext("Disk size in GiB"));
-    let size_row = adw::ActionRow::builder()
-        .title(gettext("Size (GiB)"))
+    let size_row = adw::EntryRow::builder()
+        .title(gettext("Size (such as 8 GiB or 512 MiB)"))
+        .text("8 GiB")
         .build();
-    size_row.add_suffix(&size);
     let path = adw::EntryRow::builder()
         .title(gettext("Disk image path"))
         .build();
@@ -140,7 +134,7 @@ pub fn add_disk(
         let (new, pool, size, path, bus, cache, keep) = (
             new.clone(),
             pool.clone(),
-            size.clone(),
+            size_row.clone(),
             path.clone(),
             bus.clone(),
             cache.clone(),
@@ -150,8 +144,8 @@ pub fn add_disk(
         move || -> Option<(NewDisk, Scope)> {
             let storage = if new.is_active() {
                 let p = pools.get(pool.selected() as usize)?;
-                let bytes = (size.value() * GIB as f64).round() as u64;
-                if bytes == 0 {
+                let bytes = parse_size(&size.text())?;
+                if p.available.is_some_and(|free| bytes > free) {
                     return None;
                 }
                 let taken = |n: &str| p.volumes.iter().any(|v| v == n);
@@ -190,6 +184,45 @@ pub fn add_disk(
             Some((disk, scope))
         }
     };
+    let problem = gtk::Label::builder()
+        .wrap(true)
+        .xalign(0.0)
+        .visible(false)
+        .build();
+    problem.add_css_class("error");
+    let content = gtk::Box::new(gtk::Orientation::Vertical, 12);
+    content.append(&list);
+    content.append(&problem);
+    // What keeps Add off, in words.
+    let why = {
+        let (new, pool, size, path) = (new.clone(), pool.clone(), size_row.clone(), path.clone());
+        let pools = pools.clone();
+        move || -> Option<String> {
+            if new.is_active() {
+                let Some(bytes) = parse_size(&size.text()) else {
+                    return Some(gettext("Enter a size such as 8 GiB or 512 MiB."));
+                };
+                let p = pools.get(pool.selected() as usize)?;
+                if let Some(free) = p.available.filter(|free| bytes > *free) {
+                    return Some(crate::ui::create_cli::problem_text(
+                        &crate::core::wizard::Problem::DiskOverPool {
+                            asked_bytes: bytes,
+                            free_bytes: free,
+                            pool: p.name.clone(),
+                        },
+                    ));
+                }
+            } else if !path.text().trim().is_empty()
+                && !std::path::Path::new(path.text().trim()).exists()
+            {
+                return Some(gettext_f(
+                    "“{path}” does not exist.",
+                    &[("path", path.text().trim())],
+                ));
+            }
+            None
+        }
+    };
     let (heading, cancel, add) = (gettext("Add Disk"), gettext("Cancel"), gettext("Add"));
     let confirm_choice = choice.clone();
     let button = dialog::show(
@@ -200,7 +233,7 @@ pub fn add_disk(
             cancel: &cancel,
             confirm: &add,
         },
-        Some(list.upcast_ref()),
+        Some(content.upcast_ref()),
         Confirm::Suggested,
         move || {
             if let Some((disk, scope)) = confirm_choice() {
@@ -222,6 +255,9 @@ pub fn add_disk(
             size_row.set_sensitive(creating);
             path.set_sensitive(!creating);
             button.set_sensitive(choice().is_some());
+            let text = why();
+            problem.set_visible(text.is_some());
+            problem.set_text(text.as_deref().unwrap_or(""));
         }
     };
     refresh();
@@ -231,7 +267,7 @@ pub fn add_disk(
     }
     {
         let refresh = refresh.clone();
-        size.connect_value_changed(move |_| refresh());
+        size_row.connect_changed(move |_| refresh());
     }
     {
         let refresh = refresh.clone();
