@@ -1579,3 +1579,60 @@ fn hardware_changes_from_the_vm_window_reach_the_running_guest() {
     assert!(!xml.contains(second.to_str().unwrap()), "{xml}");
     assert!(app.alive());
 }
+
+#[test]
+fn the_xml_page_refuses_a_broken_edit_keeps_it_and_defines_a_good_one() {
+    let uri = common::demo_uri();
+    let vm = "ubuntu-server";
+    let mut app = App::launch_tall(&["--connect", &uri, "--show-domain-editor", vm]);
+    let nodes = app.wait_until("the XML tab", |n| {
+        window_nodes(n, vm)
+            .iter()
+            .any(|n| n.role == "page tab" && n.name == "XML")
+    });
+    let tab = window_nodes(&nodes, vm)
+        .iter()
+        .find(|n| n.role == "page tab" && n.name == "XML")
+        .unwrap()
+        .clone();
+    app.click(vm, &tab);
+    let nodes = app
+        .wait_for_text("The saved configuration; a running guest takes changes at its next boot.");
+    let editor = window_nodes(&nodes, vm)
+        .iter()
+        .find(|n| n.name == "Domain XML editor")
+        .unwrap()
+        .clone();
+
+    // A broken edit is refused with the parser's words; the text stays.
+    app.click(vm, &editor);
+    app.keys_to_focus("ctrl+Home");
+    app.type_text("<broken");
+    app.act("push button", "Apply");
+    app.wait_until("the refusal", |n| {
+        n.iter().any(|n| n.name.starts_with("Not saved: "))
+    });
+    app.screenshot(vm, "xml-refused.png");
+    // Fixed by the user (the typed text selected back and deleted).
+    app.keys_to_focus("shift+Home");
+    app.keys_to_focus("Delete");
+    app.keys_to_focus("End");
+    app.keys_to_focus("Return");
+    app.type_text("<title>Edited by Vireo</title>");
+    app.act("push button", "Apply");
+    app.wait_until("the changes shown before defining", |n| {
+        n.iter()
+            .any(|n| n.name.contains("+ <title>Edited by Vireo</title>"))
+    });
+    app.act("push button", "Define");
+    app.wait_for_text("Configuration saved");
+    // The Details page reads the new definition.
+    let nodes = app.dump().unwrap();
+    let details = window_nodes(&nodes, vm)
+        .iter()
+        .find(|n| n.role == "page tab" && n.name == "Details")
+        .unwrap()
+        .clone();
+    app.click(vm, &details);
+    app.wait_for_text("Edited by Vireo");
+}

@@ -25,6 +25,7 @@ mod vm_list;
 mod vm_row;
 mod vm_window;
 mod wizard;
+mod xml_page;
 
 use relm4::gtk::{gio, glib, prelude::*};
 use relm4::{RelmApp, adw};

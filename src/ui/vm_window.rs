@@ -16,6 +16,7 @@ use crate::core::libvirt::{
 use crate::core::xml::DomainXml;
 use crate::ui::a11y::AccessibleLabelExt;
 use crate::ui::i18n::gettext_f;
+use crate::ui::xml_page::XmlPage;
 use crate::ui::{dialog, vm_details, vm_list};
 
 pub struct VmWindowInit {
@@ -56,6 +57,10 @@ pub enum VmWindowInput {
         target: String,
         delete: bool,
     },
+    /// Show the saved definition on the XML page (unless it is being edited).
+    LoadXml,
+    /// Define the XML page's confirmed text.
+    DefineXml(String),
     /// Choose an ISO for drive `target`.
     BrowseMedia(String),
     /// Insert `iso` into drive `target` (`None`: eject).
@@ -95,6 +100,8 @@ pub enum VmWindowCmd {
         force: bool,
         result: Result<(), Error>,
     },
+    PersistentXml(Result<String, Error>),
+    XmlDefined(Result<DomainSummary, Error>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -131,6 +138,7 @@ pub struct VmWindow {
     xml: Option<DomainXml>,
     /// The header's removable-media menu.
     media_button: gtk::MenuButton,
+    xml_page: XmlPage,
 }
 
 pub struct VmWindowWidgets {
@@ -573,13 +581,21 @@ impl Component for VmWindow {
                 "Taking and restoring snapshots is not available yet.",
             ))
             .build();
+        let xml_page = {
+            let input = sender.input_sender().clone();
+            XmlPage::new(move |text| input.emit(VmWindowInput::DefineXml(text)))
+        };
+        let xml_stack_page = stack.add_titled(&xml_page.widget, Some("xml"), &gettext("XML"));
+        xml_stack_page.set_icon_name(Some("text-x-generic-symbolic"));
         let snapshots_page = stack.add_titled(&snapshots, Some("snapshots"), &gettext("Snapshots"));
         snapshots_page.set_icon_name(Some("camera-photo-symbolic"));
         {
             let sender = sender.clone();
             stack.connect_visible_child_name_notify(move |s| {
-                if s.visible_child_name().as_deref() == Some("details") {
-                    sender.input(VmWindowInput::RefreshDetails);
+                match s.visible_child_name().as_deref() {
+                    Some("details") => sender.input(VmWindowInput::RefreshDetails),
+                    Some("xml") => sender.input(VmWindowInput::LoadXml),
+                    _ => {}
                 }
             });
         }
@@ -771,6 +787,7 @@ impl Component for VmWindow {
             settings: init.settings.clone(),
             xml: None,
             media_button,
+            xml_page,
         };
 
         // Follow the VM's lifecycle for as long as the window lives.
@@ -826,6 +843,20 @@ impl Component for VmWindow {
             VmWindowInput::Present => root.present(),
             VmWindowInput::RefreshDetails => self.load_details(&sender),
             VmWindowInput::ShowPage(page) => self.stack.set_visible_child_name(page),
+            VmWindowInput::LoadXml => {
+                if !self.xml_page.dirty() {
+                    let (conn, uuid) = (self.conn.clone(), self.uuid.clone());
+                    sender.oneshot_command(async move {
+                        VmWindowCmd::PersistentXml(conn.domain_xml(&uuid, true).await)
+                    });
+                }
+            }
+            VmWindowInput::DefineXml(text) => {
+                let conn = self.conn.clone();
+                sender.oneshot_command(async move {
+                    VmWindowCmd::XmlDefined(conn.define_xml(&text).await)
+                });
+            }
             VmWindowInput::AddDisk => {
                 let conn = self.conn.clone();
                 sender.oneshot_command(async move {
@@ -1121,6 +1152,22 @@ impl Component for VmWindow {
                 self.update_media_menu();
             }
             VmWindowCmd::Xml(Err(e)) => self.toast(&e.message),
+            VmWindowCmd::PersistentXml(Ok(xml)) => self.xml_page.show(&xml),
+            VmWindowCmd::PersistentXml(Err(e)) => self.xml_page.refused(&e.message),
+            VmWindowCmd::XmlDefined(Ok(_)) => {
+                self.toast(&if self.state.is_some_and(|s| s.is_active()) {
+                    gettext("Configuration saved; the guest uses it from its next boot")
+                } else {
+                    gettext("Configuration saved")
+                });
+                let (conn, uuid) = (self.conn.clone(), self.uuid.clone());
+                sender.oneshot_command(async move {
+                    VmWindowCmd::PersistentXml(conn.domain_xml(&uuid, true).await)
+                });
+                self.load_details(&sender);
+            }
+            // libvirt's words, the user's text kept.
+            VmWindowCmd::XmlDefined(Err(e)) => self.xml_page.refused(&e.message),
             VmWindowCmd::PoolsForDisk(result) => match result {
                 Ok(facts) => {
                     let input = sender.input_sender().clone();

@@ -24,6 +24,7 @@
 pub mod builder;
 pub mod caps;
 mod devices;
+pub mod diff;
 mod document;
 mod domain;
 mod error;
