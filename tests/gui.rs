@@ -1636,3 +1636,28 @@ fn the_xml_page_refuses_a_broken_edit_keeps_it_and_defines_a_good_one() {
     app.click(vm, &details);
     app.wait_for_text("Edited by Vireo");
 }
+
+#[test]
+fn processors_change_and_the_window_says_where() {
+    let uri = common::demo_uri();
+    let vm = "ubuntu-server";
+    let mut app = App::launch_tall(&["--connect", &uri, "--show-domain-editor", vm]);
+    app.wait_until("the Processors row", |n| {
+        n.iter()
+            .any(|n| n.name == "Change the Number of Processors" && n.on_screen())
+    });
+    app.act("push button", "Change the Number of Processors");
+    let nodes = app.wait_for_text("Takes effect at the next boot.");
+    let spin = nodes
+        .iter()
+        .find(|n| n.role == "spin button" && n.name == "Processors")
+        .unwrap()
+        .clone();
+    app.click("Change the Number of Processors", &spin);
+    app.keys_to_focus("ctrl+a");
+    app.type_text("1");
+    app.keys_to_focus("Tab");
+    app.act("push button", "Change");
+    app.wait_for_text("Changed; takes effect at the next boot");
+    app.wait_for_text("1 (up to 2)");
+}

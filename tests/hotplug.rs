@@ -249,3 +249,63 @@ fn disks_and_media_change_on_a_running_guest() {
         conn.force_off(&vm.uuid).await.unwrap();
     });
 }
+
+#[test]
+fn vcpu_and_memory_changes_say_where_they_applied() {
+    let daemon = Daemon::start();
+    let files = guest::install(&daemon);
+    let vm_dir = daemon.vm_dir();
+    let name = "resize";
+    let log = vm_dir.join(format!("{name}.serial.log"));
+    let sock = vm_dir.join(format!("{name}.serial.sock"));
+    // Room for a second vCPU; no balloon device (the tiny guest's XML).
+    let xml = guest::domain_xml(name, Boot::Direct, &files, &vm_dir)
+        .replace("<vcpu>1</vcpu>", "<vcpu current='1'>2</vcpu>");
+    assert!(xml.contains("<memballoon model='none'/>"));
+    let rt = common::runtime();
+    rt.block_on(async {
+        let conn = Connection::open(&daemon.uri).await.unwrap();
+        let vm = conn
+            .define_xml(&xml)
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+        // Shut off: the definition only.
+        let applied = conn.set_vcpus(&vm.uuid, 2).await.unwrap();
+        assert_eq!((applied.next_boot, applied.now), (Some(Ok(())), None));
+        conn.set_vcpus(&vm.uuid, 1).await.unwrap();
+
+        conn.start(&vm.uuid).await.unwrap();
+        common::wait_for("the guest's shell", Duration::from_secs(120), || {
+            std::fs::read_to_string(&log)
+                .ok()
+                .filter(|s| s.contains("TINY-SHELL-READY on /dev/ttyS0"))
+        })
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+
+        // Running: a vCPU is hot-plugged now and kept for the next boot.
+        let applied = conn.set_vcpus(&vm.uuid, 2).await.unwrap();
+        assert_eq!(applied.next_boot, Some(Ok(())));
+        assert_eq!(applied.now, Some(Ok(())), "{applied:?}");
+        guest_until(
+            &daemon,
+            &sock,
+            &log,
+            "the guest to see cpu1",
+            "ls /sys/devices/system/cpu",
+            |o| o.split_whitespace().any(|w| w == "cpu1"),
+        );
+
+        // Memory without a balloon: saved for the next boot, refused now,
+        // and both are said.
+        let applied = conn.set_memory(&vm.uuid, 160 * 1024).await.unwrap();
+        assert_eq!(applied.next_boot, Some(Ok(())));
+        assert!(
+            matches!(&applied.now, Some(Err(e)) if !e.is_empty()),
+            "{applied:?}"
+        );
+        let saved = DomainXml::parse(&conn.domain_xml(&vm.uuid, true).await.unwrap()).unwrap();
+        assert_eq!(saved.current_memory_kib().unwrap(), Some(160 * 1024));
+        assert_eq!(saved.vcpus_current().unwrap(), Some(2));
+        conn.force_off(&vm.uuid).await.unwrap();
+    });
+}

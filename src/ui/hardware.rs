@@ -419,3 +419,73 @@ pub fn remember_iso(settings: &gio::Settings, path: &str) {
     let refs: Vec<&str> = recent.iter().map(String::as_str).collect();
     let _ = settings.set_strv("recent-isos", refs.as_slice());
 }
+
+/// Ask for a new number of vCPUs or MiB of memory, saying before anything
+/// is applied where it will take effect. `confirm` gets the value.
+#[allow(clippy::too_many_arguments)]
+pub fn edit_amount(
+    parent: &gtk::Window,
+    heading: &str,
+    label: &str,
+    value: f64,
+    min: f64,
+    max: f64,
+    step: f64,
+    running: bool,
+    confirm: impl Fn(u64) + 'static,
+) {
+    let spin = gtk::SpinButton::with_range(min, max.max(min), step);
+    spin.set_value(value);
+    spin.set_valign(gtk::Align::Center);
+    crate::ui::a11y::AccessibleLabelExt::set_accessible_label(&spin, label);
+    let row = adw::ActionRow::builder()
+        .title(label)
+        .subtitle(gettext_f(
+            "Between {min} and {max}",
+            &[("min", &min.to_string()), ("max", &max.to_string())],
+        ))
+        .build();
+    row.add_suffix(&spin);
+    let list = gtk::ListBox::builder()
+        .selection_mode(gtk::SelectionMode::None)
+        .build();
+    list.add_css_class("boxed-list");
+    list.append(&row);
+    let body = if running {
+        gettext("Takes effect now in the running guest and from the next boot.")
+    } else {
+        gettext("Takes effect at the next boot.")
+    };
+    let (cancel, apply) = (gettext("Cancel"), gettext("Change"));
+    dialog::show(
+        parent,
+        Texts {
+            heading,
+            body: Some(&body),
+            cancel: &cancel,
+            confirm: &apply,
+        },
+        Some(list.upcast_ref()),
+        Confirm::Suggested,
+        move || confirm(spin.value() as u64),
+    );
+}
+
+/// Where a vCPU or memory change took effect, in words.
+pub fn applied_text(applied: &crate::core::libvirt::Applied) -> String {
+    match (&applied.next_boot, &applied.now) {
+        (Some(Ok(())), Some(Ok(()))) => gettext("Changed now and for the next boot"),
+        (Some(Ok(())), None) => gettext("Changed; takes effect at the next boot"),
+        (Some(Ok(())), Some(Err(e))) => gettext_f(
+            "Changed for the next boot only; the running guest refused: {error}",
+            &[("error", e)],
+        ),
+        (None, Some(Ok(()))) => {
+            gettext("Changed in the running guest only (it has no saved configuration)")
+        }
+        (Some(Err(e)), _) | (None, Some(Err(e))) => {
+            gettext_f("Not changed: {error}", &[("error", e)])
+        }
+        (None, None) => gettext("Not changed"),
+    }
+}

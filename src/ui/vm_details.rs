@@ -99,14 +99,16 @@ fn describe(kind: DeviceKind, d: &DeviceView<'_>) -> (String, String) {
     }
 }
 
-fn action_button(icon: &str, label: &str, action: &str, target: &str) -> gtk::Button {
+fn action_button(icon: &str, label: &str, action: &str, target: Option<&str>) -> gtk::Button {
     let b = gtk::Button::builder()
         .icon_name(icon)
         .tooltip_text(label)
         .valign(gtk::Align::Center)
         .action_name(action)
-        .action_target(&target.to_variant())
         .build();
+    if let Some(t) = target {
+        b.set_action_target_value(Some(&t.to_variant()));
+    }
     b.add_css_class("flat");
     b.set_accessible_label(label);
     b
@@ -121,14 +123,14 @@ fn disk_actions(r: &adw::ActionRow, d: &DeviceView<'_>) {
                 "document-open-symbolic",
                 &gettext_f("Choose an ISO Image for {target}", &[("target", &target)]),
                 "vm.browse-media",
-                &target,
+                Some(&target),
             ));
             if d.disk_source().is_some() {
                 r.add_suffix(&action_button(
                     "media-eject-symbolic",
                     &gettext_f("Eject {target}", &[("target", &target)]),
                     "vm.eject-media",
-                    &target,
+                    Some(&target),
                 ));
             }
         }
@@ -136,7 +138,7 @@ fn disk_actions(r: &adw::ActionRow, d: &DeviceView<'_>) {
             "user-trash-symbolic",
             &gettext_f("Remove {target}", &[("target", &target)]),
             "vm.remove-disk",
-            &target,
+            Some(&target),
         )),
     }
 }
@@ -184,24 +186,41 @@ pub fn page(xml: &str) -> adw::PreferencesPage {
                 .join(" · "),
         ),
     );
-    add(
-        gettext("Processors"),
-        vm.vcpus_current()
-            .ok()
-            .flatten()
-            .or(vm.vcpus_max().ok().flatten())
-            .map(|n| n.to_string()),
-    );
-    add(
-        gettext("Memory"),
-        vm.current_memory_kib()
-            .ok()
-            .flatten()
-            .or(vm.memory_kib().ok().flatten())
-            .map(|kib| {
-                glib::format_size_full(kib * 1024, glib::FormatSizeFlags::IEC_UNITS).to_string()
-            }),
-    );
+    let max_vcpus = vm.vcpus_max().ok().flatten();
+    if let Some(n) = vm.vcpus_current().ok().flatten().or(max_vcpus) {
+        let mut text = n.to_string();
+        if let Some(max) = max_vcpus.filter(|m| *m > n) {
+            text = gettext_f(
+                "{n} (up to {max})",
+                &[("n", &text), ("max", &max.to_string())],
+            );
+        }
+        let r = row(&gettext("Processors"), &text);
+        r.add_suffix(&action_button(
+            "document-edit-symbolic",
+            &gettext("Change the Number of Processors"),
+            "vm.edit-vcpus",
+            None,
+        ));
+        overview.add(&r);
+    }
+    let size =
+        |kib: u64| glib::format_size_full(kib * 1024, glib::FormatSizeFlags::IEC_UNITS).to_string();
+    let max_kib = vm.memory_kib().ok().flatten();
+    if let Some(kib) = vm.current_memory_kib().ok().flatten().or(max_kib) {
+        let mut text = size(kib);
+        if let Some(max) = max_kib.filter(|m| *m > kib) {
+            text = gettext_f("{n} (up to {max})", &[("n", &text), ("max", &size(max))]);
+        }
+        let r = row(&gettext("Memory"), &text);
+        r.add_suffix(&action_button(
+            "document-edit-symbolic",
+            &gettext("Change the Memory"),
+            "vm.edit-memory",
+            None,
+        ));
+        overview.add(&r);
+    }
     add(gettext("Boot order"), Some(vm.boot_devices().join(", ")));
     add(gettext("Firmware"), vm.firmware().or(vm.loader()));
     page.add(&overview);

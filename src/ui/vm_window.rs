@@ -59,6 +59,11 @@ pub enum VmWindowInput {
     },
     /// Show the saved definition on the XML page (unless it is being edited).
     LoadXml,
+    EditVcpus,
+    EditMemory,
+    SetVcpus(u32),
+    /// New memory in MiB.
+    SetMemory(u64),
     /// Define the XML page's confirmed text.
     DefineXml(String),
     /// Choose an ISO for drive `target`.
@@ -101,6 +106,7 @@ pub enum VmWindowCmd {
         result: Result<(), Error>,
     },
     PersistentXml(Result<String, Error>),
+    Applied(Result<crate::core::libvirt::Applied, Error>),
     XmlDefined(Result<DomainSummary, Error>),
 }
 
@@ -698,6 +704,18 @@ impl Component for VmWindow {
             a.connect_activate(move |_, _| input.emit(msg()));
             actions.add_action(&a);
         }
+        for (name, msg) in [
+            (
+                "edit-vcpus",
+                (|| VmWindowInput::EditVcpus) as fn() -> VmWindowInput,
+            ),
+            ("edit-memory", || VmWindowInput::EditMemory),
+        ] {
+            let a = gio::SimpleAction::new(name, None);
+            let input = sender.input_sender().clone();
+            a.connect_activate(move |_, _| input.emit(msg()));
+            actions.add_action(&a);
+        }
         let add_disk = gio::SimpleAction::new("add-disk", None);
         {
             let input = sender.input_sender().clone();
@@ -843,6 +861,56 @@ impl Component for VmWindow {
             VmWindowInput::Present => root.present(),
             VmWindowInput::RefreshDetails => self.load_details(&sender),
             VmWindowInput::ShowPage(page) => self.stack.set_visible_child_name(page),
+            VmWindowInput::EditVcpus => {
+                let Some(vm) = &self.xml else { return };
+                let max = vm.vcpus_max().ok().flatten().unwrap_or(1);
+                let current = vm.vcpus_current().ok().flatten().unwrap_or(max);
+                let input = sender.input_sender().clone();
+                crate::ui::hardware::edit_amount(
+                    root.upcast_ref(),
+                    &gettext("Change the Number of Processors"),
+                    &gettext("Processors"),
+                    current as f64,
+                    1.0,
+                    max as f64,
+                    1.0,
+                    self.state.is_some_and(|s| s.is_active()),
+                    move |n| input.emit(VmWindowInput::SetVcpus(n as u32)),
+                );
+            }
+            VmWindowInput::EditMemory => {
+                let Some(vm) = &self.xml else { return };
+                let max = vm.memory_kib().ok().flatten().unwrap_or(0) / 1024;
+                let current = vm
+                    .current_memory_kib()
+                    .ok()
+                    .flatten()
+                    .map_or(max, |k| k / 1024);
+                let input = sender.input_sender().clone();
+                crate::ui::hardware::edit_amount(
+                    root.upcast_ref(),
+                    &gettext("Change the Memory"),
+                    &gettext("Memory (MiB)"),
+                    current as f64,
+                    64.0_f64.min(max as f64),
+                    max as f64,
+                    64.0,
+                    self.state.is_some_and(|s| s.is_active()),
+                    move |mib| input.emit(VmWindowInput::SetMemory(mib)),
+                );
+            }
+            VmWindowInput::SetVcpus(n) => {
+                let (conn, uuid) = (self.conn.clone(), self.uuid.clone());
+                sender.oneshot_command(async move {
+                    VmWindowCmd::Applied(conn.set_vcpus(&uuid, n).await)
+                });
+            }
+            VmWindowInput::SetMemory(mib) => {
+                let (conn, uuid) = (self.conn.clone(), self.uuid.clone());
+                sender.oneshot_command(async move {
+                    VmWindowCmd::Applied(conn.set_memory(&uuid, mib * 1024).await)
+                });
+            }
             VmWindowInput::LoadXml => {
                 if !self.xml_page.dirty() {
                     let (conn, uuid) = (self.conn.clone(), self.uuid.clone());
@@ -1153,6 +1221,13 @@ impl Component for VmWindow {
             }
             VmWindowCmd::Xml(Err(e)) => self.toast(&e.message),
             VmWindowCmd::PersistentXml(Ok(xml)) => self.xml_page.show(&xml),
+            VmWindowCmd::Applied(result) => {
+                match result {
+                    Ok(applied) => self.toast(&crate::ui::hardware::applied_text(&applied)),
+                    Err(e) => self.toast(&e.message),
+                }
+                self.load_details(&sender);
+            }
             VmWindowCmd::PersistentXml(Err(e)) => self.xml_page.refused(&e.message),
             VmWindowCmd::XmlDefined(Ok(_)) => {
                 self.toast(&if self.state.is_some_and(|s| s.is_active()) {

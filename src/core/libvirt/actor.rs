@@ -163,6 +163,30 @@ fn serve(conn: &Connect, request: Request) {
                 .map_err(Error::from);
             let _ = reply.send(result);
         }
+        Request::SetVcpus { uuid, count, reply } => {
+            let _ = reply.send(by_uuid(conn, &uuid).and_then(|d| {
+                apply(&d, |flags| {
+                    let f = if flags == virt::sys::VIR_DOMAIN_AFFECT_LIVE {
+                        virt::sys::VIR_DOMAIN_VCPU_LIVE
+                    } else {
+                        virt::sys::VIR_DOMAIN_VCPU_CONFIG
+                    };
+                    d.set_vcpus_flags(count, f)
+                })
+            }));
+        }
+        Request::SetMemory { uuid, kib, reply } => {
+            let _ = reply.send(by_uuid(conn, &uuid).and_then(|d| {
+                apply(&d, |flags| {
+                    let f = if flags == virt::sys::VIR_DOMAIN_AFFECT_LIVE {
+                        virt::sys::VIR_DOMAIN_MEM_LIVE
+                    } else {
+                        virt::sys::VIR_DOMAIN_MEM_CONFIG
+                    };
+                    d.set_memory_flags(kib, f)
+                })
+            }));
+        }
         Request::DeleteVolume { path, reply } => {
             let result = conn
                 .lookup_storage_vol_by_path(&path)
@@ -192,6 +216,22 @@ fn scope_flags(d: &Domain, scope: super::Scope) -> Result<u32, Error> {
         return Err(Error::new(ErrorKind::Other, message));
     }
     Ok(flags)
+}
+
+/// Apply a change to the definition, then to the running guest, each on
+/// its own, so that the user learns where it took effect.
+fn apply(
+    d: &Domain,
+    set: impl Fn(u32) -> Result<(), virt::error::Error>,
+) -> Result<super::Applied, Error> {
+    let text = |r: Result<(), virt::error::Error>| r.map_err(|e| e.message().to_owned());
+    let next_boot = d
+        .is_persistent()?
+        .then(|| text(set(virt::sys::VIR_DOMAIN_AFFECT_CONFIG)));
+    let now = d
+        .is_active()?
+        .then(|| text(set(virt::sys::VIR_DOMAIN_AFFECT_LIVE)));
+    Ok(super::Applied { next_boot, now })
 }
 
 /// Detach, then wait for the running guest to release a disk.

@@ -147,6 +147,29 @@ pub enum Request {
     },
     /// Delete the storage volume at `path`.
     DeleteVolume { path: String, reply: Reply<()> },
+    /// Set the number of vCPUs (within the maximum) in the definition, then
+    /// in the running guest; each part reported on its own.
+    SetVcpus {
+        uuid: String,
+        count: u32,
+        reply: Reply<Applied>,
+    },
+    /// Set the memory (within the maximum) in the definition, then in the
+    /// running guest through its balloon.
+    SetMemory {
+        uuid: String,
+        kib: u64,
+        reply: Reply<Applied>,
+    },
+}
+
+/// Where a vCPU or memory change took effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// The saved definition (next boot): `None` for a transient domain.
+    pub next_boot: Option<Result<(), String>>,
+    /// The running guest: `None` when it is not running.
+    pub now: Option<Result<(), String>>,
 }
 
 /// How a detach ended.
@@ -470,6 +493,20 @@ impl Connection {
     pub async fn delete_volume(&self, path: &str) -> Result<(), Error> {
         let path = path.to_owned();
         self.ask(|reply| Request::DeleteVolume { path, reply })
+            .await
+    }
+
+    /// See [`Request::SetVcpus`].
+    pub async fn set_vcpus(&self, uuid: &str, count: u32) -> Result<Applied, Error> {
+        let uuid = uuid.to_owned();
+        self.ask(|reply| Request::SetVcpus { uuid, count, reply })
+            .await
+    }
+
+    /// See [`Request::SetMemory`].
+    pub async fn set_memory(&self, uuid: &str, kib: u64) -> Result<Applied, Error> {
+        let uuid = uuid.to_owned();
+        self.ask(|reply| Request::SetMemory { uuid, kib, reply })
             .await
     }
 
