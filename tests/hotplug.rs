@@ -246,6 +246,48 @@ fn disks_and_media_change_on_a_running_guest() {
             hardware::removable_drives(&live().await),
             vec![("hdc".to_string(), None)]
         );
+
+        // Another kind from Add Hardware: a virtio NIC (PCI device 0x1000)
+        // appears in the guest, then leaves it.
+        let nic = hardware::NewDevice::Interface {
+            source: vireo::core::wizard::NetworkChoice::User,
+            model: "virtio".into(),
+        };
+        let pci = "cat /sys/bus/pci/devices/*/device";
+        conn.attach_device(&vm.uuid, &nic.xml(&live().await), Scope::BOTH)
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+        guest_until(&daemon, &sock, &log, "the guest to see the NIC", pci, |o| {
+            o.lines().any(|l| l.trim() == "0x1000")
+        });
+        let nic_xml = live()
+            .await
+            .devices(vireo::core::xml::DeviceKind::Interface)[0]
+            .to_xml_string();
+        let detached = conn
+            .detach_device(&vm.uuid, &nic_xml, None, Scope::BOTH, Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!(
+            detached,
+            Detached::Pending,
+            "the guest releases it in its own time"
+        );
+        guest_until(
+            &daemon,
+            &sock,
+            &log,
+            "the guest to lose the NIC",
+            pci,
+            |o| o.contains("0x") && !o.lines().any(|l| l.trim() == "0x1000"),
+        );
+        assert!(
+            !conn
+                .domain_xml(&vm.uuid, true)
+                .await
+                .unwrap()
+                .contains("<interface")
+        );
         conn.force_off(&vm.uuid).await.unwrap();
     });
 }

@@ -713,3 +713,97 @@ fn every_public_setter_has_a_case() {
         "setters without a fixture case: {missing:?}"
     );
 }
+
+#[test]
+fn every_device_add_hardware_makes_passes_libvirts_schema() {
+    use vireo::core::hardware::{DiskStorage, NewDevice, NewDisk, media_xml};
+    use vireo::core::wizard::NetworkChoice;
+    let base = DomainBuilder::new("hw", 512 * 1024, 1)
+        .device(builder::cdrom(None, "sda", "sata"))
+        .build();
+    let vm = DomainXml::parse(&base).unwrap();
+    let mut devices: Vec<(&str, String)> = vec![
+        (
+            "disk-new",
+            NewDisk {
+                storage: DiskStorage::NewVolume {
+                    pool: "default".into(),
+                    pool_path: "/var/lib/libvirt/images".into(),
+                    name: "hw-1.qcow2".into(),
+                    size_bytes: 1 << 30,
+                },
+                bus: "scsi".into(),
+                cache: Some("writeback".into()),
+            }
+            .xml(&vm),
+        ),
+        (
+            "media-insert",
+            media_xml(&vm, "sda", Some("/isos/x.iso")).unwrap(),
+        ),
+    ];
+    for (name, d) in [
+        (
+            "cdrom",
+            NewDevice::Cdrom {
+                bus: "usb".into(),
+                iso: Some("/isos/x.iso".into()),
+            },
+        ),
+        (
+            "nic",
+            NewDevice::Interface {
+                source: NetworkChoice::Bridge("br0".into()),
+                model: "e1000e".into(),
+            },
+        ),
+        (
+            "graphics",
+            NewDevice::Graphics {
+                kind: "spice".into(),
+            },
+        ),
+        (
+            "video",
+            NewDevice::Video {
+                model: "virtio".into(),
+            },
+        ),
+        (
+            "sound",
+            NewDevice::Sound {
+                model: "ich9".into(),
+            },
+        ),
+        (
+            "input",
+            NewDevice::Input {
+                kind: "keyboard".into(),
+                bus: "virtio".into(),
+            },
+        ),
+        ("serial", NewDevice::Serial),
+        ("agent", NewDevice::GuestAgent),
+        ("rng", NewDevice::Rng),
+        (
+            "tpm",
+            NewDevice::Tpm {
+                model: "tpm-tis".into(),
+            },
+        ),
+        (
+            "usb-host",
+            NewDevice::UsbHost {
+                vendor: "0x046d".into(),
+                product: "0xc52b".into(),
+            },
+        ),
+    ] {
+        devices.push((name, d.xml(&vm)));
+    }
+    for (name, xml) in devices {
+        // Each device inside a whole domain, as libvirt validates it.
+        let whole = base.replace("</devices>", &format!("{xml}\n</devices>"));
+        validate(&whole, "domain", &format!("device-{name}"));
+    }
+}

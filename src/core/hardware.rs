@@ -170,6 +170,79 @@ impl NewDisk {
     }
 }
 
+/// The kinds Add Hardware offers besides disks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewDevice {
+    /// An empty or loaded CD-ROM drive on `bus` (sata, ide, scsi, usb).
+    Cdrom { bus: String, iso: Option<String> },
+    /// A NIC with `model` (virtio, e1000e, rtl8139).
+    Interface {
+        source: super::wizard::NetworkChoice,
+        model: String,
+    },
+    /// A display: `vnc` or `spice`, local only.
+    Graphics { kind: String },
+    /// A video adapter: virtio, vga, bochs, qxl, ramfb.
+    Video { model: String },
+    /// A sound card: ich9, ich6, ac97.
+    Sound { model: String },
+    /// An input device: tablet, mouse or keyboard on usb or virtio.
+    Input { kind: String, bus: String },
+    /// A serial port on a pseudo-terminal.
+    Serial,
+    /// The QEMU guest agent's channel.
+    GuestAgent,
+    /// A virtio RNG fed by the host's /dev/urandom.
+    Rng,
+    /// An emulated TPM 2.0 (swtpm).
+    Tpm { model: String },
+    /// A USB device of the host, by vendor and product ID (hex, `0x1234`).
+    UsbHost { vendor: String, product: String },
+}
+
+impl NewDevice {
+    /// The device element, for `vm` (CD-ROMs take the next free name).
+    pub fn element(&self, vm: &DomainXml) -> Element {
+        use super::wizard::NetworkChoice as N;
+        let e = match self {
+            NewDevice::Cdrom { bus, iso } => {
+                builder::cdrom(iso.as_deref(), &next_target(vm, bus), bus)
+            }
+            NewDevice::Interface { source, model } => match source {
+                N::Virtual(n) => builder::interface_network(n, model, None),
+                N::Bridge(b) => builder::interface_bridge(b, model, None),
+                N::Macvtap(d) => builder::interface_direct(d, "bridge", model, None),
+                N::User | N::None => builder::interface_user(model, None),
+            },
+            NewDevice::Graphics { kind } => Element::new("graphics")
+                .with_attr("type", kind)
+                .with_child(Element::new("listen").with_attr("type", "socket")),
+            NewDevice::Video { model } => builder::video(model),
+            NewDevice::Sound { model } => builder::sound(model),
+            NewDevice::Input { kind, bus } => builder::input(kind, bus),
+            NewDevice::Serial => builder::serial_pty(),
+            NewDevice::GuestAgent => builder::channel_guest_agent(),
+            NewDevice::Rng => builder::rng("/dev/urandom"),
+            NewDevice::Tpm { model } => builder::tpm_emulator(model, "2.0"),
+            NewDevice::UsbHost { vendor, product } => Element::new("hostdev")
+                .with_attr("mode", "subsystem")
+                .with_attr("type", "usb")
+                .with_attr("managed", "yes")
+                .with_child(
+                    Element::new("source")
+                        .with_child(Element::new("vendor").with_attr("id", vendor))
+                        .with_child(Element::new("product").with_attr("id", product)),
+                ),
+        };
+        e.into_pretty()
+    }
+
+    /// The device XML for `virDomainAttachDeviceFlags`.
+    pub fn xml(&self, vm: &DomainXml) -> String {
+        self.element(vm).to_xml_string()
+    }
+}
+
 /// Why a media change cannot be made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MediaError {
@@ -232,6 +305,41 @@ mod tests {
         <disk type='file' device='disk'><source file='/a.qcow2'/><target dev='vda' bus='virtio'/></disk>\
         <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><target dev='hdc' bus='ide'/><readonly/></disk>\
         </devices></domain>";
+
+    #[test]
+    fn every_kind_of_device_has_its_element() {
+        use crate::core::wizard::NetworkChoice;
+        let vm = DomainXml::parse(VM).unwrap();
+        let xml = |d: NewDevice| d.xml(&vm);
+        assert!(
+            xml(NewDevice::Cdrom {
+                bus: "sata".into(),
+                iso: None
+            })
+            .contains("<target dev='sda' bus='sata'/>")
+        );
+        assert!(
+            xml(NewDevice::Interface {
+                source: NetworkChoice::Virtual("default".into()),
+                model: "virtio".into()
+            })
+            .contains("<source network='default'/>")
+        );
+        assert!(
+            xml(NewDevice::Graphics {
+                kind: "spice".into()
+            })
+            .starts_with("<graphics type='spice'>")
+        );
+        assert!(
+            xml(NewDevice::UsbHost {
+                vendor: "0x046d".into(),
+                product: "0xc52b".into()
+            })
+            .contains("<vendor id='0x046d'/>")
+        );
+        assert!(xml(NewDevice::Rng).contains("/dev/urandom"));
+    }
 
     #[test]
     fn sizes_are_read_with_their_units() {

@@ -489,3 +489,260 @@ pub fn applied_text(applied: &crate::core::libvirt::Applied) -> String {
         (None, None) => gettext("Not changed"),
     }
 }
+
+/// The kinds of the Add Hardware dialog, in its order.
+fn kinds() -> Vec<String> {
+    vec![
+        gettext("Disk"),
+        gettext("CD-ROM Drive"),
+        gettext("Network Interface"),
+        gettext("Display"),
+        gettext("Video"),
+        gettext("Sound"),
+        gettext("Input Device"),
+        gettext("Serial Port"),
+        gettext("Guest Agent Channel"),
+        gettext("Random Number Generator"),
+        gettext("TPM"),
+        gettext("USB Host Device"),
+    ]
+}
+
+fn combo(title: &str, items: &[String]) -> adw::ComboRow {
+    adw::ComboRow::builder()
+        .title(title)
+        .model(&gtk::StringList::new(
+            &items.iter().map(String::as_str).collect::<Vec<_>>(),
+        ))
+        .build()
+}
+
+fn owned(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// The Add Hardware dialog. Choosing Disk hands over to Add Disk
+/// (`add_disk`); the other kinds give a [`NewDevice`] to `confirm`.
+#[allow(clippy::too_many_arguments)]
+pub fn add_hardware(
+    parent: &gtk::Window,
+    networks: &[String],
+    usb: &[crate::core::libvirt::UsbDevice],
+    running: bool,
+    add_disk: impl Fn() + 'static,
+    confirm: impl Fn(crate::core::hardware::NewDevice, Scope) + 'static,
+) {
+    use crate::core::hardware::NewDevice;
+    use crate::core::wizard::NetworkChoice;
+    let kind = combo(&gettext("Type"), &kinds());
+    // Per kind: the rows shown, and how to read them.
+    let cd_bus = combo(&gettext("Bus"), &owned(&["SATA", "IDE", "SCSI", "USB"]));
+    let cd_iso = adw::EntryRow::builder()
+        .title(gettext("ISO image (optional)"))
+        .build();
+    let mut sources: Vec<String> = networks
+        .iter()
+        .map(|n| gettext_f("Virtual network “{name}”", &[("name", n)]))
+        .collect();
+    sources.push(gettext("User-mode networking"));
+    let net_source = combo(&gettext("Network source"), &sources);
+    let net_model = combo(&gettext("Model"), &owned(&["virtio", "e1000e", "rtl8139"]));
+    let graphics = combo(&gettext("Type"), &owned(&["VNC", "SPICE"]));
+    let video = combo(
+        &gettext("Model"),
+        &owned(&["virtio", "vga", "bochs", "qxl", "ramfb"]),
+    );
+    let sound = combo(&gettext("Model"), &owned(&["ich9", "ich6", "ac97"]));
+    let input_kind = combo(
+        &gettext("Type"),
+        &[gettext("Tablet"), gettext("Mouse"), gettext("Keyboard")],
+    );
+    let input_bus = combo(&gettext("Bus"), &owned(&["USB", "VirtIO"]));
+    let tpm = combo(&gettext("Model"), &owned(&["tpm-crb", "tpm-tis"]));
+    let usb_labels: Vec<String> = usb
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {} ({}:{})",
+                d.vendor, d.product, d.vendor_id, d.product_id
+            )
+        })
+        .collect();
+    let usb_row = combo(&gettext("Device"), &usb_labels);
+    let none_note = adw::ActionRow::builder()
+        .title(gettext("Nothing to choose: Add adds it"))
+        .build();
+    let keep = gtk::Switch::builder()
+        .active(true)
+        .valign(gtk::Align::Center)
+        .build();
+    let keep_row = adw::ActionRow::builder()
+        .title(gettext("Keep after shutdown"))
+        .subtitle(gettext(
+            "Also add it to the configuration the next boot uses",
+        ))
+        .activatable_widget(&keep)
+        .build();
+    keep_row.add_suffix(&keep);
+    keep_row.set_visible(running);
+
+    let list = gtk::ListBox::builder()
+        .selection_mode(gtk::SelectionMode::None)
+        .build();
+    list.add_css_class("boxed-list");
+    list.append(&kind);
+    let per_kind: Vec<Vec<gtk::Widget>> = vec![
+        vec![],
+        vec![cd_bus.clone().upcast(), cd_iso.clone().upcast()],
+        vec![net_source.clone().upcast(), net_model.clone().upcast()],
+        vec![graphics.clone().upcast()],
+        vec![video.clone().upcast()],
+        vec![sound.clone().upcast()],
+        vec![input_kind.clone().upcast(), input_bus.clone().upcast()],
+        vec![none_note.clone().upcast()],
+        vec![none_note.clone().upcast()],
+        vec![none_note.clone().upcast()],
+        vec![tpm.clone().upcast()],
+        vec![usb_row.clone().upcast()],
+    ];
+    let mut seen: Vec<gtk::Widget> = Vec::new();
+    for w in per_kind.iter().flatten() {
+        if !seen.contains(w) {
+            list.append(w);
+            seen.push(w.clone());
+        }
+    }
+    list.append(&keep_row);
+    let device = {
+        let kind = kind.clone();
+        let networks = networks.to_vec();
+        let usb = usb.to_vec();
+        let pick = |c: &adw::ComboRow, items: &[&str]| {
+            items
+                .get(c.selected() as usize)
+                .unwrap_or(&items[0])
+                .to_string()
+        };
+        let (
+            cd_bus,
+            cd_iso,
+            net_source,
+            net_model,
+            graphics,
+            video,
+            sound,
+            input_kind,
+            input_bus,
+            tpm,
+            usb_row,
+        ) = (
+            cd_bus.clone(),
+            cd_iso.clone(),
+            net_source.clone(),
+            net_model.clone(),
+            graphics.clone(),
+            video.clone(),
+            sound.clone(),
+            input_kind.clone(),
+            input_bus.clone(),
+            tpm.clone(),
+            usb_row.clone(),
+        );
+        move || -> Option<NewDevice> {
+            Some(match kind.selected() {
+                1 => NewDevice::Cdrom {
+                    bus: pick(&cd_bus, &["sata", "ide", "scsi", "usb"]),
+                    iso: Some(cd_iso.text().trim().to_owned()).filter(|s| !s.is_empty()),
+                },
+                2 => NewDevice::Interface {
+                    source: match networks.get(net_source.selected() as usize) {
+                        Some(n) => NetworkChoice::Virtual(n.clone()),
+                        None => NetworkChoice::User,
+                    },
+                    model: pick(&net_model, &["virtio", "e1000e", "rtl8139"]),
+                },
+                3 => NewDevice::Graphics {
+                    kind: pick(&graphics, &["vnc", "spice"]),
+                },
+                4 => NewDevice::Video {
+                    model: pick(&video, &["virtio", "vga", "bochs", "qxl", "ramfb"]),
+                },
+                5 => NewDevice::Sound {
+                    model: pick(&sound, &["ich9", "ich6", "ac97"]),
+                },
+                6 => NewDevice::Input {
+                    kind: pick(&input_kind, &["tablet", "mouse", "keyboard"]),
+                    bus: pick(&input_bus, &["usb", "virtio"]),
+                },
+                7 => NewDevice::Serial,
+                8 => NewDevice::GuestAgent,
+                9 => NewDevice::Rng,
+                10 => NewDevice::Tpm {
+                    model: pick(&tpm, &["tpm-crb", "tpm-tis"]),
+                },
+                11 => {
+                    let d = usb.get(usb_row.selected() as usize)?;
+                    NewDevice::UsbHost {
+                        vendor: d.vendor_id.clone(),
+                        product: d.product_id.clone(),
+                    }
+                }
+                _ => return None,
+            })
+        }
+    };
+    let (heading, cancel, add) = (gettext("Add Hardware"), gettext("Cancel"), gettext("Add"));
+    let confirm_device = device.clone();
+    let confirm_kind = kind.clone();
+    let keep2 = keep.clone();
+    let button = dialog::show(
+        parent,
+        Texts {
+            heading: &heading,
+            body: None,
+            cancel: &cancel,
+            confirm: &add,
+        },
+        Some(list.upcast_ref()),
+        Confirm::Suggested,
+        move || {
+            if confirm_kind.selected() == 0 {
+                add_disk();
+                return;
+            }
+            if let Some(d) = confirm_device() {
+                let scope = if !running {
+                    Scope::NEXT_BOOT
+                } else if keep2.is_active() {
+                    Scope::BOTH
+                } else {
+                    Scope::NOW_ONLY
+                };
+                confirm(d, scope);
+            }
+        },
+    );
+    let refresh = {
+        let kind = kind.clone();
+        move || {
+            let k = kind.selected() as usize;
+            for (i, widgets) in per_kind.iter().enumerate() {
+                for w in widgets {
+                    if i == k {
+                        w.set_visible(true);
+                    } else if !per_kind[k].contains(w) {
+                        w.set_visible(false);
+                    }
+                }
+            }
+            button.set_label(&if k == 0 {
+                gettext("Continue")
+            } else {
+                gettext("Add")
+            });
+            button.set_sensitive(k == 0 || device().is_some());
+        }
+    };
+    refresh();
+    kind.connect_selected_notify(move |_| refresh());
+}

@@ -114,6 +114,15 @@ fn action_button(icon: &str, label: &str, action: &str, target: Option<&str>) ->
     b
 }
 
+/// Kinds whose devices the window offers to remove (controllers, consoles
+/// and the balloon follow other devices; libvirt manages them).
+fn removable(kind: DeviceKind) -> bool {
+    !matches!(
+        kind,
+        DeviceKind::Controller | DeviceKind::Console | DeviceKind::MemBalloon
+    )
+}
+
 /// Media buttons on CD-ROM rows, Remove on disk rows (actions of the VM window).
 fn disk_actions(r: &adw::ActionRow, d: &DeviceView<'_>) {
     let Some(target) = d.target_dev() else { return };
@@ -223,6 +232,12 @@ pub fn page(xml: &str) -> adw::PreferencesPage {
     }
     add(gettext("Boot order"), Some(vm.boot_devices().join(", ")));
     add(gettext("Firmware"), vm.firmware().or(vm.loader()));
+    let add = gtk::Button::builder()
+        .label(gettext("Add Hardware…"))
+        .valign(gtk::Align::Center)
+        .action_name("vm.add-hardware")
+        .build();
+    overview.set_header_suffix(Some(&add));
     page.add(&overview);
 
     for kind in DeviceKind::ALL {
@@ -233,11 +248,18 @@ pub fn page(xml: &str) -> adw::PreferencesPage {
         let group = adw::PreferencesGroup::builder()
             .title(kind_title(kind))
             .build();
-        for d in &devices {
+        for (index, d) in devices.iter().enumerate() {
             let (title, subtitle) = describe(kind, d);
             let r = row(&title, &subtitle);
             if kind == DeviceKind::Disk {
                 disk_actions(&r, d);
+            } else if removable(kind) {
+                r.add_suffix(&action_button(
+                    "user-trash-symbolic",
+                    &gettext_f("Remove {device}", &[("device", &title)]),
+                    "vm.remove-device",
+                    Some(&format!("{}:{index}", kind.element())),
+                ));
             }
             group.add(&r);
         }

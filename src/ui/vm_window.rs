@@ -61,6 +61,11 @@ pub enum VmWindowInput {
     LoadXml,
     EditVcpus,
     EditMemory,
+    /// Add Hardware: read the host's networks and USB devices, then ask.
+    AddHardware,
+    AttachDevice(hardware::NewDevice, Scope),
+    /// Remove device `index` of the kind named by its element.
+    RemoveDevice(String),
     SetVcpus(u32),
     /// New memory in MiB.
     SetMemory(u64),
@@ -106,6 +111,13 @@ pub enum VmWindowCmd {
         result: Result<(), Error>,
     },
     PersistentXml(Result<String, Error>),
+    HardwareChoices(Result<(Vec<String>, Vec<crate::core::libvirt::UsbDevice>), Error>),
+    DeviceAttached {
+        device: hardware::NewDevice,
+        scope: Scope,
+        result: Result<(), Error>,
+    },
+    DeviceDetached(Result<Detached, Error>),
     Applied(Result<crate::core::libvirt::Applied, Error>),
     XmlDefined(Result<DomainSummary, Error>),
 }
@@ -710,6 +722,7 @@ impl Component for VmWindow {
                 (|| VmWindowInput::EditVcpus) as fn() -> VmWindowInput,
             ),
             ("edit-memory", || VmWindowInput::EditMemory),
+            ("add-hardware", || VmWindowInput::AddHardware),
         ] {
             let a = gio::SimpleAction::new(name, None);
             let input = sender.input_sender().clone();
@@ -727,6 +740,7 @@ impl Component for VmWindow {
                 "remove-disk",
                 VmWindowInput::RemoveDisk as fn(String) -> VmWindowInput,
             ),
+            ("remove-device", VmWindowInput::RemoveDevice),
             ("browse-media", VmWindowInput::BrowseMedia),
             ("eject-media", |target| VmWindowInput::Media {
                 target,
@@ -910,6 +924,77 @@ impl Component for VmWindow {
                 sender.oneshot_command(async move {
                     VmWindowCmd::Applied(conn.set_memory(&uuid, mib * 1024).await)
                 });
+            }
+            VmWindowInput::AddHardware => {
+                let conn = self.conn.clone();
+                sender.oneshot_command(async move {
+                    let result = async {
+                        let facts = conn.wizard_facts().await?;
+                        // No USB listing (a remote or test host) is not fatal.
+                        let usb = conn.usb_devices().await.unwrap_or_default();
+                        let networks = facts.networks.into_iter().map(|n| n.name).collect();
+                        Ok((networks, usb))
+                    }
+                    .await;
+                    VmWindowCmd::HardwareChoices(result)
+                });
+            }
+            VmWindowInput::AttachDevice(device, scope) => {
+                let Some(vm) = &self.xml else { return };
+                let xml = device.xml(vm);
+                let (conn, uuid) = (self.conn.clone(), self.uuid.clone());
+                sender.oneshot_command(async move {
+                    let result = conn.attach_device(&uuid, &xml, scope).await;
+                    VmWindowCmd::DeviceAttached {
+                        device,
+                        scope,
+                        result,
+                    }
+                });
+            }
+            VmWindowInput::RemoveDevice(which) => {
+                let Some(vm) = &self.xml else { return };
+                let Some((element, index)) = which
+                    .split_once(':')
+                    .and_then(|(e, i)| Some((e.to_owned(), i.parse::<usize>().ok()?)))
+                else {
+                    return;
+                };
+                let Some(kind) = crate::core::xml::DeviceKind::ALL
+                    .into_iter()
+                    .find(|k| k.element() == element)
+                else {
+                    return;
+                };
+                let Some(xml) = vm.devices(kind).get(index).map(|d| d.to_xml_string()) else {
+                    return;
+                };
+                let scope = self.scope();
+                let (conn, uuid) = (self.conn.clone(), self.uuid.clone());
+                let heading = gettext("Remove Device?");
+                let body = gettext("The device is removed from the virtual machine.");
+                let (cancel, remove) = (gettext("Cancel"), gettext("Remove"));
+                let sender2 = sender.clone();
+                dialog::show(
+                    root.upcast_ref(),
+                    dialog::Texts {
+                        heading: &heading,
+                        body: Some(&body),
+                        cancel: &cancel,
+                        confirm: &remove,
+                    },
+                    None,
+                    dialog::Confirm::Destructive,
+                    move || {
+                        let (conn, uuid, xml) = (conn.clone(), uuid.clone(), xml.clone());
+                        sender2.oneshot_command(async move {
+                            let result = conn
+                                .detach_device(&uuid, &xml, None, scope, std::time::Duration::ZERO)
+                                .await;
+                            VmWindowCmd::DeviceDetached(result)
+                        });
+                    },
+                );
             }
             VmWindowInput::LoadXml => {
                 if !self.xml_page.dirty() {
@@ -1221,6 +1306,63 @@ impl Component for VmWindow {
             }
             VmWindowCmd::Xml(Err(e)) => self.toast(&e.message),
             VmWindowCmd::PersistentXml(Ok(xml)) => self.xml_page.show(&xml),
+            VmWindowCmd::HardwareChoices(Ok((networks, usb))) => {
+                let (input, input2) =
+                    (sender.input_sender().clone(), sender.input_sender().clone());
+                crate::ui::hardware::add_hardware(
+                    _root.upcast_ref(),
+                    &networks,
+                    &usb,
+                    self.state.is_some_and(|s| s.is_active()),
+                    move || input.emit(VmWindowInput::AddDisk),
+                    move |device, scope| input2.emit(VmWindowInput::AttachDevice(device, scope)),
+                );
+            }
+            VmWindowCmd::HardwareChoices(Err(e)) => self.toast(&e.message),
+            VmWindowCmd::DeviceAttached {
+                device,
+                scope,
+                result,
+            } => match result {
+                Ok(()) => {
+                    self.toast(&if scope.live {
+                        gettext("Device added to the running guest")
+                    } else {
+                        gettext("Device added; the guest sees it from its next boot")
+                    });
+                    self.load_details(&sender);
+                }
+                Err(e) if scope.live && scope.persistent => {
+                    let input = sender.input_sender().clone();
+                    crate::ui::hardware::offer_next_boot(
+                        _root.upcast_ref(),
+                        &e.message,
+                        move || {
+                            input.emit(VmWindowInput::AttachDevice(
+                                device.clone(),
+                                Scope::NEXT_BOOT,
+                            ))
+                        },
+                    );
+                }
+                Err(e) => self.toast(&gettext_f(
+                    "The device was not added: {error}",
+                    &[("error", &e.message)],
+                )),
+            },
+            VmWindowCmd::DeviceDetached(result) => {
+                match result {
+                    Ok(Detached::Done) => self.toast(&gettext("Device removed")),
+                    Ok(Detached::Pending) => self.toast(&gettext(
+                        "The guest was asked to release the device; it leaves the running guest when the guest lets go",
+                    )),
+                    Err(e) => self.toast(&gettext_f(
+                        "The device was not removed: {error}",
+                        &[("error", &e.message)],
+                    )),
+                }
+                self.load_details(&sender);
+            }
             VmWindowCmd::Applied(result) => {
                 match result {
                     Ok(applied) => self.toast(&crate::ui::hardware::applied_text(&applied)),

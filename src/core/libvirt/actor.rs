@@ -163,6 +163,21 @@ fn serve(conn: &Connect, request: Request) {
                 .map_err(Error::from);
             let _ = reply.send(result);
         }
+        Request::ListUsbDevices { reply } => {
+            let result = conn
+                .list_all_node_devices(virt::sys::VIR_CONNECT_LIST_NODE_DEVICES_CAP_USB_DEV)
+                .map_err(Error::from)
+                .map(|devices| {
+                    devices
+                        .iter()
+                        .filter_map(|d| d.xml_desc(0).ok())
+                        .filter_map(|x| super::UsbDevice::parse(&x))
+                        // Root hubs are not for guests.
+                        .filter(|d| d.vendor_id != "0x1d6b")
+                        .collect()
+                });
+            let _ = reply.send(result);
+        }
         Request::SetVcpus { uuid, count, reply } => {
             let _ = reply.send(by_uuid(conn, &uuid).and_then(|d| {
                 apply(&d, |flags| {
@@ -244,8 +259,14 @@ fn detach(
 ) -> Result<super::Detached, Error> {
     let flags = scope_flags(d, scope)?;
     d.detach_device_flags(xml, flags)?;
-    let (Some(target), true) = (target, flags & virt::sys::VIR_DOMAIN_AFFECT_LIVE != 0) else {
-        return Ok(super::Detached::Done);
+    let live = flags & virt::sys::VIR_DOMAIN_AFFECT_LIVE != 0;
+    let Some(target) = target.filter(|_| live) else {
+        // A running guest releases other devices in its own time.
+        return Ok(if live {
+            super::Detached::Pending
+        } else {
+            super::Detached::Done
+        });
     };
     let deadline = std::time::Instant::now() + wait;
     loop {

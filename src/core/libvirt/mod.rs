@@ -147,6 +147,8 @@ pub enum Request {
     },
     /// Delete the storage volume at `path`.
     DeleteVolume { path: String, reply: Reply<()> },
+    /// The host's USB devices, for passthrough.
+    ListUsbDevices { reply: Reply<Vec<UsbDevice>> },
     /// Set the number of vCPUs (within the maximum) in the definition, then
     /// in the running guest; each part reported on its own.
     SetVcpus {
@@ -161,6 +163,35 @@ pub enum Request {
         kib: u64,
         reply: Reply<Applied>,
     },
+}
+
+/// A USB device of the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsbDevice {
+    /// `0x046d`
+    pub vendor_id: String,
+    pub product_id: String,
+    pub vendor: String,
+    pub product: String,
+}
+
+impl UsbDevice {
+    /// Read a node device's XML; `None` for anything but a USB device.
+    pub fn parse(xml: &str) -> Option<UsbDevice> {
+        let doc = crate::core::xml::Document::parse(xml).ok()?;
+        let cap = doc
+            .root
+            .children_named("capability")
+            .find(|c| c.attr("type").as_deref() == Some("usb_device"))?;
+        let vendor = cap.child("vendor")?;
+        let product = cap.child("product")?;
+        Some(UsbDevice {
+            vendor_id: vendor.attr("id")?,
+            product_id: product.attr("id")?,
+            vendor: vendor.text().unwrap_or_default(),
+            product: product.text().unwrap_or_default(),
+        })
+    }
 }
 
 /// Where a vCPU or memory change took effect.
@@ -496,6 +527,11 @@ impl Connection {
             .await
     }
 
+    /// See [`Request::ListUsbDevices`].
+    pub async fn usb_devices(&self) -> Result<Vec<UsbDevice>, Error> {
+        self.ask(|reply| Request::ListUsbDevices { reply }).await
+    }
+
     /// See [`Request::SetVcpus`].
     pub async fn set_vcpus(&self, uuid: &str, count: u32) -> Result<Applied, Error> {
         let uuid = uuid.to_owned();
@@ -548,6 +584,27 @@ fn ensure_event_loop() {
 #[cfg(test)]
 mod tests {
     use super::reconnect_delay;
+
+    #[test]
+    fn usb_devices_are_read_from_node_device_xml() {
+        let xml = "<device><name>usb_1_2</name><parent>usb_usb1</parent>\
+            <capability type='usb_device'><bus>1</bus><device>2</device>\
+            <product id='0xc52b'>Unifying Receiver</product>\
+            <vendor id='0x046d'>Logitech, Inc.</vendor></capability></device>";
+        assert_eq!(
+            super::UsbDevice::parse(xml),
+            Some(super::UsbDevice {
+                vendor_id: "0x046d".into(),
+                product_id: "0xc52b".into(),
+                vendor: "Logitech, Inc.".into(),
+                product: "Unifying Receiver".into(),
+            })
+        );
+        assert_eq!(
+            super::UsbDevice::parse("<device><name>pci</name></device>"),
+            None
+        );
+    }
 
     #[test]
     fn reconnecting_backs_off_to_thirty_seconds() {
