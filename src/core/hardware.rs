@@ -243,6 +243,122 @@ impl NewDevice {
     }
 }
 
+/// A setting whose saved value differs from the running guest's: it takes
+/// effect at the next boot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// What it is, in the UI's words: `vcpus`, `memory`, `max-memory`,
+    /// `disk`, `interface`, `title`, `machine`, `boot`.
+    pub what: &'static str,
+    /// The running guest's value (empty when it lacks the device).
+    pub now: String,
+    /// The saved value.
+    pub next_boot: String,
+}
+
+/// What the saved definition will change at the next boot, compared with
+/// the running guest: the settings users edit (CPUs, memory, disks and
+/// their media, network interfaces, title, machine, boot order). Runtime
+/// details libvirt adds to live XML (aliases, ports) are not compared.
+pub fn pending_changes(live: &DomainXml, saved: &DomainXml) -> Vec<Pending> {
+    let mut out = Vec::new();
+    let mut cmp = |what: &'static str, now: Option<String>, next: Option<String>| {
+        if now != next {
+            out.push(Pending {
+                what,
+                now: now.unwrap_or_default(),
+                next_boot: next.unwrap_or_default(),
+            });
+        }
+    };
+    let vcpus = |vm: &DomainXml| {
+        vm.vcpus_current()
+            .ok()
+            .flatten()
+            .or(vm.vcpus_max().ok().flatten())
+            .map(|n| n.to_string())
+    };
+    cmp("vcpus", vcpus(live), vcpus(saved));
+    let mem = |vm: &DomainXml| {
+        vm.current_memory_kib()
+            .ok()
+            .flatten()
+            .or(vm.memory_kib().ok().flatten())
+            .map(|k| format!("{} MiB", k / 1024))
+    };
+    cmp("memory", mem(live), mem(saved));
+    let max = |vm: &DomainXml| {
+        vm.memory_kib()
+            .ok()
+            .flatten()
+            .map(|k| format!("{} MiB", k / 1024))
+    };
+    cmp("max-memory", max(live), max(saved));
+    cmp("title", live.title(), saved.title());
+    // The machine type: live XML names the versioned machine (pc-q35-7.2)
+    // the alias resolved to; compare only when the saved one is versioned.
+    if saved.machine().is_some_and(|m| m.contains('-')) {
+        cmp("machine", live.machine(), saved.machine());
+    }
+    cmp(
+        "boot",
+        Some(live.boot_devices().join(", ")),
+        Some(saved.boot_devices().join(", ")),
+    );
+    let disks = |vm: &DomainXml| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = vm
+            .devices(DeviceKind::Disk)
+            .iter()
+            .filter_map(|d| Some((d.target_dev()?, d.disk_source().unwrap_or_default())))
+            .collect();
+        v.sort();
+        v
+    };
+    let (dl, ds) = (disks(live), disks(saved));
+    let targets: std::collections::BTreeSet<&String> =
+        dl.iter().chain(ds.iter()).map(|(t, _)| t).collect();
+    for t in targets {
+        let find = |v: &[(String, String)]| v.iter().find(|(x, _)| x == t).map(|(_, s)| s.clone());
+        let (now, next) = (find(&dl), find(&ds));
+        if now != next {
+            out.push(Pending {
+                what: "disk",
+                now: now
+                    .map(|s| format!("{t} {s}").trim().to_owned())
+                    .unwrap_or_default(),
+                next_boot: next
+                    .map(|s| format!("{t} {s}").trim().to_owned())
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    let macs = |vm: &DomainXml| -> Vec<String> {
+        let mut v: Vec<String> = vm
+            .devices(DeviceKind::Interface)
+            .iter()
+            .filter_map(|d| d.mac())
+            .collect();
+        v.sort();
+        v
+    };
+    let (ml, ms) = (macs(live), macs(saved));
+    for m in ms.iter().filter(|m| !ml.contains(m)) {
+        out.push(Pending {
+            what: "interface",
+            now: String::new(),
+            next_boot: m.clone(),
+        });
+    }
+    for m in ml.iter().filter(|m| !ms.contains(m)) {
+        out.push(Pending {
+            what: "interface",
+            now: m.clone(),
+            next_boot: String::new(),
+        });
+    }
+    out
+}
+
 /// Why a media change cannot be made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MediaError {
@@ -339,6 +455,53 @@ mod tests {
             .contains("<vendor id='0x046d'/>")
         );
         assert!(xml(NewDevice::Rng).contains("/dev/urandom"));
+    }
+
+    #[test]
+    fn pending_changes_list_what_the_next_boot_brings() {
+        let live = DomainXml::parse(
+            "<domain type='kvm'><name>p</name><memory unit='KiB'>2097152</memory>\
+             <currentMemory unit='KiB'>1048576</currentMemory><vcpu current='1'>4</vcpu>\
+             <os><type machine='pc-q35-7.2'>hvm</type><boot dev='hd'/></os><devices>\
+             <disk type='file' device='disk'><source file='/a.qcow2'/><target dev='vda' bus='virtio'/><alias name='virtio-disk0'/></disk>\
+             <interface type='network'><mac address='52:54:00:00:00:01'/><source network='default'/><alias name='net0'/></interface>\
+             </devices></domain>",
+        )
+        .unwrap();
+        // Same settings in the saved form: nothing pending.
+        let same = DomainXml::parse(
+            "<domain type='kvm'><name>p</name><memory unit='KiB'>2097152</memory>\
+             <currentMemory unit='KiB'>1048576</currentMemory><vcpu current='1'>4</vcpu>\
+             <os><type machine='q35'>hvm</type><boot dev='hd'/></os><devices>\
+             <disk type='file' device='disk'><source file='/a.qcow2'/><target dev='vda' bus='virtio'/></disk>\
+             <interface type='network'><mac address='52:54:00:00:00:01'/><source network='default'/></interface>\
+             </devices></domain>",
+        )
+        .unwrap();
+        assert_eq!(pending_changes(&live, &same), vec![]);
+        let mut saved = same.clone();
+        saved.set_vcpus(4, Some(2));
+        saved.set_title(Some("Build box"));
+        saved.add_device(
+            DomainXml::parse("<domain><devices><disk type='file' device='disk'><source file='/b.img'/><target dev='hda' bus='ide'/></disk></devices></domain>")
+                .unwrap()
+                .document()
+                .root
+                .child("devices")
+                .unwrap()
+                .child("disk")
+                .unwrap()
+                .clone(),
+        );
+        let pending = pending_changes(&live, &saved);
+        let whats: Vec<&str> = pending.iter().map(|p| p.what).collect();
+        assert_eq!(whats, ["vcpus", "title", "disk"], "{pending:?}");
+        assert_eq!(
+            (pending[0].now.as_str(), pending[0].next_boot.as_str()),
+            ("1", "2")
+        );
+        assert_eq!(pending[2].next_boot, "hda /b.img");
+        assert_eq!(pending[2].now, "");
     }
 
     #[test]

@@ -152,9 +152,47 @@ fn disk_actions(r: &adw::ActionRow, d: &DeviceView<'_>) {
     }
 }
 
-/// Build the page for `xml`; an unreadable XML gives a page that says so.
-pub fn page(xml: &str) -> adw::PreferencesPage {
+/// What a pending setting is called.
+fn pending_title(what: &str) -> String {
+    match what {
+        "vcpus" => gettext("Processors"),
+        "memory" => gettext("Memory"),
+        "max-memory" => gettext("Maximum memory"),
+        "title" => gettext("Title"),
+        "machine" => gettext("Machine type"),
+        "boot" => gettext("Boot order"),
+        "disk" => gettext("Disk"),
+        "interface" => gettext("Network"),
+        other => other.to_owned(),
+    }
+}
+
+/// Build the page for `xml` (with `pending`, the saved changes the running
+/// guest does not have yet); an unreadable XML gives a page that says so.
+pub fn page(xml: &str, pending: &[crate::core::hardware::Pending]) -> adw::PreferencesPage {
     let page = adw::PreferencesPage::new();
+    if !pending.is_empty() {
+        let group = adw::PreferencesGroup::builder()
+            .title(gettext("Changes at the Next Boot"))
+            .description(gettext(
+                "Saved, but not in the running guest yet: they take effect when it restarts.",
+            ))
+            .build();
+        let none = gettext("none");
+        for p in pending {
+            let now = if p.now.is_empty() { &none } else { &p.now };
+            let next = if p.next_boot.is_empty() {
+                &none
+            } else {
+                &p.next_boot
+            };
+            group.add(&row(
+                &pending_title(p.what),
+                &gettext_f("{now} → {next}", &[("now", now), ("next", next)]),
+            ));
+        }
+        page.add(&group);
+    }
     let vm = match DomainXml::parse(xml) {
         Ok(vm) => vm,
         Err(e) => {
@@ -230,8 +268,59 @@ pub fn page(xml: &str) -> adw::PreferencesPage {
         ));
         overview.add(&r);
     }
+    add(gettext("Description"), vm.description());
+    add(
+        gettext("CPU model"),
+        match (vm.cpu_mode(), vm.cpu_model()) {
+            (Some(mode), Some(model)) => Some(format!("{model} ({mode})")),
+            (mode, model) => model.or(mode),
+        },
+    );
+    add(
+        gettext("CPU topology"),
+        vm.cpu_topology().ok().flatten().map(|t| {
+            gettext_f(
+                "{sockets} sockets, {cores} cores, {threads} threads",
+                &[
+                    ("sockets", &t.sockets.to_string()),
+                    ("cores", &t.cores.to_string()),
+                    ("threads", &t.threads.to_string()),
+                ],
+            )
+        }),
+    );
     add(gettext("Boot order"), Some(vm.boot_devices().join(", ")));
+    add(
+        gettext("Boot menu"),
+        vm.boot_menu().ok().flatten().map(|on| {
+            if on {
+                gettext("Shown")
+            } else {
+                gettext("Hidden")
+            }
+        }),
+    );
+    add(
+        gettext("Direct kernel boot"),
+        vm.kernel().map(|k| {
+            [Some(k), vm.cmdline()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" · ")
+        }),
+    );
     add(gettext("Firmware"), vm.firmware().or(vm.loader()));
+    let autostart = gtk::Switch::builder()
+        .valign(gtk::Align::Center)
+        .action_name("vm.autostart")
+        .build();
+    let autostart_row = adw::ActionRow::builder()
+        .title(gettext("Start with the host"))
+        .activatable_widget(&autostart)
+        .build();
+    autostart_row.add_suffix(&autostart);
+    overview.add(&autostart_row);
     let add = gtk::Button::builder()
         .label(gettext("Add Hardware…"))
         .valign(gtk::Align::Center)

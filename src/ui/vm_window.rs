@@ -85,7 +85,9 @@ pub enum VmWindowInput {
 pub enum VmWindowCmd {
     State(Result<DomainSummary, Error>),
     Target(u64, Result<ConsoleTarget, Error>),
-    Xml(Result<String, Error>),
+    /// Live XML, the saved one, whether it starts with the host.
+    Xml(Result<(String, Option<String>, Option<bool>), Error>),
+    AutostartSet(Result<bool, Error>),
     Event(Event),
     PowerDone(PowerAction, Result<(), Error>),
     /// The guest started: connect once QEMU's display is up.
@@ -157,6 +159,8 @@ pub struct VmWindow {
     /// The header's removable-media menu.
     media_button: gtk::MenuButton,
     xml_page: XmlPage,
+    /// `vm.autostart`, its state the VM's autostart flag.
+    autostart: gio::SimpleAction,
 }
 
 pub struct VmWindowWidgets {
@@ -285,8 +289,13 @@ impl VmWindow {
     fn load_details(&self, sender: &ComponentSender<Self>) {
         let conn = self.conn.clone();
         let uuid = self.uuid.clone();
-        sender
-            .oneshot_command(async move { VmWindowCmd::Xml(conn.domain_xml(&uuid, false).await) });
+        sender.oneshot_command(async move {
+            let live = conn.domain_xml(&uuid, false).await;
+            // The saved definition, to show what waits for the next boot.
+            let saved = conn.domain_xml(&uuid, true).await.ok();
+            let autostart = conn.autostart(&uuid, None).await.ok();
+            VmWindowCmd::Xml(live.map(|l| (l, saved, autostart)))
+        });
     }
 
     fn connect_console(&mut self, sender: &ComponentSender<Self>) {
@@ -729,6 +738,22 @@ impl Component for VmWindow {
             a.connect_activate(move |_, _| input.emit(msg()));
             actions.add_action(&a);
         }
+        let autostart = gio::SimpleAction::new_stateful("autostart", None, &false.to_variant());
+        {
+            let (conn, uuid) = (init.conn.clone(), init.uuid.clone());
+            let sender = sender.clone();
+            autostart.connect_change_state(move |a, value| {
+                let Some(on) = value.and_then(|v| v.get::<bool>()) else {
+                    return;
+                };
+                a.set_state(&on.to_variant());
+                let (conn, uuid) = (conn.clone(), uuid.clone());
+                sender.oneshot_command(async move {
+                    VmWindowCmd::AutostartSet(conn.autostart(&uuid, Some(on)).await)
+                });
+            });
+        }
+        actions.add_action(&autostart);
         let add_disk = gio::SimpleAction::new("add-disk", None);
         {
             let input = sender.input_sender().clone();
@@ -820,6 +845,7 @@ impl Component for VmWindow {
             xml: None,
             media_button,
             xml_page,
+            autostart,
         };
 
         // Follow the VM's lifecycle for as long as the window lives.
@@ -1299,10 +1325,26 @@ impl Component for VmWindow {
                 ),
             },
             VmWindowCmd::Target(..) => {}
-            VmWindowCmd::Xml(Ok(xml)) => {
-                self.details.set_child(Some(&vm_details::page(&xml)));
+            VmWindowCmd::Xml(Ok((xml, saved, autostart))) => {
                 self.xml = DomainXml::parse(&xml).ok();
+                let running = self.state.is_some_and(|s| s.is_active());
+                let pending = match (&self.xml, saved.as_deref().map(DomainXml::parse)) {
+                    (Some(live), Some(Ok(saved))) if running => {
+                        hardware::pending_changes(live, &saved)
+                    }
+                    _ => Vec::new(),
+                };
+                self.details
+                    .set_child(Some(&vm_details::page(&xml, &pending)));
+                if let Some(on) = autostart {
+                    self.autostart.set_state(&on.to_variant());
+                }
                 self.update_media_menu();
+            }
+            VmWindowCmd::AutostartSet(Ok(on)) => self.autostart.set_state(&on.to_variant()),
+            VmWindowCmd::AutostartSet(Err(e)) => {
+                self.toast(&e.message);
+                self.load_details(&sender);
             }
             VmWindowCmd::Xml(Err(e)) => self.toast(&e.message),
             VmWindowCmd::PersistentXml(Ok(xml)) => self.xml_page.show(&xml),

@@ -163,6 +163,14 @@ fn serve(conn: &Connect, request: Request) {
                 .map_err(Error::from);
             let _ = reply.send(result);
         }
+        Request::Autostart { uuid, set, reply } => {
+            let _ = reply.send(by_uuid(conn, &uuid).and_then(|d| {
+                if let Some(on) = set {
+                    d.set_autostart(on)?;
+                }
+                Ok(d.autostart()?)
+            }));
+        }
         Request::ListUsbDevices { reply } => {
             let result = conn
                 .list_all_node_devices(virt::sys::VIR_CONNECT_LIST_NODE_DEVICES_CAP_USB_DEV)

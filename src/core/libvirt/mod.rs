@@ -147,6 +147,12 @@ pub enum Request {
     },
     /// Delete the storage volume at `path`.
     DeleteVolume { path: String, reply: Reply<()> },
+    /// Read (`set: None`) or change whether the domain starts with the host.
+    Autostart {
+        uuid: String,
+        set: Option<bool>,
+        reply: Reply<bool>,
+    },
     /// The host's USB devices, for passthrough.
     ListUsbDevices { reply: Reply<Vec<UsbDevice>> },
     /// Set the number of vCPUs (within the maximum) in the definition, then
@@ -524,6 +530,13 @@ impl Connection {
     pub async fn delete_volume(&self, path: &str) -> Result<(), Error> {
         let path = path.to_owned();
         self.ask(|reply| Request::DeleteVolume { path, reply })
+            .await
+    }
+
+    /// See [`Request::Autostart`].
+    pub async fn autostart(&self, uuid: &str, set: Option<bool>) -> Result<bool, Error> {
+        let uuid = uuid.to_owned();
+        self.ask(|reply| Request::Autostart { uuid, set, reply })
             .await
     }
 
