@@ -1577,6 +1577,24 @@ fn hardware_changes_from_the_vm_window_reach_the_running_guest() {
     app.wait_for_text("hdc ejected");
     let xml = rt.block_on(conn.domain_xml(&vm.uuid, false)).unwrap();
     assert!(!xml.contains(second.to_str().unwrap()), "{xml}");
+
+    // A change saved behind the window's back waits for the next boot:
+    // Details says so once it reads the VM again.
+    let saved = rt.block_on(conn.domain_xml(&vm.uuid, true)).unwrap();
+    let titled = saved.replacen("</name>", "</name>\n  <title>Pending title</title>", 1);
+    rt.block_on(conn.define_xml(&titled)).unwrap();
+    for tab in ["Console", "Details"] {
+        let nodes = app.dump().unwrap();
+        let node = window_nodes(&nodes, name)
+            .iter()
+            .find(|n| n.role == "page tab" && n.name == tab)
+            .unwrap()
+            .clone();
+        app.click(name, &node);
+    }
+    app.wait_for_text("Changes at the Next Boot");
+    app.wait_for_text("none → Pending title");
+    app.screenshot(name, "hardware-pending.png");
     assert!(app.alive());
 }
 
