@@ -21,20 +21,7 @@ fn data() -> PathBuf {
 }
 
 fn validate(xml: &str, schema: &str, what: &str) {
-    let dir = common::fresh_dir("wizard-validate");
-    let file = dir.join(format!("{what}.xml"));
-    std::fs::write(&file, xml).unwrap();
-    let out = Command::new("virt-xml-validate")
-        .arg(&file)
-        .arg(schema)
-        .output()
-        .expect("virt-xml-validate (libvirt-clients and libxml2-utils)");
-    assert!(
-        out.status.success(),
-        "{what} does not validate as {schema}:\n{}{}\n{xml}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::validate_xml(xml, schema, what)
 }
 
 /// Compare with the fixture (or rewrite it under VIREO_REGENERATE).

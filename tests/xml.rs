@@ -8,7 +8,6 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use vireo::core::xml::builder::{self, DomainBuilder, Firmware};
 use vireo::core::xml::caps::{Capabilities, DomainCapabilities, NetworkInfo, PoolInfo, VolumeInfo};
@@ -22,24 +21,8 @@ fn regenerate() -> bool {
     std::env::var_os("VIREO_REGENERATE").is_some()
 }
 
-/// Validate with libvirt's RNG schemas; panics with xmllint's complaint.
 fn validate(xml: &str, schema: &str, what: &str) {
-    let dir = std::env::temp_dir().join(format!("vireo-xml-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join(format!("{}.xml", what.replace(['/', ' '], "_")));
-    std::fs::write(&file, xml).unwrap();
-    let out = Command::new("virt-xml-validate")
-        .arg(&file)
-        .arg(schema)
-        .output()
-        .expect("virt-xml-validate (libvirt-clients and libxml2-utils)");
-    assert!(
-        out.status.success(),
-        "{what} does not validate as {schema}:\n{}{}\n{xml}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let _ = std::fs::remove_file(file);
+    common::validate_xml(xml, schema, what)
 }
 
 fn corpus() -> Vec<PathBuf> {

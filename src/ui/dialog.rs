@@ -118,3 +118,47 @@ pub fn show(
     cancel.grab_focus();
     confirm
 }
+
+/// A boxed-list row for a radio (check) button: the button's label becomes
+/// the row's title and the button its prefix, so the whole row toggles it.
+pub fn radio_row(button: &gtk::CheckButton) -> adw::ActionRow {
+    let row = adw::ActionRow::builder()
+        .title(button.label().unwrap_or_default().as_str())
+        .activatable_widget(button)
+        .build();
+    button.set_label(None);
+    row.add_prefix(button);
+    row
+}
+
+/// Ask for a file (an ISO image when `iso` is true); `chosen` gets its path.
+pub fn choose_file(
+    parent: &impl IsA<gtk::Window>,
+    title: &str,
+    iso: bool,
+    chosen: impl Fn(String) + 'static,
+) {
+    let chooser = gtk::FileChooserNative::new(
+        Some(title),
+        Some(parent),
+        gtk::FileChooserAction::Open,
+        Some(&gettextrs::gettext("_Open")),
+        Some(&gettextrs::gettext("_Cancel")),
+    );
+    if iso {
+        let filter = gtk::FileFilter::new();
+        filter.set_name(Some(&gettextrs::gettext("ISO images")));
+        filter.add_pattern("*.iso");
+        filter.add_pattern("*.ISO");
+        chooser.add_filter(&filter);
+    }
+    chooser.connect_response(move |c, response| {
+        if response == gtk::ResponseType::Accept
+            && let Some(path) = c.file().and_then(|f| f.path())
+        {
+            chosen(path.display().to_string());
+        }
+        c.destroy();
+    });
+    chooser.show();
+}

@@ -11,6 +11,34 @@ use crate::core::wizard::PoolFacts;
 use crate::ui::dialog::{self, Confirm, Texts};
 use crate::ui::i18n::gettext_f;
 
+/// The "Keep after shutdown" switch of a running VM's Add dialogs.
+fn keep_choice(running: bool) -> (gtk::Switch, adw::ActionRow) {
+    let keep = gtk::Switch::builder()
+        .active(true)
+        .valign(gtk::Align::Center)
+        .build();
+    let row = adw::ActionRow::builder()
+        .title(gettext("Keep after shutdown"))
+        .subtitle(gettext(
+            "Also add it to the configuration the next boot uses",
+        ))
+        .activatable_widget(&keep)
+        .build();
+    row.add_suffix(&keep);
+    row.set_visible(running);
+    (keep, row)
+}
+
+/// Where an added device goes: the definition only for a shut-off VM; the
+/// running guest and, when kept, the definition too.
+fn add_scope(running: bool, keep: bool) -> Scope {
+    match (running, keep) {
+        (false, _) => Scope::NEXT_BOOT,
+        (true, true) => Scope::BOTH,
+        (true, false) => Scope::NOW_ONLY,
+    }
+}
+
 /// The buses Add Disk offers, with their labels.
 fn buses() -> [(&'static str, String); 4] {
     [
@@ -86,33 +114,15 @@ pub fn add_disk(
             &cache_labels.iter().map(String::as_str).collect::<Vec<_>>(),
         ))
         .build();
-    let keep = gtk::Switch::builder()
-        .active(true)
-        .valign(gtk::Align::Center)
-        .build();
-    let keep_row = adw::ActionRow::builder()
-        .title(gettext("Keep after shutdown"))
-        .subtitle(gettext(
-            "Also add it to the configuration the next boot uses",
-        ))
-        .activatable_widget(&keep)
-        .build();
-    keep_row.add_suffix(&keep);
-    keep_row.set_visible(running);
+    let (keep, keep_row) = keep_choice(running);
 
     let list = gtk::ListBox::builder()
         .selection_mode(gtk::SelectionMode::None)
         .build();
     list.add_css_class("boxed-list");
     for (b, enabled) in [(&new, !pools.is_empty()), (&existing, true)] {
-        let row = adw::ActionRow::builder()
-            .title(b.label().unwrap_or_default().as_str())
-            .activatable_widget(b)
-            .build();
-        b.set_label(None);
         b.set_sensitive(enabled);
-        row.add_prefix(b);
-        list.append(&row);
+        list.append(&dialog::radio_row(b));
         if b == &new {
             list.append(&pool);
             list.append(&size_row);
@@ -174,14 +184,7 @@ pub fn add_disk(
                 bus: buses()[bus.selected() as usize].0.to_owned(),
                 cache: (c > 0).then(|| CACHES[c - 1].to_owned()),
             };
-            let scope = if !running {
-                Scope::NEXT_BOOT
-            } else if keep.is_active() {
-                Scope::BOTH
-            } else {
-                Scope::NOW_ONLY
-            };
-            Some((disk, scope))
+            Some((disk, add_scope(running, keep.is_active())))
         }
     };
     let problem = gtk::Label::builder()
@@ -572,19 +575,7 @@ pub fn add_hardware(
     let none_note = adw::ActionRow::builder()
         .title(gettext("Nothing to choose: Add adds it"))
         .build();
-    let keep = gtk::Switch::builder()
-        .active(true)
-        .valign(gtk::Align::Center)
-        .build();
-    let keep_row = adw::ActionRow::builder()
-        .title(gettext("Keep after shutdown"))
-        .subtitle(gettext(
-            "Also add it to the configuration the next boot uses",
-        ))
-        .activatable_widget(&keep)
-        .build();
-    keep_row.add_suffix(&keep);
-    keep_row.set_visible(running);
+    let (keep, keep_row) = keep_choice(running);
 
     let list = gtk::ListBox::builder()
         .selection_mode(gtk::SelectionMode::None)
@@ -711,14 +702,7 @@ pub fn add_hardware(
                 return;
             }
             if let Some(d) = confirm_device() {
-                let scope = if !running {
-                    Scope::NEXT_BOOT
-                } else if keep2.is_active() {
-                    Scope::BOTH
-                } else {
-                    Scope::NOW_ONLY
-                };
-                confirm(d, scope);
+                confirm(d, add_scope(running, keep2.is_active()));
             }
         },
     );

@@ -1124,32 +1124,14 @@ impl Component for VmWindow {
                 });
             }
             VmWindowInput::BrowseMedia(target) => {
-                let chooser = gtk::FileChooserNative::new(
-                    Some(&gettext("Choose an ISO Image")),
-                    Some(root),
-                    gtk::FileChooserAction::Open,
-                    Some(&gettext("_Open")),
-                    Some(&gettext("_Cancel")),
-                );
-                let filter = gtk::FileFilter::new();
-                filter.set_name(Some(&gettext("ISO images")));
-                filter.add_pattern("*.iso");
-                filter.add_pattern("*.ISO");
-                chooser.add_filter(&filter);
                 let input = sender.input_sender().clone();
-                chooser.connect_response(move |c, response| {
-                    if response == gtk::ResponseType::Accept
-                        && let Some(path) = c.file().and_then(|f| f.path())
-                    {
-                        input.emit(VmWindowInput::Media {
-                            target: target.clone(),
-                            iso: Some(path.display().to_string()),
-                            force: false,
-                        });
-                    }
-                    c.destroy();
+                dialog::choose_file(root, &gettext("Choose an ISO Image"), true, move |iso| {
+                    input.emit(VmWindowInput::Media {
+                        target: target.clone(),
+                        iso: Some(iso),
+                        force: false,
+                    })
                 });
-                chooser.show();
             }
             VmWindowInput::Media { target, iso, force } => {
                 let Some(vm) = &self.xml else { return };

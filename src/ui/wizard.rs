@@ -899,13 +899,7 @@ impl Component for Wizard {
             &source_import,
             &source_manual,
         ] {
-            let row = adw::ActionRow::builder()
-                .title(b.label().unwrap_or_default().as_str())
-                .activatable_widget(b)
-                .build();
-            b.set_label(None);
-            row.add_prefix(b);
-            source_group.add(&row);
+            source_group.add(&crate::ui::dialog::radio_row(b));
         }
         let media_group = group("");
         for e in [&iso, &url, &kernel_args, &import] {
@@ -1030,15 +1024,7 @@ impl Component for Wizard {
         });
         no_pool.add_suffix(&create_pool);
         no_pool.set_visible(false);
-        let radio_row = |b: &gtk::CheckButton| {
-            let row = adw::ActionRow::builder()
-                .title(b.label().unwrap_or_default().as_str())
-                .activatable_widget(b)
-                .build();
-            b.set_label(None);
-            row.add_prefix(b);
-            row
-        };
+        let radio_row = crate::ui::dialog::radio_row;
         storage_group.add(&radio_row(&storage_new));
         storage_group.add(&pool);
         storage_group.add(&size_row);
@@ -1389,30 +1375,13 @@ impl Component for Wizard {
                     BrowseTarget::Iso => gettext("Choose an ISO Image"),
                     _ => gettext("Choose a Disk Image"),
                 };
-                let chooser = gtk::FileChooserNative::new(
-                    Some(&title),
-                    Some(root),
-                    gtk::FileChooserAction::Open,
-                    Some(&gettext("_Open")),
-                    Some(&gettext("_Cancel")),
-                );
-                if target == BrowseTarget::Iso {
-                    let filter = gtk::FileFilter::new();
-                    filter.set_name(Some(&gettext("ISO images")));
-                    filter.add_pattern("*.iso");
-                    filter.add_pattern("*.ISO");
-                    chooser.add_filter(&filter);
-                }
                 let input = sender.input_sender().clone();
-                chooser.connect_response(move |c, response| {
-                    if response == gtk::ResponseType::Accept
-                        && let Some(path) = c.file().and_then(|f| f.path())
-                    {
-                        input.emit(WizardInput::FileChosen(target, path.display().to_string()));
-                    }
-                    c.destroy();
-                });
-                chooser.show();
+                crate::ui::dialog::choose_file(
+                    root,
+                    &title,
+                    target == BrowseTarget::Iso,
+                    move |path| input.emit(WizardInput::FileChosen(target, path)),
+                );
             }
             WizardInput::FileChosen(target, path) => match target {
                 BrowseTarget::Iso => self.w.iso.set_text(&path),

@@ -75,3 +75,23 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .build()
         .expect("tokio runtime")
 }
+
+/// Validate `xml` with libvirt's RNG schema `schema` (virt-xml-validate);
+/// panics with xmllint's complaint and the document.
+pub fn validate_xml(xml: &str, schema: &str, what: &str) {
+    let dir = fresh_dir("validate");
+    let file = dir.join(format!("{}.xml", what.replace(['/', ' '], "_")));
+    std::fs::write(&file, xml).unwrap();
+    let out = std::process::Command::new("virt-xml-validate")
+        .arg(&file)
+        .arg(schema)
+        .output()
+        .expect("virt-xml-validate (libvirt-clients and libxml2-utils)");
+    assert!(
+        out.status.success(),
+        "{what} does not validate as {schema}:\n{}{}\n{xml}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_file(file);
+}
