@@ -67,6 +67,21 @@ unsafe fn take_error(error: *mut glib_sys::GError) -> String {
     }
 }
 
+/// Run `f` with a private GLib main context as this thread's default.
+/// libosinfo's blocking media reader spins a main loop on the thread's
+/// default context; without a private one it would wait for the global
+/// context, which GTK's main loop or libvirt's event thread holds.
+fn with_private_context<T>(f: impl FnOnce() -> T) -> T {
+    unsafe {
+        let ctx = glib_sys::g_main_context_new();
+        glib_sys::g_main_context_push_thread_default(ctx);
+        let out = f();
+        glib_sys::g_main_context_pop_thread_default(ctx);
+        glib_sys::g_main_context_unref(ctx);
+        out
+    }
+}
+
 unsafe fn text(p: *const c_char) -> Option<String> {
     if p.is_null() {
         None
@@ -193,8 +208,9 @@ pub fn detect(iso_path: &str) -> Result<Option<OsProfile>, String> {
         .map_err(|_| "the OS database is unusable".to_owned())?;
     unsafe {
         let mut error: *mut glib_sys::GError = ptr::null_mut();
-        let media =
-            sys::osinfo_media_create_from_location(location.as_ptr(), ptr::null_mut(), &mut error);
+        let media = with_private_context(|| {
+            sys::osinfo_media_create_from_location(location.as_ptr(), ptr::null_mut(), &mut error)
+        });
         if media.is_null() {
             let message = if error.is_null() {
                 "not an ISO image".to_owned()
@@ -221,8 +237,9 @@ pub fn volume_id(iso_path: &str) -> Option<String> {
     let location = CString::new(iso_path).ok()?;
     unsafe {
         let mut error: *mut glib_sys::GError = ptr::null_mut();
-        let media =
-            sys::osinfo_media_create_from_location(location.as_ptr(), ptr::null_mut(), &mut error);
+        let media = with_private_context(|| {
+            sys::osinfo_media_create_from_location(location.as_ptr(), ptr::null_mut(), &mut error)
+        });
         if media.is_null() {
             if !error.is_null() {
                 take_error(error);
