@@ -443,7 +443,9 @@ fn media_detection_reads_the_iso_and_says_when_it_is_unknown() {
     std::thread::sleep(std::time::Duration::from_millis(200));
     let (tx, rx) = std::sync::mpsc::channel();
     let iso = guest.iso.to_str().unwrap().to_owned();
-    std::thread::spawn(move || tx.send(vireo::osinfo::detect(&iso)));
+    std::thread::spawn(move || {
+        let _ = tx.send(vireo::osinfo::detect(&iso));
+    });
     let detected = rx
         .recv_timeout(std::time::Duration::from_secs(30))
         .expect("detection finishes while another thread holds GLib's global context");
