@@ -381,3 +381,63 @@ mod auth {
         );
     }
 }
+
+/// Compare with `tests/data/testdriver/edits/NAME.xml` (rewritten under
+/// VIREO_REGENERATE=1; review the diff).
+fn edit_fixture(name: &str, xml: &str) {
+    let path = common::root().join(format!("tests/data/testdriver/edits/{name}.xml"));
+    if std::env::var_os("VIREO_REGENERATE").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, xml).unwrap();
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (VIREO_REGENERATE=1 writes it)", path.display()));
+    assert_eq!(xml, want, "{name} differs from {}", path.display());
+}
+
+#[test]
+fn persistent_edits_of_a_shut_off_vm_give_the_expected_definition() {
+    let (rt, conn) = demo();
+    let vm = rt.block_on(conn.lookup_domain("ubuntu-server")).unwrap();
+    let saved = || rt.block_on(conn.domain_xml(&vm.uuid, true)).unwrap();
+    let before = saved();
+
+    // vCPUs and memory: the definition only (the VM is off), said so.
+    let applied = rt.block_on(conn.set_vcpus(&vm.uuid, 1)).unwrap();
+    assert_eq!((applied.next_boot, applied.now), (Some(Ok(())), None));
+    edit_fixture("vcpus-1", &saved());
+    let applied = rt.block_on(conn.set_memory(&vm.uuid, 1024 * 1024)).unwrap();
+    assert_eq!((applied.next_boot, applied.now), (Some(Ok(())), None));
+    edit_fixture("vcpus-1-memory-1g", &saved());
+
+    // Autostart is read back as set.
+    assert!(rt.block_on(conn.autostart(&vm.uuid, Some(true))).unwrap());
+    assert!(rt.block_on(conn.autostart(&vm.uuid, None)).unwrap());
+    assert!(!rt.block_on(conn.autostart(&vm.uuid, Some(false))).unwrap());
+
+    // The XML page's edit: a title added by hand, everything else kept.
+    let edited = saved().replacen("</name>", "</name>\n  <title>Edited by hand</title>", 1);
+    rt.block_on(conn.define_xml(&edited)).unwrap();
+    let after = saved();
+    edit_fixture("title-by-hand", &after);
+    let changes = vireo::core::xml::diff::summary(&before, &after, 0);
+    assert!(
+        changes.contains("+   <title>Edited by hand</title>"),
+        "{changes}"
+    );
+    assert!(
+        changes.contains("+   <vcpu placement='static' current='1'>2</vcpu>"),
+        "{changes}"
+    );
+    assert!(
+        changes.contains("+   <currentMemory unit='KiB'>1048576</currentMemory>"),
+        "{changes}"
+    );
+
+    // An edit libvirt refuses changes nothing.
+    let err = rt
+        .block_on(conn.define_xml(&after.replace("<title>", "<bogus/><title>")))
+        .expect_err("libvirt's schema refuses <bogus/>");
+    assert!(!err.message.is_empty());
+    assert_eq!(saved(), after);
+}
