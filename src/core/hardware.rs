@@ -405,6 +405,14 @@ pub fn media_xml(vm: &DomainXml, target: &str, iso: Option<&str>) -> Result<Stri
     Ok(drive.view().to_xml_string())
 }
 
+/// The image (or device) behind disk `target`, if it has one.
+pub fn disk_source(vm: &DomainXml, target: &str) -> Option<String> {
+    vm.devices(DeviceKind::Disk)
+        .iter()
+        .find(|d| d.target_dev().as_deref() == Some(target))
+        .and_then(|d| d.disk_source())
+}
+
 /// The XML of the disk with target `target`, for `virDomainDetachDeviceFlags`.
 pub fn disk_xml_by_target(vm: &DomainXml, target: &str) -> Option<String> {
     vm.devices(DeviceKind::Disk)

@@ -6,15 +6,8 @@
 use crate::core::libvirt::{Connection, CreateJob, CreateStep};
 use crate::core::wizard::args::{CreateArgs, SourceArg};
 use crate::core::wizard::{OsProfile, Problem, Severity};
-use crate::ui::i18n::gettext_f;
+use crate::ui::i18n::{gettext_f, problem_text};
 use gettextrs::gettext;
-
-/// A wizard problem in the user's language.
-pub fn problem_text(p: &Problem) -> String {
-    let (template, args) = p.message();
-    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    gettext_f(template, &args)
-}
 
 /// The progress line of a creation step.
 pub fn step_text(step: CreateStep) -> String {

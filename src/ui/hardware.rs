@@ -207,7 +207,7 @@ pub fn add_disk(
                 };
                 let p = pools.get(pool.selected() as usize)?;
                 if let Some(free) = p.available.filter(|free| bytes > *free) {
-                    return Some(crate::ui::create_cli::problem_text(
+                    return Some(crate::ui::i18n::problem_text(
                         &crate::core::wizard::Problem::DiskOverPool {
                             asked_bytes: bytes,
                             free_bytes: free,

@@ -22,6 +22,14 @@ pub fn ngettext_f(msgid: &str, msgid_plural: &str, n: u32, args: &[(&str, &str)]
     fill(ngettext(msgid, msgid_plural, n), args)
 }
 
+/// A wizard problem in the user's language (its template is marked for
+/// translation in the core with `n_`).
+pub fn problem_text(p: &crate::core::wizard::Problem) -> String {
+    let (template, args) = p.message();
+    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    gettext_f(template, &args)
+}
+
 /// Set up gettext for the `vireo` domain in `localedir`.
 pub fn init(localedir: &std::path::Path) {
     use gettextrs::{

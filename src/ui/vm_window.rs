@@ -1067,12 +1067,10 @@ impl Component for VmWindow {
                 });
             }
             VmWindowInput::RemoveDisk(target) => {
-                let source = self.xml.as_ref().and_then(|vm| {
-                    vm.devices(crate::core::xml::DeviceKind::Disk)
-                        .iter()
-                        .find(|d| d.target_dev().as_deref() == Some(target.as_str()))
-                        .and_then(|d| d.disk_source())
-                });
+                let source = self
+                    .xml
+                    .as_ref()
+                    .and_then(|vm| hardware::disk_source(vm, &target));
                 let input = sender.input_sender().clone();
                 let t = target.clone();
                 crate::ui::hardware::remove_disk(
@@ -1092,11 +1090,7 @@ impl Component for VmWindow {
                 let Some(xml) = hardware::disk_xml_by_target(vm, &target) else {
                     return;
                 };
-                let source = vm
-                    .devices(crate::core::xml::DeviceKind::Disk)
-                    .iter()
-                    .find(|d| d.target_dev().as_deref() == Some(target.as_str()))
-                    .and_then(|d| d.disk_source());
+                let source = hardware::disk_source(vm, &target);
                 let scope = self.scope();
                 let (conn, uuid) = (self.conn.clone(), self.uuid.clone());
                 sender.oneshot_command(async move {

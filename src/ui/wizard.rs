@@ -17,8 +17,9 @@ use crate::core::wizard::{
 };
 use crate::osinfo::OsEntry;
 use crate::ui::a11y::AccessibleLabelExt;
-use crate::ui::create_cli::{problem_text, step_text};
+use crate::ui::create_cli::step_text;
 use crate::ui::i18n::gettext_f;
+use crate::ui::i18n::problem_text;
 
 /// Which connection the VM goes to: the app's index, its URI, its handle.
 pub struct WizardInit {
@@ -536,12 +537,9 @@ impl Wizard {
 
     /// Show what the current page's fields need and enable Forward/Create.
     fn refresh(&mut self) {
-        let source = self.source();
-        let (iso, loc, import) = (
-            matches!(source, InstallSource::Iso(_)),
-            matches!(source, InstallSource::Location { .. }),
-            matches!(source, InstallSource::Import { .. }),
-        );
+        let loc = self.w.source_location.is_active();
+        let import = self.w.source_import.is_active();
+        let iso = !loc && !import && !self.w.source_manual.is_active();
         self.w.iso.set_visible(iso);
         self.w.url.set_visible(loc);
         self.w.kernel_args.set_visible(loc);
@@ -768,7 +766,8 @@ impl Wizard {
     }
 
     fn detect_if_new(&mut self, sender: &ComponentSender<Self>) {
-        let InstallSource::Iso(path) = self.source() else {
+        // After `read()`: the plan holds the source.
+        let Some(InstallSource::Iso(path)) = self.plan.as_ref().map(|p| p.source.clone()) else {
             return;
         };
         if path == self.detected_path || self.os_origin == OsOrigin::Chosen {
@@ -1311,8 +1310,8 @@ impl Component for Wizard {
                     self.fill_machines();
                     self.quiet = false;
                 }
-                self.detect_if_new(&sender);
                 self.read();
+                self.detect_if_new(&sender);
                 self.refresh();
             }
             WizardInput::ConnectionChanged => {
@@ -1438,7 +1437,6 @@ impl Component for Wizard {
                         self.set_status(None);
                         self.facts = Some(facts);
                         self.fill_from_facts();
-                        self.detect_if_new(&sender);
                     }
                     Err(e) => {
                         self.set_status(None);
@@ -1447,6 +1445,7 @@ impl Component for Wizard {
                     }
                 }
                 self.read();
+                self.detect_if_new(&sender);
                 self.refresh();
             }
             WizardCmd::Detected(path, result) => {
