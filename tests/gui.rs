@@ -1679,3 +1679,91 @@ fn processors_change_and_the_window_says_where() {
     app.wait_for_text("Changed; takes effect at the next boot");
     app.wait_for_text("1 (up to 2)");
 }
+
+#[test]
+fn details_edits_rename_retitle_reorder_boot_and_change_a_device_on_its_page() {
+    let uri = common::demo_uri();
+    let vm = "debian-installer";
+    let mut app = App::launch_tall(&["--connect", &uri, "--show-domain-editor", vm]);
+    let is_field =
+        |name: &'static str| move |n: &Node| n.name == name && n.on_screen() && n.role == "text";
+    let nodes = app.wait_until("the Title field", |n| {
+        window_nodes(n, vm).iter().any(is_field("Title"))
+    });
+    app.screenshot(vm, "details.png");
+
+    // The title: typed, applied with Enter, saved (shut off: next boot).
+    let title = window_nodes(&nodes, vm)
+        .iter()
+        .find(|n| is_field("Title")(n))
+        .unwrap()
+        .clone();
+    app.click(vm, &title);
+    app.keys_to_focus("ctrl+a");
+    app.type_text("Trying installers");
+    app.keys_to_focus("Return");
+    app.wait_for_text("Changed; takes effect at the next boot");
+
+    // The boot order: CD-ROM checked and moved first.
+    app.act("push button", "Change the Boot Order");
+    let nodes = app.wait_for_text("Change the Boot Order");
+    let check = nodes
+        .iter()
+        .find(|n| n.role == "check box" && n.name == "Boot from CD-ROM" && n.on_screen())
+        .unwrap_or_else(|| panic!("no CD-ROM check box"))
+        .clone();
+    app.click("Change the Boot Order", &check);
+    app.act("push button", "Move CD-ROM Up");
+    app.act("push button", "Change");
+    app.wait_for_text("CD-ROM, Hard disk");
+
+    // A device's page: the NIC's settings, its link cut from there.
+    let nodes = app.wait_until("the Network row", |n| {
+        window_nodes(n, vm)
+            .iter()
+            .any(|n| n.name == "Network" && n.on_screen())
+    });
+    let nic = window_nodes(&nodes, vm)
+        .iter()
+        .find(|n| n.name == "Network" && n.on_screen())
+        .unwrap()
+        .clone();
+    app.click(vm, &nic);
+    app.wait_for_text("address=52:54:00:08:00:01");
+    let nodes = app.wait_until("the link switch", |n| {
+        n.iter()
+            .any(|n| n.name == "Link connected" && n.role != "label" && n.on_screen())
+    });
+    app.screenshot(vm, "device-page.png");
+    let switch = nodes
+        .iter()
+        .find(|n| n.name == "Link connected" && n.role != "label" && n.on_screen())
+        .unwrap()
+        .clone();
+    app.click(vm, &switch);
+    app.wait_for_text("Changed; takes effect at the next boot");
+    // The page stays open on the new definition.
+    app.wait_for_text("state=down");
+    app.act("push button", "Back to All Devices");
+
+    // The name: a bad one is refused on the spot, a good one renames the
+    // VM, its window and its row in the list.
+    let nodes = app.wait_until("the Name field", |n| {
+        window_nodes(n, vm).iter().any(is_field("Name"))
+    });
+    let name = window_nodes(&nodes, vm)
+        .iter()
+        .find(|n| is_field("Name")(n))
+        .unwrap()
+        .clone();
+    app.click(vm, &name);
+    app.keys_to_focus("ctrl+a");
+    app.type_text("debian-trixie");
+    app.keys_to_focus("Return");
+    app.wait_for_text("Changed; takes effect at the next boot");
+    App::window_id("debian-trixie");
+    app.wait_until("the renamed row in the list", |n| {
+        let item = |name: &str| n.iter().any(|n| n.role == "list item" && n.name == name);
+        item("debian-trixie") && !item("debian-installer")
+    });
+}

@@ -441,3 +441,267 @@ fn persistent_edits_of_a_shut_off_vm_give_the_expected_definition() {
     assert!(!err.message.is_empty());
     assert_eq!(saved(), after);
 }
+
+use vireo::core::edit::{DeviceKey, Edit};
+use vireo::core::xml::{DeviceKind, DomainXml};
+
+const INSTALLER: &str = "d006aebb-10ee-5f6f-bd96-e3ef9b3af622";
+const WEB_SERVER: &str = "581c67aa-af6d-573d-a7c6-5fcf39123bc3";
+
+/// On a fresh demo host: run `change` on the shut-off debian-installer VM,
+/// compare its saved definition with the fixture `name`, and return the
+/// lines that changed (`-`/`+`), for the test to say what it expects.
+fn edited(
+    name: &str,
+    change: impl FnOnce(&tokio::runtime::Runtime, &Connection) -> vireo::core::libvirt::Applied,
+) -> String {
+    let (rt, conn) = demo();
+    let before = rt.block_on(conn.domain_xml(INSTALLER, true)).unwrap();
+    let applied = change(&rt, &conn);
+    assert_eq!(
+        (applied.next_boot, applied.now),
+        (Some(Ok(())), None),
+        "{name}: a shut-off VM changes its definition only"
+    );
+    let after = rt.block_on(conn.domain_xml(INSTALLER, true)).unwrap();
+    edit_fixture(name, &after);
+    vireo::core::xml::diff::summary(&before, &after, 0)
+}
+
+fn edit(rt: &tokio::runtime::Runtime, conn: &Connection, e: Edit) -> vireo::core::libvirt::Applied {
+    rt.block_on(conn.edit(INSTALLER, e)).unwrap()
+}
+
+/// A change made through a device call that reports no `Applied`.
+fn saved_only(r: Result<(), vireo::core::libvirt::Error>) -> vireo::core::libvirt::Applied {
+    r.unwrap();
+    vireo::core::libvirt::Applied {
+        next_boot: Some(Ok(())),
+        now: None,
+    }
+}
+
+#[test]
+fn overview_and_boot_edits_of_a_shut_off_vm_give_their_fixtures() {
+    let d = edited("title", |rt, c| {
+        edit(rt, c, Edit::Title(Some("Trying installers".into())))
+    });
+    assert!(
+        d.contains("-   <title>Debian 12 from netinst ISO</title>"),
+        "{d}"
+    );
+    assert!(d.contains("+   <title>Trying installers</title>"), "{d}");
+
+    let d = edited("no-title", |rt, c| edit(rt, c, Edit::Title(None)));
+    assert!(d.contains("-   <title>"), "{d}");
+    assert!(!d.contains("+ "), "{d}");
+
+    let d = edited("description", |rt, c| {
+        edit(
+            rt,
+            c,
+            Edit::Description(Some("Netinst & preseed <tests>".into())),
+        )
+    });
+    assert!(
+        d.contains("+   <description>Netinst &amp; preseed &lt;tests&gt;</description>"),
+        "{d}"
+    );
+
+    let d = edited("boot-cdrom-first", |rt, c| {
+        edit(rt, c, Edit::BootOrder(vec!["cdrom".into(), "hd".into()]))
+    });
+    assert!(d.contains("+     <boot dev='cdrom'/>"), "{d}");
+
+    let d = edited("boot-menu", |rt, c| edit(rt, c, Edit::BootMenu(true)));
+    assert!(d.contains("+     <bootmenu enable='yes'/>"), "{d}");
+}
+
+#[test]
+fn renaming_a_shut_off_vm_keeps_its_uuid_and_a_running_one_is_refused() {
+    let d = edited("renamed", |rt, c| {
+        edit(rt, c, Edit::Rename("debian-trixie".into()))
+    });
+    assert!(d.contains("+   <name>debian-trixie</name>"), "{d}");
+    assert!(d.contains("-   <name>debian-installer</name>"), "{d}");
+
+    let (rt, conn) = demo();
+    let err = rt
+        .block_on(conn.edit(INSTALLER, Edit::Rename("bad/name".into())))
+        .expect_err("a slash is no name");
+    assert!(err.message.contains('/'), "{}", err.message);
+    let err = rt
+        .block_on(conn.edit(WEB_SERVER, Edit::Rename("web-2".into())))
+        .expect_err("running");
+    assert!(err.message.contains("shut it down"), "{}", err.message);
+    assert_eq!(
+        rt.block_on(conn.lookup_domain(WEB_SERVER)).unwrap().name,
+        "web-server"
+    );
+}
+
+#[test]
+fn device_settings_and_hardware_of_a_shut_off_vm_give_their_fixtures() {
+    let d = edited("nic-link-down", |rt, c| {
+        edit(
+            rt,
+            c,
+            Edit::Device {
+                kind: DeviceKind::Interface,
+                key: DeviceKey::Mac("52:54:00:08:00:01".into()),
+                path: "link/@state".into(),
+                value: Some("down".into()),
+            },
+        )
+    });
+    assert!(d.contains("+       <link state='down'/>"), "{d}");
+
+    let d = edited("disk-cache-none", |rt, c| {
+        edit(
+            rt,
+            c,
+            Edit::Device {
+                kind: DeviceKind::Disk,
+                key: DeviceKey::Target("vda".into()),
+                path: "driver/@cache".into(),
+                value: Some("none".into()),
+            },
+        )
+    });
+    assert!(
+        d.contains("+       <driver name='qemu' type='qcow2' cache='none'/>"),
+        "{d}"
+    );
+
+    // Add Hardware for the next boot: a disk, a NIC; Remove; media.
+    use vireo::core::hardware::{DiskStorage, NewDevice, NewDisk, Scope};
+    let d = edited("disk-added", |rt, c| {
+        let vm = DomainXml::parse(&rt.block_on(c.domain_xml(INSTALLER, true)).unwrap()).unwrap();
+        let disk = NewDisk {
+            storage: DiskStorage::Existing {
+                path: "/var/lib/libvirt/images/data.qcow2".into(),
+                format: "qcow2".into(),
+            },
+            bus: "virtio".into(),
+            cache: Some("writeback".into()),
+        };
+        saved_only(rt.block_on(c.attach_device(INSTALLER, &disk.xml(&vm), Scope::NEXT_BOOT)))
+    });
+    assert!(
+        d.contains("+       <source file='/var/lib/libvirt/images/data.qcow2'/>"),
+        "{d}"
+    );
+    assert!(
+        d.contains("+       <target dev='vdb' bus='virtio'/>"),
+        "{d}"
+    );
+
+    let d = edited("nic-added", |rt, c| {
+        let vm = DomainXml::parse(&rt.block_on(c.domain_xml(INSTALLER, true)).unwrap()).unwrap();
+        let nic = NewDevice::Interface {
+            source: vireo::core::wizard::NetworkChoice::Virtual("default".into()),
+            model: "e1000e".into(),
+        };
+        // A fixed MAC (libvirt would pick a random one) keeps the fixture stable.
+        let xml = nic
+            .xml(&vm)
+            .replacen("<source", "<mac address='52:54:00:08:00:02'/><source", 1);
+        saved_only(rt.block_on(c.attach_device(INSTALLER, &xml, Scope::NEXT_BOOT)))
+    });
+    assert!(d.contains("+       <model type='e1000e'/>"), "{d}");
+
+    let d = edited("cdrom-removed", |rt, c| {
+        let vm = DomainXml::parse(&rt.block_on(c.domain_xml(INSTALLER, true)).unwrap()).unwrap();
+        let xml = vireo::core::hardware::disk_xml_by_target(&vm, "sda").unwrap();
+        let detached = rt
+            .block_on(c.detach_device(
+                INSTALLER,
+                &xml,
+                Some("sda"),
+                Scope::NEXT_BOOT,
+                std::time::Duration::ZERO,
+            ))
+            .unwrap();
+        assert_eq!(detached, vireo::core::libvirt::Detached::Done);
+        saved_only(Ok(()))
+    });
+    assert!(d.contains("-       <target dev='sda' bus='sata'/>"), "{d}");
+    assert!(!d.contains("vda"), "only the CD-ROM goes: {d}");
+
+    let d = edited("cdrom-ejected", |rt, c| {
+        let vm = DomainXml::parse(&rt.block_on(c.domain_xml(INSTALLER, true)).unwrap()).unwrap();
+        let xml = vireo::core::hardware::media_xml(&vm, "sda", None).unwrap();
+        saved_only(rt.block_on(c.update_device(INSTALLER, &xml, Scope::NEXT_BOOT, false)))
+    });
+    assert!(
+        d.contains("-       <source file='/var/lib/libvirt/isos/"),
+        "{d}"
+    );
+    assert!(!d.contains("+ "), "{d}");
+}
+
+#[test]
+fn an_edit_keeps_the_vnc_password_it_cannot_show_without_secrets() {
+    let (rt, conn) = demo();
+    let with_password = rt
+        .block_on(conn.domain_xml(INSTALLER, true))
+        .unwrap()
+        .replace(
+            "<graphics type='vnc' port='-1'",
+            "<graphics type='vnc' passwd='s3cret' port='-1'",
+        );
+    assert!(with_password.contains("passwd='s3cret'"));
+    rt.block_on(conn.define_xml(&with_password)).unwrap();
+    rt.block_on(conn.edit(INSTALLER, Edit::BootMenu(true)))
+        .unwrap();
+    let saved = rt.block_on(conn.domain_xml(INSTALLER, true)).unwrap();
+    assert!(saved.contains("passwd='s3cret'"), "{saved}");
+    assert!(saved.contains("<bootmenu enable='yes'/>"), "{saved}");
+}
+
+#[test]
+fn a_running_vm_takes_its_title_now_and_its_boot_order_at_the_next_boot() {
+    let (rt, conn) = demo();
+    let applied = rt
+        .block_on(conn.edit(WEB_SERVER, Edit::Title(Some("Front end, renewed".into()))))
+        .unwrap();
+    assert_eq!(
+        (applied.next_boot, applied.now),
+        (Some(Ok(())), Some(Ok(())))
+    );
+    for inactive in [false, true] {
+        let xml = rt.block_on(conn.domain_xml(WEB_SERVER, inactive)).unwrap();
+        assert!(xml.contains("<title>Front end, renewed</title>"), "{xml}");
+    }
+
+    let applied = rt
+        .block_on(conn.edit(WEB_SERVER, Edit::BootOrder(vec!["network".into()])))
+        .unwrap();
+    assert_eq!((applied.next_boot, applied.now), (Some(Ok(())), None));
+    let live = rt.block_on(conn.domain_xml(WEB_SERVER, false)).unwrap();
+    assert!(!live.contains("<boot dev='network'/>"), "{live}");
+    let saved = rt.block_on(conn.domain_xml(WEB_SERVER, true)).unwrap();
+    assert!(saved.contains("<boot dev='network'/>"), "{saved}");
+
+    // An edit of a device that is not there changes nothing anywhere.
+    let err = rt
+        .block_on(conn.edit(
+            WEB_SERVER,
+            Edit::Device {
+                kind: DeviceKind::Disk,
+                key: DeviceKey::Target("vdq".into()),
+                path: "driver/@cache".into(),
+                value: Some("none".into()),
+            },
+        ))
+        .unwrap();
+    assert!(
+        matches!(err.next_boot, Some(Err(ref e)) if e.contains("disk")),
+        "{err:?}"
+    );
+    assert_eq!(err.now, None);
+    assert_eq!(
+        rt.block_on(conn.domain_xml(WEB_SERVER, true)).unwrap(),
+        saved
+    );
+}

@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod edit;
 pub mod hardware;
 pub mod libvirt;
 pub mod uri;

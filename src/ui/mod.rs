@@ -10,6 +10,7 @@ mod app;
 mod auth_dialog;
 pub mod create_cli;
 mod delete_dialog;
+mod device_page;
 mod dialog;
 mod hardware;
 mod host_window;

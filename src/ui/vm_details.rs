@@ -1,5 +1,6 @@
-//! The Details page of a VM window: its overview and every device, read
-//! from the XML (read-only until the details/hot-plug work makes it editable).
+//! The Details page of a VM window: its overview, processors and memory,
+//! boot options and every device (each with a page of its own), read from
+//! the XML; the settings users change are edited in place.
 
 use gettextrs::gettext;
 use relm4::adw::{self, prelude::*};
@@ -7,7 +8,9 @@ use relm4::gtk::{self, glib};
 
 use crate::ui::a11y::AccessibleLabelExt;
 
+use crate::core::edit::{DeviceKey, Edit};
 use crate::core::xml::{DeviceKind, DeviceView, DomainXml};
+use crate::ui::device_page::{self, OnEdit};
 use crate::ui::host_window::row;
 use crate::ui::i18n::gettext_f;
 
@@ -167,10 +170,245 @@ fn pending_title(what: &str) -> String {
     }
 }
 
-/// Build the page for `xml` (with `pending`, the saved changes the running
-/// guest does not have yet); an unreadable XML gives a page that says so.
-pub fn page(xml: &str, pending: &[crate::core::hardware::Pending]) -> adw::PreferencesPage {
+/// Who a boot device is, in words.
+fn boot_title(dev: &str) -> String {
+    match dev {
+        "hd" => gettext("Hard disk"),
+        "cdrom" => gettext("CD-ROM"),
+        "network" => gettext("Network (PXE)"),
+        "fd" => gettext("Floppy"),
+        other => other.to_owned(),
+    }
+}
+
+/// The boot order dialog: the four boot devices, on or off, moved up and
+/// down; confirmed with at least one on.
+fn edit_boot_order(parent: &gtk::Window, current: &[String], running: bool, on_edit: OnEdit) {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let mut order: Vec<(String, bool)> = current.iter().map(|d| (d.clone(), true)).collect();
+    for d in ["hd", "cdrom", "network", "fd"] {
+        if !order.iter().any(|(o, _)| o == d) {
+            order.push((d.to_owned(), false));
+        }
+    }
+    let order = Rc::new(RefCell::new(order));
+    let list = gtk::ListBox::builder()
+        .selection_mode(gtk::SelectionMode::None)
+        .build();
+    list.add_css_class("boxed-list");
+    let confirm: Rc<RefCell<Option<gtk::Button>>> = Rc::default();
+    fn fill(
+        list: &gtk::ListBox,
+        order: &std::rc::Rc<std::cell::RefCell<Vec<(String, bool)>>>,
+        confirm: &std::rc::Rc<std::cell::RefCell<Option<gtk::Button>>>,
+    ) {
+        while let Some(c) = list.first_child() {
+            list.remove(&c);
+        }
+        let items = order.borrow().clone();
+        if let Some(b) = confirm.borrow().as_ref() {
+            b.set_sensitive(items.iter().any(|(_, on)| *on));
+        }
+        for (i, (dev, on)) in items.iter().enumerate() {
+            let title = boot_title(dev);
+            let check = gtk::CheckButton::builder()
+                .active(*on)
+                .valign(gtk::Align::Center)
+                .build();
+            check.set_accessible_label(&gettext_f("Boot from {device}", &[("device", &title)]));
+            let r = adw::ActionRow::builder()
+                .title(&title)
+                .activatable_widget(&check)
+                .build();
+            r.add_prefix(&check);
+            let (l, o, c) = (list.clone(), order.clone(), confirm.clone());
+            check.connect_toggled(move |b| {
+                o.borrow_mut()[i].1 = b.is_active();
+                if let Some(btn) = c.borrow().as_ref() {
+                    btn.set_sensitive(o.borrow().iter().any(|(_, on)| *on));
+                }
+                let _ = &l;
+            });
+            for (icon, label, delta, enabled) in [
+                (
+                    "go-up-symbolic",
+                    gettext_f("Move {device} Up", &[("device", &title)]),
+                    -1,
+                    i > 0,
+                ),
+                (
+                    "go-down-symbolic",
+                    gettext_f("Move {device} Down", &[("device", &title)]),
+                    1,
+                    i + 1 < items.len(),
+                ),
+            ] {
+                let b = gtk::Button::builder()
+                    .icon_name(icon)
+                    .tooltip_text(&label)
+                    .valign(gtk::Align::Center)
+                    .sensitive(enabled)
+                    .build();
+                b.add_css_class("flat");
+                b.set_accessible_label(&label);
+                let (l, o, c) = (list.clone(), order.clone(), confirm.clone());
+                b.connect_clicked(move |_| {
+                    let j = (i as i64 + delta) as usize;
+                    o.borrow_mut().swap(i, j);
+                    fill(&l, &o, &c);
+                });
+                r.add_suffix(&b);
+            }
+            list.append(&r);
+        }
+    }
+    fill(&list, &order, &confirm);
+    let body = if running {
+        gettext("Takes effect at the next boot.")
+    } else {
+        gettext("The virtual machine tries the checked devices in this order.")
+    };
+    let (heading, cancel, apply) = (
+        gettext("Change the Boot Order"),
+        gettext("Cancel"),
+        gettext("Change"),
+    );
+    let o = order.clone();
+    let button = crate::ui::dialog::show(
+        parent,
+        crate::ui::dialog::Texts {
+            heading: &heading,
+            body: Some(&body),
+            cancel: &cancel,
+            confirm: &apply,
+        },
+        Some(list.upcast_ref()),
+        crate::ui::dialog::Confirm::Suggested,
+        move || {
+            let devs = o
+                .borrow()
+                .iter()
+                .filter(|(_, on)| *on)
+                .map(|(d, _)| d.clone())
+                .collect();
+            on_edit(Edit::BootOrder(devs));
+        },
+    );
+    *confirm.borrow_mut() = Some(button);
+}
+
+/// The description dialog: several lines of text.
+fn edit_description(parent: &gtk::Window, current: &str, running: bool, on_edit: OnEdit) {
+    let buffer = gtk::TextBuffer::new(None);
+    buffer.set_text(current);
+    let view = gtk::TextView::builder()
+        .buffer(&buffer)
+        .wrap_mode(gtk::WrapMode::WordChar)
+        .top_margin(6)
+        .bottom_margin(6)
+        .left_margin(6)
+        .right_margin(6)
+        .build();
+    view.set_accessible_label(&gettext("Description"));
+    let scrolled = gtk::ScrolledWindow::builder()
+        .child(&view)
+        .min_content_height(120)
+        .build();
+    scrolled.add_css_class("card");
+    let body = if running {
+        gettext("Takes effect now and at the next boot.")
+    } else {
+        gettext("Saved with the virtual machine.")
+    };
+    let (heading, cancel, apply) = (
+        gettext("Change the Description"),
+        gettext("Cancel"),
+        gettext("Change"),
+    );
+    crate::ui::dialog::show(
+        parent,
+        crate::ui::dialog::Texts {
+            heading: &heading,
+            body: Some(&body),
+            cancel: &cancel,
+            confirm: &apply,
+        },
+        Some(scrolled.upcast_ref()),
+        crate::ui::dialog::Confirm::Suggested,
+        move || {
+            let (a, b) = buffer.bounds();
+            let text = buffer.text(&a, &b, false).to_string();
+            on_edit(Edit::Description((!text.trim().is_empty()).then_some(text)));
+        },
+    );
+    view.grab_focus();
+}
+
+/// A button that runs `f` with the window it is in.
+fn dialog_button(icon: &str, label: &str, f: impl Fn(&gtk::Window) + 'static) -> gtk::Button {
+    let b = gtk::Button::builder()
+        .icon_name(icon)
+        .tooltip_text(label)
+        .valign(gtk::Align::Center)
+        .build();
+    b.add_css_class("flat");
+    b.set_accessible_label(label);
+    b.connect_clicked(move |b| {
+        if let Some(w) = b.root().and_downcast::<gtk::Window>() {
+            f(&w);
+        }
+    });
+    b
+}
+
+/// An entry row that applies its text: `check` gives the reason to refuse it.
+fn entry_row(
+    title: &str,
+    text: &str,
+    check: impl Fn(&str) -> Option<String> + 'static,
+    apply: impl Fn(String) + 'static,
+) -> adw::EntryRow {
+    let r = adw::EntryRow::builder()
+        .title(title)
+        .text(text)
+        .show_apply_button(true)
+        .build();
+    r.connect_changed(move |r| {
+        let problem = check(r.text().as_str());
+        if problem.is_some() {
+            r.add_css_class("error");
+        } else {
+            r.remove_css_class("error");
+        }
+        r.set_tooltip_text(problem.as_deref());
+    });
+    r.connect_apply(move |r| {
+        if !r.has_css_class("error") {
+            apply(r.text().to_string());
+        }
+    });
+    r
+}
+
+/// What the Details view shows of the VM's state, and where edits go.
+pub struct Context {
+    pub running: bool,
+    /// The state in words ("Running", "Shut off").
+    pub state: Option<String>,
+    pub on_edit: OnEdit,
+}
+
+/// Build the Details view for `xml` (with `pending`, the saved changes the
+/// running guest does not have yet): a stack of the overview with every
+/// device, and a page per device ("main" and [`device_page::page_name`]).
+/// An unreadable XML gives a page that says so.
+pub fn page(xml: &str, pending: &[crate::core::hardware::Pending], cx: &Context) -> gtk::Stack {
+    let stack = gtk::Stack::builder()
+        .transition_type(gtk::StackTransitionType::SlideLeftRight)
+        .build();
     let page = adw::PreferencesPage::new();
+    stack.add_named(&page, Some("main"));
     if !pending.is_empty() {
         let group = adw::PreferencesGroup::builder()
             .title(gettext("Changes at the Next Boot"))
@@ -201,21 +439,83 @@ pub fn page(xml: &str, pending: &[crate::core::hardware::Pending]) -> adw::Prefe
                 .description(glib::markup_escape_text(&e.to_string()).as_str())
                 .build();
             page.add(&group);
-            return page;
+            return stack;
         }
     };
+    let running = cx.running;
+    let on_edit = &cx.on_edit;
     let overview = adw::PreferencesGroup::builder()
         .title(gettext("Overview"))
         .build();
-    let add = |title: String, value: Option<String>| {
+    let add_to = |group: &adw::PreferencesGroup, title: String, value: Option<String>| {
         if let Some(value) = value.filter(|v| !v.is_empty()) {
-            overview.add(&row(&title, &value));
+            group.add(&row(&title, &value));
         }
     };
-    add(gettext("Name"), vm.name().ok());
-    add(gettext("Title"), vm.title());
-    add(gettext("UUID"), vm.uuid());
-    add(
+    if running {
+        overview.set_description(Some(&gettext(
+            "The title and description change now and at the next boot; shut the virtual machine down to rename it.",
+        )));
+    }
+    let name = vm.name().unwrap_or_default();
+    if running {
+        let r = row(&gettext("Name"), &name);
+        r.set_tooltip_text(Some(&gettext("Shut the virtual machine down to rename it")));
+        overview.add(&r);
+    } else {
+        let e = on_edit.clone();
+        let old = name.clone();
+        overview.add(&entry_row(
+            &gettext("Name"),
+            &name,
+            |n| {
+                crate::core::wizard::check::check_name(n, &[])
+                    .first()
+                    .map(crate::ui::i18n::problem_text)
+            },
+            move |n| {
+                if n != old {
+                    e(Edit::Rename(n))
+                }
+            },
+        ));
+    }
+    let e = on_edit.clone();
+    let old_title = vm.title().unwrap_or_default();
+    let title_row = entry_row(
+        &gettext("Title"),
+        &old_title.clone(),
+        |_| None,
+        move |t| {
+            if t != old_title {
+                e(Edit::Title((!t.trim().is_empty()).then_some(t)))
+            }
+        },
+    );
+    if running {
+        title_row.set_tooltip_text(Some(&gettext("Takes effect now and at the next boot")));
+    }
+    overview.add(&title_row);
+    let description = vm.description().unwrap_or_default();
+    let description_row = row(
+        &gettext("Description"),
+        &if description.is_empty() {
+            gettext("None")
+        } else {
+            description.clone()
+        },
+    );
+    let e = on_edit.clone();
+    description_row.add_suffix(&dialog_button(
+        "document-edit-symbolic",
+        &gettext("Change the Description"),
+        move |w| edit_description(w, &description, running, e.clone()),
+    ));
+    overview.add(&description_row);
+    add_to(&overview, gettext("State"), cx.state.clone());
+    add_to(&overview, gettext("UUID"), vm.uuid());
+    add_to(
+        &overview,
         gettext("Hypervisor"),
         vm.domain_type().map(|t| match t.as_str() {
             "kvm" => gettext("KVM"),
@@ -223,7 +523,8 @@ pub fn page(xml: &str, pending: &[crate::core::hardware::Pending]) -> adw::Prefe
             other => other.to_owned(),
         }),
     );
-    add(
+    add_to(
+        &overview,
         gettext("Architecture"),
         Some(
             [vm.arch(), vm.machine()]
@@ -233,84 +534,11 @@ pub fn page(xml: &str, pending: &[crate::core::hardware::Pending]) -> adw::Prefe
                 .join(" · "),
         ),
     );
-    let max_vcpus = vm.vcpus_max().ok().flatten();
-    if let Some(n) = vm.vcpus_current().ok().flatten().or(max_vcpus) {
-        let mut text = n.to_string();
-        if let Some(max) = max_vcpus.filter(|m| *m > n) {
-            text = gettext_f(
-                "{n} (up to {max})",
-                &[("n", &text), ("max", &max.to_string())],
-            );
-        }
-        let r = row(&gettext("Processors"), &text);
-        r.add_suffix(&action_button(
-            "document-edit-symbolic",
-            &gettext("Change the Number of Processors"),
-            "vm.edit-vcpus",
-            None,
-        ));
-        overview.add(&r);
-    }
-    let size =
-        |kib: u64| glib::format_size_full(kib * 1024, glib::FormatSizeFlags::IEC_UNITS).to_string();
-    let max_kib = vm.memory_kib().ok().flatten();
-    if let Some(kib) = vm.current_memory_kib().ok().flatten().or(max_kib) {
-        let mut text = size(kib);
-        if let Some(max) = max_kib.filter(|m| *m > kib) {
-            text = gettext_f("{n} (up to {max})", &[("n", &text), ("max", &size(max))]);
-        }
-        let r = row(&gettext("Memory"), &text);
-        r.add_suffix(&action_button(
-            "document-edit-symbolic",
-            &gettext("Change the Memory"),
-            "vm.edit-memory",
-            None,
-        ));
-        overview.add(&r);
-    }
-    add(gettext("Description"), vm.description());
-    add(
-        gettext("CPU model"),
-        match (vm.cpu_mode(), vm.cpu_model()) {
-            (Some(mode), Some(model)) => Some(format!("{model} ({mode})")),
-            (mode, model) => model.or(mode),
-        },
+    add_to(
+        &overview,
+        gettext("Firmware"),
+        vm.firmware().or(vm.loader()),
     );
-    add(
-        gettext("CPU topology"),
-        vm.cpu_topology().ok().flatten().map(|t| {
-            gettext_f(
-                "{sockets} sockets, {cores} cores, {threads} threads",
-                &[
-                    ("sockets", &t.sockets.to_string()),
-                    ("cores", &t.cores.to_string()),
-                    ("threads", &t.threads.to_string()),
-                ],
-            )
-        }),
-    );
-    add(gettext("Boot order"), Some(vm.boot_devices().join(", ")));
-    add(
-        gettext("Boot menu"),
-        vm.boot_menu().ok().flatten().map(|on| {
-            if on {
-                gettext("Shown")
-            } else {
-                gettext("Hidden")
-            }
-        }),
-    );
-    add(
-        gettext("Direct kernel boot"),
-        vm.kernel().map(|k| {
-            [Some(k), vm.cmdline()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" · ")
-        }),
-    );
-    add(gettext("Firmware"), vm.firmware().or(vm.loader()));
     let autostart = gtk::Switch::builder()
         .valign(gtk::Align::Center)
         .action_name("vm.autostart")
@@ -329,6 +557,132 @@ pub fn page(xml: &str, pending: &[crate::core::hardware::Pending]) -> adw::Prefe
     overview.set_header_suffix(Some(&add));
     page.add(&overview);
 
+    let cpus = adw::PreferencesGroup::builder()
+        .title(gettext("Processors and Memory"))
+        .build();
+    let max_vcpus = vm.vcpus_max().ok().flatten();
+    if let Some(n) = vm.vcpus_current().ok().flatten().or(max_vcpus) {
+        let mut text = n.to_string();
+        if let Some(max) = max_vcpus.filter(|m| *m > n) {
+            text = gettext_f(
+                "{n} (up to {max})",
+                &[("n", &text), ("max", &max.to_string())],
+            );
+        }
+        let r = row(&gettext("Processors"), &text);
+        r.add_suffix(&action_button(
+            "document-edit-symbolic",
+            &gettext("Change the Number of Processors"),
+            "vm.edit-vcpus",
+            None,
+        ));
+        cpus.add(&r);
+    }
+    add_to(
+        &cpus,
+        gettext("CPU model"),
+        match (vm.cpu_mode(), vm.cpu_model()) {
+            (Some(mode), Some(model)) => Some(format!("{model} ({mode})")),
+            (mode, model) => model.or(mode),
+        },
+    );
+    add_to(
+        &cpus,
+        gettext("CPU topology"),
+        vm.cpu_topology().ok().flatten().map(|t| {
+            gettext_f(
+                "{sockets} sockets, {cores} cores, {threads} threads",
+                &[
+                    ("sockets", &t.sockets.to_string()),
+                    ("cores", &t.cores.to_string()),
+                    ("threads", &t.threads.to_string()),
+                ],
+            )
+        }),
+    );
+    let size =
+        |kib: u64| glib::format_size_full(kib * 1024, glib::FormatSizeFlags::IEC_UNITS).to_string();
+    let max_kib = vm.memory_kib().ok().flatten();
+    if let Some(kib) = vm.current_memory_kib().ok().flatten().or(max_kib) {
+        let mut text = size(kib);
+        if let Some(max) = max_kib.filter(|m| *m > kib) {
+            text = gettext_f("{n} (up to {max})", &[("n", &text), ("max", &size(max))]);
+        }
+        let r = row(&gettext("Memory"), &text);
+        r.add_suffix(&action_button(
+            "document-edit-symbolic",
+            &gettext("Change the Memory"),
+            "vm.edit-memory",
+            None,
+        ));
+        cpus.add(&r);
+    }
+    page.add(&cpus);
+
+    let boot = adw::PreferencesGroup::builder()
+        .title(gettext("Boot Options"))
+        .build();
+    if running {
+        boot.set_description(Some(&gettext("Changes here take effect at the next boot.")));
+    }
+    let per_device = DeviceKind::ALL
+        .iter()
+        .flat_map(|k| vm.devices(*k))
+        .any(|d| d.boot_order().ok().flatten().is_some());
+    let devices = vm.boot_devices();
+    if per_device {
+        boot.add(&row(
+            &gettext("Boot order"),
+            &gettext("Set on each device (change it on the XML page)"),
+        ));
+    } else {
+        let shown = if devices.is_empty() {
+            gettext("Hard disk")
+        } else {
+            devices
+                .iter()
+                .map(|d| boot_title(d))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let r = row(&gettext("Boot order"), &shown);
+        let e = on_edit.clone();
+        r.add_suffix(&dialog_button(
+            "document-edit-symbolic",
+            &gettext("Change the Boot Order"),
+            move |w| edit_boot_order(w, &devices, running, e.clone()),
+        ));
+        boot.add(&r);
+    }
+    let menu = gtk::Switch::builder()
+        .active(vm.boot_menu().ok().flatten().unwrap_or(false))
+        .valign(gtk::Align::Center)
+        .build();
+    menu.set_accessible_label(&gettext("Show the boot menu"));
+    let e = on_edit.clone();
+    menu.connect_state_set(move |_, on| {
+        e(Edit::BootMenu(on));
+        glib::Propagation::Proceed
+    });
+    let menu_row = adw::ActionRow::builder()
+        .title(gettext("Show the boot menu"))
+        .activatable_widget(&menu)
+        .build();
+    menu_row.add_suffix(&menu);
+    boot.add(&menu_row);
+    add_to(
+        &boot,
+        gettext("Direct kernel boot"),
+        vm.kernel().map(|k| {
+            [Some(k), vm.cmdline()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" · ")
+        }),
+    );
+    page.add(&boot);
+
     for kind in DeviceKind::ALL {
         let devices = vm.devices(kind);
         if devices.is_empty() {
@@ -340,16 +694,50 @@ pub fn page(xml: &str, pending: &[crate::core::hardware::Pending]) -> adw::Prefe
         for (index, d) in devices.iter().enumerate() {
             let (title, subtitle) = describe(kind, d);
             let r = row(&title, &subtitle);
-            if kind == DeviceKind::Disk {
+            let remove = if kind == DeviceKind::Disk {
                 disk_actions(&r, d);
+                d.target_dev()
+                    .filter(|_| !matches!(d.disk_device().as_deref(), Some("cdrom" | "floppy")))
+                    .map(|t| {
+                        action_button(
+                            "user-trash-symbolic",
+                            &gettext_f("Remove {target}", &[("target", &t)]),
+                            "vm.remove-disk",
+                            Some(&t),
+                        )
+                    })
             } else if removable(kind) {
-                r.add_suffix(&action_button(
-                    "user-trash-symbolic",
-                    &gettext_f("Remove {device}", &[("device", &title)]),
-                    "vm.remove-device",
-                    Some(&format!("{}:{index}", kind.element())),
-                ));
-            }
+                let button = || {
+                    action_button(
+                        "user-trash-symbolic",
+                        &gettext_f("Remove {device}", &[("device", &title)]),
+                        "vm.remove-device",
+                        Some(&format!("{}:{index}", kind.element())),
+                    )
+                };
+                r.add_suffix(&button());
+                Some(button())
+            } else {
+                None
+            };
+            let name = device_page::page_name(kind, &DeviceKey::of(d, index));
+            let weak = stack.downgrade();
+            let details =
+                device_page::page(d, index, &title, running, on_edit, remove, move || {
+                    if let Some(s) = weak.upgrade() {
+                        s.set_visible_child_name("main");
+                    }
+                });
+            stack.add_named(&details, Some(&name));
+            let open = gtk::Image::from_icon_name("go-next-symbolic");
+            r.add_suffix(&open);
+            r.set_activatable(true);
+            let weak = stack.downgrade();
+            r.connect_activated(move |_| {
+                if let Some(s) = weak.upgrade() {
+                    s.set_visible_child_name(&name);
+                }
+            });
             group.add(&r);
         }
         if kind == DeviceKind::Disk {
@@ -364,5 +752,5 @@ pub fn page(xml: &str, pending: &[crate::core::hardware::Pending]) -> adw::Prefe
         }
         page.add(&group);
     }
-    page
+    stack
 }

@@ -71,6 +71,8 @@ pub enum VmWindowInput {
     SetMemory(u64),
     /// Define the XML page's confirmed text.
     DefineXml(String),
+    /// A setting changed on the Details page.
+    Edit(crate::core::edit::Edit),
     /// Choose an ISO for drive `target`.
     BrowseMedia(String),
     /// Insert `iso` into drive `target` (`None`: eject).
@@ -121,6 +123,11 @@ pub enum VmWindowCmd {
     },
     DeviceDetached(Result<Detached, Error>),
     Applied(Result<crate::core::libvirt::Applied, Error>),
+    /// A Details edit's outcome (a rename also renames the window).
+    Edited(
+        crate::core::edit::Edit,
+        Result<crate::core::libvirt::Applied, Error>,
+    ),
     XmlDefined(Result<DomainSummary, Error>),
 }
 
@@ -939,6 +946,13 @@ impl Component for VmWindow {
                     move |mib| input.emit(VmWindowInput::SetMemory(mib)),
                 );
             }
+            VmWindowInput::Edit(edit) => {
+                let (conn, uuid) = (self.conn.clone(), self.uuid.clone());
+                sender.oneshot_command(async move {
+                    let result = conn.edit(&uuid, edit.clone()).await;
+                    VmWindowCmd::Edited(edit, result)
+                });
+            }
             VmWindowInput::SetVcpus(n) => {
                 let (conn, uuid) = (self.conn.clone(), self.uuid.clone());
                 sender.oneshot_command(async move {
@@ -1310,8 +1324,28 @@ impl Component for VmWindow {
                     }
                     _ => Vec::new(),
                 };
-                self.details
-                    .set_child(Some(&vm_details::page(&xml, &pending)));
+                let input = sender.input_sender().clone();
+                let cx = vm_details::Context {
+                    running,
+                    state: self.state.map(vm_list::state_label),
+                    on_edit: std::rc::Rc::new(move |e| input.emit(VmWindowInput::Edit(e))),
+                };
+                // The page shown (a device's) stays shown when it still exists.
+                let shown = self
+                    .details
+                    .child()
+                    .and_then(|c| c.downcast::<gtk::Viewport>().ok())
+                    .and_then(|v| v.child())
+                    .or_else(|| self.details.child())
+                    .and_then(|c| c.downcast::<gtk::Stack>().ok())
+                    .and_then(|s| s.visible_child_name());
+                let stack = vm_details::page(&xml, &pending, &cx);
+                if let Some(name) = shown.filter(|n| stack.child_by_name(n).is_some()) {
+                    stack.set_transition_type(gtk::StackTransitionType::None);
+                    stack.set_visible_child_name(&name);
+                    stack.set_transition_type(gtk::StackTransitionType::SlideLeftRight);
+                }
+                self.details.set_child(Some(&stack));
                 if let Some(on) = autostart {
                     self.autostart.set_state(&on.to_variant());
                 }
@@ -1378,6 +1412,30 @@ impl Component for VmWindow {
                         "The device was not removed: {error}",
                         &[("error", &e.message)],
                     )),
+                }
+                self.load_details(&sender);
+            }
+            VmWindowCmd::Edited(edit, result) => {
+                match result {
+                    Ok(applied) => {
+                        if let crate::core::edit::Edit::Rename(name) = &edit
+                            && matches!(applied.next_boot, Some(Ok(())))
+                        {
+                            self.name.clone_from(name);
+                            _root.set_title(Some(name));
+                            if let Some(t) = self
+                                .header
+                                .title_widget()
+                                .and_then(|t| t.downcast::<adw::ViewSwitcherTitle>().ok())
+                            {
+                                t.set_title(glib::markup_escape_text(name).as_str());
+                            }
+                        }
+                        self.toast(&crate::ui::hardware::applied_text(&applied));
+                    }
+                    Err(e) => {
+                        self.toast(&gettext_f("Not changed: {error}", &[("error", &e.message)]))
+                    }
                 }
                 self.load_details(&sender);
             }
@@ -1518,6 +1576,10 @@ impl Component for VmWindow {
                     &[("error", &e.message)],
                 )),
             },
+            VmWindowCmd::Event(event @ Event::Lifecycle { .. }) if event.is_rename() => {
+                // The window follows the VM under its new name (by UUID).
+                self.load_details(&sender);
+            }
             VmWindowCmd::Event(Event::Lifecycle { uuid, change, .. }) if uuid == self.uuid => {
                 match change {
                     Lifecycle::Started => {

@@ -80,12 +80,8 @@ fn serve(conn: &Connect, request: Request) {
             inactive,
             reply,
         } => {
-            let flags = if inactive {
-                virt::sys::VIR_DOMAIN_XML_INACTIVE
-            } else {
-                0
-            };
-            let _ = reply.send(by_uuid(conn, &uuid).and_then(|d| Ok(d.xml_desc(flags)?)));
+            let _ = reply
+                .send(by_uuid(conn, &uuid).and_then(|d| super::edit::domain_xml(&d, inactive)));
         }
         Request::HostInfo { reply } => {
             let _ = reply.send(host_info(conn));
@@ -123,6 +119,11 @@ fn serve(conn: &Connect, request: Request) {
         } => {
             let result = by_uuid(conn, &uuid).and_then(|d| {
                 let flags = scope_flags(&d, scope)?;
+                if flags == virt::sys::VIR_DOMAIN_AFFECT_CONFIG {
+                    return super::edit::define_edited(conn, &d, |vm| {
+                        crate::core::edit::attach(vm, &xml)
+                    });
+                }
                 Ok(d.attach_device_flags(&xml, flags)?)
             });
             let _ = reply.send(result);
@@ -136,7 +137,8 @@ fn serve(conn: &Connect, request: Request) {
             reply,
         } => {
             let _ = reply.send(
-                by_uuid(conn, &uuid).and_then(|d| detach(&d, &xml, target.as_deref(), scope, wait)),
+                by_uuid(conn, &uuid)
+                    .and_then(|d| detach(conn, &d, &xml, target.as_deref(), scope, wait)),
             );
         }
         Request::UpdateDevice {
@@ -148,6 +150,11 @@ fn serve(conn: &Connect, request: Request) {
         } => {
             let result = by_uuid(conn, &uuid).and_then(|d| {
                 let mut flags = scope_flags(&d, scope)?;
+                if flags == virt::sys::VIR_DOMAIN_AFFECT_CONFIG {
+                    return super::edit::define_edited(conn, &d, |vm| {
+                        crate::core::edit::update(vm, &xml)
+                    });
+                }
                 if force {
                     flags |= virt::sys::VIR_DOMAIN_DEVICE_MODIFY_FORCE;
                 }
@@ -210,6 +217,10 @@ fn serve(conn: &Connect, request: Request) {
                 })
             }));
         }
+        Request::Edit { uuid, edit, reply } => {
+            let _ =
+                reply.send(by_uuid(conn, &uuid).and_then(|d| super::edit::edit(conn, &d, &edit)));
+        }
         Request::DeleteVolume { path, reply } => {
             let result = conn
                 .lookup_storage_vol_by_path(&path)
@@ -259,6 +270,7 @@ fn apply(
 
 /// Detach, then wait for the running guest to release a disk.
 fn detach(
+    conn: &Connect,
     d: &Domain,
     xml: &str,
     target: Option<&str>,
@@ -266,6 +278,10 @@ fn detach(
     wait: std::time::Duration,
 ) -> Result<super::Detached, Error> {
     let flags = scope_flags(d, scope)?;
+    if flags == virt::sys::VIR_DOMAIN_AFFECT_CONFIG {
+        super::edit::define_edited(conn, d, |vm| crate::core::edit::detach(vm, xml))?;
+        return Ok(super::Detached::Done);
+    }
     d.detach_device_flags(xml, flags)?;
     let live = flags & virt::sys::VIR_DOMAIN_AFFECT_LIVE != 0;
     let Some(target) = target.filter(|_| live) else {

@@ -68,6 +68,16 @@ pub enum Event {
     Closed(CloseReason),
 }
 
+impl Event {
+    /// A rename: libvirt undefines the old name and defines the new one.
+    pub fn is_rename(&self) -> bool {
+        matches!(self, Event::Lifecycle { change: Lifecycle::Undefined, detail, .. }
+            if *detail == sys::VIR_DOMAIN_EVENT_UNDEFINED_RENAMED as i32)
+            || matches!(self, Event::Lifecycle { change: Lifecycle::Defined, detail, .. }
+            if *detail == sys::VIR_DOMAIN_EVENT_DEFINED_RENAMED as i32)
+    }
+}
+
 type Sender = broadcast::Sender<Event>;
 
 unsafe extern "C" fn free_sender(opaque: *mut c_void) {

@@ -24,6 +24,7 @@ mod actor;
 mod auth;
 mod create;
 mod domain;
+mod edit;
 mod error;
 mod events;
 mod graphics;
@@ -167,6 +168,14 @@ pub enum Request {
     SetMemory {
         uuid: String,
         kib: u64,
+        reply: Reply<Applied>,
+    },
+    /// Change one setting: in the saved definition (read with its secrets,
+    /// edited as a document, defined again), then in the running guest
+    /// where libvirt can; each part reported on its own.
+    Edit {
+        uuid: String,
+        edit: crate::core::edit::Edit,
         reply: Reply<Applied>,
     },
 }
@@ -463,6 +472,12 @@ impl Connection {
         let name = name.to_owned();
         self.ask(|reply| Request::StartNetwork { name, reply })
             .await
+    }
+
+    /// See [`Request::Edit`].
+    pub async fn edit(&self, uuid: &str, edit: crate::core::edit::Edit) -> Result<Applied, Error> {
+        let uuid = uuid.to_owned();
+        self.ask(|reply| Request::Edit { uuid, edit, reply }).await
     }
 
     /// See [`Request::AttachDevice`].
