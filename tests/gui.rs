@@ -1706,29 +1706,17 @@ fn details_edits_rename_retitle_reorder_boot_and_change_a_device_on_its_page() {
 
     // The boot order: CD-ROM checked and moved first.
     app.act("push button", "Change the Boot Order");
-    let nodes = app.wait_for_text("Change the Boot Order");
-    let check = nodes
-        .iter()
-        .find(|n| n.role == "check box" && n.name == "Boot from CD-ROM" && n.on_screen())
-        .unwrap_or_else(|| panic!("no CD-ROM check box"))
-        .clone();
+    let is_check = |n: &Node| n.role == "check box" && n.name.contains("CD-ROM") && n.on_screen();
+    let nodes = app.wait_until("the boot order dialog", |n| n.iter().any(is_check));
+    app.screenshot("Change the Boot Order", "boot-order.png");
+    let check = nodes.iter().find(|n| is_check(n)).unwrap().clone();
     app.click("Change the Boot Order", &check);
     app.act("push button", "Move CD-ROM Up");
     app.act("push button", "Change");
     app.wait_for_text("CD-ROM, Hard disk");
 
     // A device's page: the NIC's settings, its link cut from there.
-    let nodes = app.wait_until("the Network row", |n| {
-        window_nodes(n, vm)
-            .iter()
-            .any(|n| n.name == "Network" && n.on_screen())
-    });
-    let nic = window_nodes(&nodes, vm)
-        .iter()
-        .find(|n| n.name == "Network" && n.on_screen())
-        .unwrap()
-        .clone();
-    app.click(vm, &nic);
+    app.act("push button", "Settings of Network 52:54:00:08:00:01");
     app.wait_for_text("address=52:54:00:08:00:01");
     let nodes = app.wait_until("the link switch", |n| {
         n.iter()
@@ -1744,7 +1732,8 @@ fn details_edits_rename_retitle_reorder_boot_and_change_a_device_on_its_page() {
     app.wait_for_text("Changed; takes effect at the next boot");
     // The page stays open on the new definition.
     app.wait_for_text("state=down");
-    app.act("push button", "Back to All Devices");
+    let back = nodes_named(&app.dump().unwrap(), "push button", "Back to All Devices");
+    app.click(vm, &back);
 
     // The name: a bad one is refused on the spot, a good one renames the
     // VM, its window and its row in the list.
@@ -1766,4 +1755,13 @@ fn details_edits_rename_retitle_reorder_boot_and_change_a_device_on_its_page() {
         let item = |name: &str| n.iter().any(|n| n.role == "list item" && n.name == name);
         item("debian-trixie") && !item("debian-installer")
     });
+}
+
+/// The on-screen node `role` called `name`.
+fn nodes_named(nodes: &[Node], role: &str, name: &str) -> Node {
+    nodes
+        .iter()
+        .find(|n| n.role == role && n.name == name && n.on_screen())
+        .unwrap_or_else(|| panic!("no {role} {name:?} on screen"))
+        .clone()
 }

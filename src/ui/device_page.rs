@@ -319,8 +319,10 @@ pub fn page(
         .description(gettext("As libvirt stores them"))
         .build();
     for (path, value) in all_settings(d.element()) {
-        let last = path.rsplit('/').next().unwrap_or(&path);
-        let r = row(&part_title(last), &value);
+        let r = match path.rsplit_once('/') {
+            Some((_, last)) => row(&part_title(last), &value),
+            None => row(&gettext("Device"), &value),
+        };
         r.set_tooltip_text(Some(&path));
         all.add(&r);
     }
@@ -329,20 +331,46 @@ pub fn page(
         .title(gettext("XML"))
         .build();
     let xml = gtk::Label::builder()
-        .label(hide_password(&d.to_xml_string()))
+        .label(dedent(&hide_password(&d.to_xml_string())))
+        .margin_top(12)
+        .margin_bottom(12)
+        .margin_start(12)
+        .margin_end(12)
         .xalign(0.0)
         .selectable(true)
         .wrap(true)
         .wrap_mode(gtk::pango::WrapMode::WordChar)
         .build();
     xml.add_css_class("monospace");
-    xml.add_css_class("card");
-    xml.set_margin_top(6);
     xml.set_accessible_label(&gettext_f("XML of {device}", &[("device", title)]));
-    xml_group.add(&xml);
+    let card = gtk::Box::new(gtk::Orientation::Vertical, 0);
+    card.add_css_class("card");
+    card.append(&xml);
+    xml_group.add(&card);
     page.add(&xml_group);
     outer.append(&page);
     outer
+}
+
+/// An element's XML as it stands in its document (its first line not
+/// indented, the others indented as deep as the element sits) moved left.
+fn dedent(xml: &str) -> String {
+    let mut lines = xml.lines();
+    let first = lines.next().unwrap_or_default();
+    let rest: Vec<&str> = lines.collect();
+    let indent = rest
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    std::iter::once(first)
+        .chain(
+            rest.iter()
+                .map(|l| l.get(indent..).unwrap_or(l.trim_start())),
+        )
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The device XML with any `passwd='…'` masked, for showing.
@@ -374,6 +402,15 @@ fn hide_password(xml: &str) -> String {
 mod tests {
     use super::*;
     use crate::core::xml::DomainXml;
+
+    #[test]
+    fn the_xml_shown_is_moved_left() {
+        assert_eq!(
+            dedent("<video>\n      <model type='vga'/>\n    </video>"),
+            "<video>\n  <model type='vga'/>\n</video>"
+        );
+        assert_eq!(dedent("<input type='tablet'/>"), "<input type='tablet'/>");
+    }
 
     #[test]
     fn passwords_are_never_shown() {

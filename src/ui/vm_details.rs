@@ -216,7 +216,6 @@ fn edit_boot_order(parent: &gtk::Window, current: &[String], running: bool, on_e
                 .active(*on)
                 .valign(gtk::Align::Center)
                 .build();
-            check.set_accessible_label(&gettext_f("Boot from {device}", &[("device", &title)]));
             let r = adw::ActionRow::builder()
                 .title(&title)
                 .activatable_widget(&check)
@@ -729,15 +728,32 @@ pub fn page(xml: &str, pending: &[crate::core::hardware::Pending], cx: &Context)
                     }
                 });
             stack.add_named(&details, Some(&name));
-            let open = gtk::Image::from_icon_name("go-next-symbolic");
+            // Which one, where a kind has several of the same title.
+            let which = match DeviceKey::of(d, index) {
+                DeviceKey::Target(t) => format!("{title} {t}"),
+                DeviceKey::Mac(m) => format!("{title} {m}"),
+                DeviceKey::Index(i) if devices.len() > 1 => format!("{title} {}", i + 1),
+                DeviceKey::Index(_) => title.clone(),
+            };
+            let label = gettext_f("Settings of {device}", &[("device", &which)]);
+            let open = gtk::Button::builder()
+                .icon_name("go-next-symbolic")
+                .tooltip_text(&label)
+                .valign(gtk::Align::Center)
+                .build();
+            open.add_css_class("flat");
+            open.set_accessible_label(&label);
             r.add_suffix(&open);
             r.set_activatable(true);
             let weak = stack.downgrade();
-            r.connect_activated(move |_| {
+            let show = move || {
                 if let Some(s) = weak.upgrade() {
                     s.set_visible_child_name(&name);
                 }
-            });
+            };
+            let show2 = show.clone();
+            open.connect_clicked(move |_| show());
+            r.connect_activated(move |_| show2());
             group.add(&r);
         }
         if kind == DeviceKind::Disk {
