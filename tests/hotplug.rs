@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use common::daemon::Daemon;
 use common::guest::{self, Boot};
+use vireo::core::edit::{DeviceKey, Edit};
 use vireo::core::hardware::{self, DiskStorage, NewDisk, Scope};
 use vireo::core::libvirt::{Connection, Detached};
 use vireo::core::xml::DomainXml;
@@ -260,6 +261,49 @@ fn disks_and_media_change_on_a_running_guest() {
         guest_until(&daemon, &sock, &log, "the guest to see the NIC", pci, |o| {
             o.lines().any(|l| l.trim() == "0x1000")
         });
+        // Its link, cut and restored from Details: the running guest sees
+        // the carrier go and come back, the definition keeps the setting.
+        let mac = live()
+            .await
+            .devices(vireo::core::xml::DeviceKind::Interface)[0]
+            .mac()
+            .expect("libvirt gives the NIC a MAC");
+        let carrier = "ip link set eth0 up; cat /sys/class/net/eth0/carrier";
+        guest_until(&daemon, &sock, &log, "the NIC's carrier", carrier, |o| {
+            o.lines().any(|l| l.trim() == "1")
+        });
+        for (state, carrier_now) in [("down", "0"), ("up", "1")] {
+            let applied = conn
+                .edit(
+                    &vm.uuid,
+                    Edit::Device {
+                        kind: vireo::core::xml::DeviceKind::Interface,
+                        key: DeviceKey::Mac(mac.clone()),
+                        path: "link/@state".into(),
+                        value: Some(state.into()),
+                    },
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                (applied.next_boot, applied.now),
+                (Some(Ok(())), Some(Ok(()))),
+                "a link state changes now and for the next boot"
+            );
+            guest_until(
+                &daemon,
+                &sock,
+                &log,
+                &format!("the guest to see the link {state}"),
+                carrier,
+                |o| o.lines().any(|l| l.trim() == carrier_now),
+            );
+            let saved = conn.domain_xml(&vm.uuid, true).await.unwrap();
+            assert!(
+                saved.contains(&format!("<link state='{state}'/>")),
+                "{saved}"
+            );
+        }
         let nic_xml = live()
             .await
             .devices(vireo::core::xml::DeviceKind::Interface)[0]

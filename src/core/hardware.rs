@@ -248,7 +248,9 @@ impl NewDevice {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {
     /// What it is, in the UI's words: `vcpus`, `memory`, `max-memory`,
-    /// `disk`, `interface`, `title`, `machine`, `boot`.
+    /// `disk`, `interface`, `title`, `description`, `machine`, `boot`,
+    /// `boot-menu`, `nic-model`, `nic-link`, `disk-cache`, `video-model`,
+    /// `sound-model`.
     pub what: &'static str,
     /// The running guest's value (empty when it lacks the device).
     pub now: String,
@@ -295,6 +297,41 @@ pub fn pending_changes(live: &DomainXml, saved: &DomainXml) -> Vec<Pending> {
     };
     cmp("max-memory", max(live), max(saved));
     cmp("title", live.title(), saved.title());
+    cmp("description", live.description(), saved.description());
+    let menu = |vm: &DomainXml| vm.boot_menu().ok().flatten().unwrap_or(false).to_string();
+    cmp("boot-menu", Some(menu(live)), Some(menu(saved)));
+    // The device settings the Details page edits, device by device.
+    for (what, kind, path) in [
+        ("nic-model", DeviceKind::Interface, "model/@type"),
+        ("nic-link", DeviceKind::Interface, "link/@state"),
+        ("disk-cache", DeviceKind::Disk, "driver/@cache"),
+        ("video-model", DeviceKind::Video, "model/@type"),
+        ("sound-model", DeviceKind::Sound, "@model"),
+    ] {
+        for (i, d) in saved.devices(kind).iter().enumerate() {
+            let key = crate::core::edit::DeviceKey::of(d, i);
+            let Some(j) = key.find(live, kind) else {
+                continue;
+            };
+            let id = match &key {
+                crate::core::edit::DeviceKey::Target(t) | crate::core::edit::DeviceKey::Mac(t) => {
+                    format!("{t}: ")
+                }
+                crate::core::edit::DeviceKey::Index(_) => String::new(),
+            };
+            let (now, next) = (live.devices(kind)[j].get(path), d.get(path));
+            // An absent link state is an up link.
+            let norm = |v: Option<String>| match (what, v) {
+                ("nic-link", None) => Some("up".to_owned()),
+                (_, v) => v,
+            };
+            cmp(
+                what,
+                norm(now).map(|v| format!("{id}{v}")),
+                norm(next).map(|v| format!("{id}{v}")),
+            );
+        }
+    }
     // The machine type: live XML names the versioned machine (pc-q35-7.2)
     // the alias resolved to; compare only when the saved one is versioned.
     if saved.machine().is_some_and(|m| m.contains('-')) {
@@ -510,6 +547,39 @@ mod tests {
         );
         assert_eq!(pending[2].next_boot, "hda /b.img");
         assert_eq!(pending[2].now, "");
+
+        // Settings the Details page saves for the next boot.
+        let mut saved = same.clone();
+        for e in [
+            crate::core::edit::Edit::BootMenu(true),
+            crate::core::edit::Edit::Device {
+                kind: DeviceKind::Interface,
+                key: crate::core::edit::DeviceKey::Mac("52:54:00:00:00:01".into()),
+                path: "model/@type".into(),
+                value: Some("e1000e".into()),
+            },
+            crate::core::edit::Edit::Device {
+                kind: DeviceKind::Interface,
+                key: crate::core::edit::DeviceKey::Index(0),
+                path: "link/@state".into(),
+                value: Some("up".into()),
+            },
+        ] {
+            e.apply(&mut saved).unwrap();
+        }
+        let pending = pending_changes(&live, &saved);
+        let got: Vec<(&str, &str, &str)> = pending
+            .iter()
+            .map(|p| (p.what, p.now.as_str(), p.next_boot.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("boot-menu", "false", "true"),
+                ("nic-model", "", "52:54:00:00:00:01: e1000e")
+            ],
+            "an explicit up link is no change"
+        );
     }
 
     #[test]

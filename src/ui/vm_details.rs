@@ -166,6 +166,12 @@ fn pending_title(what: &str) -> String {
         "boot" => gettext("Boot order"),
         "disk" => gettext("Disk"),
         "interface" => gettext("Network"),
+        "description" => gettext("Description"),
+        "boot-menu" => gettext("Show the boot menu"),
+        "nic-model" => gettext("Device model"),
+        "nic-link" => gettext("Link connected"),
+        "disk-cache" => gettext("Cache mode"),
+        "video-model" | "sound-model" => gettext("Model"),
         other => other.to_owned(),
     }
 }
@@ -416,12 +422,19 @@ pub fn page(xml: &str, pending: &[crate::core::hardware::Pending], cx: &Context)
             ))
             .build();
         let none = gettext("none");
+        let (shown, hidden) = (gettext("Shown"), gettext("Hidden"));
         for p in pending {
-            let now = if p.now.is_empty() { &none } else { &p.now };
-            let next = if p.next_boot.is_empty() {
+            let word = |v: &str| match (p.what, v) {
+                ("boot-menu", "true") => shown.clone(),
+                ("boot-menu", _) => hidden.clone(),
+                (_, v) => v.to_owned(),
+            };
+            let (now, next_boot) = (word(&p.now), word(&p.next_boot));
+            let now = if now.is_empty() { &none } else { &now };
+            let next = if next_boot.is_empty() {
                 &none
             } else {
-                &p.next_boot
+                &next_boot
             };
             group.add(&row(
                 &pending_title(p.what),

@@ -33,7 +33,7 @@ R="$WORK/initramfs"
 mkdir -p "$R"/{bin,sbin,etc/acpi/PWRF,proc,sys,dev,tmp,var/log,root,lib/modules}
 cp "$WORK/busybox/bin/busybox" "$R/bin/busybox"
 
-# Modules the tests need (virtio disks, SCSI, SATA/IDE CD-ROMs, ISO 9660,
+# Modules the tests need (virtio disks and NICs, SCSI, SATA/IDE CD-ROMs, ISO 9660,
 # evdev + the ACPI power button for graceful shutdowns through acpid),
 # with their dependencies in load order.
 : > "$R/etc/modules"
@@ -54,7 +54,7 @@ add_modules() {
     echo "$base" >> "$list"
   done
 }
-add_modules "$R/etc/modules" virtio_pci virtio_blk virtio_scsi sd_mod sr_mod ata_piix ahci isofs evdev button
+add_modules "$R/etc/modules" virtio_pci virtio_blk virtio_scsi virtio_net sd_mod sr_mod ata_piix ahci isofs evdev button
 # Loaded only by fb-redraw (the console benchmark): QEMU's stdvga as a DRM
 # framebuffer at the size the kernel command line asks for (video=WxH).
 add_modules "$R/etc/modules-fb" bochs
