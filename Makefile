@@ -10,10 +10,12 @@ DEMO := test://$(CURDIR)/tests/data/testdriver/demo.xml
 # Build: GTK 4.8, libadwaita 1.2, libvirt 9.0 and the tools build.rs calls.
 BUILD_PKGS := pkg-config libgtk-4-dev libadwaita-1-dev libvirt-dev libgvnc-1.0-dev libosinfo-1.0-dev gettext libglib2.0-bin
 # Run: a local libvirt daemon with QEMU (TCG), and Xvfb for headless machines.
-RUN_PKGS := osinfo-db libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 xvfb xauth
-# Test: validators, screenshots, AT-SPI, a D-Bus session, and what the tiny guest is built from.
+RUN_PKGS := osinfo-db libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 xvfb xauth openssh-client
+# Test: validators, screenshots, AT-SPI, a D-Bus session, what the tiny guest is built from,
+# and a private SSH server for qemu+ssh connections and their console tunnels.
 TEST_PKGS := libxml2-utils desktop-file-utils appstream imagemagick python3-pyatspi \
-	dbus dbus-x11 at-spi2-core locales fonts-wqy-zenhei xdotool busybox-static xorriso isolinux syslinux-common cpio kmod
+	dbus dbus-x11 at-spi2-core locales fonts-wqy-zenhei xdotool busybox-static xorriso isolinux syslinux-common cpio kmod \
+	openssh-client openssh-server netcat-openbsd
 
 .PHONY: run test bench build deps-build deps-run deps-test daemon demo screenshot clean-guest
 

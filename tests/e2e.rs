@@ -269,3 +269,52 @@ fn a_network_install_boots_the_trees_kernel_once_and_keeps_the_disk_boot() {
         conn.force_off(&created.domain.uuid).await.unwrap();
     });
 }
+
+#[test]
+fn a_console_over_ssh_goes_through_a_tunnel_that_ends_with_it() {
+    use std::io::Read;
+    use vireo::core::libvirt::ConsoleTarget;
+    let daemon = Daemon::start();
+    let sshd = common::sshd::Sshd::start();
+    let files = guest::install(&daemon);
+    let vm_dir = daemon.vm_dir();
+    let name = "tunnelled";
+    let xml = guest::domain_xml(name, Boot::Direct, &files, &vm_dir);
+    let uri = sshd.libvirt_uri(&daemon.socket());
+    let rt = common::runtime();
+    rt.block_on(async {
+        // libvirt itself goes over SSH: the same account carries the console.
+        let conn = Connection::open(&uri)
+            .await
+            .unwrap_or_else(|e| panic!("open {uri}: {e}\n{}\n{}", sshd.log(), daemon.logs()));
+        let vm = conn.define_xml(&xml).await.unwrap();
+        conn.start(&vm.uuid).await.unwrap();
+        let target = conn
+            .open_console(&vm.uuid)
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{}", sshd.log()));
+        let ConsoleTarget::Tunnel { fd, tunnel, .. } = target else {
+            panic!("an SSH connection tunnels its console: {target:?}");
+        };
+        // QEMU's VNC server greets through the tunnel (its UNIX socket, on
+        // the "remote" side of ssh).
+        let mut stream = std::os::unix::net::UnixStream::from(fd);
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut greeting = [0u8; 12];
+        stream
+            .read_exact(&mut greeting)
+            .unwrap_or_else(|e| panic!("no greeting through ssh: {e}\n{}", sshd.log()));
+        assert_eq!(&greeting, b"RFB 003.008\n");
+        // The tunnel ends with the console.
+        let pid = tunnel.pid();
+        assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+        drop(tunnel);
+        let gone = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map_or(true, |s| s.split_whitespace().nth(2) == Some("Z"));
+        assert!(gone, "ssh {pid} still runs");
+        conn.force_off(&vm.uuid).await.unwrap();
+        conn.undefine(&vm.uuid).await.unwrap();
+    });
+}

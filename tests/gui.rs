@@ -66,6 +66,16 @@ fn require_session() {
             && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
         "GUI tests need an X display and a D-Bus session: run them through `make test`"
     );
+    // Start the accessibility bus and its registry before the first app:
+    // an app that joined the bus before the registry ran was, once, never
+    // listed on the desktop (an empty tree for 30 s).
+    static A11Y: std::sync::Once = std::sync::Once::new();
+    A11Y.call_once(|| {
+        let _ = Command::new("/usr/bin/python3")
+            .arg(common::root().join("tests/gui/atspi.py"))
+            .args(["dump", "vireo"])
+            .output();
+    });
 }
 
 fn fresh_config_dir() -> PathBuf {
@@ -1764,4 +1774,68 @@ fn nodes_named(nodes: &[Node], role: &str, name: &str) -> Node {
         .find(|n| n.role == role && n.name == name && n.on_screen())
         .unwrap_or_else(|| panic!("no {role} {name:?} on screen"))
         .clone()
+}
+
+#[test]
+fn a_console_over_ssh_asks_for_its_password_and_shows_the_guest() {
+    use common::daemon::Daemon;
+    use common::guest::{self, Boot};
+    use vireo::core::libvirt::Connection;
+
+    let daemon = Daemon::start();
+    let sshd = common::sshd::Sshd::start();
+    let files = guest::install(&daemon);
+    let vm_dir = daemon.vm_dir();
+    let name = "tiny-remote";
+    // VNC on the host's loopback with a password: what a remote host has.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let xml = guest::domain_xml(name, Boot::Direct, &files, &vm_dir).replace(
+        &format!(
+            "<graphics type='vnc'>\n      <listen type='socket' socket='{}/{name}.vnc.sock'/>",
+            vm_dir.display()
+        ),
+        &format!(
+            "<graphics type='vnc' port='{port}' autoport='no' passwd='vireo-pw'>\n      \
+             <listen type='address' address='127.0.0.1'/>"
+        ),
+    );
+    assert!(xml.contains("passwd='vireo-pw'"), "{xml}");
+    let rt = common::runtime();
+    let conn = rt.block_on(Connection::open(&daemon.uri)).unwrap();
+    let vm = rt
+        .block_on(conn.define_xml(&xml))
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+    rt.block_on(conn.start(&vm.uuid))
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+
+    let uri = sshd.libvirt_uri(&daemon.socket());
+    let mut app = App::launch(&["--connect", &uri, "--show-domain-console", name], &[]);
+    // A wrong password: refused, said so, and asked again on Reconnect.
+    app.wait_for_text("Console Password");
+    app.type_text("wrong");
+    app.act("push button", "Connect");
+    app.wait_until("the refusal", |n| {
+        window_nodes(n, name)
+            .iter()
+            .any(|n| n.name == "Console Disconnected" && n.on_screen())
+    });
+    app.screenshot(name, "console-password-refused.png");
+    app.act("push button", "Reconnect");
+    app.wait_for_text("Console Password");
+    app.screenshot_screen("console-password.png");
+    app.type_text("vireo-pw");
+    app.act("push button", "Connect");
+    app.wait_until("the guest's screen through the tunnel", |n| {
+        console_live(n, name)
+    });
+    let shot = app.screenshot(name, "console-over-ssh.png");
+    let (_, colours) = image_stats(&shot);
+    assert!(colours > 2, "the console shows the guest's text: {colours}");
+    drop(app);
+    rt.block_on(conn.force_off(&vm.uuid)).unwrap();
+    drop(sshd);
 }

@@ -150,6 +150,8 @@ pub struct VmWindow {
     state: Option<DomainState>,
     view: ConsoleView,
     session: Option<VncSession>,
+    /// The `ssh` that carries the session's connection (SSH hosts).
+    tunnel: Option<crate::core::libvirt::tunnel::Tunnel>,
     /// Bumped on every connection attempt: late answers are dropped.
     attempt: u64,
     /// Automatic reconnects since the screen was last shown.
@@ -342,6 +344,7 @@ impl VmWindow {
 
     fn not_running(&mut self) {
         self.session = None;
+        self.tunnel = None;
         self.message(
             gettext("The Virtual Machine Is Not Running"),
             gettext("Run it to see its screen here."),
@@ -382,8 +385,13 @@ impl VmWindow {
             let input = sender.input_sender().clone();
             session.connect_event(move |e| input.emit(VmWindowInput::Console(e.clone())));
         }
+        self.tunnel = None;
         let opened = match target {
             ConsoleTarget::Fd { fd, .. } => session.open_fd(fd),
+            ConsoleTarget::Tunnel { fd, tunnel, .. } => {
+                self.tunnel = Some(tunnel);
+                session.open_fd(fd)
+            }
             ConsoleTarget::Socket { path, .. } => session.open_socket(&path),
             ConsoleTarget::Tcp { host, port, .. } => session.open_host(&host, port),
             _ => return,
@@ -840,6 +848,7 @@ impl Component for VmWindow {
             state: None,
             view,
             session: None,
+            tunnel: None,
             attempt: 0,
             retries: 0,
             console: ConsoleState::Connecting,
@@ -1179,7 +1188,11 @@ impl Component for VmWindow {
                     self.retries = 0;
                     self.view.grab_focus();
                 }
-                ConsoleEvent::PasswordNeeded => self.ask_password(root, &sender),
+                ConsoleEvent::PasswordNeeded => {
+                    // No watchdog while the user types: it restarts with the answer.
+                    self.attempt += 1;
+                    self.ask_password(root, &sender);
+                }
                 ConsoleEvent::AuthFailed(reason) => self.toast(&gettext_f(
                     "The console refused the password: {reason}",
                     &[("reason", &reason)],
@@ -1193,6 +1206,7 @@ impl Component for VmWindow {
                 }
                 ConsoleEvent::Disconnected(reason) => {
                     self.session = None;
+                    self.tunnel = None;
                     self.view.ungrab();
                     if self.state.is_some_and(|s| s.is_active()) {
                         self.message(
@@ -1284,6 +1298,11 @@ impl Component for VmWindow {
             VmWindowInput::Password(password) => {
                 if let Some(session) = &self.session {
                     session.provide_password(&password);
+                    let attempt = self.attempt;
+                    sender.oneshot_command(async move {
+                        tokio::time::sleep(std::time::Duration::from_secs(8)).await;
+                        VmWindowCmd::Watchdog(attempt)
+                    });
                 }
             }
         }

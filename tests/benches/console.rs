@@ -36,8 +36,10 @@ fn client(spec: &str) {
         .default_height(h)
         .build();
     let view = vireo::console::ConsoleView::new();
+    view.set_focusable(true);
     window.set_child(Some(&view));
     window.present();
+    view.grab_focus();
     let session = vireo::console::VncSession::new(&view, false);
     session.open_host(host, port).expect("open the display");
     // Frames actually painted, for the parent to read.
@@ -161,6 +163,78 @@ fn measure(mut cmd: Command) -> Figures {
     }
 }
 
+/// Key-press-to-guest latency through a client (`cmd`, showing the idle
+/// text console of the guest whose serial log is `serial_log`): type a
+/// command that writes a marker to the serial port, press Return and time
+/// until the marker arrives. Returns the latencies in milliseconds.
+fn key_latency(mut cmd: Command, serial_log: &std::path::Path, who: &str) -> Vec<f64> {
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the client");
+    let pid = child.id().to_string();
+    let window = common::wait_for("the client's window", Duration::from_secs(20), || {
+        let out = Command::new("xdotool")
+            .args(["search", "--onlyvisible", "--pid", &pid])
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .map(str::to_owned)
+    })
+    .expect("the client shows a window");
+    // Let it connect and draw the console.
+    std::thread::sleep(Duration::from_secs(4));
+    let xdotool = |args: &[&str]| {
+        let ok = Command::new("xdotool")
+            .args(args)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "xdotool {args:?}");
+    };
+    xdotool(&["windowactivate", "--sync", &window]);
+    xdotool(&["windowfocus", "--sync", &window]);
+    // gvncviewer takes keys once its display was clicked.
+    xdotool(&["mousemove", "--window", &window, "100", "100", "click", "1"]);
+    let mut out = Vec::new();
+    for i in 0..12 {
+        let marker = format!("KEYLAT-{who}-{i}");
+        xdotool(&[
+            "type",
+            "--delay",
+            "30",
+            &format!("echo {marker} > /dev/ttyS0"),
+        ]);
+        std::thread::sleep(Duration::from_millis(300));
+        let t0 = Instant::now();
+        xdotool(&["key", "Return"]);
+        let seen = common::wait_for(
+            "the marker on the serial port",
+            Duration::from_secs(10),
+            || {
+                std::fs::read_to_string(serial_log)
+                    .ok()?
+                    .lines()
+                    .any(|l| l.trim() == marker)
+                    .then(|| t0.elapsed())
+            },
+        );
+        if let Ok(d) = seen {
+            out.push(d.as_secs_f64() * 1000.0);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    out
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
 fn main() {
     if let Ok(spec) = std::env::var("VIREO_BENCH_CLIENT") {
         return client(&spec);
@@ -277,4 +351,51 @@ fn main() {
         rt.block_on(conn.force_off(&vm.uuid)).ok();
         rt.block_on(conn.undefine(&vm.uuid)).ok();
     }
+
+    // Typing into an idle guest's text console, both clients the same way.
+    let name = "bench-keys";
+    let xml = common::guest::domain_xml(name, common::guest::Boot::Direct, &files, &vm_dir);
+    let start = xml.find("<graphics").unwrap();
+    let end = xml.find("</graphics>").unwrap() + "</graphics>".len();
+    let xml = format!(
+        "{}<graphics type='vnc' autoport='yes' listen='127.0.0.1'/>{}",
+        &xml[..start],
+        &xml[end..]
+    );
+    let vm = rt.block_on(conn.define_xml(&xml)).unwrap();
+    rt.block_on(conn.start(&vm.uuid)).unwrap();
+    let serial_log = vm_dir.join(format!("{name}.serial.log"));
+    common::wait_for("the guest's shell", Duration::from_secs(120), || {
+        std::fs::read_to_string(&serial_log)
+            .ok()
+            .filter(|s| s.contains("TINY-SHELL-READY on /dev/tty1"))
+    })
+    .unwrap_or_else(|e| {
+        panic!(
+            "{e}\n{}",
+            std::fs::read_to_string(&serial_log).unwrap_or_default()
+        )
+    });
+    let live = rt.block_on(conn.domain_xml(&vm.uuid, false)).unwrap();
+    let port = graphics_of(&live).unwrap()[0].port.expect("a VNC port");
+    let mut ours = Command::new(&me);
+    ours.env("VIREO_BENCH_CLIENT", format!("127.0.0.1:{port}:720:400"));
+    let mut vireo = key_latency(ours, &serial_log, "vireo");
+    let mut theirs = Command::new("gvncviewer");
+    theirs.arg(format!("127.0.0.1:{}", port - 5900));
+    let mut gvnc = key_latency(theirs, &serial_log, "gvncviewer");
+    println!(
+        "Key press to guest (Return typed, the guest's shell writes to its serial port; 12 tries):"
+    );
+    for (who, v) in [("Vireo", &mut vireo), ("gvncviewer", &mut gvnc)] {
+        let n = v.len();
+        let max = v.iter().copied().fold(f64::NAN, f64::max);
+        println!(
+            "    {who:<10} median {:>6.1} ms, max {:>6.1} ms ({n} of 12 arrived)",
+            median(v),
+            max
+        );
+    }
+    rt.block_on(conn.force_off(&vm.uuid)).ok();
+    rt.block_on(conn.undefine(&vm.uuid)).ok();
 }

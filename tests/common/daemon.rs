@@ -142,6 +142,11 @@ impl Daemon {
         daemon
     }
 
+    /// The daemon's socket.
+    pub fn socket(&self) -> PathBuf {
+        self.base.join("run/libvirt/libvirt-sock")
+    }
+
     fn wait_ready(&mut self) {
         let socket = self.base.join("run/libvirt/libvirt-sock");
         let ready = super::wait_for(

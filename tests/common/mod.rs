@@ -3,6 +3,7 @@
 
 pub mod daemon;
 pub mod guest;
+pub mod sshd;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

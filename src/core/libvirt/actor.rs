@@ -437,6 +437,33 @@ fn open_console(conn: &Connect, domain: &Domain) -> Result<super::ConsoleTarget,
             password: false,
         });
     }
+    // Over SSH the server is reached through the same SSH account.
+    if let Some(ssh) = conn.uri().ok().and_then(|u| super::tunnel::ssh_of(&u)) {
+        let listen = match (&g.socket, g.port) {
+            (Some(path), _) => super::tunnel::Listen::Socket(path.clone()),
+            (None, Some(port)) => super::tunnel::Listen::Tcp {
+                host: tcp_host(g.address.as_deref(), Some("127.0.0.1")),
+                port,
+            },
+            (None, None) => {
+                return Err(Error::new(
+                    ErrorKind::Other,
+                    "The console has neither a socket nor a port".to_owned(),
+                ));
+            }
+        };
+        let (fd, tunnel) = super::tunnel::Tunnel::open(&ssh, &listen).map_err(|e| {
+            Error::new(
+                ErrorKind::Other,
+                format!("Could not start ssh for the console: {e}"),
+            )
+        })?;
+        return Ok(ConsoleTarget::Tunnel {
+            fd,
+            tunnel,
+            password,
+        });
+    }
     if let Some(path) = g.socket {
         return Ok(ConsoleTarget::Socket { path, password });
     }

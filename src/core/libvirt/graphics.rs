@@ -1,6 +1,6 @@
 //! Finding a running VM's console: which graphics device to use and how to
 //! reach it (libvirt's ready-connected socket first, then the listen
-//! socket, then host and port from the live XML).
+//! socket, then host and port from the live XML; over SSH, a tunnel).
 
 use std::os::fd::OwnedFd;
 
@@ -53,6 +53,13 @@ pub enum ConsoleTarget {
     Tcp {
         host: String,
         port: u16,
+        password: bool,
+    },
+    /// A socket to the VNC server through `ssh` (a `qemu+ssh` connection);
+    /// the console lasts as long as `tunnel`.
+    Tunnel {
+        fd: OwnedFd,
+        tunnel: super::tunnel::Tunnel,
         password: bool,
     },
     /// The VM's only graphics is SPICE, which Vireo cannot show yet.

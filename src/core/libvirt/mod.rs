@@ -30,6 +30,7 @@ mod events;
 mod graphics;
 mod host;
 mod stats;
+pub mod tunnel;
 
 pub use crate::core::hardware::Scope;
 pub use auth::{Authenticator, CredentialKind, CredentialPrompt};
