@@ -15,7 +15,7 @@ RUN_PKGS := osinfo-db libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients 
 # and a private SSH server for qemu+ssh connections and their console tunnels.
 TEST_PKGS := libxml2-utils desktop-file-utils appstream imagemagick python3-pyatspi \
 	dbus dbus-x11 at-spi2-core locales fonts-wqy-zenhei xdotool busybox-static xorriso isolinux syslinux-common cpio kmod \
-	openssh-client openssh-server netcat-openbsd
+	openssh-client openssh-server netcat-openbsd xclip
 
 .PHONY: run test bench build deps-build deps-run deps-test daemon demo screenshot clean-guest
 

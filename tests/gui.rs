@@ -1594,7 +1594,11 @@ fn hardware_changes_from_the_vm_window_reach_the_running_guest() {
     let titled = saved.replacen("</name>", "</name>\n  <title>Pending title</title>", 1);
     rt.block_on(conn.define_xml(&titled)).unwrap();
     for tab in ["Console", "Details"] {
-        let nodes = app.dump().unwrap();
+        let nodes = app.wait_until(&format!("the {tab} tab"), |n| {
+            window_nodes(n, name)
+                .iter()
+                .any(|n| n.role == "page tab" && n.name == tab)
+        });
         let node = window_nodes(&nodes, name)
             .iter()
             .find(|n| n.role == "page tab" && n.name == tab)
@@ -1777,7 +1781,7 @@ fn nodes_named(nodes: &[Node], role: &str, name: &str) -> Node {
 }
 
 #[test]
-fn a_console_over_ssh_asks_for_its_password_and_shows_the_guest() {
+fn a_console_over_ssh_asks_for_its_password_shows_the_guest_and_types_the_clipboard() {
     use common::daemon::Daemon;
     use common::guest::{self, Boot};
     use vireo::core::libvirt::Connection;
@@ -1835,6 +1839,42 @@ fn a_console_over_ssh_asks_for_its_password_and_shows_the_guest() {
     let shot = app.screenshot(name, "console-over-ssh.png");
     let (_, colours) = image_stats(&shot);
     assert!(colours > 2, "the console shows the guest's text: {colours}");
+
+    // Type Clipboard Text: the host's clipboard typed into the guest as
+    // keystrokes (shifted characters and the final newline included).
+    let token = format!("vireo-clip-{}", std::process::id());
+    let mut xclip = Command::new("xclip")
+        .args(["-selection", "clipboard", "-i"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("xclip");
+    use std::io::Write as _;
+    xclip
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("echo {token} > /dev/ttyS0\n").as_bytes())
+        .unwrap();
+    xclip.wait().unwrap();
+    app.act("push button", "Send Key");
+    app.wait_for_text("Type Clipboard Text");
+    app.act("menu item", "Type Clipboard Text");
+    let serial = vm_dir.join(format!("{name}.serial.log"));
+    common::wait_for(
+        "the clipboard's command to run",
+        Duration::from_secs(30),
+        || {
+            std::fs::read_to_string(&serial)
+                .ok()
+                .filter(|s| s.lines().any(|l| l.trim().ends_with(&token)))
+        },
+    )
+    .unwrap_or_else(|e| {
+        panic!(
+            "{e}\n{}",
+            std::fs::read_to_string(&serial).unwrap_or_default()
+        )
+    });
     drop(app);
     rt.block_on(conn.force_off(&vm.uuid)).unwrap();
     drop(sshd);
