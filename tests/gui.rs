@@ -1103,19 +1103,7 @@ fn the_console_shows_the_guest_takes_typing_and_follows_its_life() {
     app.type_text(&format!("echo {token} > /dev/ttyS0"));
     app.keys_to_focus("Return");
     app.screenshot(name, "console-typed.png");
-    common::wait_for("the typed command to run", Duration::from_secs(30), || {
-        std::fs::read_to_string(&serial)
-            .ok()
-            // Only the command's output reaches the serial port (it was
-            // typed on the VGA console), after the serial shell's prompt.
-            .filter(|s| s.lines().any(|l| l.trim().ends_with(&token)))
-    })
-    .unwrap_or_else(|e| {
-        panic!(
-            "{e}\n{}",
-            std::fs::read_to_string(&serial).unwrap_or_default()
-        )
-    });
+    serial_shows(&serial, "the typed command to run", &token);
 
     // Send Key → Ctrl+Alt+Delete: the guest's init reboots it.
     app.keys(name, "ctrl+alt");
@@ -1859,23 +1847,29 @@ fn a_console_over_ssh_asks_for_its_password_shows_the_guest_and_types_the_clipbo
     app.act("push button", "Send Key");
     app.wait_for_text("Type Clipboard Text");
     app.act("menu item", "Type Clipboard Text");
-    let serial = vm_dir.join(format!("{name}.serial.log"));
-    common::wait_for(
+    serial_shows(
+        &vm_dir.join(format!("{name}.serial.log")),
         "the clipboard's command to run",
-        Duration::from_secs(30),
-        || {
-            std::fs::read_to_string(&serial)
-                .ok()
-                .filter(|s| s.lines().any(|l| l.trim().ends_with(&token)))
-        },
-    )
-    .unwrap_or_else(|e| {
-        panic!(
-            "{e}\n{}",
-            std::fs::read_to_string(&serial).unwrap_or_default()
-        )
-    });
+        &token,
+    );
     drop(app);
     rt.block_on(conn.force_off(&vm.uuid)).unwrap();
     drop(sshd);
+}
+
+/// Wait until a line of the guest's serial log ends with `token`: only a
+/// command's output reaches the serial port when it was typed on the VGA
+/// console (after the serial shell's prompt, on the same line).
+fn serial_shows(serial: &Path, what: &str, token: &str) {
+    common::wait_for(what, Duration::from_secs(30), || {
+        std::fs::read_to_string(serial)
+            .ok()
+            .filter(|s| s.lines().any(|l| l.trim().ends_with(token)))
+    })
+    .unwrap_or_else(|e| {
+        panic!(
+            "{e}\n{}",
+            std::fs::read_to_string(serial).unwrap_or_default()
+        )
+    });
 }

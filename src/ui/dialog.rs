@@ -7,6 +7,7 @@
 //! a widget already gone), and its buttons were named twice ("Delete
 //! Delete").
 
+use gettextrs::gettext;
 use relm4::adw::{self, prelude::*};
 use relm4::gtk;
 
@@ -23,6 +24,30 @@ pub struct Texts<'a> {
     pub body: Option<&'a str>,
     pub cancel: &'a str,
     pub confirm: &'a str,
+}
+
+/// A dialog that changes a setting: `heading`, when it takes effect
+/// (`body`), the controls, Cancel and Change.
+pub fn change(
+    parent: &gtk::Window,
+    heading: &str,
+    body: &str,
+    controls: &gtk::Widget,
+    on_change: impl Fn() + 'static,
+) -> gtk::Button {
+    let (cancel, apply) = (gettext("Cancel"), gettext("Change"));
+    show(
+        parent,
+        Texts {
+            heading,
+            body: Some(body),
+            cancel: &cancel,
+            confirm: &apply,
+        },
+        Some(controls),
+        Confirm::Suggested,
+        on_change,
+    )
 }
 
 /// Build and present the dialog; `on_confirm` runs when the confirm button

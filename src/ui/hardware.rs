@@ -459,19 +459,9 @@ pub fn edit_amount(
     } else {
         gettext("Takes effect at the next boot.")
     };
-    let (cancel, apply) = (gettext("Cancel"), gettext("Change"));
-    dialog::show(
-        parent,
-        Texts {
-            heading,
-            body: Some(&body),
-            cancel: &cancel,
-            confirm: &apply,
-        },
-        Some(list.upcast_ref()),
-        Confirm::Suggested,
-        move || confirm(spin.value() as u64),
-    );
+    dialog::change(parent, heading, &body, list.upcast_ref(), move || {
+        confirm(spin.value() as u64)
+    });
 }
 
 /// Where a vCPU or memory change took effect, in words.

@@ -274,22 +274,12 @@ fn edit_boot_order(parent: &gtk::Window, current: &[String], running: bool, on_e
     } else {
         gettext("The virtual machine tries the checked devices in this order.")
     };
-    let (heading, cancel, apply) = (
-        gettext("Change the Boot Order"),
-        gettext("Cancel"),
-        gettext("Change"),
-    );
     let o = order.clone();
-    let button = crate::ui::dialog::show(
+    let button = crate::ui::dialog::change(
         parent,
-        crate::ui::dialog::Texts {
-            heading: &heading,
-            body: Some(&body),
-            cancel: &cancel,
-            confirm: &apply,
-        },
-        Some(list.upcast_ref()),
-        crate::ui::dialog::Confirm::Suggested,
+        &gettext("Change the Boot Order"),
+        &body,
+        list.upcast_ref(),
         move || {
             let devs = o
                 .borrow()
@@ -326,21 +316,11 @@ fn edit_description(parent: &gtk::Window, current: &str, running: bool, on_edit:
     } else {
         gettext("Saved with the virtual machine.")
     };
-    let (heading, cancel, apply) = (
-        gettext("Change the Description"),
-        gettext("Cancel"),
-        gettext("Change"),
-    );
-    crate::ui::dialog::show(
+    crate::ui::dialog::change(
         parent,
-        crate::ui::dialog::Texts {
-            heading: &heading,
-            body: Some(&body),
-            cancel: &cancel,
-            confirm: &apply,
-        },
-        Some(scrolled.upcast_ref()),
-        crate::ui::dialog::Confirm::Suggested,
+        &gettext("Change the Description"),
+        &body,
+        scrolled.upcast_ref(),
         move || {
             let (a, b) = buffer.bounds();
             let text = buffer.text(&a, &b, false).to_string();

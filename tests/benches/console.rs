@@ -229,6 +229,48 @@ fn key_latency(mut cmd: Command, serial_log: &std::path::Path, who: &str) -> Vec
     out
 }
 
+/// Define `xml` with its display on TCP (gvncviewer cannot use a UNIX
+/// socket), start it and wait for its shell on `tty`; the VM and its serial log.
+fn boot_on_tcp(
+    rt: &tokio::runtime::Runtime,
+    conn: &Connection,
+    daemon: &common::daemon::Daemon,
+    name: &str,
+    xml: &str,
+    tty: &str,
+) -> (vireo::core::libvirt::DomainSummary, std::path::PathBuf) {
+    let start = xml.find("<graphics").unwrap();
+    let end = xml.find("</graphics>").unwrap() + "</graphics>".len();
+    let xml = format!(
+        "{}<graphics type='vnc' autoport='yes' listen='127.0.0.1'/>{}",
+        &xml[..start],
+        &xml[end..]
+    );
+    let vm = rt.block_on(conn.define_xml(&xml)).unwrap();
+    rt.block_on(conn.start(&vm.uuid))
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+    let serial_log = daemon.vm_dir().join(format!("{name}.serial.log"));
+    let ready = format!("TINY-SHELL-READY on {tty}");
+    common::wait_for("the guest's shell", Duration::from_secs(120), || {
+        std::fs::read_to_string(&serial_log)
+            .ok()
+            .filter(|s| s.contains(&ready))
+    })
+    .unwrap_or_else(|e| {
+        panic!(
+            "{e}\n{}",
+            std::fs::read_to_string(&serial_log).unwrap_or_default()
+        )
+    });
+    (vm, serial_log)
+}
+
+/// The running VM's VNC port.
+fn vnc_port(rt: &tokio::runtime::Runtime, conn: &Connection, uuid: &str) -> u16 {
+    let live = rt.block_on(conn.domain_xml(uuid, false)).unwrap();
+    graphics_of(&live).unwrap()[0].port.expect("a VNC port")
+}
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
@@ -281,24 +323,7 @@ fn main() {
                 "console=tty0 console=ttyS0,115200",
                 &format!("console=tty0 console=ttyS0,115200 vga={mode}"),
             );
-        // The display on TCP: gvncviewer cannot use a UNIX socket.
-        let start = xml.find("<graphics").unwrap();
-        let end = xml.find("</graphics>").unwrap() + "</graphics>".len();
-        let xml = format!(
-            "{}<graphics type='vnc' autoport='yes' listen='127.0.0.1'/>{}",
-            &xml[..start],
-            &xml[end..]
-        );
-        let vm = rt.block_on(conn.define_xml(&xml)).unwrap();
-        rt.block_on(conn.start(&vm.uuid))
-            .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
-        let serial_log = vm_dir.join(format!("{name}.serial.log"));
-        common::wait_for("the guest's shell", Duration::from_secs(120), || {
-            std::fs::read_to_string(&serial_log)
-                .ok()
-                .filter(|s| s.contains("TINY-SHELL-READY on /dev/ttyS0"))
-        })
-        .unwrap();
+        let (vm, serial_log) = boot_on_tcp(&rt, &conn, &daemon, &name, &xml, "/dev/ttyS0");
         let mut serial =
             std::os::unix::net::UnixStream::connect(vm_dir.join(format!("{name}.serial.sock")))
                 .unwrap();
@@ -316,8 +341,7 @@ fn main() {
                 std::fs::read_to_string(&serial_log).unwrap_or_default()
             )
         });
-        let live = rt.block_on(conn.domain_xml(&vm.uuid, false)).unwrap();
-        let port = graphics_of(&live).unwrap()[0].port.expect("a VNC port");
+        let port = vnc_port(&rt, &conn, &vm.uuid);
 
         let mut ours = Command::new(&me);
         ours.env("VIREO_BENCH_CLIENT", format!("127.0.0.1:{port}:{w}:{h}"))
@@ -360,29 +384,8 @@ fn main() {
     // Typing into an idle guest's text console, both clients the same way.
     let name = "bench-keys";
     let xml = common::guest::domain_xml(name, common::guest::Boot::Direct, &files, &vm_dir);
-    let start = xml.find("<graphics").unwrap();
-    let end = xml.find("</graphics>").unwrap() + "</graphics>".len();
-    let xml = format!(
-        "{}<graphics type='vnc' autoport='yes' listen='127.0.0.1'/>{}",
-        &xml[..start],
-        &xml[end..]
-    );
-    let vm = rt.block_on(conn.define_xml(&xml)).unwrap();
-    rt.block_on(conn.start(&vm.uuid)).unwrap();
-    let serial_log = vm_dir.join(format!("{name}.serial.log"));
-    common::wait_for("the guest's shell", Duration::from_secs(120), || {
-        std::fs::read_to_string(&serial_log)
-            .ok()
-            .filter(|s| s.contains("TINY-SHELL-READY on /dev/tty1"))
-    })
-    .unwrap_or_else(|e| {
-        panic!(
-            "{e}\n{}",
-            std::fs::read_to_string(&serial_log).unwrap_or_default()
-        )
-    });
-    let live = rt.block_on(conn.domain_xml(&vm.uuid, false)).unwrap();
-    let port = graphics_of(&live).unwrap()[0].port.expect("a VNC port");
+    let (vm, serial_log) = boot_on_tcp(&rt, &conn, &daemon, name, &xml, "/dev/tty1");
+    let port = vnc_port(&rt, &conn, &vm.uuid);
     let mut ours = Command::new(&me);
     ours.env("VIREO_BENCH_CLIENT", format!("127.0.0.1:{port}:720:400"));
     let mut vireo = key_latency(ours, &serial_log, "vireo");
