@@ -185,7 +185,8 @@ fn key_latency(mut cmd: Command, serial_log: &std::path::Path, who: &str) -> Vec
             .map(str::to_owned)
     })
     .expect("the client shows a window");
-    // Let it connect and draw the console.
+    // Let it connect and draw the console (a kernel message on the serial
+    // port can share the line with a marker: markers are matched at ends).
     std::thread::sleep(Duration::from_secs(4));
     let xdotool = |args: &[&str]| {
         let ok = Command::new("xdotool")
@@ -216,13 +217,18 @@ fn key_latency(mut cmd: Command, serial_log: &std::path::Path, who: &str) -> Vec
                 std::fs::read_to_string(serial_log)
                     .ok()?
                     .lines()
-                    .any(|l| l.trim() == marker)
+                    .any(|l| l.trim_end().ends_with(&marker))
                     .then(|| t0.elapsed())
             },
         );
         if let Ok(d) = seen {
             out.push(d.as_secs_f64() * 1000.0);
         }
+    }
+    if let Ok(dir) = std::env::var("VIREO_BENCH_SHOTS") {
+        let _ = Command::new("import")
+            .args(["-window", "root", &format!("{dir}/keys-{who}.png")])
+            .status();
     }
     let _ = child.kill();
     let _ = child.wait();
