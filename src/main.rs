@@ -48,6 +48,7 @@ fn usage() -> String {
 }
 
 fn main() -> ExitCode {
+    vireo::ui::choose_renderer();
     vireo::ui::i18n::init(&vireo::ui::locale_dir());
     match cli::parse(std::env::args().skip(1)) {
         Ok(Command::Help) => {

@@ -5,7 +5,9 @@
 //! buffer here (forcing the unused fourth byte to opaque); `snapshot` builds
 //! at most one texture per frame from it, however many rectangles arrived.
 //! GTK 4.8 has no partial texture updates, so a frame costs one copy of the
-//! screen; QEMU sends at most ~30 updates a second.
+//! screen; QEMU sends at most ~30 updates a second. Under GTK's cairo
+//! renderer (machines without a GPU) the frame is a cairo surface instead:
+//! GTK 4.8 converts textures for cairo through floats, several times slower.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -16,6 +18,31 @@ use gtk::{self, gdk, glib, graphene, prelude::*};
 
 use super::keymap::{self, KeyTracker};
 use super::layout::{self, Rect, ScaleMode};
+
+/// A frame's pixels owned by a cairo surface; back to the pool when the
+/// renderer drops the surface (fresh 8 MB allocations cost more in page
+/// faults than the copy itself).
+struct Pooled {
+    buf: Vec<u8>,
+    pool: std::rc::Weak<RefCell<Vec<Vec<u8>>>>,
+}
+
+impl AsMut<[u8]> for Pooled {
+    fn as_mut(&mut self) -> &mut [u8] {
+        &mut self.buf
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.upgrade() {
+            let mut pool = pool.borrow_mut();
+            if pool.len() < 3 {
+                pool.push(std::mem::take(&mut self.buf));
+            }
+        }
+    }
+}
 
 /// Where the view sends input: the protocol session.
 pub trait InputSink {
@@ -39,6 +66,10 @@ mod imp {
         pub(super) shadow: RefCell<Vec<u8>>,
         pub(super) dirty: Cell<bool>,
         pub(super) texture: RefCell<Option<gdk::Texture>>,
+        /// The frame as a cairo surface, for GTK's cairo renderer.
+        pub(super) surface: RefCell<Option<gtk::cairo::ImageSurface>>,
+        /// Frame buffers the renderer is done with, for the next frames.
+        pub(super) pool: Rc<RefCell<Vec<Vec<u8>>>>,
         pub(super) mode: Cell<ScaleMode>,
         pub(super) input: RefCell<Option<Rc<dyn InputSink>>>,
         pub(super) keys: RefCell<KeyTracker>,
@@ -90,11 +121,63 @@ mod imp {
             if fw == 0 || fh == 0 {
                 return;
             }
+            let r = obj.draw_rect();
+            // GTK's cairo renderer (machines without a GPU) turns every
+            // texture into a cairo surface through floats (GTK 4.8): give
+            // it a cairo surface to paint instead.
+            let cairo = obj
+                .native()
+                .and_then(|n| n.renderer())
+                .is_some_and(|r| r.type_().name() == "GskCairoRenderer");
+            if cairo {
+                if self.dirty.replace(false) || self.surface.borrow().is_none() {
+                    let shadow = self.shadow.borrow();
+                    let mut buf = self
+                        .pool
+                        .borrow_mut()
+                        .pop()
+                        .filter(|b| b.len() == shadow.len())
+                        .unwrap_or_else(|| vec![0; shadow.len()]);
+                    buf.copy_from_slice(&shadow);
+                    let data = Pooled {
+                        buf,
+                        pool: Rc::downgrade(&self.pool),
+                    };
+                    let surface = gtk::cairo::ImageSurface::create_for_data(
+                        data,
+                        gtk::cairo::Format::Rgb24,
+                        fw as i32,
+                        fh as i32,
+                        fw as i32 * 4,
+                    )
+                    .ok();
+                    self.surface.replace(surface);
+                    self.frames.set(self.frames.get() + 1);
+                }
+                if let Some(surface) = self.surface.borrow().as_ref() {
+                    let bounds =
+                        graphene::Rect::new(r.x as f32, r.y as f32, r.w as f32, r.h as f32);
+                    let cr = snapshot.append_cairo(&bounds);
+                    cr.translate(r.x, r.y);
+                    cr.scale(r.w / f64::from(fw), r.h / f64::from(fh));
+                    if cr.set_source_surface(surface, 0.0, 0.0).is_ok() {
+                        // Scaled: bilinear (pixman's default box filter
+                        // costs several times more); 1:1 copies pixels.
+                        let scaled = (r.w - f64::from(fw)).abs() > 0.5;
+                        cr.source().set_filter(if scaled {
+                            gtk::cairo::Filter::Bilinear
+                        } else {
+                            gtk::cairo::Filter::Nearest
+                        });
+                        let _ = cr.paint();
+                    }
+                }
+                return;
+            }
             if self.dirty.replace(false) || self.texture.borrow().is_none() {
                 self.texture.replace(self.obj().texture());
                 self.frames.set(self.frames.get() + 1);
             }
-            let r = obj.draw_rect();
             if let Some(texture) = self.texture.borrow().as_ref() {
                 snapshot.append_texture(
                     texture,
@@ -154,6 +237,7 @@ impl ConsoleView {
         }
         imp.shadow.replace(shadow);
         imp.texture.replace(None);
+        imp.surface.replace(None);
         imp.dirty.set(true);
         self.queue_resize();
         self.queue_draw();

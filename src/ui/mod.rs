@@ -45,6 +45,27 @@ pub fn locale_dir() -> std::path::PathBuf {
     }
 }
 
+/// Whether the machine has a GPU GTK can render with (a DRM device).
+fn has_gpu(dri: &std::path::Path) -> bool {
+    std::fs::read_dir(dri).is_ok_and(|entries| {
+        entries
+            .filter_map(|e| e.ok())
+            .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+    })
+}
+
+/// Choose GTK's renderer before GTK starts: without a GPU, GTK 4.8's GL
+/// renderer runs on llvmpipe, and its cairo renderer is the better software
+/// path (the VM list in 92 MB instead of 220, the console painted from a
+/// cairo surface at the guest's frame rate). `GSK_RENDERER` set by the user
+/// wins. Call it first in `main`, while the process has one thread.
+pub fn choose_renderer() {
+    if std::env::var_os("GSK_RENDERER").is_none() && !has_gpu(std::path::Path::new("/dev/dri")) {
+        // SAFETY: called at the start of main, before any other thread runs.
+        unsafe { std::env::set_var("GSK_RENDERER", "cairo") };
+    }
+}
+
 fn register_resources() {
     gio::resources_register_include!("vireo.gresource").expect("the bundled GResource is valid");
 }
@@ -111,4 +132,18 @@ fn gtk_setup(_app: &adw::Application) {
             .expect("style.css is bundled"),
     ));
     relm4::gtk::Window::set_default_icon_name(APP_ID);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_drm_render_node_is_a_gpu() {
+        let dir = std::env::temp_dir().join(format!("vireo-dri-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        assert!(!super::has_gpu(&dir), "an empty /dev/dri");
+        assert!(!super::has_gpu(&dir.join("missing")), "no /dev/dri");
+        std::fs::write(dir.join("renderD128"), b"").unwrap();
+        assert!(super::has_gpu(&dir));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -29,6 +29,8 @@ fn client(spec: &str) {
     let f: Vec<&str> = spec.split(':').collect();
     let (host, port) = (f[0], f[1].parse::<u16>().unwrap());
     let (w, h) = (f[2].parse::<i32>().unwrap(), f[3].parse::<i32>().unwrap());
+    // The renderer the app would choose on this machine.
+    vireo::ui::choose_renderer();
     gtk::init().expect("GTK starts");
     use gtk::prelude::*;
     let window = gtk::Window::builder()
