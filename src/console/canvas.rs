@@ -113,15 +113,26 @@ mod imp {
         fn snapshot(&self, snapshot: &gtk::Snapshot) {
             let obj = self.obj();
             let (w, h) = (f64::from(obj.width()), f64::from(obj.height()));
-            snapshot.append_color(
-                &gdk::RGBA::BLACK,
-                &graphene::Rect::new(0.0, 0.0, w as f32, h as f32),
-            );
+            let black = |x: f64, y: f64, bw: f64, bh: f64| {
+                if bw > 0.0 && bh > 0.0 {
+                    snapshot.append_color(
+                        &gdk::RGBA::BLACK,
+                        &graphene::Rect::new(x as f32, y as f32, bw as f32, bh as f32),
+                    );
+                }
+            };
             let (fw, fh) = self.fb_size.get();
             if fw == 0 || fh == 0 {
+                black(0.0, 0.0, w, h);
                 return;
             }
             let r = obj.draw_rect();
+            // Black bars around the screen only: under software rendering
+            // a fill of the whole widget costs as much as a copy of it.
+            black(0.0, 0.0, w, r.y);
+            black(0.0, r.y + r.h, w, h - r.y - r.h);
+            black(0.0, r.y, r.x, r.h);
+            black(r.x + r.w, r.y, w - r.x - r.w, r.h);
             // GTK's cairo renderer (machines without a GPU) turns every
             // texture into a cairo surface through floats (GTK 4.8): give
             // it a cairo surface to paint instead.

@@ -64,6 +64,26 @@ pub fn choose_renderer() {
         // SAFETY: called at the start of main, before any other thread runs.
         unsafe { std::env::set_var("GSK_RENDERER", "cairo") };
     }
+    if std::env::var("GSK_RENDERER").as_deref() == Ok("cairo") {
+        keep_frame_buffers();
+    }
+}
+
+/// Software rendering allocates a few screen-sized buffers per frame (GTK's
+/// paint surface, cairo's uploads). glibc hands allocations that large to
+/// the kernel and back every time, and the fresh pages' faults cost more
+/// than the drawing: keep them in the heap instead.
+fn keep_frame_buffers() {
+    unsafe extern "C" {
+        fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
+    }
+    const M_TRIM_THRESHOLD: std::ffi::c_int = -1;
+    const M_MMAP_THRESHOLD: std::ffi::c_int = -3;
+    // SAFETY: plain glibc tuning calls, made before any other thread runs.
+    unsafe {
+        mallopt(M_MMAP_THRESHOLD, 64 << 20);
+        mallopt(M_TRIM_THRESHOLD, 128 << 20);
+    }
 }
 
 fn register_resources() {
