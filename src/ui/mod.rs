@@ -55,14 +55,20 @@ fn has_gpu(dri: &std::path::Path) -> bool {
 }
 
 /// Choose GTK's renderer before GTK starts: without a GPU, GTK 4.8's GL
-/// renderer runs on llvmpipe, and its cairo renderer is the better software
-/// path (the VM list in 92 MB instead of 220, the console painted from a
-/// cairo surface at the guest's frame rate). `GSK_RENDERER` set by the user
+/// renderer runs on llvmpipe, and its cairo renderer with GL off is the
+/// better software path (the VM list of 1000 VMs in 95 MB instead of 153,
+/// first rows sooner, the console painted from a cairo surface at the
+/// guest's frame rate). `GSK_RENDERER` set by the user
 /// wins. Call it first in `main`, while the process has one thread.
 pub fn choose_renderer() {
     if std::env::var_os("GSK_RENDERER").is_none() && !has_gpu(std::path::Path::new("/dev/dri")) {
         // SAFETY: called at the start of main, before any other thread runs.
         unsafe { std::env::set_var("GSK_RENDERER", "cairo") };
+        // Nor load GL at all (llvmpipe alone is ~60 MB resident).
+        if std::env::var_os("GDK_DEBUG").is_none() {
+            // SAFETY: as above.
+            unsafe { std::env::set_var("GDK_DEBUG", "gl-disable") };
+        }
     }
     if std::env::var("GSK_RENDERER").as_deref() == Ok("cairo") {
         keep_frame_buffers();
