@@ -105,17 +105,20 @@ impl std::fmt::Display for EditError {
 
 impl std::error::Error for EditError {}
 
+/// Refuse a name libvirt would refuse, in the wizard's words.
+pub fn check_rename(name: &str) -> Result<(), EditError> {
+    match crate::core::wizard::check::check_name(name, &[]).first() {
+        Some(p) => Err(EditError::BadName(p.to_string())),
+        None => Ok(()),
+    }
+}
+
 impl Edit {
     /// Apply the edit to `vm`, touching only what it names.
     pub fn apply(&self, vm: &mut DomainXml) -> Result<(), EditError> {
         match self {
             Edit::Rename(name) => {
-                if let Some(p) = crate::core::wizard::check::check_name(name, &[])
-                    .into_iter()
-                    .next()
-                {
-                    return Err(EditError::BadName(p.to_string()));
-                }
+                check_rename(name)?;
                 vm.set_name(name);
             }
             Edit::Title(t) => vm.set_title(t.as_deref().filter(|t| !t.is_empty())),

@@ -203,19 +203,21 @@ fn edit_boot_order(parent: &gtk::Window, current: &[String], running: bool, on_e
         .selection_mode(gtk::SelectionMode::None)
         .build();
     list.add_css_class("boxed-list");
-    let confirm: Rc<RefCell<Option<gtk::Button>>> = Rc::default();
-    fn fill(
-        list: &gtk::ListBox,
-        order: &std::rc::Rc<std::cell::RefCell<Vec<(String, bool)>>>,
-        confirm: &std::rc::Rc<std::cell::RefCell<Option<gtk::Button>>>,
-    ) {
+    type Order = Rc<RefCell<Vec<(String, bool)>>>;
+    type ConfirmButton = Rc<RefCell<Option<gtk::Button>>>;
+    let confirm: ConfirmButton = Rc::default();
+    // Change needs at least one device to boot from.
+    fn update_confirm(order: &Order, confirm: &ConfirmButton) {
+        if let Some(b) = confirm.borrow().as_ref() {
+            b.set_sensitive(order.borrow().iter().any(|(_, on)| *on));
+        }
+    }
+    fn fill(list: &gtk::ListBox, order: &Order, confirm: &ConfirmButton) {
         while let Some(c) = list.first_child() {
             list.remove(&c);
         }
+        update_confirm(order, confirm);
         let items = order.borrow().clone();
-        if let Some(b) = confirm.borrow().as_ref() {
-            b.set_sensitive(items.iter().any(|(_, on)| *on));
-        }
         for (i, (dev, on)) in items.iter().enumerate() {
             let title = boot_title(dev);
             let check = gtk::CheckButton::builder()
@@ -227,13 +229,10 @@ fn edit_boot_order(parent: &gtk::Window, current: &[String], running: bool, on_e
                 .activatable_widget(&check)
                 .build();
             r.add_prefix(&check);
-            let (l, o, c) = (list.clone(), order.clone(), confirm.clone());
+            let (o, c) = (order.clone(), confirm.clone());
             check.connect_toggled(move |b| {
                 o.borrow_mut()[i].1 = b.is_active();
-                if let Some(btn) = c.borrow().as_ref() {
-                    btn.set_sensitive(o.borrow().iter().any(|(_, on)| *on));
-                }
-                let _ = &l;
+                update_confirm(&o, &c);
             });
             for (icon, label, delta, enabled) in [
                 (
@@ -257,11 +256,14 @@ fn edit_boot_order(parent: &gtk::Window, current: &[String], running: bool, on_e
                     .build();
                 b.add_css_class("flat");
                 b.set_accessible_label(&label);
-                let (l, o, c) = (list.clone(), order.clone(), confirm.clone());
+                // Weak: the list owns this button.
+                let (l, o, c) = (list.downgrade(), order.clone(), confirm.clone());
                 b.connect_clicked(move |_| {
                     let j = (i as i64 + delta) as usize;
                     o.borrow_mut().swap(i, j);
-                    fill(&l, &o, &c);
+                    if let Some(l) = l.upgrade() {
+                        fill(&l, &o, &c);
+                    }
                 });
                 r.add_suffix(&b);
             }

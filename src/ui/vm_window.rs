@@ -315,6 +315,12 @@ impl VmWindow {
         sender.oneshot_command(async move {
             VmWindowCmd::Target(attempt, conn.open_console(&uuid).await)
         });
+        self.arm_watchdog(sender);
+    }
+
+    /// Retry the current attempt if it has not shown the screen in 8 s.
+    fn arm_watchdog(&self, sender: &ComponentSender<Self>) {
+        let attempt = self.attempt;
         sender.oneshot_command(async move {
             tokio::time::sleep(std::time::Duration::from_secs(8)).await;
             VmWindowCmd::Watchdog(attempt)
@@ -1298,11 +1304,7 @@ impl Component for VmWindow {
             VmWindowInput::Password(password) => {
                 if let Some(session) = &self.session {
                     session.provide_password(&password);
-                    let attempt = self.attempt;
-                    sender.oneshot_command(async move {
-                        tokio::time::sleep(std::time::Duration::from_secs(8)).await;
-                        VmWindowCmd::Watchdog(attempt)
-                    });
+                    self.arm_watchdog(&sender);
                 }
             }
         }
@@ -1314,6 +1316,18 @@ impl Component for VmWindow {
         }
         match msg {
             VmWindowCmd::State(Ok(summary)) => {
+                // Renamed (from Details or elsewhere): the window follows.
+                if summary.name != self.name {
+                    self.name.clone_from(&summary.name);
+                    _root.set_title(Some(&summary.name));
+                    if let Some(t) = self
+                        .header
+                        .title_widget()
+                        .and_then(|t| t.downcast::<adw::ViewSwitcherTitle>().ok())
+                    {
+                        t.set_title(glib::markup_escape_text(&summary.name).as_str());
+                    }
+                }
                 let was_active = self.state.is_some_and(|s| s.is_active());
                 self.state = Some(summary.state);
                 if summary.state.is_active() && !was_active && self.session.is_none() {
@@ -1436,25 +1450,13 @@ impl Component for VmWindow {
             }
             VmWindowCmd::Edited(edit, result) => {
                 match result {
-                    Ok(applied) => {
-                        if let crate::core::edit::Edit::Rename(name) = &edit
-                            && matches!(applied.next_boot, Some(Ok(())))
-                        {
-                            self.name.clone_from(name);
-                            _root.set_title(Some(name));
-                            if let Some(t) = self
-                                .header
-                                .title_widget()
-                                .and_then(|t| t.downcast::<adw::ViewSwitcherTitle>().ok())
-                            {
-                                t.set_title(glib::markup_escape_text(name).as_str());
-                            }
-                        }
-                        self.toast(&crate::ui::hardware::applied_text(&applied));
-                    }
+                    Ok(applied) => self.toast(&crate::ui::hardware::applied_text(&applied)),
                     Err(e) => {
                         self.toast(&gettext_f("Not changed: {error}", &[("error", &e.message)]))
                     }
+                }
+                if matches!(edit, crate::core::edit::Edit::Rename(_)) {
+                    self.load_state(&sender);
                 }
                 self.load_details(&sender);
             }
@@ -1595,8 +1597,11 @@ impl Component for VmWindow {
                     &[("error", &e.message)],
                 )),
             },
-            VmWindowCmd::Event(event @ Event::Lifecycle { .. }) if event.is_rename() => {
-                // The window follows the VM under its new name (by UUID).
+            VmWindowCmd::Event(ref event @ Event::Lifecycle { ref uuid, .. })
+                if *uuid == self.uuid && event.is_rename() =>
+            {
+                // Not deleted: the same VM (by UUID) under a new name.
+                self.load_state(&sender);
                 self.load_details(&sender);
             }
             VmWindowCmd::Event(Event::Lifecycle { uuid, change, .. }) if uuid == self.uuid => {

@@ -57,12 +57,7 @@ pub(super) fn edit(conn: &Connect, d: &Domain, edit: &Edit) -> Result<Applied, E
                 "a running virtual machine cannot be renamed; shut it down first",
             ));
         }
-        if let Some(p) = crate::core::wizard::check::check_name(name, &[])
-            .into_iter()
-            .next()
-        {
-            return Err(Error::new(ErrorKind::Other, p.to_string()));
-        }
+        crate::core::edit::check_rename(name)?;
         d.rename(name, 0)?;
         return Ok(Applied {
             next_boot: Some(Ok(())),
