@@ -1,48 +1,24 @@
 //! `ConsoleView`: the GTK 4.8 widget that shows a guest screen and takes
 //! its keyboard and pointer input.
 //!
-//! Rendering: the session copies each damaged rectangle into a shadow
-//! buffer here (forcing the unused fourth byte to opaque); `snapshot` builds
-//! at most one texture per frame from it, however many rectangles arrived.
-//! GTK 4.8 has no partial texture updates, so a frame costs one copy of the
-//! screen; QEMU sends at most ~30 updates a second. Under GTK's cairo
-//! renderer (machines without a GPU) the frame is a cairo surface instead:
-//! GTK 4.8 converts textures for cairo through floats, several times slower.
+//! Rendering: gvnc decodes into the view's screen surface (an RGB24 cairo
+//! image surface, in X shared memory on X11 under the cairo renderer; see
+//! `xshm`). Under GTK's cairo renderer (machines without a GPU) `snapshot`
+//! paints that surface as it is: no copy (GTK 4.8 converts textures for
+//! cairo through floats, several times slower). Under GL the damaged
+//! rectangles are copied into a shadow buffer with the unused fourth byte
+//! made opaque, and at most one texture is built per frame, however many
+//! rectangles arrived (GTK 4.8 has no partial texture updates).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gtk::glib::translate::IntoGlib;
 use gtk::subclass::prelude::*;
-use gtk::{self, gdk, glib, graphene, prelude::*};
+use gtk::{self, cairo, gdk, glib, graphene, prelude::*};
 
 use super::keymap::{self, KeyTracker};
 use super::layout::{self, Rect, ScaleMode};
-
-/// A frame's pixels owned by a cairo surface; back to the pool when the
-/// renderer drops the surface (fresh 8 MB allocations cost more in page
-/// faults than the copy itself).
-struct Pooled {
-    buf: Vec<u8>,
-    pool: std::rc::Weak<RefCell<Vec<Vec<u8>>>>,
-}
-
-impl AsMut<[u8]> for Pooled {
-    fn as_mut(&mut self) -> &mut [u8] {
-        &mut self.buf
-    }
-}
-
-impl Drop for Pooled {
-    fn drop(&mut self) {
-        if let Some(pool) = self.pool.upgrade() {
-            let mut pool = pool.borrow_mut();
-            if pool.len() < 3 {
-                pool.push(std::mem::take(&mut self.buf));
-            }
-        }
-    }
-}
 
 /// Where the view sends input: the protocol session.
 pub trait InputSink {
@@ -62,14 +38,15 @@ mod imp {
     #[derive(Default)]
     pub struct ConsoleView {
         pub(super) fb_size: Cell<(u32, u32)>,
-        /// B, G, R, A rows of the guest screen, alpha always 0xFF.
+        /// The guest screen as gvnc writes it (B, G, R, X rows).
+        pub(super) screen: RefCell<Option<cairo::ImageSurface>>,
+        /// B, G, R, A rows of the guest screen, alpha always 0xFF, for
+        /// textures: up to date but for `stale`.
         pub(super) shadow: RefCell<Vec<u8>>,
+        /// Rectangles of `screen` changed since `shadow` was; `None`: all.
+        pub(super) stale: RefCell<Option<Vec<[u32; 4]>>>,
         pub(super) dirty: Cell<bool>,
         pub(super) texture: RefCell<Option<gdk::Texture>>,
-        /// The frame as a cairo surface, for GTK's cairo renderer.
-        pub(super) surface: RefCell<Option<gtk::cairo::ImageSurface>>,
-        /// Frame buffers the renderer is done with, for the next frames.
-        pub(super) pool: Rc<RefCell<Vec<Vec<u8>>>>,
         pub(super) mode: Cell<ScaleMode>,
         pub(super) input: RefCell<Option<Rc<dyn InputSink>>>,
         pub(super) keys: RefCell<KeyTracker>,
@@ -135,37 +112,15 @@ mod imp {
             black(r.x + r.w, r.y, w - r.x - r.w, r.h);
             // GTK's cairo renderer (machines without a GPU) turns every
             // texture into a cairo surface through floats (GTK 4.8): give
-            // it a cairo surface to paint instead.
-            let cairo = obj
-                .native()
-                .and_then(|n| n.renderer())
-                .is_some_and(|r| r.type_().name() == "GskCairoRenderer");
-            if cairo {
-                if self.dirty.replace(false) || self.surface.borrow().is_none() {
-                    let shadow = self.shadow.borrow();
-                    let mut buf = self
-                        .pool
-                        .borrow_mut()
-                        .pop()
-                        .filter(|b| b.len() == shadow.len())
-                        .unwrap_or_else(|| vec![0; shadow.len()]);
-                    buf.copy_from_slice(&shadow);
-                    let data = Pooled {
-                        buf,
-                        pool: Rc::downgrade(&self.pool),
-                    };
-                    let surface = gtk::cairo::ImageSurface::create_for_data(
-                        data,
-                        gtk::cairo::Format::Rgb24,
-                        fw as i32,
-                        fh as i32,
-                        fw as i32 * 4,
-                    )
-                    .ok();
-                    self.surface.replace(surface);
+            // it the screen surface to paint instead. Its contents change
+            // behind cairo's back, on purpose: marking it dirty would make
+            // cairo copy it for the previous frame's node, which GTK keeps
+            // only to compare with, never to paint again.
+            if obj.cairo_renderer() {
+                if self.dirty.replace(false) {
                     self.frames.set(self.frames.get() + 1);
                 }
-                if let Some(surface) = self.surface.borrow().as_ref() {
+                if let Some(surface) = self.screen.borrow().as_ref() {
                     let bounds =
                         graphene::Rect::new(r.x as f32, r.y as f32, r.w as f32, r.h as f32);
                     let cr = snapshot.append_cairo(&bounds);
@@ -176,9 +131,9 @@ mod imp {
                         // costs several times more); 1:1 copies pixels.
                         let scaled = (r.w - f64::from(fw)).abs() > 0.5;
                         cr.source().set_filter(if scaled {
-                            gtk::cairo::Filter::Bilinear
+                            cairo::Filter::Bilinear
                         } else {
-                            gtk::cairo::Filter::Nearest
+                            cairo::Filter::Nearest
                         });
                         let _ = cr.paint();
                     }
@@ -238,45 +193,57 @@ impl ConsoleView {
         ConsoleView::default()
     }
 
-    /// The guest screen has a new size: start from black.
-    pub fn resize(&self, width: u32, height: u32) {
+    /// The guest screen has a new size: a new, black screen surface for
+    /// gvnc to draw into (`None` if cairo cannot make one that big).
+    pub fn resize(&self, width: u32, height: u32) -> Option<cairo::ImageSurface> {
         let imp = self.imp();
+        let (w, h) = (i32::try_from(width).ok()?, i32::try_from(height).ok()?);
+        let shared = if self.cairo_renderer() {
+            super::xshm::shared_surface(&self.display(), w, h)
+        } else {
+            None
+        };
+        let surface = match shared {
+            Some(s) => s,
+            None => cairo::ImageSurface::create(cairo::Format::Rgb24, w, h).ok()?,
+        };
         imp.fb_size.set((width, height));
-        let mut shadow = vec![0u8; width as usize * height as usize * 4];
-        for px in shadow.chunks_exact_mut(4) {
-            px[3] = 0xff;
-        }
-        imp.shadow.replace(shadow);
+        imp.screen.replace(Some(surface.clone()));
+        imp.shadow.replace(Vec::new());
+        imp.stale.replace(None);
         imp.texture.replace(None);
-        imp.surface.replace(None);
         imp.dirty.set(true);
         self.queue_resize();
         self.queue_draw();
+        Some(surface)
     }
 
-    /// Copy a damaged rectangle from the session's framebuffer (B, G, R, X
-    /// rows of `stride` bytes), making every pixel opaque.
-    pub fn damage(&self, x: u32, y: u32, w: u32, h: u32, src: &[u8], stride: usize) {
+    /// GTK paints this widget with its cairo renderer (no GPU): checked on
+    /// the window's renderer, or before there is one, on `GSK_RENDERER`.
+    fn cairo_renderer(&self) -> bool {
+        match self.native().and_then(|n| n.renderer()) {
+            Some(r) => r.type_().name() == "GskCairoRenderer",
+            None => std::env::var("GSK_RENDERER").is_ok_and(|v| v == "cairo"),
+        }
+    }
+
+    /// gvnc wrote a rectangle of the screen surface: show it next frame.
+    pub fn damage(&self, x: u32, y: u32, w: u32, h: u32) {
         let imp = self.imp();
         let (fw, fh) = imp.fb_size.get();
         let (x, y) = (x.min(fw), y.min(fh));
-        let (w, h) = (w.min(fw - x) as usize, h.min(fh - y) as usize);
+        let (w, h) = (w.min(fw - x), h.min(fh - y));
         if w == 0 || h == 0 {
             return;
         }
-        let dst_stride = fw as usize * 4;
-        let mut shadow = imp.shadow.borrow_mut();
-        for row in y as usize..y as usize + h {
-            let from = row * stride + x as usize * 4;
-            let to = row * dst_stride + x as usize * 4;
-            let (Some(src), Some(dst)) =
-                (src.get(from..from + w * 4), shadow.get_mut(to..to + w * 4))
-            else {
-                break;
-            };
-            dst.copy_from_slice(src);
-            for px in dst.chunks_exact_mut(4) {
-                px[3] = 0xff;
+        {
+            let mut stale = imp.stale.borrow_mut();
+            if let Some(rects) = stale.as_mut() {
+                if rects.len() >= 64 {
+                    *stale = None;
+                } else {
+                    rects.push([x, y, w, h]);
+                }
             }
         }
         imp.dirty.set(true);
@@ -294,6 +261,57 @@ impl ConsoleView {
                 glib::ControlFlow::Break
             });
         }
+    }
+
+    /// Run `f` on the screen surface's bytes (B, G, R, X rows of the
+    /// returned stride); `None` before the first screen.
+    fn with_screen<T>(&self, f: impl FnOnce(&[u8], usize) -> T) -> Option<T> {
+        let screen = self.imp().screen.borrow();
+        let surface = screen.as_ref()?;
+        let (data, stride) = super::fb::surface_memory(surface);
+        let len = stride * surface.height().max(0) as usize;
+        if data.is_null() || len == 0 {
+            return None;
+        }
+        // SAFETY: the surface owns `len` bytes at `data` and stays alive
+        // while borrowed; gvnc writes to it only from its own callbacks on
+        // this thread, never while this runs.
+        let bytes = unsafe { std::slice::from_raw_parts(data, len) };
+        Some(f(bytes, stride))
+    }
+
+    /// Bring the opaque shadow copy up to date with the screen surface.
+    fn refresh_shadow(&self) {
+        let imp = self.imp();
+        let (fw, fh) = imp.fb_size.get();
+        let dst_stride = fw as usize * 4;
+        let mut shadow = imp.shadow.borrow_mut();
+        if shadow.len() != dst_stride * fh as usize {
+            shadow.clear();
+            shadow.resize(dst_stride * fh as usize, 0);
+            imp.stale.replace(None);
+        }
+        let rects = imp
+            .stale
+            .replace(Some(Vec::new()))
+            .unwrap_or_else(|| vec![[0, 0, fw, fh]]);
+        self.with_screen(|src, stride| {
+            for [x, y, w, h] in rects {
+                let (x, w) = (x as usize * 4, w as usize * 4);
+                for row in y as usize..(y + h) as usize {
+                    let (from, to) = (row * stride + x, row * dst_stride + x);
+                    let (Some(src), Some(dst)) =
+                        (src.get(from..from + w), shadow.get_mut(to..to + w))
+                    else {
+                        break;
+                    };
+                    dst.copy_from_slice(src);
+                    for px in dst.chunks_exact_mut(4) {
+                        px[3] = 0xff;
+                    }
+                }
+            }
+        });
     }
 
     /// The guest's pointer image (RGBA, 8 bits per channel), or `None` to hide it.
@@ -360,6 +378,7 @@ impl ConsoleView {
         if fw == 0 || fh == 0 {
             return None;
         }
+        self.refresh_shadow();
         let bytes = glib::Bytes::from(&self.imp().shadow.borrow()[..]);
         Some(
             gdk::MemoryTexture::new(
@@ -379,9 +398,11 @@ impl ConsoleView {
         if x >= fw || y >= fh {
             return None;
         }
-        let at = (y as usize * fw as usize + x as usize) * 4;
-        let shadow = self.imp().shadow.borrow();
-        shadow.get(at..at + 4).map(|p| [p[0], p[1], p[2], p[3]])
+        self.with_screen(|bytes, stride| {
+            let at = y as usize * stride + x as usize * 4;
+            bytes.get(at..at + 4).map(|p| [p[0], p[1], p[2], 0xff])
+        })
+        .flatten()
     }
 
     /// Where the guest screen is drawn in the widget.

@@ -1,23 +1,23 @@
-//! The framebuffer gvnc draws into, with its pixel memory owned by Rust.
+//! The framebuffer gvnc draws into, with its pixel memory owned by a cairo
+//! image surface the view paints as it is.
 //!
 //! gvnc 0.7 does not bind `vnc_base_framebuffer_new`, and the C object never
 //! frees its buffer. Subclassing `VncBaseFramebuffer` ties the memory to the
-//! GObject: it is freed when the last reference (ours or the connection's)
-//! goes.
+//! GObject: the surface it writes into is referenced until the last
+//! reference (ours or the connection's) goes.
 
-use std::cell::Cell;
-use std::ptr::NonNull;
+use std::cell::RefCell;
 
+use gtk::cairo;
 use gtk::glib;
 use gtk::glib::subclass::prelude::*;
-use gvnc::prelude::*;
 
 mod imp {
     use super::*;
 
     #[derive(Default)]
     pub struct Framebuffer {
-        pub(super) memory: Cell<Option<NonNull<[u8]>>>,
+        pub(super) surface: RefCell<Option<cairo::ImageSurface>>,
     }
 
     #[glib::object_subclass]
@@ -29,16 +29,6 @@ mod imp {
 
     impl ObjectImpl for Framebuffer {}
     impl gvnc::subclass::base_framebuffer::BaseFramebufferImpl for Framebuffer {}
-
-    impl Drop for Framebuffer {
-        fn drop(&mut self) {
-            if let Some(memory) = self.memory.take() {
-                // SAFETY: made by Box::into_raw in Framebuffer::new; the C
-                // object is being finalized, so nothing writes to it any more.
-                drop(unsafe { Box::from_raw(memory.as_ptr()) });
-            }
-        }
-    }
 }
 
 glib::wrapper! {
@@ -47,7 +37,8 @@ glib::wrapper! {
 }
 
 /// 32 bits per pixel, depth 24, red at bit 16, green 8, blue 0, little
-/// endian: QEMU's own format (gvnc's fast path), B, G, R, X in memory.
+/// endian: QEMU's own format (gvnc's fast path), B, G, R, X in memory,
+/// which is also cairo's RGB24.
 pub fn local_format() -> gvnc::PixelFormat {
     gvnc::PixelFormat::new_with(
         (255, 255, 255),
@@ -60,35 +51,27 @@ pub fn local_format() -> gvnc::PixelFormat {
     .expect("a valid pixel format")
 }
 
+/// The first byte and the row stride of an RGB24 image surface.
+pub fn surface_memory(surface: &cairo::ImageSurface) -> (*mut u8, usize) {
+    // SAFETY: a valid image surface; the pointer lives as long as it does.
+    let data = unsafe { cairo::ffi::cairo_image_surface_get_data(surface.to_raw_none()) };
+    (data, surface.stride().max(0) as usize)
+}
+
 impl Framebuffer {
-    pub fn new(width: u16, height: u16, remote: &gvnc::PixelFormat) -> Framebuffer {
-        let stride = usize::from(width) * 4;
-        let memory: *mut [u8] =
-            Box::into_raw(vec![0u8; stride * usize::from(height)].into_boxed_slice());
+    /// A framebuffer over `surface` (RGB24, the guest screen's size).
+    pub fn new(surface: &cairo::ImageSurface, remote: &gvnc::PixelFormat) -> Framebuffer {
+        surface.flush();
+        let (data, stride) = surface_memory(surface);
         let fb: Framebuffer = glib::Object::builder()
-            .property("buffer", memory as *mut u8 as glib::Pointer)
-            .property("width", i32::from(width))
-            .property("height", i32::from(height))
+            .property("buffer", data as glib::Pointer)
+            .property("width", surface.width())
+            .property("height", surface.height())
             .property("rowstride", stride as i32)
             .property("local-format", local_format())
             .property("remote-format", remote.clone())
             .build();
-        fb.imp().memory.set(NonNull::new(memory));
+        fb.imp().surface.replace(Some(surface.clone()));
         fb
-    }
-
-    /// The pixels (B, G, R, X rows of `width * 4` bytes). Only valid
-    /// between gvnc's callbacks, on the main thread, where gvnc is not
-    /// writing (its protocol coroutine is suspended).
-    pub fn pixels(&self) -> &[u8] {
-        match self.imp().memory.get() {
-            // SAFETY: owned by this object for its whole life; see above.
-            Some(memory) => unsafe { memory.as_ref() },
-            None => &[],
-        }
-    }
-
-    pub fn stride(&self) -> usize {
-        FramebufferExt::width(self) as usize * 4
     }
 }

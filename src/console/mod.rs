@@ -6,7 +6,8 @@
 //!
 //! * [`keymap`]: Linux key codes to QEMU scancodes, and the held-keys tracker.
 //! * [`layout`]: scaling modes and pointer mapping (pure, unit-tested).
-//! * `fb`: the Rust-owned gvnc framebuffer.
+//! * `fb`: the gvnc framebuffer over the view's screen surface.
+//! * `xshm`: that surface in X shared memory (cairo renderer on X11).
 //! * [`ConsoleView`]: the widget (rendering, input, grab).
 //! * [`VncSession`]: one gvnc connection driving a [`ConsoleView`].
 
@@ -15,6 +16,7 @@ mod fb;
 pub mod keymap;
 pub mod layout;
 mod vnc;
+mod xshm;
 
 pub use canvas::{ConsoleView, parse_release_combo};
 pub use layout::ScaleMode;

@@ -16,7 +16,7 @@ use std::os::fd::{IntoRawFd, OwnedFd};
 use std::rc::Rc;
 
 use gtk::glib::translate::{IntoGlib, ToGlibPtr};
-use gtk::{gio, glib};
+use gtk::{cairo, gio, glib};
 use gvnc::prelude::*;
 
 use super::canvas::{ConsoleView, InputSink};
@@ -93,14 +93,18 @@ impl Inner {
         let Some(remote) = self.conn.pixel_format() else {
             return false;
         };
-        let fb = Framebuffer::new(w16, h16, &remote);
+        let surface = match self.view.upgrade() {
+            Some(view) => view.resize(w as u32, h as u32),
+            None => cairo::ImageSurface::create(cairo::Format::Rgb24, w, h).ok(),
+        };
+        let Some(surface) = surface else {
+            return false;
+        };
+        let fb = Framebuffer::new(&surface, &remote);
         if self.conn.set_framebuffer(&fb).is_err() {
             return false;
         }
         self.fb.replace(Some(fb));
-        if let Some(view) = self.view.upgrade() {
-            view.resize(w as u32, h as u32);
-        }
         let _ = self.conn.framebuffer_update_request(false, 0, 0, w16, h16);
         true
     }
@@ -208,15 +212,8 @@ impl VncSession {
         let w = with.clone();
         conn.connect_vnc_framebuffer_update(move |conn, x, y, width, height| {
             w(&|i| {
-                if let (Some(view), Some(fb)) = (i.view.upgrade(), i.fb.borrow().as_ref()) {
-                    view.damage(
-                        x as u32,
-                        y as u32,
-                        width as u32,
-                        height as u32,
-                        fb.pixels(),
-                        fb.stride(),
-                    );
+                if let Some(view) = i.view.upgrade() {
+                    view.damage(x as u32, y as u32, width as u32, height as u32);
                 }
                 let (fw, fh) = (conn.width() as u16, conn.height() as u16);
                 let _ = conn.framebuffer_update_request(true, 0, 0, fw, fh);
