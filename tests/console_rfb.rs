@@ -1,7 +1,9 @@
 //! The console widget driven by a real gvnc connection against a small RFB
 //! 3.8 server of our own, over a socket pair: the handshake, framebuffer
-//! bytes landing in the widget's buffer, and the QEMU extended key event
-//! sent for a key.
+//! bytes landing in the widget's buffer, the QEMU extended key event sent
+//! for a key, and the updates on the X screen, drawn straight onto the
+//! window by GTK's cairo renderer path without painting over a widget laid
+//! over the console.
 //!
 //! Needs an X display (GTK): `make test` runs it under Xvfb.
 
@@ -12,8 +14,9 @@ use std::rc::Rc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use gtk::prelude::*;
 use vireo::console::keymap::{keysym, linux};
-use vireo::console::{ConsoleEvent, ConsoleView, VncSession};
+use vireo::console::{ConsoleEvent, ConsoleView, ScaleMode, VncSession};
 
 /// What the server saw the client do.
 #[derive(Debug)]
@@ -116,6 +119,90 @@ fn serve(mut s: UnixStream, seen: mpsc::Sender<Seen>) {
     }
 }
 
+/// A FramebufferUpdate with one raw rectangle of one colour (B, G, R, X).
+fn raw_update(x: u16, y: u16, w: u16, h: u16, bgrx: [u8; 4]) -> Vec<u8> {
+    let mut msg = vec![0u8, 0];
+    msg.extend(1u16.to_be_bytes());
+    for v in [x, y, w, h] {
+        msg.extend(v.to_be_bytes());
+    }
+    msg.extend(0i32.to_be_bytes());
+    for _ in 0..usize::from(w) * usize::from(h) {
+        msg.extend(bgrx);
+    }
+    msg
+}
+
+/// The X screen as R, G, B rows (ImageMagick's `import`, as PPM).
+struct Screen {
+    width: usize,
+    rgb: Vec<u8>,
+}
+
+impl Screen {
+    fn grab() -> Screen {
+        let out = std::process::Command::new("import")
+            .args(["-window", "root", "-depth", "8", "ppm:-"])
+            .output()
+            .expect("ImageMagick's import runs");
+        assert!(out.status.success(), "import -window root failed");
+        // P6 <width> <height> <max>, one whitespace byte, then the pixels.
+        let mut fields = Vec::new();
+        let mut at = 0;
+        while fields.len() < 4 {
+            while out.stdout[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            let start = at;
+            while !out.stdout[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            fields.push(String::from_utf8_lossy(&out.stdout[start..at]).into_owned());
+        }
+        assert_eq!(fields[0], "P6");
+        assert_eq!(fields[3], "255");
+        Screen {
+            width: fields[1].parse().unwrap(),
+            rgb: out.stdout[at + 1..].to_vec(),
+        }
+    }
+
+    fn at(&self, x: usize, y: usize) -> [u8; 3] {
+        let i = (y * self.width + x) * 3;
+        [self.rgb[i], self.rgb[i + 1], self.rgb[i + 2]]
+    }
+
+    /// The bounding box (x, y, width, height) of the pixels of `rgb`.
+    fn find(&self, rgb: [u8; 3]) -> Option<(usize, usize, usize, usize)> {
+        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+        for (i, px) in self.rgb.chunks_exact(3).enumerate() {
+            if px == rgb {
+                let (x, y) = (i % self.width, i / self.width);
+                (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+            }
+        }
+        (x0 != usize::MAX).then(|| (x0, y0, x1 - x0 + 1, y1 - y0 + 1))
+    }
+}
+
+/// Run the main loop until the X screen satisfies `check` (a few seconds).
+fn screen_until(what: &str, mut check: impl FnMut(&Screen) -> bool) -> Screen {
+    let start = Instant::now();
+    loop {
+        let ctx = gtk::glib::MainContext::default();
+        while ctx.iteration(false) {}
+        let screen = Screen::grab();
+        if check(&screen) {
+            return screen;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the screen never showed {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Run the main loop until `done` or a timeout.
 fn iterate_until(what: &str, mut done: impl FnMut() -> bool) {
     let ctx = gtk::glib::MainContext::default();
@@ -136,8 +223,16 @@ fn gvnc_drives_the_console_view_over_a_socket_pair() {
         std::env::var_os("DISPLAY").is_some(),
         "needs an X display: run through `make test`"
     );
+    // GTK's cairo renderer, as on machines without a GPU: the console then
+    // draws updates onto the window itself.
+    // SAFETY: before GTK starts, no other thread reads the environment.
+    unsafe {
+        std::env::set_var("GSK_RENDERER", "cairo");
+        std::env::set_var("GDK_DEBUG", "gl-disable");
+    }
     gtk::init().expect("GTK starts");
     let (server, client) = UnixStream::pair().unwrap();
+    let mut updates = server.try_clone().unwrap();
     let (tx, seen) = mpsc::channel();
     let thread = std::thread::spawn(move || serve(server, tx));
 
@@ -202,6 +297,66 @@ fn gvnc_drives_the_console_view_over_a_socket_pair() {
         keys.len() >= 2
     });
     assert_eq!(keys, [(true, 0xffff, 0xd3), (false, 0xffff, 0xd3)]);
+
+    // On screen, 1:1, with a red box laid over the right 16 columns.
+    let css = gtk::CssProvider::new();
+    css.load_from_data(".cover { background: rgb(255, 0, 0); }");
+    gtk::style_context_add_provider_for_display(
+        &gtk::gdk::Display::default().unwrap(),
+        &css,
+        gtk::STYLE_PROVIDER_PRIORITY_APPLICATION,
+    );
+    view.set_scale_mode(ScaleMode::OneToOne);
+    let overlay = gtk::Overlay::new();
+    overlay.set_child(Some(&view));
+    let cover = gtk::Box::builder()
+        .width_request(16)
+        .halign(gtk::Align::End)
+        .css_classes(["cover"])
+        .build();
+    overlay.add_overlay(&cover);
+    let window = gtk::Window::builder()
+        .decorated(false)
+        .child(&overlay)
+        .build();
+    window.present();
+    let green = [0x40, 0x80, 0x20, 0]; // B, G, R, X: rgb(32, 128, 64)
+    updates.write_all(&raw_update(0, 0, 64, 48, green)).unwrap();
+    let screen = screen_until("the guest screen beside the red box", |s| {
+        s.find([0x20, 0x80, 0x40])
+            .is_some_and(|(_, _, w, h)| w == 48 && h == 48)
+    });
+    let (x0, y0, _, _) = screen.find([0x20, 0x80, 0x40]).unwrap();
+    assert_eq!(
+        screen.at(x0 + 56, y0 + 20),
+        [255, 0, 0],
+        "the box is on top"
+    );
+
+    // A small update beside the box is drawn straight onto the window.
+    let direct = view.direct_frames();
+    let blue = [0x90, 0x60, 0x30, 0];
+    updates.write_all(&raw_update(4, 4, 8, 8, blue)).unwrap();
+    iterate_until("a direct draw", || view.direct_frames() > direct);
+    screen_until("the update", |s| {
+        s.find([0x30, 0x60, 0x90]) == Some((x0 + 4, y0 + 4, 8, 8))
+    });
+
+    // One under the box changes the guest screen, not the box.
+    let frames = view.frames_rendered();
+    updates.write_all(&raw_update(44, 30, 12, 4, blue)).unwrap();
+    iterate_until("the hidden update", || {
+        view.pixel(50, 31) == Some([0x90, 0x60, 0x30, 0xff]) && view.frames_rendered() > frames
+    });
+    let screen = screen_until("the visible part of it", |s| {
+        s.at(x0 + 45, y0 + 31) == [0x30, 0x60, 0x90]
+    });
+    assert_eq!(
+        screen.at(x0 + 50, y0 + 31),
+        [255, 0, 0],
+        "the box stays on top"
+    );
+    assert_eq!(screen.at(x0 + 3, y0 + 3), [0x20, 0x80, 0x40]);
 
     session.close();
     iterate_until("the disconnect", || {

@@ -15,10 +15,18 @@ use std::rc::Rc;
 
 use gtk::glib::translate::IntoGlib;
 use gtk::subclass::prelude::*;
-use gtk::{self, cairo, gdk, glib, graphene, prelude::*};
+use gtk::{self, cairo, gdk, glib, graphene, gsk, prelude::*};
+
+/// What a cached screen node depends on.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub(crate) struct NodeKey {
+    rect: [f64; 4],
+    screen: usize,
+}
 
 use super::keymap::{self, KeyTracker};
 use super::layout::{self, Rect, ScaleMode};
+use super::xshm::WindowTarget;
 
 /// Where the view sends input: the protocol session.
 pub trait InputSink {
@@ -47,6 +55,13 @@ mod imp {
         pub(super) stale: RefCell<Option<Vec<[u32; 4]>>>,
         pub(super) dirty: Cell<bool>,
         pub(super) texture: RefCell<Option<gdk::Texture>>,
+        /// Cairo renderer: the node painting the screen surface, kept while
+        /// its geometry holds (GTK then sees nothing changed).
+        pub(super) node: RefCell<Option<(NodeKey, gsk::RenderNode)>>,
+        /// Rectangles not shown yet since the last frame; `None`: all.
+        pub(super) fresh: RefCell<Option<Vec<[u32; 4]>>>,
+        pub(super) target: RefCell<Option<WindowTarget>>,
+        pub(super) direct_frames: Cell<u64>,
         pub(super) mode: Cell<ScaleMode>,
         pub(super) input: RefCell<Option<Rc<dyn InputSink>>>,
         pub(super) keys: RefCell<KeyTracker>,
@@ -120,24 +135,34 @@ mod imp {
                 if self.dirty.replace(false) {
                     self.frames.set(self.frames.get() + 1);
                 }
-                if let Some(surface) = self.screen.borrow().as_ref() {
+                let Some(surface) = self.screen.borrow().clone() else {
+                    return;
+                };
+                let key = NodeKey {
+                    rect: [r.x, r.y, r.w, r.h],
+                    screen: surface.to_raw_none() as usize,
+                };
+                let cached = self
+                    .node
+                    .borrow()
+                    .as_ref()
+                    .filter(|(k, _)| *k == key)
+                    .map(|(_, n)| n.clone());
+                let node = cached.unwrap_or_else(|| {
                     let bounds =
                         graphene::Rect::new(r.x as f32, r.y as f32, r.w as f32, r.h as f32);
-                    let cr = snapshot.append_cairo(&bounds);
-                    cr.translate(r.x, r.y);
-                    cr.scale(r.w / f64::from(fw), r.h / f64::from(fh));
-                    if cr.set_source_surface(surface, 0.0, 0.0).is_ok() {
-                        // Scaled: bilinear (pixman's default box filter
-                        // costs several times more); 1:1 copies pixels.
-                        let scaled = (r.w - f64::from(fw)).abs() > 0.5;
-                        cr.source().set_filter(if scaled {
-                            cairo::Filter::Bilinear
-                        } else {
-                            cairo::Filter::Nearest
-                        });
-                        let _ = cr.paint();
+                    let node = gsk::CairoNode::new(&bounds);
+                    {
+                        let cr = node.draw_context();
+                        paint_screen(&cr, &surface, r, fw, fh);
                     }
-                }
+                    let node: gsk::RenderNode = node.upcast();
+                    self.node.replace(Some((key, node.clone())));
+                    // A new node: GTK repaints all of the screen.
+                    self.fresh.replace(Some(Vec::new()));
+                    node
+                });
+                snapshot.append_node(&node);
                 return;
             }
             if self.dirty.replace(false) || self.texture.borrow().is_none() {
@@ -165,6 +190,12 @@ mod imp {
                 ScaleMode::OneToOne | ScaleMode::ResizeGuest => natural,
             };
             (minimum, natural.max(minimum), -1, -1)
+        }
+
+        fn unrealize(&self) {
+            self.target.take();
+            self.node.take();
+            self.parent_unrealize();
         }
 
         fn size_allocate(&self, width: i32, height: i32, baseline: i32) {
@@ -211,6 +242,8 @@ impl ConsoleView {
         imp.screen.replace(Some(surface.clone()));
         imp.shadow.replace(Vec::new());
         imp.stale.replace(None);
+        imp.fresh.replace(None);
+        imp.node.replace(None);
         imp.texture.replace(None);
         imp.dirty.set(true);
         self.queue_resize();
@@ -236,11 +269,11 @@ impl ConsoleView {
         if w == 0 || h == 0 {
             return;
         }
-        {
-            let mut stale = imp.stale.borrow_mut();
-            if let Some(rects) = stale.as_mut() {
+        for list in [&imp.stale, &imp.fresh] {
+            let mut list = list.borrow_mut();
+            if let Some(rects) = list.as_mut() {
                 if rects.len() >= 64 {
-                    *stale = None;
+                    *list = None;
                 } else {
                     rects.push([x, y, w, h]);
                 }
@@ -256,11 +289,159 @@ impl ConsoleView {
             glib::idle_add_local_full(glib::Priority::LOW, move || {
                 if let Some(this) = this.upgrade() {
                     this.imp().draw_pending.set(false);
-                    this.queue_draw();
+                    if !this.draw_direct() {
+                        // A new node makes GTK repaint the whole screen.
+                        this.imp().node.replace(None);
+                        this.queue_draw();
+                    }
                 }
                 glib::ControlFlow::Break
             });
         }
+    }
+
+    /// Cairo renderer on X11: draw the fresh rectangles straight onto the
+    /// window, as GTK 3 widgets did, instead of having GTK repaint the
+    /// window (which costs three full-window passes per frame in software).
+    /// GTK keeps painting this widget with the node it has (it shows the
+    /// screen surface as it is at paint time), so whatever GTK repaints is
+    /// current too. `false` when this cannot be done: then GTK repaints.
+    fn draw_direct(&self) -> bool {
+        let imp = self.imp();
+        let (fw, fh) = imp.fb_size.get();
+        let r = self.draw_rect();
+        let Some(surface) = imp.screen.borrow().clone() else {
+            return false;
+        };
+        let key = NodeKey {
+            rect: [r.x, r.y, r.w, r.h],
+            screen: surface.to_raw_none() as usize,
+        };
+        // GTK must already show this geometry, and the widget be on screen.
+        if !self.cairo_renderer()
+            || !self.is_drawable()
+            || imp.node.borrow().as_ref().is_none_or(|(k, _)| *k != key)
+        {
+            return false;
+        }
+        let rects = imp
+            .fresh
+            .borrow()
+            .clone()
+            .unwrap_or_else(|| vec![[0, 0, fw, fh]]);
+        if rects.is_empty() {
+            return true;
+        }
+        // The damage in widget coordinates (a pixel more each way when
+        // scaled: bilinear filtering reaches the neighbours).
+        let (sx, sy) = (r.w / f64::from(fw), r.h / f64::from(fh));
+        let pad = if (sx - 1.0).abs() > 1e-6 || (sy - 1.0).abs() > 1e-6 {
+            1.0
+        } else {
+            0.0
+        };
+        let damage: Vec<graphene::Rect> = rects
+            .iter()
+            .map(|&[x, y, w, h]| {
+                graphene::Rect::new(
+                    (r.x + (f64::from(x) - pad) * sx) as f32,
+                    (r.y + (f64::from(y) - pad) * sy) as f32,
+                    ((f64::from(w) + 2.0 * pad) * sx) as f32,
+                    ((f64::from(h) + 2.0 * pad) * sy) as f32,
+                )
+            })
+            .collect();
+        let Some((visible, covers)) = self.visible_area() else {
+            return false;
+        };
+        // Something drawn over the console where it changed: GTK composes.
+        if damage
+            .iter()
+            .any(|d| covers.iter().any(|c| c.intersection(d).is_some()))
+        {
+            return false;
+        }
+        let Some(native) = self.native() else {
+            return false;
+        };
+        let Some(gdk_surface) = native.surface() else {
+            return false;
+        };
+        let scale = gdk_surface.scale_factor();
+        let size = (gdk_surface.width() * scale, gdk_surface.height() * scale);
+        let target = WindowTarget::for_surface(imp.target.take(), &gdk_surface, size);
+        let Some(target) = target else {
+            return false;
+        };
+        let Some(origin) = self.compute_point(&native, &graphene::Point::new(0.0, 0.0)) else {
+            imp.target.replace(Some(target));
+            return false;
+        };
+        let (nx, ny) = native.surface_transform();
+        let drawn = cairo::Context::new(&target.surface).is_ok_and(|cr| {
+            cr.scale(f64::from(scale), f64::from(scale));
+            cr.translate(f64::from(origin.x()) + nx, f64::from(origin.y()) + ny);
+            cr.rectangle(
+                f64::from(visible.x()),
+                f64::from(visible.y()),
+                f64::from(visible.width()),
+                f64::from(visible.height()),
+            );
+            cr.clip();
+            for d in &damage {
+                cr.rectangle(
+                    f64::from(d.x()),
+                    f64::from(d.y()),
+                    f64::from(d.width()),
+                    f64::from(d.height()),
+                );
+            }
+            cr.clip();
+            paint_screen(&cr, &surface, r, fw, fh);
+            cr.status().is_ok()
+        });
+        target.flush();
+        imp.target.replace(Some(target));
+        if drawn {
+            imp.fresh.replace(Some(Vec::new()));
+            imp.dirty.set(false);
+            imp.frames.set(imp.frames.get() + 1);
+            imp.direct_frames.set(imp.direct_frames.get() + 1);
+        }
+        drawn
+    }
+
+    /// The part of the widget its ancestors let show, and the bounds of
+    /// the widgets drawn over it (later children of an ancestor: overlays,
+    /// toasts, scroll bars), all in widget coordinates.
+    fn visible_area(&self) -> Option<(graphene::Rect, Vec<graphene::Rect>)> {
+        let mut visible = graphene::Rect::new(0.0, 0.0, self.width() as f32, self.height() as f32);
+        let mut covers = Vec::new();
+        let mut child: gtk::Widget = self.clone().upcast();
+        while let Some(parent) = child.parent() {
+            if child.is::<gtk::Native>() {
+                break;
+            }
+            visible = visible.intersection(&parent.compute_bounds(self)?)?;
+            let mut sibling = child.next_sibling();
+            while let Some(s) = sibling {
+                if s.is_drawable()
+                    && !s.is::<gtk::Native>()
+                    && let Some(b) = s.compute_bounds(self)
+                    && b.intersection(&visible).is_some()
+                {
+                    covers.push(b);
+                }
+                sibling = s.next_sibling();
+            }
+            child = parent;
+        }
+        Some((visible, covers))
+    }
+
+    /// Guest screen updates drawn straight onto the window so far.
+    pub fn direct_frames(&self) -> u64 {
+        self.imp().direct_frames.get()
     }
 
     /// Run `f` on the screen surface's bytes (B, G, R, X rows of the
@@ -724,6 +905,29 @@ impl ConsoleView {
             self.ungrab();
         }
     }
+}
+
+/// Paint the guest screen `surface` (`fw` × `fh`) into `draw` (relative to
+/// the context's origin, which is the widget's).
+fn paint_screen(cr: &cairo::Context, surface: &cairo::ImageSurface, draw: Rect, fw: u32, fh: u32) {
+    cr.save().ok();
+    cr.translate(draw.x, draw.y);
+    cr.scale(draw.w / f64::from(fw), draw.h / f64::from(fh));
+    if cr.set_source_surface(surface, 0.0, 0.0).is_ok() {
+        // Scaled: bilinear (pixman's default box filter costs several
+        // times more); 1:1 copies pixels. Edges repeat instead of fading.
+        let scaled = (draw.w - f64::from(fw)).abs() > 0.5 || (draw.h - f64::from(fh)).abs() > 0.5;
+        let source = cr.source();
+        source.set_filter(if scaled {
+            cairo::Filter::Bilinear
+        } else {
+            cairo::Filter::Nearest
+        });
+        source.set_extend(cairo::Extend::Pad);
+        cr.rectangle(0.0, 0.0, f64::from(fw), f64::from(fh));
+        let _ = cr.fill();
+    }
+    cr.restore().ok();
 }
 
 fn button_bit(button: u32) -> u8 {

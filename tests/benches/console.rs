@@ -96,7 +96,7 @@ struct Figures {
 
 /// Start `cmd`, let it warm up, then count gvnc's "Num rects" lines (one per
 /// framebuffer update message) and its CPU time over `SECONDS`.
-fn measure(mut cmd: Command) -> Figures {
+fn measure(mut cmd: Command, shot: &str) -> Figures {
     // GLib writes debug messages to stdout.
     let mut child = cmd
         .stdout(Stdio::piped())
@@ -153,6 +153,12 @@ fn measure(mut cmd: Command) -> Figures {
         t0.elapsed().as_secs_f64(),
     );
     let f1 = frames.load(Ordering::Relaxed);
+    // VIREO_BENCH_SHOTS=DIR: what the client showed, as a PNG.
+    if let Ok(dir) = std::env::var("VIREO_BENCH_SHOTS") {
+        let _ = Command::new("import")
+            .args(["-window", "root", &format!("{dir}/{shot}.png")])
+            .status();
+    }
     let _ = child.kill();
     let _ = child.wait();
     let n = (u1 - u0).max(1) as f64;
@@ -355,7 +361,7 @@ fn main() {
         ours.env("VIREO_BENCH_CLIENT", format!("127.0.0.1:{port}:{w}:{h}"))
             .env("VIREO_GVNC_DEBUG", "1")
             .env("G_MESSAGES_DEBUG", "all");
-        let vireo = measure(ours);
+        let vireo = measure(ours, &format!("fb-vireo-{w}x{h}"));
         // Profile only Vireo's client.
         let perf = std::env::var_os("VIREO_BENCH_PERF");
         // SAFETY: single-threaded here; the measuring threads do not read the environment.
@@ -364,7 +370,7 @@ fn main() {
         theirs
             .args(["--gtk-vnc-debug", &format!("127.0.0.1:{}", port - 5900)])
             .env("G_MESSAGES_DEBUG", "all");
-        let gvnc = measure(theirs);
+        let gvnc = measure(theirs, &format!("fb-gvncviewer-{w}x{h}"));
 
         if let Some(perf) = perf {
             // SAFETY: as above.
