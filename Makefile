@@ -75,6 +75,8 @@ test: deps-test
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- $(CARGO) test --all-targets
+	# The console on a HiDPI screen (GTK's scale 2).
+	GDK_SCALE=2 xvfb-run -a -s "-screen 0 1280x800x24" $(CARGO) test --test console_rfb
 
 bench: deps-test
 	@$(call ensure_pkgs,gvncviewer)

@@ -18,6 +18,10 @@ use gtk::prelude::*;
 use vireo::console::keymap::{keysym, linux};
 use vireo::console::{ConsoleEvent, ConsoleView, ScaleMode, VncSession};
 
+/// The guest screen's size.
+const W: u16 = 160;
+const H: u16 = 120;
+
 /// What the server saw the client do.
 #[derive(Debug)]
 enum Seen {
@@ -40,7 +44,7 @@ fn u32be(b: &[u8]) -> u32 {
     u32::from_be_bytes([b[0], b[1], b[2], b[3]])
 }
 
-/// A 64x48 RFB server with QEMU's pixel format that, once the client asked
+/// A 160x120 RFB server with QEMU's pixel format that, once the client asked
 /// for encodings, acknowledges extended key events and sends a 4x2 raw
 /// rectangle of known pixels at (8, 4).
 fn serve(mut s: UnixStream, seen: mpsc::Sender<Seen>) {
@@ -52,8 +56,8 @@ fn serve(mut s: UnixStream, seen: mpsc::Sender<Seen>) {
     s.write_all(&0u32.to_be_bytes()).unwrap(); // security result: OK
     let _shared = read_exact(&mut s, 1);
     let mut init = Vec::new();
-    init.extend(64u16.to_be_bytes());
-    init.extend(48u16.to_be_bytes());
+    init.extend(W.to_be_bytes());
+    init.extend(H.to_be_bytes());
     // 32 bpp, depth 24, little endian, true colour, max 255, shifts 16/8/0.
     init.extend([32, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0]);
     let name = b"rfb-test";
@@ -83,7 +87,7 @@ fn serve(mut s: UnixStream, seen: mpsc::Sender<Seen>) {
                     let mut msg = vec![0u8, 0];
                     msg.extend(2u16.to_be_bytes());
                     // Pseudo-rectangle: extended key events acknowledged.
-                    for v in [0u16, 0, 64, 48] {
+                    for v in [0u16, 0, W, H] {
                         msg.extend(v.to_be_bytes());
                     }
                     msg.extend((-258i32).to_be_bytes());
@@ -255,11 +259,11 @@ fn gvnc_drives_the_console_view_over_a_socket_pair() {
     });
     assert!(events.borrow().contains(&ConsoleEvent::Connected));
     assert!(events.borrow().contains(&ConsoleEvent::Initialized {
-        width: 64,
-        height: 48,
+        width: u32::from(W),
+        height: u32::from(H),
         name: "rfb-test".into()
     }));
-    assert_eq!(view.guest_size(), (64, 48));
+    assert_eq!(view.guest_size(), (u32::from(W), u32::from(H)));
 
     // The raw rectangle's bytes land in the widget's buffer, made opaque.
     iterate_until("the rectangle", || {
@@ -298,7 +302,13 @@ fn gvnc_drives_the_console_view_over_a_socket_pair() {
     });
     assert_eq!(keys, [(true, 0xffff, 0xd3), (false, 0xffff, 0xd3)]);
 
-    // On screen, 1:1, with a red box laid over the right 16 columns.
+    // On screen, 1:1 (a guest pixel per device pixel), with a red box 16
+    // pixels wide laid over the right edge. `GDK_SCALE=2` runs it on a
+    // HiDPI screen.
+    let scale: usize = std::env::var("GDK_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
     let css = gtk::CssProvider::new();
     css.load_from_data(".cover { background: rgb(255, 0, 0); }");
     gtk::style_context_add_provider_for_display(
@@ -320,20 +330,22 @@ fn gvnc_drives_the_console_view_over_a_socket_pair() {
         .child(&overlay)
         .build();
     window.present();
+    // The first guest column under the box.
+    let covered = usize::from(W) - 16 * scale;
     let green = [0x40, 0x80, 0x20, 0]; // B, G, R, X: rgb(32, 128, 64)
-    updates.write_all(&raw_update(0, 0, 64, 48, green)).unwrap();
+    updates.write_all(&raw_update(0, 0, W, H, green)).unwrap();
     let screen = screen_until("the guest screen beside the red box", |s| {
         s.find([0x20, 0x80, 0x40])
-            .is_some_and(|(_, _, w, h)| w == 48 && h == 48)
+            .is_some_and(|(_, _, w, h)| w == covered && h == usize::from(H))
     });
     let (x0, y0, _, _) = screen.find([0x20, 0x80, 0x40]).unwrap();
     assert_eq!(
-        screen.at(x0 + 56, y0 + 20),
+        screen.at(x0 + covered + 2, y0 + 20),
         [255, 0, 0],
         "the box is on top"
     );
 
-    // A small update beside the box is drawn straight onto the window.
+    // A small update away from the box is drawn straight onto the window.
     let direct = view.direct_frames();
     let blue = [0x90, 0x60, 0x30, 0];
     updates.write_all(&raw_update(4, 4, 8, 8, blue)).unwrap();
@@ -342,17 +354,19 @@ fn gvnc_drives_the_console_view_over_a_socket_pair() {
         s.find([0x30, 0x60, 0x90]) == Some((x0 + 4, y0 + 4, 8, 8))
     });
 
-    // One under the box changes the guest screen, not the box.
+    // One reaching under the box changes the guest screen, not the box.
     let frames = view.frames_rendered();
-    updates.write_all(&raw_update(44, 30, 12, 4, blue)).unwrap();
+    let x = covered as u16 - 4;
+    updates.write_all(&raw_update(x, 30, 12, 4, blue)).unwrap();
     iterate_until("the hidden update", || {
-        view.pixel(50, 31) == Some([0x90, 0x60, 0x30, 0xff]) && view.frames_rendered() > frames
+        view.pixel(u32::from(x) + 6, 31) == Some([0x90, 0x60, 0x30, 0xff])
+            && view.frames_rendered() > frames
     });
     let screen = screen_until("the visible part of it", |s| {
-        s.at(x0 + 45, y0 + 31) == [0x30, 0x60, 0x90]
+        s.at(x0 + covered - 3, y0 + 31) == [0x30, 0x60, 0x90]
     });
     assert_eq!(
-        screen.at(x0 + 50, y0 + 31),
+        screen.at(x0 + covered + 2, y0 + 31),
         [255, 0, 0],
         "the box stays on top"
     );

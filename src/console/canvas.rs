@@ -411,9 +411,9 @@ impl ConsoleView {
         drawn
     }
 
-    /// The part of the widget its ancestors let show, and the bounds of
-    /// the widgets drawn over it (later children of an ancestor: overlays,
-    /// toasts, scroll bars), all in widget coordinates.
+    /// The part of the widget its ancestors let show, and the bounds (with
+    /// room for shadows) of the widgets drawn over it (later children of an
+    /// ancestor: overlays, toasts, scroll bars), in widget coordinates.
     fn visible_area(&self) -> Option<(graphene::Rect, Vec<graphene::Rect>)> {
         let mut visible = graphene::Rect::new(0.0, 0.0, self.width() as f32, self.height() as f32);
         let mut covers = Vec::new();
@@ -428,9 +428,18 @@ impl ConsoleView {
                 if s.is_drawable()
                     && !s.is::<gtk::Native>()
                     && let Some(b) = s.compute_bounds(self)
-                    && b.intersection(&visible).is_some()
                 {
-                    covers.push(b);
+                    // Shadows (toasts, popovers in the window) reach past
+                    // the bounds.
+                    let b = graphene::Rect::new(
+                        b.x() - 16.0,
+                        b.y() - 16.0,
+                        b.width() + 32.0,
+                        b.height() + 32.0,
+                    );
+                    if b.intersection(&visible).is_some() {
+                        covers.push(b);
+                    }
                 }
                 sibling = s.next_sibling();
             }
