@@ -979,6 +979,30 @@ fn image_stats(path: &Path) -> (f64, u64) {
     )
 }
 
+/// Part of the pixels of `node` (window coordinates) in `shot` that are
+/// near white: light text on the console's dark veil, not dark on black.
+fn light_fraction(shot: &Path, node: &Node) -> f64 {
+    let out = Command::new("convert")
+        .arg(shot)
+        .args([
+            "-crop",
+            &format!("{}x{}+{}+{}", node.w, node.h, node.x, node.y),
+            "-colorspace",
+            "gray",
+            "-threshold",
+            "85%",
+            "-format",
+            "%[fx:mean]",
+            "info:",
+        ])
+        .output()
+        .expect("convert (imagemagick)");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0.0)
+}
+
 #[test]
 fn the_console_shows_the_guest_takes_typing_and_follows_its_life() {
     use common::daemon::Daemon;
@@ -1120,8 +1144,13 @@ fn the_console_shows_the_guest_takes_typing_and_follows_its_life() {
     // Destroyed: the window says the VM is not running; started again, the
     // console comes back by itself.
     rt.block_on(conn.force_off(&vm.uuid)).unwrap();
-    app.wait_for_text("The Virtual Machine Is Not Running");
-    app.screenshot(name, "console-not-running.png");
+    let nodes = app.wait_for_text("The Virtual Machine Is Not Running");
+    let shot = app.screenshot(name, "console-not-running.png");
+    let title = nodes_named(&nodes, "label", "The Virtual Machine Is Not Running");
+    assert!(
+        light_fraction(&shot, &title) > 0.03,
+        "the state reads over the guest screen: {title:?}"
+    );
     rt.block_on(conn.start(&vm.uuid)).unwrap();
     app.wait_until("the console back without a click", |n| {
         console_live(n, name)
@@ -1817,6 +1846,27 @@ fn a_console_over_ssh_asks_for_its_password_shows_the_guest_and_types_the_clipbo
     });
     app.screenshot(name, "console-password-refused.png");
     app.act("push button", "Reconnect");
+    app.wait_for_text("Console Password");
+    // Cancelled: the console says it waits for the password, and asks
+    // again from its button.
+    app.act("push button", "Cancel");
+    app.wait_until("the password state", |n| {
+        let nodes = window_nodes(n, name);
+        nodes
+            .iter()
+            .any(|n| n.name == "Password Needed" && n.on_screen())
+            && nodes
+                .iter()
+                .any(|n| n.name == "Enter Password…" && n.on_screen())
+    });
+    let shot = app.screenshot(name, "console-password-needed.png");
+    let nodes = app.wait_for_text("Password Needed");
+    let title = nodes_named(&nodes, "label", "Password Needed");
+    assert!(
+        light_fraction(&shot, &title) > 0.03,
+        "the state reads over the console: {title:?}"
+    );
+    app.act("push button", "Enter Password…");
     app.wait_for_text("Console Password");
     app.screenshot_screen("console-password.png");
     app.type_text("vireo-pw");

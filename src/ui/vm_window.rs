@@ -43,6 +43,8 @@ pub enum VmWindowInput {
     Scale(ScaleMode),
     ToggleFullscreen,
     Password(String),
+    /// Ask again for the password the console is waiting for.
+    AskPassword,
     Present,
     /// Read the XML again for the Details page.
     RefreshDetails,
@@ -138,7 +140,8 @@ enum ConsoleState {
     Message {
         title: String,
         description: String,
-        /// Run (not running) or Reconnect (disconnected).
+        /// "run" (not running), "password" (the display waits for one) or
+        /// "reconnect" (disconnected).
         action: Option<&'static str>,
     },
 }
@@ -908,6 +911,7 @@ impl Component for VmWindow {
                 .status_button
                 .connect_clicked(move |b| match b.widget_name().as_str() {
                     "run" => input.emit(VmWindowInput::Power(PowerAction::Run)),
+                    "password" => input.emit(VmWindowInput::AskPassword),
                     _ => input.emit(VmWindowInput::Reconnect),
                 });
         }
@@ -1195,8 +1199,18 @@ impl Component for VmWindow {
                     self.view.grab_focus();
                 }
                 ConsoleEvent::PasswordNeeded => {
-                    // No watchdog while the user types: it restarts with the answer.
+                    // No watchdog while the user types: it restarts with the
+                    // answer. Behind the dialog (and after Cancel) the
+                    // console says what it waits for.
                     self.attempt += 1;
+                    self.console = ConsoleState::Message {
+                        title: gettext("Password Needed"),
+                        description: gettext_f(
+                            "The display of “{name}” asks for a password.",
+                            &[("name", &self.name)],
+                        ),
+                        action: Some("password"),
+                    };
                     self.ask_password(root, &sender);
                 }
                 ConsoleEvent::AuthFailed(reason) => self.toast(&gettext_f(
@@ -1304,7 +1318,13 @@ impl Component for VmWindow {
             VmWindowInput::Password(password) => {
                 if let Some(session) = &self.session {
                     session.provide_password(&password);
+                    self.console = ConsoleState::Connecting;
                     self.arm_watchdog(&sender);
+                }
+            }
+            VmWindowInput::AskPassword => {
+                if self.session.is_some() {
+                    self.ask_password(root, &sender);
                 }
             }
         }
@@ -1711,14 +1731,20 @@ impl Component for VmWindow {
                 widgets
                     .status
                     .set_description(Some(&glib::markup_escape_text(description)));
-                widgets.status.set_icon_name(Some("computer-symbolic"));
+                widgets
+                    .status
+                    .set_icon_name(Some(if *action == Some("password") {
+                        "dialog-password-symbolic"
+                    } else {
+                        "computer-symbolic"
+                    }));
                 widgets.status_button.set_visible(action.is_some());
                 if let Some(action) = action {
                     widgets.status_button.set_widget_name(action);
-                    widgets.status_button.set_label(&if *action == "run" {
-                        gettext("Run")
-                    } else {
-                        gettext("Reconnect")
+                    widgets.status_button.set_label(&match *action {
+                        "run" => gettext("Run"),
+                        "password" => gettext("Enter Password…"),
+                        _ => gettext("Reconnect"),
                     });
                 }
             }
