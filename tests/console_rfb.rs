@@ -3,7 +3,8 @@
 //! bytes landing in the widget's buffer, the QEMU extended key event sent
 //! for a key, and the updates on the X screen, drawn straight onto the
 //! window by GTK's cairo renderer path without painting over a widget laid
-//! over the console.
+//! over the console; and Resize Guest to Window asking the server for the
+//! console's size in device pixels (also at GTK's scale 2).
 //!
 //! Needs an X display (GTK): `make test` runs it under Xvfb.
 
@@ -28,6 +29,25 @@ enum Seen {
     Encodings(Vec<i32>),
     /// QEMU extended key event: down, keysym, keycode.
     ExtKey(bool, u32, u32),
+    /// SetDesktopSize: the size the client asked the guest for.
+    DesktopSize(u16, u16),
+}
+
+/// An ExtendedDesktopSize pseudo-rectangle (`reason` 0: the server's own
+/// change, 1: the client's request) for a single screen of `w` × `h`.
+fn desktop_size(reason: u16, w: u16, h: u16) -> Vec<u8> {
+    let mut rect = Vec::new();
+    for v in [reason, 0, w, h] {
+        rect.extend(v.to_be_bytes());
+    }
+    rect.extend((-308i32).to_be_bytes());
+    rect.extend([1, 0, 0, 0]); // one screen
+    rect.extend(0u32.to_be_bytes()); // its id
+    for v in [0u16, 0, w, h] {
+        rect.extend(v.to_be_bytes());
+    }
+    rect.extend(0u32.to_be_bytes()); // flags
+    rect
 }
 
 fn read_exact(s: &mut UnixStream, n: usize) -> Vec<u8> {
@@ -85,7 +105,9 @@ fn serve(mut s: UnixStream, seen: mpsc::Sender<Seen>) {
                 if !sent_update {
                     sent_update = true;
                     let mut msg = vec![0u8, 0];
-                    msg.extend(2u16.to_be_bytes());
+                    msg.extend(3u16.to_be_bytes());
+                    // The guest's screen can be resized by the client.
+                    msg.extend(desktop_size(0, W, H));
                     // Pseudo-rectangle: extended key events acknowledged.
                     for v in [0u16, 0, W, H] {
                         msg.extend(v.to_be_bytes());
@@ -108,6 +130,17 @@ fn serve(mut s: UnixStream, seen: mpsc::Sender<Seen>) {
             6 => {
                 let head = read_exact(&mut s, 7);
                 drop(read_exact(&mut s, u32be(&head[3..]) as usize));
+            }
+            251 => {
+                // SetDesktopSize: resize as asked, and say so.
+                let head = read_exact(&mut s, 7);
+                let (w, h) = (u16be(&head[1..3]), u16be(&head[3..5]));
+                drop(read_exact(&mut s, usize::from(head[5]) * 16));
+                let _ = seen.send(Seen::DesktopSize(w, h));
+                let mut msg = vec![0u8, 0];
+                msg.extend(1u16.to_be_bytes());
+                msg.extend(desktop_size(1, w, h));
+                s.write_all(&msg).unwrap();
             }
             255 => {
                 let body = read_exact(&mut s, 11);
@@ -371,6 +404,37 @@ fn gvnc_drives_the_console_view_over_a_socket_pair() {
         "the box stays on top"
     );
     assert_eq!(screen.at(x0 + 3, y0 + 3), [0x20, 0x80, 0x40]);
+
+    // Resize Guest to Window: the window's new size (in device pixels) is
+    // asked of the guest, whose answer resizes the screen.
+    view.set_scale_mode(ScaleMode::ResizeGuest);
+    window.set_default_size(300, 200);
+    let asked = loop {
+        match seen.recv_timeout(Duration::from_millis(20)) {
+            Ok(Seen::DesktopSize(w, h)) => break (w, h),
+            Ok(_) | Err(mpsc::RecvTimeoutError::Timeout) => {
+                let ctx = gtk::glib::MainContext::default();
+                while ctx.iteration(false) {}
+            }
+            Err(e) => panic!("no SetDesktopSize: {e}"),
+        }
+    };
+    assert_eq!(
+        (usize::from(asked.0), usize::from(asked.1)),
+        (
+            view.width() as usize * scale,
+            view.height() as usize * scale
+        ),
+        "the guest is asked for the console's size"
+    );
+    assert!(asked.0 >= 300, "the window grew: {asked:?}");
+    iterate_until("the guest's new size", || {
+        view.guest_size() == (u32::from(asked.0), u32::from(asked.1))
+    });
+    assert!(events.borrow().contains(&ConsoleEvent::Resized {
+        width: u32::from(asked.0),
+        height: u32::from(asked.1)
+    }));
 
     session.close();
     iterate_until("the disconnect", || {
