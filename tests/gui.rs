@@ -1923,3 +1923,145 @@ fn serial_shows(serial: &Path, what: &str, token: &str) {
         )
     });
 }
+
+/// A window manager for one test (fullscreen needs one): openbox on the
+/// test's display, stopped when dropped. Start it after the app (whose
+/// serial lock keeps other tests' windows away) and drop it first.
+struct WindowManager(std::process::Child);
+
+impl WindowManager {
+    fn start() -> WindowManager {
+        let child = Command::new("openbox")
+            .arg("--sm-disable")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openbox (make test installs it)");
+        std::thread::sleep(Duration::from_secs(1));
+        WindowManager(child)
+    }
+}
+
+impl Drop for WindowManager {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The size of the X window `id` (xdotool).
+fn window_size(id: &str) -> (i32, i32) {
+    let out = Command::new("xdotool")
+        .args(["getwindowgeometry", "--shell", id])
+        .output()
+        .expect("xdotool");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = |k: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(k))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (field("WIDTH="), field("HEIGHT="))
+}
+
+#[test]
+fn fullscreen_hides_the_header_and_slides_it_over_the_console_at_the_top_edge() {
+    let uri = common::demo_uri();
+    let mut app = App::launch(
+        &["--connect", &uri, "--show-domain-console", "web-server"],
+        &[],
+    );
+    let console = "Console of web-server";
+    let nodes = app.wait_for_text("Console Options");
+    let on_screen = |nodes: &[Node]| {
+        window_nodes(nodes, "web-server")
+            .iter()
+            .find(|n| n.name == console && n.on_screen())
+            .cloned()
+            .expect("the console on screen")
+    };
+    let below_header = on_screen(&nodes).y;
+    assert!(below_header > 0, "the header bar is above the console");
+    let _wm = WindowManager::start();
+    let id = App::window_id("web-server");
+
+    app.act("push button", "Console Options");
+    app.wait_for_text("Fullscreen");
+    app.act("menu item", "Fullscreen");
+    common::wait_for(
+        "the window to fill the screen",
+        Duration::from_secs(10),
+        || (window_size(&id) == (1280, 800)).then_some(()),
+    )
+    .unwrap();
+    // The console takes the whole screen; the header bar is gone.
+    // (A header bar hidden in its revealer keeps its last extents: what
+    // shows is read from the screen, the top strip light or dark.)
+    let top_strip = |app: &App, file: &str| {
+        let shot = app.screenshot("web-server", file);
+        let out = Command::new("convert")
+            .arg(&shot)
+            .args(["-crop", "1280x30+0+0", "-format", "%[fx:mean]", "info:"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<f64>()
+            .unwrap_or(-1.0)
+    };
+    let nodes = app.wait_until("the console to fill the screen", |n| {
+        window_nodes(n, "web-server")
+            .iter()
+            .any(|n| n.name == console && n.on_screen() && n.y == 0 && n.h == 800)
+    });
+    let fills = on_screen(&nodes);
+    let strip = top_strip(&app, "fullscreen.png");
+    assert!(strip < 0.3, "no header bar at the top: {strip}");
+
+    // The pointer at the top edge brings the header bar over the console,
+    // which stays where it is; away from it, the bar goes.
+    let point = |x: i32, y: i32| {
+        let ok = Command::new("xdotool")
+            .args(["mousemove", "--window", &id, &x.to_string(), &y.to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "xdotool mousemove");
+    };
+    point(640, 400);
+    point(640, 1);
+    std::thread::sleep(Duration::from_millis(800));
+    let strip = top_strip(&app, "fullscreen-header.png");
+    assert!(strip > 0.6, "the header bar at the top: {strip}");
+    let nodes = app.dump().unwrap();
+    assert_eq!(on_screen(&nodes), fills, "the console does not move");
+    assert!(nodes_named(&nodes, "push button", "Console Options").y < 48);
+    assert!(nodes_named(&nodes, "push button", "Leave Fullscreen").on_screen());
+    point(640, 400);
+    std::thread::sleep(Duration::from_millis(800));
+    let strip = top_strip(&app, "fullscreen.png");
+    assert!(strip < 0.3, "the header bar went away: {strip}");
+
+    // F11 leaves fullscreen: the header bar is back above the console.
+    let ok = Command::new("xdotool")
+        .args(["windowactivate", "--sync", &id])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "xdotool windowactivate");
+    app.keys_to_focus("F11");
+    common::wait_for(
+        "the window to leave fullscreen",
+        Duration::from_secs(10),
+        || (window_size(&id) != (1280, 800)).then_some(()),
+    )
+    .unwrap();
+    app.wait_until("the header bar in its place", |n| {
+        let w = window_nodes(n, "web-server");
+        w.iter()
+            .any(|n| n.name == "Console Options" && n.on_screen())
+            && w.iter()
+                .any(|n| n.name == console && n.on_screen() && n.y == below_header)
+    });
+}

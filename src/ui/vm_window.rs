@@ -575,6 +575,14 @@ impl Component for VmWindow {
             .build();
         header.set_title_widget(Some(&title));
 
+        let leave_fullscreen = gtk::Button::builder()
+            .icon_name("view-restore-symbolic")
+            .tooltip_text(gettext("Leave Fullscreen"))
+            .action_name("vm.fullscreen")
+            .visible(false)
+            .build();
+        leave_fullscreen.set_accessible_label(&gettext("Leave Fullscreen"));
+        header.pack_end(&leave_fullscreen);
         let view_button = gtk::MenuButton::builder()
             .icon_name("view-more-symbolic")
             .menu_model(&view_menu())
@@ -695,7 +703,32 @@ impl Component for VmWindow {
         }
         content.append(&install_bar);
         content.append(&toasts);
-        root.set_content(Some(&content));
+        // Fullscreen: the header bar leaves the column and slides in over
+        // the console when the pointer reaches the top edge.
+        let top_bar = gtk::Revealer::builder()
+            .transition_type(gtk::RevealerTransitionType::SlideDown)
+            .valign(gtk::Align::Start)
+            .build();
+        let frame = gtk::Overlay::new();
+        frame.set_child(Some(&content));
+        frame.add_overlay(&top_bar);
+        root.set_content(Some(&frame));
+        {
+            let (header, content, top_bar) = (header.clone(), content.clone(), top_bar.clone());
+            root.connect_fullscreened_notify(move |w| {
+                leave_fullscreen.set_visible(w.is_fullscreen());
+                if w.is_fullscreen() {
+                    if header.parent().is_some_and(|p| p == content) {
+                        content.remove(&header);
+                        top_bar.set_reveal_child(false);
+                        top_bar.set_child(Some(&header));
+                    }
+                } else if header.parent().is_some_and(|p| p != content) {
+                    top_bar.set_child(None::<&gtk::Widget>);
+                    content.prepend(&header);
+                }
+            });
+        }
 
         // Window actions.
         let actions = gio::SimpleActionGroup::new();
@@ -826,6 +859,8 @@ impl Component for VmWindow {
             let keys = gtk::EventControllerKey::new();
             let input = sender.input_sender().clone();
             let view = view.clone();
+            // Before the console, which takes every key it is given.
+            keys.set_propagation_phase(gtk::PropagationPhase::Capture);
             keys.connect_key_pressed(move |_, key, _, _| {
                 if key == gdk::Key::F11 && !view.is_grabbed() {
                     input.emit(VmWindowInput::ToggleFullscreen);
@@ -835,13 +870,20 @@ impl Component for VmWindow {
             });
             root.add_controller(keys);
         }
-        // Fullscreen: the header bar comes back when the pointer reaches the top.
+        // Fullscreen: the header bar comes when the pointer touches the top
+        // edge and goes when it moves away from the bar.
         {
             let motion = gtk::EventControllerMotion::new();
-            let (header, root2) = (header.clone(), root.clone());
+            let (top_bar, root2) = (top_bar.clone(), root.clone());
             motion.connect_motion(move |_, _, y| {
-                if root2.is_fullscreen() {
-                    header.set_visible(y < 48.0);
+                if !root2.is_fullscreen() {
+                    return;
+                }
+                let bar = top_bar.child().map_or(0, |c| c.height());
+                if y <= 4.0 {
+                    top_bar.set_reveal_child(true);
+                } else if y > f64::from(bar) + 24.0 {
+                    top_bar.set_reveal_child(false);
                 }
             });
             root.add_controller(motion);
@@ -1306,13 +1348,12 @@ impl Component for VmWindow {
                 }
             }
             VmWindowInput::Scale(mode) => self.view.set_scale_mode(mode),
+            // The header follows the window's real state (fullscreened notify).
             VmWindowInput::ToggleFullscreen => {
                 if root.is_fullscreen() {
                     root.unfullscreen();
-                    self.header.set_visible(true);
                 } else {
                     root.fullscreen();
-                    self.header.set_visible(false);
                 }
             }
             VmWindowInput::Password(password) => {
