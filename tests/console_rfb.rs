@@ -67,7 +67,7 @@ fn u32be(b: &[u8]) -> u32 {
 /// A 160x120 RFB server with QEMU's pixel format that, once the client asked
 /// for encodings, acknowledges extended key events and sends a 4x2 raw
 /// rectangle of known pixels at (8, 4).
-fn serve(mut s: UnixStream, seen: mpsc::Sender<Seen>) {
+fn serve(mut s: UnixStream, seen: mpsc::Sender<Seen>, resizable: bool) {
     s.write_all(b"RFB 003.008\n").unwrap();
     let version = read_exact(&mut s, 12);
     assert_eq!(&version[..4], b"RFB ");
@@ -105,9 +105,11 @@ fn serve(mut s: UnixStream, seen: mpsc::Sender<Seen>) {
                 if !sent_update {
                     sent_update = true;
                     let mut msg = vec![0u8, 0];
-                    msg.extend(3u16.to_be_bytes());
+                    msg.extend((2 + u16::from(resizable)).to_be_bytes());
                     // The guest's screen can be resized by the client.
-                    msg.extend(desktop_size(0, W, H));
+                    if resizable {
+                        msg.extend(desktop_size(0, W, H));
+                    }
                     // Pseudo-rectangle: extended key events acknowledged.
                     for v in [0u16, 0, W, H] {
                         msg.extend(v.to_be_bytes());
@@ -271,7 +273,7 @@ fn gvnc_drives_the_console_view_over_a_socket_pair() {
     let (server, client) = UnixStream::pair().unwrap();
     let mut updates = server.try_clone().unwrap();
     let (tx, seen) = mpsc::channel();
-    let thread = std::thread::spawn(move || serve(server, tx));
+    let thread = std::thread::spawn(move || serve(server, tx, true));
 
     let view = ConsoleView::new();
     let session = VncSession::new(&view, true);
@@ -443,6 +445,25 @@ fn gvnc_drives_the_console_view_over_a_socket_pair() {
             .iter()
             .any(|e| matches!(e, ConsoleEvent::Disconnected(_)))
     });
+    drop(session);
+    thread.join().unwrap();
+
+    // A server that cannot resize its screen: Resize Guest to Window says so.
+    let refused = Rc::new(std::cell::Cell::new(false));
+    {
+        let refused = refused.clone();
+        view.connect_resize_refused(move || refused.set(true));
+    }
+    let (server, client) = UnixStream::pair().unwrap();
+    let (tx, _seen) = mpsc::channel();
+    let thread = std::thread::spawn(move || serve(server, tx, false));
+    let session = VncSession::new(&view, true);
+    session
+        .open_fd(std::os::fd::OwnedFd::from(client))
+        .expect("gvnc takes the socket");
+    window.set_default_size(320, 240);
+    iterate_until("the refusal", || refused.get());
+    session.close();
     drop(session);
     thread.join().unwrap();
 }

@@ -34,8 +34,11 @@ pub trait InputSink {
     /// RFB button mask (bit 0 left, 1 middle, 2 right, 3/4 wheel up/down,
     /// 5/6 wheel left/right) at a guest pixel.
     fn pointer(&self, buttons: u8, x: u16, y: u16);
-    /// Ask the guest for a new screen size (resize-guest mode).
-    fn request_size(&self, _width: u32, _height: u32) {}
+    /// Ask the guest for a new screen size (resize-guest mode); `false`
+    /// when its display cannot be resized from here.
+    fn request_size(&self, _width: u32, _height: u32) -> bool {
+        false
+    }
 }
 
 type GrabCallback = Box<dyn Fn(bool)>;
@@ -72,6 +75,7 @@ mod imp {
         pub(super) release_mods: Cell<Option<gdk::ModifierType>>,
         pub(super) combo_armed: Cell<bool>,
         pub(super) on_grab: RefCell<Vec<GrabCallback>>,
+        pub(super) on_resize_refused: RefCell<Vec<Box<dyn Fn()>>>,
         pub(super) resize_timer: RefCell<Option<glib::SourceId>>,
         pub(super) frames: Cell<u64>,
         /// A redraw is scheduled after the pending damage.
@@ -185,9 +189,10 @@ mod imp {
             } else {
                 nh
             };
+            // Fit and Resize Guest let the window shrink below the guest.
             let minimum = match self.mode.get() {
-                ScaleMode::Fit => natural.min(64),
-                ScaleMode::OneToOne | ScaleMode::ResizeGuest => natural,
+                ScaleMode::Fit | ScaleMode::ResizeGuest => natural.min(64),
+                ScaleMode::OneToOne => natural,
             };
             (minimum, natural.max(minimum), -1, -1)
         }
@@ -676,6 +681,12 @@ impl ConsoleView {
         missing
     }
 
+    /// Called when Resize Guest to Window cannot resize this guest's
+    /// display (its server does not offer it).
+    pub fn connect_resize_refused(&self, f: impl Fn() + 'static) {
+        self.imp().on_resize_refused.borrow_mut().push(Box::new(f));
+    }
+
     pub fn is_grabbed(&self) -> bool {
         self.imp().grabbed.get()
     }
@@ -773,8 +784,13 @@ impl ConsoleView {
         let id = glib::timeout_add_local_once(std::time::Duration::from_millis(500), move || {
             if let Some(this) = this.upgrade() {
                 this.imp().resize_timer.take();
-                if let Some(input) = this.imp().input.borrow().clone() {
-                    input.request_size((width * sf) as u32, (height * sf) as u32);
+                let input = this.imp().input.borrow().clone();
+                if let Some(input) = input
+                    && !input.request_size((width * sf) as u32, (height * sf) as u32)
+                {
+                    for f in this.imp().on_resize_refused.borrow().iter() {
+                        f();
+                    }
                 }
             }
         });

@@ -9,7 +9,8 @@ pub enum ScaleMode {
     Fit,
     /// One guest pixel per device pixel, scrolled when larger.
     OneToOne,
-    /// Like 1:1, and the guest is asked to take the widget's size.
+    /// The guest is asked to take the widget's size; until it has, 1:1
+    /// when it fits, scaled down to fit when it is larger.
     ResizeGuest,
 }
 
@@ -35,12 +36,14 @@ pub fn draw_rect(
 ) -> Rect {
     let sf = f64::from(scale.max(1));
     let (fw, fh) = (f64::from(fb_w.max(1)), f64::from(fb_h.max(1)));
+    let fit = (width / fw).min(height / fh);
     let (w, h) = match mode {
-        ScaleMode::Fit => {
-            let s = (width / fw).min(height / fh);
+        ScaleMode::Fit => (fw * fit, fh * fit),
+        ScaleMode::OneToOne => (fw / sf, fh / sf),
+        ScaleMode::ResizeGuest => {
+            let s = fit.min(1.0 / sf);
             (fw * s, fh * s)
         }
-        ScaleMode::OneToOne | ScaleMode::ResizeGuest => (fw / sf, fh / sf),
     };
     let round = |v: f64| (v * sf).round() / sf;
     Rect {
@@ -114,8 +117,28 @@ mod tests {
         );
         assert_eq!(natural_size(1600, 1200, 2), (800, 600));
         // Larger than the widget: drawn from the corner (the scrolled window scrolls).
-        let r = draw_rect(ScaleMode::ResizeGuest, 300.0, 200.0, 800, 600, 1);
+        let r = draw_rect(ScaleMode::OneToOne, 300.0, 200.0, 800, 600, 1);
         assert_eq!((r.x, r.y), (0.0, 0.0));
+    }
+
+    #[test]
+    fn resize_guest_shows_a_larger_guest_scaled_down_until_it_resizes() {
+        // Waiting for an 800x600 guest to shrink to a 400x600 widget.
+        let r = draw_rect(ScaleMode::ResizeGuest, 400.0, 600.0, 800, 600, 1);
+        assert_eq!(
+            r,
+            Rect {
+                x: 0.0,
+                y: 150.0,
+                w: 400.0,
+                h: 300.0
+            }
+        );
+        // Smaller: 1:1 (in device pixels), centred.
+        let r = draw_rect(ScaleMode::ResizeGuest, 1000.0, 800.0, 800, 600, 1);
+        assert_eq!((r.x, r.y, r.w, r.h), (100.0, 100.0, 800.0, 600.0));
+        let r = draw_rect(ScaleMode::ResizeGuest, 1000.0, 800.0, 1600, 1200, 2);
+        assert_eq!((r.w, r.h), (800.0, 600.0));
     }
 
     #[test]

@@ -126,10 +126,10 @@ impl InputSink for Inner {
         }
     }
 
-    fn request_size(&self, width: u32, height: u32) {
-        if self.conn.is_initialized() {
-            let _ = self.conn.set_size(width, height);
-        }
+    fn request_size(&self, width: u32, height: u32) -> bool {
+        // Before the handshake there is nothing to refuse yet.
+        !self.conn.is_initialized()
+            || self.conn.set_size(width, height) != gvnc::ConnectionResizeStatus::Unsupported
     }
 }
 

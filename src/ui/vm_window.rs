@@ -45,6 +45,8 @@ pub enum VmWindowInput {
     Password(String),
     /// Ask again for the password the console is waiting for.
     AskPassword,
+    /// Resize Guest to Window is not possible on this display.
+    ResizeRefused,
     Present,
     /// Read the XML again for the Details page.
     RefreshDetails,
@@ -768,6 +770,15 @@ impl Component for VmWindow {
             });
         }
         actions.add_action(&scale);
+        {
+            // A display that cannot be resized from here: say so, and fit.
+            let (input, scale) = (sender.input_sender().clone(), scale.clone());
+            view.connect_resize_refused(move || {
+                scale.change_state(&"fit".to_variant());
+                scale.activate(Some(&"fit".to_variant()));
+                input.emit(VmWindowInput::ResizeRefused);
+            });
+        }
         for (name, msg) in [
             (
                 "type-clipboard",
@@ -1363,6 +1374,9 @@ impl Component for VmWindow {
                     self.arm_watchdog(&sender);
                 }
             }
+            VmWindowInput::ResizeRefused => self.toast(&gettext(
+                "This guest’s display cannot be resized from here: it is scaled to the window instead.",
+            )),
             VmWindowInput::AskPassword => {
                 if self.session.is_some() {
                     self.ask_password(root, &sender);
