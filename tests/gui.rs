@@ -979,28 +979,27 @@ fn image_stats(path: &Path) -> (f64, u64) {
     )
 }
 
-/// Part of the pixels of `node` (window coordinates) in `shot` that are
-/// near white: light text on the console's dark veil, not dark on black.
-fn light_fraction(shot: &Path, node: &Node) -> f64 {
+/// The mean brightness (0 to 1) of the `crop` geometry of `shot`, after
+/// ImageMagick's `ops`; -1 when it cannot be read.
+fn crop_mean(shot: &Path, crop: &str, ops: &[&str]) -> f64 {
     let out = Command::new("convert")
         .arg(shot)
-        .args([
-            "-crop",
-            &format!("{}x{}+{}+{}", node.w, node.h, node.x, node.y),
-            "-colorspace",
-            "gray",
-            "-threshold",
-            "85%",
-            "-format",
-            "%[fx:mean]",
-            "info:",
-        ])
+        .args(["-crop", crop])
+        .args(ops)
+        .args(["-format", "%[fx:mean]", "info:"])
         .output()
         .expect("convert (imagemagick)");
     String::from_utf8_lossy(&out.stdout)
         .trim()
         .parse()
-        .unwrap_or(0.0)
+        .unwrap_or(-1.0)
+}
+
+/// Part of the pixels of `node` (window coordinates) in `shot` that are
+/// near white: light text on the console's dark veil, not dark on black.
+fn light_fraction(shot: &Path, node: &Node) -> f64 {
+    let crop = format!("{}x{}+{}+{}", node.w, node.h, node.x, node.y);
+    crop_mean(shot, &crop, &["-colorspace", "gray", "-threshold", "85%"])
 }
 
 #[test]
@@ -1068,17 +1067,7 @@ fn the_console_shows_the_guest_takes_typing_and_follows_its_life() {
     // Fit (the default) scales the 720x400 text screen to the window: its
     // text reaches the left edge. 1:1 shows it at its size, centred, with
     // black bars.
-    let left_strip = |shot: &Path| {
-        let out = Command::new("convert")
-            .arg(shot)
-            .args(["-crop", "100x500+8+120", "-format", "%[fx:mean]", "info:"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout)
-            .trim()
-            .parse::<f64>()
-            .unwrap_or(-1.0)
-    };
+    let left_strip = |shot: &Path| crop_mean(shot, "100x500+8+120", &[]);
     assert!(
         left_strip(&shot) > 0.0,
         "fit mode draws text at the left edge"
@@ -1998,18 +1987,8 @@ fn fullscreen_hides_the_header_and_slides_it_over_the_console_at_the_top_edge() 
     // The console takes the whole screen; the header bar is gone.
     // (A header bar hidden in its revealer keeps its last extents: what
     // shows is read from the screen, the top strip light or dark.)
-    let top_strip = |app: &App, file: &str| {
-        let shot = app.screenshot("web-server", file);
-        let out = Command::new("convert")
-            .arg(&shot)
-            .args(["-crop", "1280x30+0+0", "-format", "%[fx:mean]", "info:"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout)
-            .trim()
-            .parse::<f64>()
-            .unwrap_or(-1.0)
-    };
+    let top_strip =
+        |app: &App, file: &str| crop_mean(&app.screenshot("web-server", file), "1280x30+0+0", &[]);
     let nodes = app.wait_until("the console to fill the screen", |n| {
         window_nodes(n, "web-server")
             .iter()

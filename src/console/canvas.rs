@@ -386,21 +386,13 @@ impl ConsoleView {
         let drawn = cairo::Context::new(&target.surface).is_ok_and(|cr| {
             cr.scale(f64::from(scale), f64::from(scale));
             cr.translate(f64::from(origin.x()) + nx, f64::from(origin.y()) + ny);
-            cr.rectangle(
-                f64::from(visible.x()),
-                f64::from(visible.y()),
-                f64::from(visible.width()),
-                f64::from(visible.height()),
-            );
+            let add = |r: &graphene::Rect| {
+                let f = |v: f32| f64::from(v);
+                cr.rectangle(f(r.x()), f(r.y()), f(r.width()), f(r.height()));
+            };
+            add(&visible);
             cr.clip();
-            for d in &damage {
-                cr.rectangle(
-                    f64::from(d.x()),
-                    f64::from(d.y()),
-                    f64::from(d.width()),
-                    f64::from(d.height()),
-                );
-            }
+            damage.iter().for_each(add);
             cr.clip();
             paint_screen(&cr, &surface, r, fw, fh);
             cr.status().is_ok()
