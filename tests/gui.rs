@@ -548,6 +548,21 @@ fn show_domain_console_and_editor_open_the_vm_window_or_say_it_is_missing() {
             .any(|n| n.role == "frame" && n.name == "web-server")
     });
     drop(app);
+    // A running VM whose only display is SPICE says so, legibly.
+    let mut app = App::launch(
+        &["--connect", &uri, "--show-domain-console", "db-primary"],
+        &[],
+    );
+    let spice = "SPICE Consoles Are Not Supported Yet";
+    let nodes = app.wait_until("the SPICE state", |n| {
+        window_nodes(n, "db-primary")
+            .iter()
+            .any(|n| n.name == spice && n.on_screen())
+    });
+    let shot = app.screenshot("db-primary", "console-spice.png");
+    let title = nodes_named(&nodes, "label", spice);
+    assert!(light_fraction(&shot, &title) > 0.03, "{title:?} reads");
+    drop(app);
     let mut app = App::launch(&["--connect", &uri, "--show-domain-editor", "router"], &[]);
     app.wait_until("router's details", |n| {
         window_nodes(n, "router")

@@ -25,7 +25,7 @@ pub fn show(
             "The virtual machine is running: it will be forced off first. This cannot be undone.",
         )
     } else {
-        gettext("The virtual machine's configuration will be removed. This cannot be undone.")
+        gettext("The virtual machine’s configuration will be removed. This cannot be undone.")
     };
     let checks: Vec<(gtk::CheckButton, String)> = disks
         .into_iter()

@@ -368,7 +368,7 @@ impl VmWindow {
             ConsoleTarget::SpiceOnly => {
                 self.message(
                     gettext("SPICE Consoles Are Not Supported Yet"),
-                    gettext("This virtual machine's display uses SPICE. Add a VNC display to it, or open it with virt-viewer."),
+                    gettext("This virtual machine’s display uses SPICE. Add a VNC display to it, or open it with virt-viewer."),
                     None,
                 );
                 return;
