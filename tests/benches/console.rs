@@ -4,7 +4,8 @@
 //! TCP (gvncviewer speaks TCP only) and a framebuffer of 1024x768, then
 //! 1920x1080, that it redraws without pause (two solid colours, so QEMU's
 //! encoding costs little and the clients' own work shows). Each client runs
-//! for 10 s after a warm-up; both use the same gvnc library, and both are
+//! for 10 s after a warm-up, the two taking turns twice (the guest's own
+//! rate drifts under TCG); both use the same gvnc library, and both are
 //! counted the same way: framebuffer update messages received (gvnc's
 //! debug log) per second, and the process's CPU time per update.
 //!
@@ -324,6 +325,11 @@ fn main() {
     );
     // VESA modes set by the kernel's real-mode setup (vga=0x200+mode):
     // 0x118 is 1024x768 at 24 bits, SeaVGABIOS's 0x192 1920x1080 at 32.
+    // VIREO_BENCH_ROUNDS=N: turns per client and size (2).
+    let rounds: u32 = std::env::var("VIREO_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
     // VIREO_BENCH_ONLY=keys measures key latency only.
     let sizes: &[(u32, u32, &str)] = if std::env::var("VIREO_BENCH_ONLY").as_deref() == Ok("keys") {
         &[]
@@ -357,21 +363,31 @@ fn main() {
         });
         let port = vnc_port(&rt, &conn, &vm.uuid);
 
-        let mut ours = Command::new(&me);
-        ours.env("VIREO_BENCH_CLIENT", format!("127.0.0.1:{port}:{w}:{h}"))
-            .env("VIREO_GVNC_DEBUG", "1")
-            .env("G_MESSAGES_DEBUG", "all");
-        let vireo = measure(ours, &format!("fb-vireo-{w}x{h}"));
-        // Profile only Vireo's client.
+        let ours = || {
+            let mut c = Command::new(&me);
+            c.env("VIREO_BENCH_CLIENT", format!("127.0.0.1:{port}:{w}:{h}"))
+                .env("VIREO_GVNC_DEBUG", "1")
+                .env("G_MESSAGES_DEBUG", "all");
+            c
+        };
+        let theirs = || {
+            let mut c = Command::new("gvncviewer");
+            c.args(["--gtk-vnc-debug", &format!("127.0.0.1:{}", port - 5900)])
+                .env("G_MESSAGES_DEBUG", "all");
+            c
+        };
+        // The guest's own redraw rate drifts (TCG): the clients take turns,
+        // ROUNDS times each, so neither gets only the good or bad stretches.
+        let mut runs = Vec::new();
         let perf = std::env::var_os("VIREO_BENCH_PERF");
-        // SAFETY: single-threaded here; the measuring threads do not read the environment.
-        unsafe { std::env::remove_var("VIREO_BENCH_PERF") };
-        let mut theirs = Command::new("gvncviewer");
-        theirs
-            .args(["--gtk-vnc-debug", &format!("127.0.0.1:{}", port - 5900)])
-            .env("G_MESSAGES_DEBUG", "all");
-        let gvnc = measure(theirs, &format!("fb-gvncviewer-{w}x{h}"));
-
+        for round in 1..=rounds {
+            let vireo = measure(ours(), &format!("fb-vireo-{w}x{h}"));
+            // Profile only Vireo's client, once.
+            // SAFETY: single-threaded here; the measuring threads do not read the environment.
+            unsafe { std::env::remove_var("VIREO_BENCH_PERF") };
+            let gvnc = measure(theirs(), &format!("fb-gvncviewer-{w}x{h}"));
+            runs.push((round, vireo, gvnc));
+        }
         if let Some(perf) = perf {
             // SAFETY: as above.
             unsafe {
@@ -382,13 +398,15 @@ fn main() {
             };
         }
         println!("  {w}x{h} ({}):", ready.trim());
-        for (who, f) in [("Vireo", &vireo), ("gvncviewer", &gvnc)] {
-            println!(
-                "    {who:<10} {:>6.1} updates/s   {:>6.2} ms CPU per update ({:>5.1} % of a core), X server {:>5.2} ms per update",
-                f.updates_per_s, f.cpu_ms_per_update, f.cpu_percent, f.x_ms_per_update
-            );
-            if who == "Vireo" {
-                println!("               {:>6.1} frames painted/s", f.frames_per_s);
+        for (round, vireo, gvnc) in &runs {
+            for (who, f) in [("Vireo", vireo), ("gvncviewer", gvnc)] {
+                println!(
+                    "    {round}. {who:<10} {:>6.1} updates/s   {:>6.2} ms CPU per update ({:>5.1} % of a core), X server {:>5.2} ms per update",
+                    f.updates_per_s, f.cpu_ms_per_update, f.cpu_percent, f.x_ms_per_update
+                );
+                if who == "Vireo" {
+                    println!("                  {:>6.1} frames painted/s", f.frames_per_s);
+                }
             }
         }
         rt.block_on(conn.force_off(&vm.uuid)).ok();
