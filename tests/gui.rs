@@ -87,6 +87,18 @@ impl App {
         Self::launch_with_config(fresh_config_dir(), args, env)
     }
 
+    /// Open the menu of the button `button`, then choose its item `item`.
+    fn choose(&mut self, button: &str, item: &str) {
+        self.act("push button", button);
+        self.wait_for_text(item);
+        self.act("menu item", item);
+    }
+
+    /// The VM window of `vm` on the connection `uri`, on its console.
+    fn console_of(uri: &str, vm: &str) -> App {
+        Self::launch(&["--connect", uri, "--show-domain-console", vm], &[])
+    }
+
     /// A window tall enough for the demo host's 12 VMs (the list only
     /// makes widgets for the rows on screen).
     fn launch_tall(args: &[&str]) -> App {
@@ -522,9 +534,7 @@ fn preferences_shortcuts_and_about_open_from_keys_and_the_menu() {
         n.iter().filter(|n| n.role == "frame").count() == 1
     });
 
-    app.act("push button", "Main Menu");
-    app.wait_for_text("About Vireo");
-    app.act("menu item", "About Vireo");
+    app.choose("Main Menu", "About Vireo");
     let nodes = app.wait_until("the About window", |n| {
         n.iter().any(|n| n.role == "frame" && n.name == "About")
     });
@@ -538,10 +548,7 @@ fn preferences_shortcuts_and_about_open_from_keys_and_the_menu() {
 #[test]
 fn show_domain_console_and_editor_open_the_vm_window_or_say_it_is_missing() {
     let uri = common::demo_uri();
-    let mut app = App::launch(
-        &["--connect", &uri, "--show-domain-console", "web-server"],
-        &[],
-    );
+    let mut app = App::console_of(&uri, "web-server");
     // Its window opens; the test driver has no VNC server to show.
     app.wait_until("web-server's window", |n| {
         n.iter()
@@ -549,10 +556,7 @@ fn show_domain_console_and_editor_open_the_vm_window_or_say_it_is_missing() {
     });
     drop(app);
     // A running VM whose only display is SPICE says so, legibly.
-    let mut app = App::launch(
-        &["--connect", &uri, "--show-domain-console", "db-primary"],
-        &[],
-    );
+    let mut app = App::console_of(&uri, "db-primary");
     let spice = "SPICE Consoles Are Not Supported Yet";
     let nodes = app.wait_until("the SPICE state", |n| {
         window_nodes(n, "db-primary")
@@ -618,9 +622,7 @@ fn the_list_follows_a_real_guest_starting_and_stopping() {
     });
 
     // Run from Vireo: the row shows the guest's CPU use from the bulk stats.
-    app.act("push button", "Actions for tiny-gui");
-    app.wait_for_text("Run");
-    app.act("menu item", "Run");
+    app.choose("Actions for tiny-gui", "Run");
     app.wait_until("tiny-gui running with its CPU use", |n| {
         n.iter()
             .any(|n| n.name.starts_with("Running · CPU ") && n.name.contains('%'))
@@ -633,9 +635,7 @@ fn the_list_follows_a_real_guest_starting_and_stopping() {
             .filter(|s| s.contains("TINY-SHELL-READY"))
     })
     .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
-    app.act("push button", "Actions for tiny-gui");
-    app.wait_for_text("Shut Down");
-    app.act("menu item", "Shut Down");
+    app.choose("Actions for tiny-gui", "Shut Down");
     app.wait_until("tiny-gui shut down by its own ACPI handler", |n| {
         n.iter().any(|n| n.name == "Shut Off")
     });
@@ -809,16 +809,12 @@ fn power_actions_and_delete_from_a_vms_menu() {
         state_of(n, "web-server").as_deref() == Some("Paused")
     });
 
-    app.act("push button", "Actions for web-server");
-    app.wait_for_text("Resume");
-    app.act("menu item", "Resume");
+    app.choose("Actions for web-server", "Resume");
     app.wait_until("web-server running again", |n| {
         state_of(n, "web-server").as_deref() == Some("Running")
     });
 
-    app.act("push button", "Actions for ubuntu-server");
-    app.wait_for_text("Delete…");
-    app.act("menu item", "Delete…");
+    app.choose("Actions for ubuntu-server", "Delete…");
     let nodes = app.wait_for_text("Delete “ubuntu-server”?");
     let disk = "Delete /var/lib/libvirt/images/ubuntu-server.qcow2";
     assert!(
@@ -873,9 +869,7 @@ fn an_added_connection_is_opened_and_remembered() {
     let env = [("GSETTINGS_BACKEND", "memory")];
     let mut app = App::launch_with_config(config.clone(), &["--connect", &uri], &env);
     app.wait_for_text("12 virtual machines");
-    app.act("push button", "Main Menu");
-    app.wait_for_text("Add Connection…");
-    app.act("menu item", "Add Connection…");
+    app.choose("Main Menu", "Add Connection…");
     app.wait_for_text("Vireo will connect to qemu:///system");
     app.screenshot_screen("add-connection.png");
     app.act("push button", "Connect");
@@ -1097,9 +1091,7 @@ fn the_console_shows_the_guest_takes_typing_and_follows_its_life() {
     app.act("radio menu item", "Fit to Window");
 
     // Take Screenshot saves the guest's screen, at its own size, as a PNG.
-    app.act("push button", "Console Options");
-    app.wait_for_text("Take Screenshot…");
-    app.act("menu item", "Take Screenshot…");
+    app.choose("Console Options", "Take Screenshot…");
     let saved = common::wait_for("the screenshot file", Duration::from_secs(10), || {
         std::fs::read_dir(&pictures)
             .ok()?
@@ -1135,9 +1127,7 @@ fn the_console_shows_the_guest_takes_typing_and_follows_its_life() {
 
     // Send Key → Ctrl+Alt+Delete: the guest's init reboots it.
     app.keys(name, "ctrl+alt");
-    app.act("push button", "Send Key");
-    app.wait_for_text("Ctrl+Alt+Delete");
-    app.act("menu item", "Ctrl+Alt+Delete");
+    app.choose("Send Key", "Ctrl+Alt+Delete");
     common::wait_for(
         "the guest to reboot",
         Duration::from_secs(120),
@@ -1598,9 +1588,7 @@ fn hardware_changes_from_the_vm_window_reach_the_running_guest() {
     assert!(!xml.contains(&format!("{name}-1.qcow2")), "{xml}");
 
     // Media: insert the recent ISO from the header's menu, then eject it.
-    app.act("push button", "Removable Media");
-    app.wait_for_text("second.iso");
-    app.act("menu item", "second.iso");
+    app.choose("Removable Media", "second.iso");
     app.wait_for_text("second.iso inserted into hdc");
     let xml = rt.block_on(conn.domain_xml(&vm.uuid, false)).unwrap();
     assert!(xml.contains(second.to_str().unwrap()), "{xml}");
@@ -1838,7 +1826,7 @@ fn a_console_over_ssh_asks_for_its_password_shows_the_guest_and_types_the_clipbo
         .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
 
     let uri = sshd.libvirt_uri(&daemon.socket());
-    let mut app = App::launch(&["--connect", &uri, "--show-domain-console", name], &[]);
+    let mut app = App::console_of(&uri, name);
     // A wrong password: refused, said so, and asked again on Reconnect.
     app.wait_for_text("Console Password");
     app.type_text("wrong");
@@ -1898,9 +1886,7 @@ fn a_console_over_ssh_asks_for_its_password_shows_the_guest_and_types_the_clipbo
         .write_all(format!("echo {token} > /dev/ttyS0\n").as_bytes())
         .unwrap();
     xclip.wait().unwrap();
-    app.act("push button", "Send Key");
-    app.wait_for_text("Type Clipboard Text");
-    app.act("menu item", "Type Clipboard Text");
+    app.choose("Send Key", "Type Clipboard Text");
     serial_shows(
         &vm_dir.join(format!("{name}.serial.log")),
         "the clipboard's command to run",
@@ -1972,10 +1958,7 @@ fn window_size(id: &str) -> (i32, i32) {
 #[test]
 fn fullscreen_hides_the_header_and_slides_it_over_the_console_at_the_top_edge() {
     let uri = common::demo_uri();
-    let mut app = App::launch(
-        &["--connect", &uri, "--show-domain-console", "web-server"],
-        &[],
-    );
+    let mut app = App::console_of(&uri, "web-server");
     let console = "Console of web-server";
     let nodes = app.wait_for_text("Console Options");
     let on_screen = |nodes: &[Node]| {
@@ -1990,9 +1973,7 @@ fn fullscreen_hides_the_header_and_slides_it_over_the_console_at_the_top_edge() 
     let _wm = WindowManager::start();
     let id = App::window_id("web-server");
 
-    app.act("push button", "Console Options");
-    app.wait_for_text("Fullscreen");
-    app.act("menu item", "Fullscreen");
+    app.choose("Console Options", "Fullscreen");
     common::wait_for(
         "the window to fill the screen",
         Duration::from_secs(10),

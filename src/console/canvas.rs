@@ -17,16 +17,26 @@ use gtk::glib::translate::IntoGlib;
 use gtk::subclass::prelude::*;
 use gtk::{self, cairo, gdk, glib, graphene, gsk, prelude::*};
 
-/// What a cached screen node depends on.
+use super::keymap::{self, KeyTracker};
+use super::layout::{self, Rect, ScaleMode};
+use super::xshm::WindowTarget;
+
+/// What a cached screen node depends on: where the screen is drawn, and
+/// which screen surface.
 #[derive(Clone, Copy, PartialEq, Debug)]
-pub(crate) struct NodeKey {
+struct NodeKey {
     rect: [f64; 4],
     screen: usize,
 }
 
-use super::keymap::{self, KeyTracker};
-use super::layout::{self, Rect, ScaleMode};
-use super::xshm::WindowTarget;
+impl NodeKey {
+    fn new(draw: Rect, screen: &cairo::ImageSurface) -> NodeKey {
+        NodeKey {
+            rect: [draw.x, draw.y, draw.w, draw.h],
+            screen: screen.to_raw_none() as usize,
+        }
+    }
+}
 
 /// Where the view sends input: the protocol session.
 pub trait InputSink {
@@ -142,10 +152,7 @@ mod imp {
                 let Some(surface) = self.screen.borrow().clone() else {
                     return;
                 };
-                let key = NodeKey {
-                    rect: [r.x, r.y, r.w, r.h],
-                    screen: surface.to_raw_none() as usize,
-                };
+                let key = NodeKey::new(r, &surface);
                 let cached = self
                     .node
                     .borrow()
@@ -158,7 +165,7 @@ mod imp {
                     let node = gsk::CairoNode::new(&bounds);
                     {
                         let cr = node.draw_context();
-                        paint_screen(&cr, &surface, r, fw, fh);
+                        paint_screen(&cr, &surface, r, fw, fh, obj.scale_factor());
                     }
                     let node: gsk::RenderNode = node.upcast();
                     self.node.replace(Some((key, node.clone())));
@@ -318,11 +325,8 @@ impl ConsoleView {
         let Some(surface) = imp.screen.borrow().clone() else {
             return false;
         };
-        let key = NodeKey {
-            rect: [r.x, r.y, r.w, r.h],
-            screen: surface.to_raw_none() as usize,
-        };
         // GTK must already show this geometry, and the widget be on screen.
+        let key = NodeKey::new(r, &surface);
         if !self.cairo_renderer()
             || !self.is_drawable()
             || imp.node.borrow().as_ref().is_none_or(|(k, _)| *k != key)
@@ -340,11 +344,8 @@ impl ConsoleView {
         // The damage in widget coordinates (a pixel more each way when
         // scaled: bilinear filtering reaches the neighbours).
         let (sx, sy) = (r.w / f64::from(fw), r.h / f64::from(fh));
-        let pad = if (sx - 1.0).abs() > 1e-6 || (sy - 1.0).abs() > 1e-6 {
-            1.0
-        } else {
-            0.0
-        };
+        let scale = self.scale_factor();
+        let pad = if scaled(r, fw, fh, scale) { 1.0 } else { 0.0 };
         let damage: Vec<graphene::Rect> = rects
             .iter()
             .map(|&[x, y, w, h]| {
@@ -372,10 +373,7 @@ impl ConsoleView {
         let Some(gdk_surface) = native.surface() else {
             return false;
         };
-        let scale = gdk_surface.scale_factor();
-        let size = (gdk_surface.width() * scale, gdk_surface.height() * scale);
-        let target = WindowTarget::for_surface(imp.target.take(), &gdk_surface, size);
-        let Some(target) = target else {
+        let Some(target) = WindowTarget::for_surface(imp.target.take(), &gdk_surface) else {
             return false;
         };
         let Some(origin) = self.compute_point(&native, &graphene::Point::new(0.0, 0.0)) else {
@@ -394,7 +392,7 @@ impl ConsoleView {
             cr.clip();
             damage.iter().for_each(add);
             cr.clip();
-            paint_screen(&cr, &surface, r, fw, fh);
+            paint_screen(&cr, &surface, r, fw, fh, scale);
             cr.status().is_ok()
         });
         target.flush();
@@ -924,18 +922,31 @@ impl ConsoleView {
     }
 }
 
+/// Whether a `fw` × `fh` screen drawn in `draw` at `scale` is resized on
+/// the way to device pixels.
+fn scaled(draw: Rect, fw: u32, fh: u32, scale: i32) -> bool {
+    let sf = f64::from(scale.max(1));
+    (draw.w * sf - f64::from(fw)).abs() > 0.5 || (draw.h * sf - f64::from(fh)).abs() > 0.5
+}
+
 /// Paint the guest screen `surface` (`fw` × `fh`) into `draw` (relative to
-/// the context's origin, which is the widget's).
-fn paint_screen(cr: &cairo::Context, surface: &cairo::ImageSurface, draw: Rect, fw: u32, fh: u32) {
+/// the context's origin, which is the widget's) at HiDPI `scale`.
+fn paint_screen(
+    cr: &cairo::Context,
+    surface: &cairo::ImageSurface,
+    draw: Rect,
+    fw: u32,
+    fh: u32,
+    scale: i32,
+) {
     cr.save().ok();
     cr.translate(draw.x, draw.y);
     cr.scale(draw.w / f64::from(fw), draw.h / f64::from(fh));
     if cr.set_source_surface(surface, 0.0, 0.0).is_ok() {
         // Scaled: bilinear (pixman's default box filter costs several
         // times more); 1:1 copies pixels. Edges repeat instead of fading.
-        let scaled = (draw.w - f64::from(fw)).abs() > 0.5 || (draw.h - f64::from(fh)).abs() > 0.5;
         let source = cr.source();
-        source.set_filter(if scaled {
+        source.set_filter(if scaled(draw, fw, fh, scale) {
             cairo::Filter::Bilinear
         } else {
             cairo::Filter::Nearest

@@ -1,14 +1,15 @@
-//! Guest screen memory shared with the X server (MIT-SHM), for GTK's cairo
-//! renderer on X11 (machines without a GPU).
+//! The console's X11 fast path under GTK's cairo renderer (machines without
+//! a GPU): guest screen memory shared with the X server (MIT-SHM), and a
+//! cairo target on the toplevel's X window to draw updates straight onto.
 //!
 //! cairo-xlib uploads every painted frame through a shared-memory segment
 //! from its own pool, and destroys a pool as soon as nothing in it is in
 //! use: every frame then faulted in a fresh 8 MB segment (half the CPU of a
 //! full-screen update). Allocating the guest screen itself from that pool
 //! keeps the pool alive, so the uploads reuse pages already mapped, and gvnc
-//! decodes straight into memory the renderer paints from.
+//! decodes straight into memory the X server composites from.
 
-use std::ffi::{c_int, c_ulong, c_void};
+use std::ffi::{c_int, c_long, c_ulong, c_void};
 
 use gtk::glib::translate::ToGlibPtr;
 use gtk::prelude::*;
@@ -18,6 +19,7 @@ unsafe extern "C" {
     // GTK's X11 backend (libgtk-4).
     fn gdk_x11_display_get_xdisplay(display: *mut gdk::ffi::GdkDisplay) -> *mut c_void;
     fn gdk_x11_display_get_xrootwindow(display: *mut gdk::ffi::GdkDisplay) -> c_ulong;
+    fn gdk_x11_surface_get_xid(surface: *mut gdk::ffi::GdkSurface) -> c_ulong;
     // cairo's Xlib backend (libcairo).
     fn cairo_xlib_surface_create(
         display: *mut c_void,
@@ -28,41 +30,7 @@ unsafe extern "C" {
     ) -> *mut cairo::ffi::cairo_surface_t;
 }
 
-#[link(name = "X11")]
-unsafe extern "C" {
-    fn XDefaultScreen(display: *mut c_void) -> c_int;
-    fn XDefaultVisual(display: *mut c_void, screen: c_int) -> *mut c_void;
-}
-
-/// An RGB24 image surface of `width` × `height` in X shared memory, or
-/// `None` when `display` is not an X11 display (or cairo has no MIT-SHM).
-pub fn shared_surface(
-    display: &gdk::Display,
-    width: i32,
-    height: i32,
-) -> Option<cairo::ImageSurface> {
-    if display.type_().name() != "GdkX11Display" || width <= 0 || height <= 0 {
-        return None;
-    }
-    // SAFETY: `display` is a live GdkX11Display, so its Xlib display and
-    // root window are valid for as long as it is open; the Xlib surface is
-    // only used to reach cairo's device for that display.
-    let other = unsafe {
-        let gdk_display: *mut gdk::ffi::GdkDisplay = display.to_glib_none().0;
-        let xdisplay = gdk_x11_display_get_xdisplay(gdk_display);
-        if xdisplay.is_null() {
-            return None;
-        }
-        let root = gdk_x11_display_get_xrootwindow(gdk_display);
-        let visual = XDefaultVisual(xdisplay, XDefaultScreen(xdisplay));
-        cairo::Surface::from_raw_full(cairo_xlib_surface_create(xdisplay, root, visual, 1, 1))
-            .ok()?
-    };
-    other
-        .create_similar_image(cairo::Format::Rgb24, width, height)
-        .ok()
-}
-
+/// Xlib's `XWindowAttributes`, for the window's visual.
 #[repr(C)]
 struct XWindowAttributes {
     x: c_int,
@@ -83,19 +51,17 @@ struct XWindowAttributes {
     colormap: c_ulong,
     map_installed: c_int,
     map_state: c_int,
-    all_event_masks: std::ffi::c_long,
-    your_event_mask: std::ffi::c_long,
-    do_not_propagate_mask: std::ffi::c_long,
+    all_event_masks: c_long,
+    your_event_mask: c_long,
+    do_not_propagate_mask: c_long,
     override_redirect: c_int,
     screen: *mut c_void,
 }
 
-unsafe extern "C" {
-    fn gdk_x11_surface_get_xid(surface: *mut gdk::ffi::GdkSurface) -> c_ulong;
-}
-
 #[link(name = "X11")]
 unsafe extern "C" {
+    fn XDefaultScreen(display: *mut c_void) -> c_int;
+    fn XDefaultVisual(display: *mut c_void, screen: c_int) -> *mut c_void;
     fn XGetWindowAttributes(
         display: *mut c_void,
         window: c_ulong,
@@ -104,8 +70,43 @@ unsafe extern "C" {
     fn XFlush(display: *mut c_void) -> c_int;
 }
 
-/// An Xlib cairo surface on a toplevel's X window, for drawing the guest
-/// screen straight onto it between GTK's frames.
+/// The Xlib display behind `display`, when it is an X11 one.
+fn xdisplay(display: &gdk::Display) -> Option<*mut c_void> {
+    if display.type_().name() != "GdkX11Display" {
+        return None;
+    }
+    // SAFETY: a live GdkX11Display.
+    let xdisplay = unsafe { gdk_x11_display_get_xdisplay(display.to_glib_none().0) };
+    (!xdisplay.is_null()).then_some(xdisplay)
+}
+
+/// An RGB24 image surface of `width` × `height` from cairo's shared-memory
+/// pool for `display` (a plain image surface when the X server has no
+/// MIT-SHM), or `None` when `display` is not an X11 display.
+pub fn shared_surface(
+    display: &gdk::Display,
+    width: i32,
+    height: i32,
+) -> Option<cairo::ImageSurface> {
+    let xdisplay = xdisplay(display)?;
+    if width <= 0 || height <= 0 {
+        return None;
+    }
+    // SAFETY: the Xlib display and root window of a live X11 display; the
+    // 1×1 Xlib surface only leads to cairo's device for that display.
+    let other = unsafe {
+        let root = gdk_x11_display_get_xrootwindow(display.to_glib_none().0);
+        let visual = XDefaultVisual(xdisplay, XDefaultScreen(xdisplay));
+        cairo::Surface::from_raw_full(cairo_xlib_surface_create(xdisplay, root, visual, 1, 1))
+            .ok()?
+    };
+    other
+        .create_similar_image(cairo::Format::Rgb24, width, height)
+        .ok()
+}
+
+/// An Xlib cairo surface on a toplevel's X window (in device pixels), for
+/// drawing the guest screen straight onto it between GTK's frames.
 pub struct WindowTarget {
     xid: c_ulong,
     size: (i32, i32),
@@ -114,41 +115,36 @@ pub struct WindowTarget {
 }
 
 impl WindowTarget {
-    /// The target for `surface` (X11 only), `pixel_size` its size in
-    /// device pixels; reuses `old` when it is for the same window and size.
-    pub fn for_surface(
-        old: Option<WindowTarget>,
-        surface: &gdk::Surface,
-        pixel_size: (i32, i32),
-    ) -> Option<WindowTarget> {
-        let display = surface.display();
-        if display.type_().name() != "GdkX11Display" || !surface.is_mapped() {
+    /// The target for the mapped X11 `surface`; reuses `old` when it is for
+    /// the same window at the same size.
+    pub fn for_surface(old: Option<WindowTarget>, surface: &gdk::Surface) -> Option<WindowTarget> {
+        let xdisplay = xdisplay(&surface.display())?;
+        if !surface.is_mapped() {
             return None;
         }
-        // SAFETY: an X11 surface of a live X11 display; the window exists
-        // while the surface is mapped.
+        let scale = surface.scale_factor();
+        let size = (surface.width() * scale, surface.height() * scale);
+        // SAFETY: a mapped surface of a live X11 display: its window exists.
         unsafe {
             let xid = gdk_x11_surface_get_xid(surface.to_glib_none().0);
             if let Some(old) = old
                 && old.xid == xid
-                && old.size == pixel_size
+                && old.size == size
             {
                 return Some(old);
             }
-            let xdisplay = gdk_x11_display_get_xdisplay(display.to_glib_none().0);
-            if xid == 0 || xdisplay.is_null() {
-                return None;
-            }
             let mut attrs: XWindowAttributes = std::mem::zeroed();
-            if XGetWindowAttributes(xdisplay, xid, &mut attrs) == 0 || attrs.visual.is_null() {
+            if xid == 0
+                || XGetWindowAttributes(xdisplay, xid, &mut attrs) == 0
+                || attrs.visual.is_null()
+            {
                 return None;
             }
-            let raw =
-                cairo_xlib_surface_create(xdisplay, xid, attrs.visual, pixel_size.0, pixel_size.1);
+            let raw = cairo_xlib_surface_create(xdisplay, xid, attrs.visual, size.0, size.1);
             let surface = cairo::Surface::from_raw_full(raw).ok()?;
             Some(WindowTarget {
                 xid,
-                size: pixel_size,
+                size,
                 xdisplay,
                 surface,
             })

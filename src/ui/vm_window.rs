@@ -774,7 +774,6 @@ impl Component for VmWindow {
             // A display that cannot be resized from here: say so, and fit.
             let (input, scale) = (sender.input_sender().clone(), scale.clone());
             view.connect_resize_refused(move || {
-                scale.change_state(&"fit".to_variant());
                 scale.activate(Some(&"fit".to_variant()));
                 input.emit(VmWindowInput::ResizeRefused);
             });
@@ -1256,14 +1255,14 @@ impl Component for VmWindow {
                     // answer. Behind the dialog (and after Cancel) the
                     // console says what it waits for.
                     self.attempt += 1;
-                    self.console = ConsoleState::Message {
-                        title: gettext("Password Needed"),
-                        description: gettext_f(
+                    self.message(
+                        gettext("Password Needed"),
+                        gettext_f(
                             "The display of “{name}” asks for a password.",
                             &[("name", &self.name)],
                         ),
-                        action: Some("password"),
-                    };
+                        Some("password"),
+                    );
                     self.ask_password(root, &sender);
                 }
                 ConsoleEvent::AuthFailed(reason) => self.toast(&gettext_f(

@@ -97,6 +97,15 @@ struct Figures {
 
 /// Start `cmd`, let it warm up, then count gvnc's "Num rects" lines (one per
 /// framebuffer update message) and its CPU time over `SECONDS`.
+/// VIREO_BENCH_SHOTS=DIR: what the client shows, as DIR/`name`.png.
+fn save_screen(name: &str) {
+    if let Ok(dir) = std::env::var("VIREO_BENCH_SHOTS") {
+        let _ = Command::new("import")
+            .args(["-window", "root", &format!("{dir}/{name}.png")])
+            .status();
+    }
+}
+
 fn measure(mut cmd: Command, shot: &str) -> Figures {
     // GLib writes debug messages to stdout.
     let mut child = cmd
@@ -154,12 +163,7 @@ fn measure(mut cmd: Command, shot: &str) -> Figures {
         t0.elapsed().as_secs_f64(),
     );
     let f1 = frames.load(Ordering::Relaxed);
-    // VIREO_BENCH_SHOTS=DIR: what the client showed, as a PNG.
-    if let Ok(dir) = std::env::var("VIREO_BENCH_SHOTS") {
-        let _ = Command::new("import")
-            .args(["-window", "root", &format!("{dir}/{shot}.png")])
-            .status();
-    }
+    save_screen(shot);
     let _ = child.kill();
     let _ = child.wait();
     let n = (u1 - u0).max(1) as f64;
@@ -234,11 +238,7 @@ fn key_latency(mut cmd: Command, serial_log: &std::path::Path, who: &str) -> Vec
             out.push(d.as_secs_f64() * 1000.0);
         }
     }
-    if let Ok(dir) = std::env::var("VIREO_BENCH_SHOTS") {
-        let _ = Command::new("import")
-            .args(["-window", "root", &format!("{dir}/keys-{who}.png")])
-            .status();
-    }
+    save_screen(&format!("keys-{who}"));
     let _ = child.kill();
     let _ = child.wait();
     out
