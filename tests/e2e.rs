@@ -318,3 +318,94 @@ fn a_console_over_ssh_goes_through_a_tunnel_that_ends_with_it() {
         conn.undefine(&vm.uuid).await.unwrap();
     });
 }
+
+/// Run `script` as root in a mount namespace of its own, with an empty
+/// tmpfs on /run: the system daemons it starts there have their own pid
+/// files and sockets, whatever runs on the machine, and the script stops
+/// them itself. Returns (success, stdout + stderr).
+fn in_private_run(script: &str) -> (bool, String) {
+    let out = std::process::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "bash", "-c"])
+        .arg(format!(
+            "set -u; mount -t tmpfs vireo-run /run || exit 90\n{script}"
+        ))
+        .current_dir(common::root())
+        .output()
+        .expect("run unshare (util-linux)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_ne!(out.status.code(), Some(90), "no private /run: {text}");
+    (out.status.success(), text)
+}
+
+/// Stop the system daemons named by the private /run's pid files: only the
+/// processes this test started.
+const STOP_STARTED: &str = r#"
+for p in libvirtd virtlogd; do
+  pid=$(cat /run/$p.pid 2>/dev/null) || continue
+  kill "$pid"
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+done
+"#;
+
+/// `make run`'s daemon step beside another user's libvirtd: the session
+/// daemon is also called `libvirtd`, and the system one must still start.
+#[test]
+fn make_daemon_starts_the_system_daemon_beside_a_session_libvirtd() {
+    if !common::daemon::is_root() {
+        eprintln!("skipped: starting the system daemon needs root");
+        return;
+    }
+    let session = Daemon::start();
+    let before = std::process::Command::new("pgrep")
+        .args(["-x", "libvirtd"])
+        .output()
+        .unwrap();
+    assert!(
+        before.status.success(),
+        "the session daemon runs as `libvirtd`"
+    );
+    let (ok, out) = in_private_run(&format!(
+        "make -s daemon; rc=$?\n\
+         echo \"answer: $(virsh -c qemu:///system uri 2>&1)\"\n\
+         {STOP_STARTED}\n\
+         exit $rc"
+    ));
+    assert!(ok, "make daemon failed:\n{out}");
+    assert!(
+        out.contains("answer: qemu:///system"),
+        "qemu:///system does not answer after make daemon:\n{out}"
+    );
+    // The session daemon was left alone.
+    let rt = common::runtime();
+    rt.block_on(vireo::core::libvirt::Connection::open(&session.uri))
+        .unwrap_or_else(|e| panic!("the session daemon went away: {e}\n{out}"));
+}
+
+/// A system daemon that cannot start says why in its own words.
+#[test]
+fn make_daemon_shows_libvirtds_own_error_when_it_cannot_start() {
+    if !common::daemon::is_root() {
+        eprintln!("skipped: starting the system daemon needs root");
+        return;
+    }
+    let (ok, out) = in_private_run(&format!(
+        "conf=$(mktemp -d)\n\
+         cp -a /etc/libvirt/. \"$conf\"/\n\
+         echo 'this is = not a setting' > \"$conf/libvirtd.conf\"\n\
+         mount --bind \"$conf\" /etc/libvirt\n\
+         bash .ci/libvirtd.sh; rc=$?\n\
+         {STOP_STARTED}\n\
+         rm -rf \"$conf\"\n\
+         exit $rc"
+    ));
+    assert!(!ok, "a broken libvirtd.conf was accepted:\n{out}");
+    assert!(
+        out.contains("libvirtd, run in the foreground, says:")
+            && out.contains("/etc/libvirt/libvirtd.conf:1: expecting an assignment"),
+        "libvirtd's own error is not shown:\n{out}"
+    );
+}

@@ -1237,8 +1237,12 @@ fn the_wizard_checks_every_page_and_creates_the_vm() {
     );
     let nodes = app.wait_for_text("“/nonexistent/vireo.iso” does not exist.");
     assert!(!forward_ready(&nodes, "Forward"));
-    set_field(&mut app, "ISO image or volume path", iso.to_str().unwrap());
-    app.wait_for_text("Not detected: choose it for better defaults");
+    // The ISO picked with Browse, through the file chooser.
+    app.act("push button", "Browse for an ISO Image…");
+    pick_in_chooser(&mut app, "Choose an ISO Image", &iso);
+    // The chosen file is read: the vanished one's message gives way.
+    let nodes = app.wait_for_text("Not detected: choose it for better defaults");
+    assert!(!nodes.iter().any(|n| n.name.ends_with("does not exist.")));
 
     // The searchable OS picker.
     app.act("push button", "Choose the operating system");
@@ -1597,6 +1601,29 @@ fn hardware_changes_from_the_vm_window_reach_the_running_guest() {
     let xml = rt.block_on(conn.domain_xml(&vm.uuid, false)).unwrap();
     assert!(!xml.contains(second.to_str().unwrap()), "{xml}");
 
+    // Any ISO, through a file chooser: from the CD-ROM's row on Details,
+    // then from the header's media menu.
+    let inserted = |yes: bool| {
+        common::wait_for(
+            "the chosen ISO in the guest",
+            Duration::from_secs(30),
+            || {
+                let xml = rt.block_on(conn.domain_xml(&vm.uuid, false)).ok()?;
+                (xml.contains(second.to_str().unwrap()) == yes).then_some(())
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+    };
+    app.act("push button", "Choose an ISO Image for hdc");
+    pick_in_chooser(&mut app, "Choose an ISO Image", &second);
+    inserted(true);
+    app.act("push button", "Eject hdc");
+    inserted(false);
+    app.choose("Removable Media", "Choose ISO Image…");
+    pick_in_chooser(&mut app, "Choose an ISO Image", &second);
+    inserted(true);
+    app.screenshot(name, "hardware-chosen-iso.png");
+
     // A change saved behind the window's back waits for the next boot:
     // Details says so once it reads the VM again.
     let saved = rt.block_on(conn.domain_xml(&vm.uuid, true)).unwrap();
@@ -1781,6 +1808,22 @@ fn details_edits_rename_retitle_reorder_boot_and_change_a_device_on_its_page() {
 }
 
 /// The on-screen node `role` called `name`.
+/// The file chooser titled `title` is open (a toplevel of the app's own
+/// over AT-SPI): pick `path` through its location entry, and see it close.
+fn pick_in_chooser(app: &mut App, title: &str, path: &Path) {
+    let is_chooser = |n: &Node| n.depth == 1 && n.name == title;
+    app.wait_until(&format!("the file chooser {title:?}"), |n| {
+        n.iter().any(is_chooser)
+    });
+    std::thread::sleep(Duration::from_millis(700));
+    app.keys_to_focus("ctrl+l");
+    std::thread::sleep(Duration::from_millis(300));
+    app.type_text(path.to_str().unwrap());
+    std::thread::sleep(Duration::from_millis(300));
+    app.keys_to_focus("Return");
+    app.wait_until("the file chooser closed", |n| !n.iter().any(is_chooser));
+}
+
 fn nodes_named(nodes: &[Node], role: &str, name: &str) -> Node {
     nodes
         .iter()

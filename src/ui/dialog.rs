@@ -156,27 +156,40 @@ pub fn radio_row(button: &gtk::CheckButton) -> adw::ActionRow {
     row
 }
 
-/// Ask for a file (an ISO image when `iso` is true); `chosen` gets its path.
+/// Ask for a file (an ISO image when `iso` is true), modal to `parent`;
+/// `chosen` gets its path. Returns an error sentence when no chooser could
+/// be shown (no portal and no display to fall back on).
+///
+/// GTK does not keep a native dialog alive while it is shown: the chooser
+/// holds itself (through its response handler's cell) until it answers,
+/// then lets go.
 pub fn choose_file(
     parent: &impl IsA<gtk::Window>,
     title: &str,
     iso: bool,
     chosen: impl Fn(String) + 'static,
-) {
+) -> Result<(), String> {
     let chooser = gtk::FileChooserNative::new(
         Some(title),
         Some(parent),
         gtk::FileChooserAction::Open,
-        Some(&gettextrs::gettext("_Open")),
-        Some(&gettextrs::gettext("_Cancel")),
+        Some(&gettext("_Open")),
+        Some(&gettext("_Cancel")),
     );
+    chooser.set_modal(true);
     if iso {
         let filter = gtk::FileFilter::new();
-        filter.set_name(Some(&gettextrs::gettext("ISO images")));
+        filter.set_name(Some(&gettext("ISO images")));
         filter.add_pattern("*.iso");
         filter.add_pattern("*.ISO");
         chooser.add_filter(&filter);
+        let all = gtk::FileFilter::new();
+        all.set_name(Some(&gettext("All files")));
+        all.add_pattern("*");
+        chooser.add_filter(&all);
     }
+    let alive = std::rc::Rc::new(std::cell::RefCell::new(Some(chooser.clone())));
+    let keep = alive.clone();
     chooser.connect_response(move |c, response| {
         if response == gtk::ResponseType::Accept
             && let Some(path) = c.file().and_then(|f| f.path())
@@ -184,6 +197,15 @@ pub fn choose_file(
             chosen(path.display().to_string());
         }
         c.destroy();
+        // The last reference goes once GTK is done emitting.
+        let keep = keep.clone();
+        gtk::glib::idle_add_local_once(move || drop(keep.borrow_mut().take()));
     });
     chooser.show();
+    if chooser.is_visible() {
+        Ok(())
+    } else {
+        alive.borrow_mut().take();
+        Err(gettext("No file chooser could be opened on this desktop."))
+    }
 }

@@ -1204,13 +1204,17 @@ impl Component for VmWindow {
             }
             VmWindowInput::BrowseMedia(target) => {
                 let input = sender.input_sender().clone();
-                dialog::choose_file(root, &gettext("Choose an ISO Image"), true, move |iso| {
-                    input.emit(VmWindowInput::Media {
-                        target: target.clone(),
-                        iso: Some(iso),
-                        force: false,
-                    })
-                });
+                let opened =
+                    dialog::choose_file(root, &gettext("Choose an ISO Image"), true, move |iso| {
+                        input.emit(VmWindowInput::Media {
+                            target: target.clone(),
+                            iso: Some(iso),
+                            force: false,
+                        })
+                    });
+                if let Err(e) = opened {
+                    self.toast(&e);
+                }
             }
             VmWindowInput::Media { target, iso, force } => {
                 let Some(vm) = &self.xml else { return };

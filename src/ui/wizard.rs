@@ -859,13 +859,17 @@ impl Component for Wizard {
             .title(gettext("ISO image or volume path"))
             .build();
         let browse_button = |target: BrowseTarget| {
+            let label = match target {
+                BrowseTarget::Iso => gettext("Browse for an ISO Image…"),
+                _ => gettext("Browse for a Disk Image…"),
+            };
             let b = gtk::Button::builder()
                 .icon_name("document-open-symbolic")
                 .valign(gtk::Align::Center)
-                .tooltip_text(gettext("Browse…"))
+                .tooltip_text(&label)
                 .build();
             b.add_css_class("flat");
-            b.set_accessible_label(&gettext("Browse…"));
+            b.set_accessible_label(&label);
             let input = sender.input_sender().clone();
             b.connect_clicked(move |_| input.emit(WizardInput::Browse(target)));
             b
@@ -1375,12 +1379,15 @@ impl Component for Wizard {
                     _ => gettext("Choose a Disk Image"),
                 };
                 let input = sender.input_sender().clone();
-                crate::ui::dialog::choose_file(
+                let opened = crate::ui::dialog::choose_file(
                     root,
                     &title,
                     target == BrowseTarget::Iso,
                     move |path| input.emit(WizardInput::FileChosen(target, path)),
                 );
+                if let Err(e) = opened {
+                    self.show_error(&title, &e);
+                }
             }
             WizardInput::FileChosen(target, path) => match target {
                 BrowseTarget::Iso => self.w.iso.set_text(&path),

@@ -24,7 +24,7 @@ pub struct Daemon {
     owner: Option<(u32, u32)>,
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
