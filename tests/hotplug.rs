@@ -1,6 +1,7 @@
 //! Hardware changes on a running guest (the private QEMU daemon, the tiny
 //! guest booted from its ISO): disks hot-plugged and unplugged, an IDE
-//! hot-plug refused then added for the next boot, ISOs inserted and ejected.
+//! hot-plug refused then added for the next boot (a refused new disk leaves
+//! no volume behind), ISOs inserted and ejected.
 //! The guest's own view is read over its serial shell.
 
 mod common;
@@ -15,7 +16,7 @@ use common::daemon::Daemon;
 use common::guest::{self, Boot};
 use vireo::core::edit::{DeviceKey, Edit};
 use vireo::core::hardware::{self, DiskStorage, NewDisk, Scope};
-use vireo::core::libvirt::{Connection, Detached};
+use vireo::core::libvirt::{Connection, Detached, ErrorKind};
 use vireo::core::xml::DomainXml;
 
 /// Type `command` into the guest's serial shell; its output lands in the
@@ -118,18 +119,21 @@ fn disks_and_media_change_on_a_running_guest() {
         let disk = NewDisk {
             storage: DiskStorage::NewVolume {
                 pool: "default".into(),
-                pool_path,
+                pool_path: pool_path.clone(),
                 name: format!("{name}-1.qcow2"),
                 size_bytes: 64 << 20,
             },
             bus: "virtio".into(),
             cache: None,
         };
-        let path = conn.create_volume(disk.volume().unwrap()).await.unwrap();
-        let xml = disk.xml(&live().await);
-        conn.attach_device(&vm.uuid, &xml, Scope::BOTH)
+        // One request: the volume is made, then attached.
+        let target = conn
+            .add_disk(&vm.uuid, disk, Scope::BOTH)
             .await
             .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+        assert_eq!(target, "vda");
+        let path = format!("{pool_path}/{name}-1.qcow2");
+        assert!(Path::new(&path).exists(), "the new volume {path}");
         guest_until(
             &daemon,
             &sock,
@@ -147,19 +151,15 @@ fn disks_and_media_change_on_a_running_guest() {
             "kept after shutdown: {persistent}"
         );
 
-        // Detached: the guest lets it go, the definition forgets it.
-        let xml = hardware::disk_xml_by_target(&live().await, "vda").unwrap();
-        let detached = conn
-            .detach_device(
-                &vm.uuid,
-                &xml,
-                Some("vda"),
-                Scope::BOTH,
-                Duration::from_secs(20),
-            )
+        // Removed with its image: the guest lets it go, the definition
+        // forgets it, then the image goes.
+        let removed = conn
+            .remove_disk(&vm.uuid, "vda", true, Scope::BOTH, Duration::from_secs(20))
             .await
             .unwrap();
-        assert_eq!(detached, Detached::Done);
+        assert_eq!(removed.detached, Detached::Done);
+        assert_eq!(removed.image, Some(Ok(())));
+        assert!(!Path::new(&path).exists(), "the image was deleted");
         guest_until(
             &daemon,
             &sock,
@@ -175,9 +175,31 @@ fn disks_and_media_change_on_a_running_guest() {
                 .unwrap()
                 .contains(&path)
         );
-        conn.delete_volume(&path).await.unwrap();
 
-        // IDE cannot be hot-plugged: libvirt says so; for the next boot it works.
+        // Rollback: a new SATA disk cannot be hot-plugged. The refusal is
+        // typed (the UI offers the next boot), and the volume made for it
+        // is gone again; the definition is unchanged.
+        let before = conn.domain_xml(&vm.uuid, true).await.unwrap();
+        let sata = NewDisk {
+            storage: DiskStorage::NewVolume {
+                pool: "default".into(),
+                pool_path: pool_path.clone(),
+                name: format!("{name}-2.qcow2"),
+                size_bytes: 64 << 20,
+            },
+            bus: "sata".into(),
+            cache: None,
+        };
+        let err = conn
+            .add_disk(&vm.uuid, sata, Scope::BOTH)
+            .await
+            .expect_err("SATA disks cannot be hot-plugged");
+        assert_eq!(err.kind, ErrorKind::RefusedLive, "{err}");
+        let orphan = format!("{pool_path}/{name}-2.qcow2");
+        assert!(!Path::new(&orphan).exists(), "{orphan} was left behind");
+        assert_eq!(conn.domain_xml(&vm.uuid, true).await.unwrap(), before);
+
+        // IDE cannot be hot-plugged either; for the next boot it works.
         let ide = NewDisk {
             storage: DiskStorage::Existing {
                 path: second.display().to_string(),
@@ -186,11 +208,11 @@ fn disks_and_media_change_on_a_running_guest() {
             bus: "ide".into(),
             cache: None,
         };
-        let xml = ide.xml(&live().await);
         let err = conn
-            .attach_device(&vm.uuid, &xml, Scope::BOTH)
+            .add_disk(&vm.uuid, ide.clone(), Scope::BOTH)
             .await
             .expect_err("IDE disks cannot be hot-plugged");
+        assert_eq!(err.kind, ErrorKind::RefusedLive, "{err}");
         assert!(err.message.to_lowercase().contains("ide"), "{err}");
         assert!(
             !conn
@@ -199,7 +221,7 @@ fn disks_and_media_change_on_a_running_guest() {
                 .unwrap()
                 .contains("VIREO_SECOND")
         );
-        conn.attach_device(&vm.uuid, &xml, Scope::NEXT_BOOT)
+        conn.add_disk(&vm.uuid, ide, Scope::NEXT_BOOT)
             .await
             .unwrap();
         let persistent = conn.domain_xml(&vm.uuid, true).await.unwrap();
@@ -218,9 +240,7 @@ fn disks_and_media_change_on_a_running_guest() {
         // Media: insert the second ISO, the guest reads its label; eject it,
         // the guest finds no medium.
         let read_label = "dd if=/dev/sr0 bs=1 skip=32808 count=32 2>&1; echo";
-        let insert =
-            hardware::media_xml(&live().await, "hdc", Some(second.to_str().unwrap())).unwrap();
-        conn.update_device(&vm.uuid, &insert, Scope::NOW_ONLY, false)
+        conn.change_media(&vm.uuid, "hdc", second.to_str(), Scope::NOW_ONLY, false)
             .await
             .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
         guest_until(
@@ -231,8 +251,7 @@ fn disks_and_media_change_on_a_running_guest() {
             read_label,
             |o| o.contains("VIREO_SECOND"),
         );
-        let eject = hardware::media_xml(&live().await, "hdc", None).unwrap();
-        conn.update_device(&vm.uuid, &eject, Scope::NOW_ONLY, true)
+        conn.change_media(&vm.uuid, "hdc", None, Scope::NOW_ONLY, true)
             .await
             .unwrap();
         guest_until(

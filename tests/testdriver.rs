@@ -629,9 +629,7 @@ fn device_settings_and_hardware_of_a_shut_off_vm_give_their_fixtures() {
     assert!(!d.contains("vda"), "only the CD-ROM goes: {d}");
 
     let d = edited("cdrom-ejected", |rt, c| {
-        let vm = DomainXml::parse(&rt.block_on(c.domain_xml(INSTALLER, true)).unwrap()).unwrap();
-        let xml = vireo::core::hardware::media_xml(&vm, "sda", None).unwrap();
-        saved_only(rt.block_on(c.update_device(INSTALLER, &xml, Scope::NEXT_BOOT, false)))
+        saved_only(rt.block_on(c.change_media(INSTALLER, "sda", None, Scope::NEXT_BOOT, false)))
     });
     assert!(
         d.contains("-       <source file='/var/lib/libvirt/isos/"),
@@ -703,5 +701,105 @@ fn a_running_vm_takes_its_title_now_and_its_boot_order_at_the_next_boot() {
     assert_eq!(
         rt.block_on(conn.domain_xml(WEB_SERVER, true)).unwrap(),
         saved
+    );
+}
+
+/// Add Disk and Remove Disk are one request each, with their rollback: a
+/// disk libvirt refuses leaves no volume behind and the definition as it
+/// was; a removed disk's image goes with it.
+#[test]
+fn add_and_remove_disk_are_one_operation_each_and_leave_nothing_behind() {
+    use vireo::core::hardware::{DiskStorage, NewDisk, Scope};
+    let (rt, conn) = demo();
+    let volumes = || {
+        rt.block_on(conn.wizard_facts())
+            .unwrap()
+            .pool("default")
+            .unwrap()
+            .volumes
+            .clone()
+    };
+    let disk = |cache: &str| NewDisk {
+        storage: DiskStorage::NewVolume {
+            pool: "default".into(),
+            pool_path: "/var/lib/libvirt/images".into(),
+            name: "installer-data.qcow2".into(),
+            size_bytes: 1 << 30,
+        },
+        bus: "virtio".into(),
+        cache: Some(cache.into()),
+    };
+    let before = rt.block_on(conn.domain_xml(INSTALLER, true)).unwrap();
+    let listed = volumes();
+
+    // libvirt's validation refuses the cache mode after the volume was made.
+    let err = rt
+        .block_on(conn.add_disk(INSTALLER, disk("bogus"), Scope::NEXT_BOOT))
+        .expect_err("an invalid cache mode is refused");
+    assert!(err.message.contains("failed to validate"), "{err}");
+    assert_eq!(volumes(), listed, "the new volume was deleted again");
+    assert_eq!(
+        rt.block_on(conn.domain_xml(INSTALLER, true)).unwrap(),
+        before
+    );
+
+    // The same disk, valid: its volume and the disk, named after the others.
+    let target = rt
+        .block_on(conn.add_disk(INSTALLER, disk("none"), Scope::NEXT_BOOT))
+        .unwrap();
+    assert_eq!(target, "vdb");
+    assert!(volumes().contains(&"installer-data.qcow2".to_string()));
+    let with = rt.block_on(conn.domain_xml(INSTALLER, true)).unwrap();
+    assert!(
+        with.contains("/var/lib/libvirt/images/installer-data.qcow2"),
+        "{with}"
+    );
+
+    // Removed with its image.
+    let removed = rt
+        .block_on(conn.remove_disk(
+            INSTALLER,
+            "vdb",
+            true,
+            Scope::NEXT_BOOT,
+            std::time::Duration::ZERO,
+        ))
+        .unwrap();
+    assert_eq!(removed.detached, vireo::core::libvirt::Detached::Done);
+    assert_eq!(removed.image, Some(Ok(())));
+    assert_eq!(volumes(), listed);
+    assert_eq!(
+        rt.block_on(conn.domain_xml(INSTALLER, true)).unwrap(),
+        before
+    );
+
+    // A disk the VM does not have: said so, nothing deleted.
+    let err = rt
+        .block_on(conn.remove_disk(
+            INSTALLER,
+            "vdz",
+            true,
+            Scope::NEXT_BOOT,
+            std::time::Duration::ZERO,
+        ))
+        .expect_err("no such disk");
+    assert!(err.message.contains("vdz"), "{err}");
+    assert_eq!(volumes(), listed);
+}
+
+/// Media changes read the drive from the current XML: a drive the VM does
+/// not have is refused with its name, and nothing changes.
+#[test]
+fn media_changes_name_a_missing_drive_and_change_nothing() {
+    use vireo::core::hardware::Scope;
+    let (rt, conn) = demo();
+    let before = rt.block_on(conn.domain_xml(INSTALLER, true)).unwrap();
+    let err = rt
+        .block_on(conn.change_media(INSTALLER, "hdz", None, Scope::NEXT_BOOT, false))
+        .expect_err("no such drive");
+    assert!(err.message.contains("hdz"), "{err}");
+    assert_eq!(
+        rt.block_on(conn.domain_xml(INSTALLER, true)).unwrap(),
+        before
     );
 }

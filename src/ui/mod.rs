@@ -4,29 +4,16 @@
 //! work runs as Relm4 commands against [`crate::core::libvirt::Connection`].
 
 mod a11y;
-mod about;
-mod add_connection;
-mod app;
-mod auth_dialog;
 pub mod create_cli;
-mod delete_dialog;
-mod device_page;
 mod dialog;
-mod hardware;
+mod dialogs;
 mod host_window;
 pub mod i18n;
+mod main_window;
 mod msg;
-mod os_picker;
-mod preferences;
 pub mod settings;
-mod usage;
-mod vm_details;
-mod vm_item;
-mod vm_list;
-mod vm_row;
 mod vm_window;
 mod wizard;
-mod xml_page;
 
 use relm4::gtk::{gio, glib, prelude::*};
 use relm4::{RelmApp, adw};
@@ -34,7 +21,7 @@ use relm4::{RelmApp, adw};
 use crate::core::cli::Options;
 use crate::core::config::APP_ID;
 
-pub use app::AppInit;
+pub use main_window::AppInit;
 
 /// Where `build.rs` left the compiled translations and schema for `cargo run`.
 /// A packaged build sets `VIREO_LOCALEDIR` at compile time instead.
@@ -148,7 +135,7 @@ pub fn run(options: Options) -> glib::ExitCode {
     }
 
     let relm = RelmApp::from_app(app.clone()).with_args(vec![]);
-    relm.run::<app::App>(AppInit { options });
+    relm.run::<main_window::App>(AppInit { options });
     glib::ExitCode::SUCCESS
 }
 

@@ -51,7 +51,7 @@ pub enum AppInput {
     SelectionChanged,
     /// A row was activated (double click, Enter).
     Activate(u32),
-    Sort(crate::ui::vm_list::SortKey),
+    Sort(crate::ui::main_window::vm_list::SortKey),
     GraphsChanged,
     /// Open a VM's window.
     Open {

@@ -5,7 +5,8 @@ use virt::connect::Connect;
 use virt::domain::Domain;
 
 use super::{
-    DeleteReport, DomainSummary, Error, ErrorKind, Event, HostInfo, PowerAction, Request, events,
+    DeleteReport, DomainSummary, Error, ErrorKind, Event, HostInfo, PowerAction, Request, devices,
+    events,
 };
 
 /// Open `uri`, report the outcome on `ready`, then serve requests in order
@@ -117,16 +118,8 @@ fn serve(conn: &Connect, request: Request) {
             scope,
             reply,
         } => {
-            let result = by_uuid(conn, &uuid).and_then(|d| {
-                let flags = scope_flags(&d, scope)?;
-                if flags == virt::sys::VIR_DOMAIN_AFFECT_CONFIG {
-                    return super::edit::define_edited(conn, &d, |vm| {
-                        crate::core::edit::attach(vm, &xml)
-                    });
-                }
-                Ok(d.attach_device_flags(&xml, flags)?)
-            });
-            let _ = reply.send(result);
+            let _ = reply
+                .send(by_uuid(conn, &uuid).and_then(|d| devices::attach(conn, &d, &xml, scope)));
         }
         Request::DetachDevice {
             uuid,
@@ -138,7 +131,7 @@ fn serve(conn: &Connect, request: Request) {
         } => {
             let _ = reply.send(
                 by_uuid(conn, &uuid)
-                    .and_then(|d| detach(conn, &d, &xml, target.as_deref(), scope, wait)),
+                    .and_then(|d| devices::detach(conn, &d, &xml, target.as_deref(), scope, wait)),
             );
         }
         Request::UpdateDevice {
@@ -148,19 +141,43 @@ fn serve(conn: &Connect, request: Request) {
             force,
             reply,
         } => {
-            let result = by_uuid(conn, &uuid).and_then(|d| {
-                let mut flags = scope_flags(&d, scope)?;
-                if flags == virt::sys::VIR_DOMAIN_AFFECT_CONFIG {
-                    return super::edit::define_edited(conn, &d, |vm| {
-                        crate::core::edit::update(vm, &xml)
-                    });
-                }
-                if force {
-                    flags |= virt::sys::VIR_DOMAIN_DEVICE_MODIFY_FORCE;
-                }
-                Ok(d.update_device_flags(&xml, flags)?)
-            });
-            let _ = reply.send(result);
+            let _ = reply.send(
+                by_uuid(conn, &uuid).and_then(|d| devices::update(conn, &d, &xml, scope, force)),
+            );
+        }
+        Request::AddDisk {
+            uuid,
+            disk,
+            scope,
+            reply,
+        } => {
+            let _ = reply
+                .send(by_uuid(conn, &uuid).and_then(|d| devices::add_disk(conn, &d, &disk, scope)));
+        }
+        Request::RemoveDisk {
+            uuid,
+            target,
+            delete_image,
+            scope,
+            wait,
+            reply,
+        } => {
+            let _ =
+                reply.send(by_uuid(conn, &uuid).and_then(|d| {
+                    devices::remove_disk(conn, &d, &target, delete_image, scope, wait)
+                }));
+        }
+        Request::ChangeMedia {
+            uuid,
+            target,
+            iso,
+            scope,
+            force,
+            reply,
+        } => {
+            let _ = reply.send(by_uuid(conn, &uuid).and_then(|d| {
+                devices::change_media(conn, &d, &target, iso.as_deref(), scope, force)
+            }));
         }
         Request::CreateVolume { volume, reply } => {
             let result = conn
@@ -231,27 +248,6 @@ fn serve(conn: &Connect, request: Request) {
     }
 }
 
-/// libvirt's flags for `scope` on `d`: the live part only when it runs,
-/// the persistent part only when it has a definition.
-fn scope_flags(d: &Domain, scope: super::Scope) -> Result<u32, Error> {
-    let mut flags = 0;
-    if scope.live && d.is_active()? {
-        flags |= virt::sys::VIR_DOMAIN_AFFECT_LIVE;
-    }
-    if scope.persistent && d.is_persistent()? {
-        flags |= virt::sys::VIR_DOMAIN_AFFECT_CONFIG;
-    }
-    if flags == 0 {
-        let message = if scope.live && !scope.persistent {
-            "the virtual machine is not running"
-        } else {
-            "the virtual machine has no persistent definition"
-        };
-        return Err(Error::new(ErrorKind::Other, message));
-    }
-    Ok(flags)
-}
-
 /// Apply a change to the definition, then to the running guest, each on
 /// its own, so that the user learns where it took effect.
 fn apply(
@@ -266,44 +262,6 @@ fn apply(
         .is_active()?
         .then(|| text(set(virt::sys::VIR_DOMAIN_AFFECT_LIVE)));
     Ok(super::Applied { next_boot, now })
-}
-
-/// Detach, then wait for the running guest to release a disk.
-fn detach(
-    conn: &Connect,
-    d: &Domain,
-    xml: &str,
-    target: Option<&str>,
-    scope: super::Scope,
-    wait: std::time::Duration,
-) -> Result<super::Detached, Error> {
-    let flags = scope_flags(d, scope)?;
-    if flags == virt::sys::VIR_DOMAIN_AFFECT_CONFIG {
-        super::edit::define_edited(conn, d, |vm| crate::core::edit::detach(vm, xml))?;
-        return Ok(super::Detached::Done);
-    }
-    d.detach_device_flags(xml, flags)?;
-    let live = flags & virt::sys::VIR_DOMAIN_AFFECT_LIVE != 0;
-    let Some(target) = target.filter(|_| live) else {
-        // A running guest releases other devices in its own time.
-        return Ok(if live {
-            super::Detached::Pending
-        } else {
-            super::Detached::Done
-        });
-    };
-    let deadline = std::time::Instant::now() + wait;
-    loop {
-        let live = crate::core::xml::DomainXml::parse(&d.xml_desc(0)?)
-            .map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
-        if crate::core::hardware::disk_xml_by_target(&live, target).is_none() {
-            return Ok(super::Detached::Done);
-        }
-        if std::time::Instant::now() >= deadline {
-            return Ok(super::Detached::Pending);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
 }
 
 fn power(d: &Domain, action: PowerAction) -> Result<(), Error> {

@@ -11,6 +11,12 @@ pub enum ErrorKind {
     NoSuchDomain,
     /// The connection's thread is gone (the connection was closed).
     ServiceGone,
+    /// The running guest refused a device added to it and its definition
+    /// (it cannot be hot-plugged there); nothing changed, and it can be
+    /// added for the next boot instead.
+    RefusedLive,
+    /// The guest has locked the drive's tray; forcing it open is possible.
+    MediaLocked,
     /// Something Vireo itself could not make sense of (unreadable XML, a
     /// console with no address).
     Other,

@@ -23,6 +23,7 @@
 mod actor;
 mod auth;
 mod create;
+mod devices;
 mod domain;
 mod edit;
 mod error;
@@ -35,6 +36,7 @@ pub mod tunnel;
 pub use crate::core::hardware::Scope;
 pub use auth::{Authenticator, CredentialKind, CredentialPrompt};
 pub use create::{CreateJob, CreateStep, Created};
+pub use devices::DiskRemoved;
 pub use domain::{DomainState, DomainSummary};
 pub use error::{Error, ErrorKind};
 pub use events::{CloseReason, Event, Lifecycle};
@@ -138,6 +140,35 @@ pub enum Request {
     UpdateDevice {
         uuid: String,
         xml: String,
+        scope: Scope,
+        force: bool,
+        reply: Reply<()>,
+    },
+    /// Add Disk: create its volume (when new), attach it, and delete the
+    /// volume again when the attach fails. Replies with the disk's target.
+    /// A running guest that refuses it gives [`ErrorKind::RefusedLive`].
+    AddDisk {
+        uuid: String,
+        disk: crate::core::hardware::NewDisk,
+        scope: Scope,
+        reply: Reply<String>,
+    },
+    /// Remove Disk `target`: detach it, wait up to `wait` for the running
+    /// guest to let go, then delete its image when `delete_image` is set.
+    RemoveDisk {
+        uuid: String,
+        target: String,
+        delete_image: bool,
+        scope: Scope,
+        wait: std::time::Duration,
+        reply: Reply<DiskRemoved>,
+    },
+    /// Insert `iso` into drive `target` (`None`: eject); `force` opens a
+    /// tray the guest has locked ([`ErrorKind::MediaLocked`] without it).
+    ChangeMedia {
+        uuid: String,
+        target: String,
+        iso: Option<String>,
         scope: Scope,
         force: bool,
         reply: Reply<()>,
@@ -526,6 +557,65 @@ impl Connection {
         self.ask(|reply| Request::UpdateDevice {
             uuid,
             xml,
+            scope,
+            force,
+            reply,
+        })
+        .await
+    }
+
+    /// See [`Request::AddDisk`].
+    pub async fn add_disk(
+        &self,
+        uuid: &str,
+        disk: crate::core::hardware::NewDisk,
+        scope: Scope,
+    ) -> Result<String, Error> {
+        let uuid = uuid.to_owned();
+        self.ask(|reply| Request::AddDisk {
+            uuid,
+            disk,
+            scope,
+            reply,
+        })
+        .await
+    }
+
+    /// See [`Request::RemoveDisk`].
+    pub async fn remove_disk(
+        &self,
+        uuid: &str,
+        target: &str,
+        delete_image: bool,
+        scope: Scope,
+        wait: std::time::Duration,
+    ) -> Result<DiskRemoved, Error> {
+        let (uuid, target) = (uuid.to_owned(), target.to_owned());
+        self.ask(|reply| Request::RemoveDisk {
+            uuid,
+            target,
+            delete_image,
+            scope,
+            wait,
+            reply,
+        })
+        .await
+    }
+
+    /// See [`Request::ChangeMedia`].
+    pub async fn change_media(
+        &self,
+        uuid: &str,
+        target: &str,
+        iso: Option<&str>,
+        scope: Scope,
+        force: bool,
+    ) -> Result<(), Error> {
+        let (uuid, target, iso) = (uuid.to_owned(), target.to_owned(), iso.map(str::to_owned));
+        self.ask(|reply| Request::ChangeMedia {
+            uuid,
+            target,
+            iso,
             scope,
             force,
             reply,

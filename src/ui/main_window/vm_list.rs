@@ -11,9 +11,9 @@ use gettextrs::gettext;
 use relm4::gtk::{self, gio, prelude::*};
 
 use crate::core::libvirt::{Connection, DomainState, DomainSummary, PowerAction};
-use crate::ui::usage::History;
-use crate::ui::vm_item::{HeaderStatus, ItemData, VmItem};
-use crate::ui::vm_row::{Graphs, Row};
+use crate::ui::main_window::usage::History;
+use crate::ui::main_window::vm_item::{HeaderStatus, ItemData, VmItem};
+use crate::ui::main_window::vm_row::{Graphs, Row};
 
 /// Where one connection stands.
 #[derive(Debug)]

@@ -10,9 +10,9 @@ use crate::ui::a11y::AccessibleLabelExt;
 
 use crate::core::edit::{DeviceKey, Edit};
 use crate::core::xml::{DeviceKind, DeviceView, DomainXml};
-use crate::ui::device_page::{self, OnEdit};
 use crate::ui::host_window::row;
 use crate::ui::i18n::gettext_f;
+use crate::ui::vm_window::device_page::{self, OnEdit};
 
 fn kind_title(kind: DeviceKind) -> String {
     match kind {

@@ -10,7 +10,7 @@ use relm4::gtk::glib;
 use relm4::gtk::subclass::prelude::*;
 
 use crate::core::libvirt::DomainSummary;
-use crate::ui::usage::History;
+use crate::ui::main_window::usage::History;
 
 /// Where a connection stands, as its header row shows it.
 #[derive(Debug, Clone, PartialEq)]

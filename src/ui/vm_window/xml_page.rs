@@ -10,6 +10,9 @@ use std::rc::Rc;
 use gettextrs::gettext;
 use relm4::adw::prelude::*;
 use relm4::gtk;
+use relm4::{Component, ComponentParts, ComponentSender};
+
+use crate::core::libvirt::{Connection, DomainSummary, Error};
 
 use crate::core::xml::{Document, diff};
 use crate::ui::a11y::AccessibleLabelExt;
@@ -17,7 +20,7 @@ use crate::ui::dialog::{self, Confirm, Texts};
 
 /// The page's widgets and the definition the edit started from.
 #[derive(Clone)]
-pub struct XmlPage {
+pub struct XmlEditor {
     pub widget: gtk::Box,
     view: gtk::TextView,
     error: gtk::Label,
@@ -28,9 +31,9 @@ pub struct XmlPage {
     loading: Rc<Cell<bool>>,
 }
 
-impl XmlPage {
+impl XmlEditor {
     /// `define` receives the confirmed text.
-    pub fn new(define: impl Fn(String) + 'static) -> XmlPage {
+    pub fn new(define: impl Fn(String) + 'static) -> XmlEditor {
         let view = gtk::TextView::builder()
             .monospace(true)
             .wrap_mode(gtk::WrapMode::None)
@@ -89,7 +92,7 @@ impl XmlPage {
         widget.append(&gtk::Separator::new(gtk::Orientation::Horizontal));
         widget.append(&scrolled);
 
-        let page = XmlPage {
+        let page = XmlEditor {
             widget,
             view,
             error,
@@ -205,5 +208,117 @@ impl XmlPage {
             Confirm::Suggested,
             move || define(text.clone()),
         );
+    }
+}
+
+/// The XML page as a component of the VM window: it loads the saved
+/// definition when shown (unless the user is editing it) and defines the
+/// confirmed text.
+pub struct XmlPage {
+    conn: Connection,
+    uuid: String,
+    editor: XmlEditor,
+    /// Whether the guest runs (a saved change then waits for the next boot).
+    running: bool,
+}
+
+#[derive(Debug)]
+pub enum XmlPageInput {
+    /// Show the saved definition (unless it is being edited).
+    Load,
+    /// Define the confirmed text.
+    Define(String),
+    Running(bool),
+}
+
+#[derive(Debug)]
+pub enum XmlPageOutput {
+    Toast(String),
+    /// A new definition was saved: the other pages read it again.
+    Defined,
+}
+
+#[derive(Debug)]
+pub enum XmlPageCmd {
+    Saved(Result<String, Error>),
+    Defined(Result<DomainSummary, Error>),
+}
+
+pub struct XmlPageInit {
+    pub conn: Connection,
+    pub uuid: String,
+}
+
+impl XmlPage {
+    fn load(&self, sender: &ComponentSender<Self>) {
+        let (conn, uuid) = (self.conn.clone(), self.uuid.clone());
+        sender
+            .oneshot_command(async move { XmlPageCmd::Saved(conn.domain_xml(&uuid, true).await) });
+    }
+}
+
+impl Component for XmlPage {
+    type Init = XmlPageInit;
+    type Input = XmlPageInput;
+    type Output = XmlPageOutput;
+    type CommandOutput = XmlPageCmd;
+    type Root = gtk::Box;
+    type Widgets = ();
+
+    fn init_root() -> gtk::Box {
+        gtk::Box::new(gtk::Orientation::Vertical, 0)
+    }
+
+    fn init(
+        init: XmlPageInit,
+        root: gtk::Box,
+        sender: ComponentSender<Self>,
+    ) -> ComponentParts<Self> {
+        let input = sender.input_sender().clone();
+        let editor = XmlEditor::new(move |text| input.emit(XmlPageInput::Define(text)));
+        editor.widget.set_vexpand(true);
+        root.append(&editor.widget);
+        let model = XmlPage {
+            conn: init.conn,
+            uuid: init.uuid,
+            editor,
+            running: false,
+        };
+        ComponentParts { model, widgets: () }
+    }
+
+    fn update(&mut self, msg: XmlPageInput, sender: ComponentSender<Self>, _root: &gtk::Box) {
+        match msg {
+            XmlPageInput::Load => {
+                if !self.editor.dirty() {
+                    self.load(&sender);
+                }
+            }
+            XmlPageInput::Define(text) => {
+                let conn = self.conn.clone();
+                sender.oneshot_command(
+                    async move { XmlPageCmd::Defined(conn.define_xml(&text).await) },
+                );
+            }
+            XmlPageInput::Running(running) => self.running = running,
+        }
+    }
+
+    fn update_cmd(&mut self, msg: XmlPageCmd, sender: ComponentSender<Self>, _root: &gtk::Box) {
+        match msg {
+            XmlPageCmd::Saved(Ok(xml)) => self.editor.show(&xml),
+            XmlPageCmd::Saved(Err(e)) => self.editor.refused(&e.message),
+            XmlPageCmd::Defined(Ok(_)) => {
+                let _ = sender.output(XmlPageOutput::Toast(if self.running {
+                    gettext("Configuration saved; the guest uses it from its next boot")
+                } else {
+                    gettext("Configuration saved")
+                }));
+                let _ = sender.output(XmlPageOutput::Defined);
+                self.load(&sender);
+            }
+            // libvirt's words, the user's text kept.
+            XmlPageCmd::Defined(Err(e)) => self.editor.refused(&e.message),
+        }
     }
 }

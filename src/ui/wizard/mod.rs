@@ -4,6 +4,13 @@
 //! Creating is all or nothing (the core's `create`); the VM window then
 //! opens on the installing guest's console.
 
+mod network_page;
+pub mod os_picker;
+mod resources_page;
+mod source_page;
+mod storage_page;
+mod summary_page;
+
 use gettextrs::gettext;
 use relm4::adw::{self, prelude::*};
 use relm4::gtk::{self, glib};
@@ -20,6 +27,11 @@ use crate::ui::a11y::AccessibleLabelExt;
 use crate::ui::create_cli::step_text;
 use crate::ui::i18n::gettext_f;
 use crate::ui::i18n::problem_text;
+use network_page::NetworkPage;
+use resources_page::ResourcesPage;
+use source_page::SourcePage;
+use storage_page::StoragePage;
+use summary_page::SummaryPage;
 
 /// Which connection the VM goes to: the app's index, its URI, its handle.
 pub struct WizardInit {
@@ -95,50 +107,11 @@ struct Widgets {
     error: gtk::Label,
     retry: gtk::Button,
     confirm: gtk::CheckButton,
-    // Source
-    connection: adw::ComboRow,
-    source_location: gtk::CheckButton,
-    source_import: gtk::CheckButton,
-    source_manual: gtk::CheckButton,
-    iso: adw::EntryRow,
-    /// ISO volumes of the host's pools, one click away.
-    volumes: gtk::MenuButton,
-    url: adw::EntryRow,
-    kernel_args: adw::EntryRow,
-    import: adw::EntryRow,
-    os_row: adw::ActionRow,
-    virt_type: adw::ComboRow,
-    arch: adw::ComboRow,
-    machine: adw::ComboRow,
-    firmware: adw::ComboRow,
-    // Resources
-    memory: gtk::SpinButton,
-    memory_row: adw::ActionRow,
-    max_memory_on: gtk::Switch,
-    max_memory: gtk::SpinButton,
-    vcpus: gtk::SpinButton,
-    vcpus_row: adw::ActionRow,
-    max_vcpus_on: gtk::Switch,
-    max_vcpus: gtk::SpinButton,
-    // Storage
-    storage_new: gtk::CheckButton,
-    storage_existing: gtk::CheckButton,
-    storage_none: gtk::CheckButton,
-    pool: adw::ComboRow,
-    size: gtk::SpinButton,
-    size_row: adw::ActionRow,
-    existing: adw::EntryRow,
-    no_pool: adw::ActionRow,
-    storage_group: adw::PreferencesGroup,
-    import_group: adw::PreferencesGroup,
-    // Network
-    network: adw::ComboRow,
-    network_device: adw::EntryRow,
-    // Summary
-    name: adw::EntryRow,
-    summary: gtk::ListBox,
-    customize: gtk::Switch,
-    xml: gtk::TextView,
+    source: SourcePage,
+    resources: ResourcesPage,
+    storage: StoragePage,
+    network: NetworkPage,
+    summary: SummaryPage,
 }
 
 pub struct Wizard {
@@ -210,6 +183,24 @@ fn page_name(page: Page) -> &'static str {
     }
 }
 
+/// The Browse button of a path field: a file chooser for `target`.
+fn browse_button(target: BrowseTarget, sender: &ComponentSender<Wizard>) -> gtk::Button {
+    let label = match target {
+        BrowseTarget::Iso => gettext("Browse for an ISO Image…"),
+        _ => gettext("Browse for a Disk Image…"),
+    };
+    let b = gtk::Button::builder()
+        .icon_name("document-open-symbolic")
+        .valign(gtk::Align::Center)
+        .tooltip_text(&label)
+        .build();
+    b.add_css_class("flat");
+    b.set_accessible_label(&label);
+    let input = sender.input_sender().clone();
+    b.connect_clicked(move |_| input.emit(WizardInput::Browse(target)));
+    b
+}
+
 fn scrolled_page(groups: &[&gtk::Widget]) -> gtk::Widget {
     let page = adw::PreferencesPage::new();
     for g in groups {
@@ -222,7 +213,7 @@ fn scrolled_page(groups: &[&gtk::Widget]) -> gtk::Widget {
 
 impl Wizard {
     fn conn(&self) -> &(usize, String, Connection) {
-        let i = (self.w.connection.selected() as usize).min(self.init.connections.len() - 1);
+        let i = (self.w.source.connection.selected() as usize).min(self.init.connections.len() - 1);
         &self.init.connections[i]
     }
 
@@ -256,18 +247,18 @@ impl Wizard {
         let Some(f) = self.facts.clone() else { return };
         self.quiet = true;
         let arches: Vec<String> = f.arches.iter().map(|(a, _)| a.clone()).collect();
-        self.w.arch.set_model(Some(&string_list(&arches)));
+        self.w.source.arch.set_model(Some(&string_list(&arches)));
         if let Some(i) = arches.iter().position(|a| a == &f.arch) {
-            self.w.arch.set_selected(i as u32);
+            self.w.source.arch.set_selected(i as u32);
         }
-        self.arch_shown = self.w.arch.selected();
+        self.arch_shown = self.w.source.arch.selected();
         self.fill_machines();
         let kvm_label = if f.kvm {
             gettext("Automatic (KVM)")
         } else {
             gettext("Automatic (QEMU emulation: KVM is not available)")
         };
-        self.w.virt_type.set_model(Some(&string_list(&[
+        self.w.source.virt_type.set_model(Some(&string_list(&[
             kvm_label,
             gettext("KVM"),
             gettext("QEMU emulation"),
@@ -283,19 +274,22 @@ impl Wizard {
                 None => p.name.clone(),
             })
             .collect();
-        self.w.pool.set_model(Some(&string_list(&pools)));
+        self.w.storage.pool.set_model(Some(&string_list(&pools)));
         if let Some(d) = f.default_pool()
             && let Some(i) = f.pools.iter().position(|p| p.name == d.name)
         {
-            self.w.pool.set_selected(i as u32);
+            self.w.storage.pool.set_selected(i as u32);
         }
         self.fill_volumes(&f);
-        self.w.no_pool.set_visible(f.pools.is_empty());
-        self.w.pool.set_visible(!f.pools.is_empty());
-        if f.pools.is_empty() && self.w.storage_new.is_active() {
-            self.w.storage_none.set_active(true);
+        self.w.storage.no_pool.set_visible(f.pools.is_empty());
+        self.w.storage.pool.set_visible(!f.pools.is_empty());
+        if f.pools.is_empty() && self.w.storage.storage_new.is_active() {
+            self.w.storage.storage_none.set_active(true);
         }
-        self.w.storage_new.set_sensitive(!f.pools.is_empty());
+        self.w
+            .storage
+            .storage_new
+            .set_sensitive(!f.pools.is_empty());
 
         self.network_choices = f
             .networks
@@ -333,19 +327,22 @@ impl Wizard {
                 gettext("No network"),
             ])
             .collect();
-        self.w.network.set_model(Some(&string_list(&labels)));
+        self.w
+            .network
+            .network
+            .set_model(Some(&string_list(&labels)));
         let default = f.default_network();
         let i = self
             .network_choices
             .iter()
             .position(|c| c == &default)
             .unwrap_or(0);
-        self.w.network.set_selected(i as u32);
-        self.w.memory_row.set_subtitle(&gettext_f(
+        self.w.network.network.set_selected(i as u32);
+        self.w.resources.memory_row.set_subtitle(&gettext_f(
             "The host has {memory} MiB",
             &[("memory", &f.memory_mib.to_string())],
         ));
-        self.w.vcpus_row.set_subtitle(&gettext_f(
+        self.w.resources.vcpus_row.set_subtitle(&gettext_f(
             "The host has {cpus} CPUs",
             &[("cpus", &f.cpus.to_string())],
         ));
@@ -371,7 +368,7 @@ impl Wizard {
                     })
             })
             .collect();
-        self.w.volumes.set_visible(!isos.is_empty());
+        self.w.source.volumes.set_visible(!isos.is_empty());
         let list = gtk::ListBox::builder()
             .selection_mode(gtk::SelectionMode::None)
             .build();
@@ -395,27 +392,27 @@ impl Wizard {
             paths.push(path);
         }
         let popover = gtk::Popover::builder().child(&list).build();
-        let (entry, pop) = (self.w.iso.clone(), popover.clone());
+        let (entry, pop) = (self.w.source.iso.clone(), popover.clone());
         list.connect_row_activated(move |_, row| {
             if let Some(path) = paths.get(row.index().max(0) as usize) {
                 entry.set_text(path);
             }
             pop.popdown();
         });
-        self.w.volumes.set_popover(Some(&popover));
+        self.w.source.volumes.set_popover(Some(&popover));
     }
 
     fn fill_machines(&self) {
         let Some(f) = &self.facts else { return };
         let arch = f
             .arches
-            .get(self.w.arch.selected() as usize)
+            .get(self.w.source.arch.selected() as usize)
             .map(|(_, m)| m.clone())
             .unwrap_or_default();
         let mut items = vec![gettext("Automatic (from the OS)")];
         items.extend(arch);
-        self.w.machine.set_model(Some(&string_list(&items)));
-        self.w.machine.set_selected(0);
+        self.w.source.machine.set_model(Some(&string_list(&items)));
+        self.w.source.machine.set_selected(0);
     }
 
     /// Put the OS's defaults in the spin buttons the user has not changed.
@@ -428,14 +425,14 @@ impl Wizard {
         );
         self.quiet = true;
         let (old_m, old_c, old_d) = self.defaults;
-        if self.w.memory.value() == old_m {
-            self.w.memory.set_value(new.0);
+        if self.w.resources.memory.value() == old_m {
+            self.w.resources.memory.set_value(new.0);
         }
-        if self.w.vcpus.value() == old_c {
-            self.w.vcpus.set_value(new.1);
+        if self.w.resources.vcpus.value() == old_c {
+            self.w.resources.vcpus.set_value(new.1);
         }
-        if self.w.size.value() == old_d {
-            self.w.size.set_value(new.2);
+        if self.w.storage.size.value() == old_d {
+            self.w.storage.size.set_value(new.2);
         }
         self.quiet = false;
         self.defaults = new;
@@ -445,26 +442,26 @@ impl Wizard {
             OsOrigin::Chosen => self.os.name.clone(),
             OsOrigin::Default => gettext("Generic or unknown OS"),
         };
-        self.w.os_row.set_subtitle(&subtitle);
+        self.w.source.os_row.set_subtitle(&subtitle);
     }
 
     fn source(&self) -> InstallSource {
         let text = |e: &adw::EntryRow| e.text().trim().to_owned();
-        if self.w.source_location.is_active() {
+        if self.w.source.source_location.is_active() {
             InstallSource::Location {
-                url: text(&self.w.url),
-                kernel_args: text(&self.w.kernel_args),
+                url: text(&self.w.source.url),
+                kernel_args: text(&self.w.source.kernel_args),
             }
-        } else if self.w.source_import.is_active() {
-            let path = text(&self.w.import);
+        } else if self.w.source.source_import.is_active() {
+            let path = text(&self.w.source.import);
             InstallSource::Import {
                 format: crate::core::wizard::probe_format(&path).into(),
                 path,
             }
-        } else if self.w.source_manual.is_active() {
+        } else if self.w.source.source_manual.is_active() {
             InstallSource::Manual
         } else {
-            InstallSource::Iso(text(&self.w.iso))
+            InstallSource::Iso(text(&self.w.source.iso))
         }
     }
 
@@ -474,46 +471,48 @@ impl Wizard {
             self.plan = None;
             return;
         };
-        let name = self.w.name.text().trim().to_owned();
+        let name = self.w.summary.name.text().trim().to_owned();
         let mut plan = Plan::new(&name, self.source(), self.os.clone(), f);
-        plan.virt_type = match self.w.virt_type.selected() {
+        plan.virt_type = match self.w.source.virt_type.selected() {
             1 => VirtType::Kvm,
             2 => VirtType::Qemu,
             _ => VirtType::Auto,
         };
-        if let Some((arch, machines)) = f.arches.get(self.w.arch.selected() as usize) {
+        if let Some((arch, machines)) = f.arches.get(self.w.source.arch.selected() as usize) {
             plan.arch = arch.clone();
-            let m = self.w.machine.selected() as usize;
+            let m = self.w.source.machine.selected() as usize;
             plan.machine = (m > 0).then(|| machines.get(m - 1).cloned()).flatten();
         }
-        plan.firmware = match self.w.firmware.selected() {
+        plan.firmware = match self.w.source.firmware.selected() {
             1 => FirmwareChoice::Bios,
             2 => FirmwareChoice::Uefi { secure_boot: false },
             3 => FirmwareChoice::Uefi { secure_boot: true },
             _ => FirmwareChoice::Auto,
         };
-        plan.memory_mib = self.w.memory.value() as u64;
+        plan.memory_mib = self.w.resources.memory.value() as u64;
         plan.max_memory_mib = self
             .w
+            .resources
             .max_memory_on
             .is_active()
-            .then(|| self.w.max_memory.value() as u64);
-        plan.vcpus = self.w.vcpus.value() as u32;
+            .then(|| self.w.resources.max_memory.value() as u64);
+        plan.vcpus = self.w.resources.vcpus.value() as u32;
         plan.max_vcpus = self
             .w
+            .resources
             .max_vcpus_on
             .is_active()
-            .then(|| self.w.max_vcpus.value() as u32);
-        plan.storage = if self.w.storage_new.is_active() {
-            match f.pools.get(self.w.pool.selected() as usize) {
+            .then(|| self.w.resources.max_vcpus.value() as u32);
+        plan.storage = if self.w.storage.storage_new.is_active() {
+            match f.pools.get(self.w.storage.pool.selected() as usize) {
                 Some(p) => StorageChoice::New {
                     pool: p.name.clone(),
-                    size_bytes: (self.w.size.value() * GIB as f64).round() as u64,
+                    size_bytes: (self.w.storage.size.value() * GIB as f64).round() as u64,
                 },
                 None => StorageChoice::None,
             }
-        } else if self.w.storage_existing.is_active() {
-            let path = self.w.existing.text().trim().to_owned();
+        } else if self.w.storage.storage_existing.is_active() {
+            let path = self.w.storage.existing.text().trim().to_owned();
             StorageChoice::Existing {
                 format: crate::core::wizard::probe_format(&path).into(),
                 path,
@@ -521,8 +520,11 @@ impl Wizard {
         } else {
             StorageChoice::None
         };
-        let device = self.w.network_device.text().trim().to_owned();
-        plan.network = match self.network_choices.get(self.w.network.selected() as usize) {
+        let device = self.w.network.network_device.text().trim().to_owned();
+        plan.network = match self
+            .network_choices
+            .get(self.w.network.network.selected() as usize)
+        {
             Some(NetworkChoice::Bridge(_)) => NetworkChoice::Bridge(device),
             Some(NetworkChoice::Macvtap(_)) => NetworkChoice::Macvtap(device),
             Some(other) => other.clone(),
@@ -537,48 +539,69 @@ impl Wizard {
 
     /// Show what the current page's fields need and enable Forward/Create.
     fn refresh(&mut self) {
-        let loc = self.w.source_location.is_active();
-        let import = self.w.source_import.is_active();
-        let iso = !loc && !import && !self.w.source_manual.is_active();
-        self.w.iso.set_visible(iso);
-        self.w.url.set_visible(loc);
-        self.w.kernel_args.set_visible(loc);
-        self.w.import.set_visible(import);
-        self.w.storage_group.set_visible(!import);
-        self.w.import_group.set_visible(import);
-        self.w.pool.set_sensitive(self.w.storage_new.is_active());
+        let loc = self.w.source.source_location.is_active();
+        let import = self.w.source.source_import.is_active();
+        let iso = !loc && !import && !self.w.source.source_manual.is_active();
+        self.w.source.iso.set_visible(iso);
+        self.w.source.url.set_visible(loc);
+        self.w.source.kernel_args.set_visible(loc);
+        self.w.source.import.set_visible(import);
+        self.w.storage.storage_group.set_visible(!import);
+        self.w.storage.import_group.set_visible(import);
         self.w
+            .storage
+            .pool
+            .set_sensitive(self.w.storage.storage_new.is_active());
+        self.w
+            .storage
             .size_row
-            .set_sensitive(self.w.storage_new.is_active());
+            .set_sensitive(self.w.storage.storage_new.is_active());
         self.w
+            .storage
             .existing
-            .set_visible(self.w.storage_existing.is_active());
+            .set_visible(self.w.storage.storage_existing.is_active());
         self.w
+            .resources
             .max_memory
-            .set_sensitive(self.w.max_memory_on.is_active());
+            .set_sensitive(self.w.resources.max_memory_on.is_active());
         self.w
+            .resources
             .max_vcpus
-            .set_sensitive(self.w.max_vcpus_on.is_active());
+            .set_sensitive(self.w.resources.max_vcpus_on.is_active());
         // An unused maximum follows the value, ready to be raised.
         self.quiet = true;
-        if !self.w.max_memory_on.is_active() {
-            self.w.max_memory.set_value(self.w.memory.value());
+        if !self.w.resources.max_memory_on.is_active() {
+            self.w
+                .resources
+                .max_memory
+                .set_value(self.w.resources.memory.value());
         }
-        if !self.w.max_vcpus_on.is_active() {
-            self.w.max_vcpus.set_value(self.w.vcpus.value());
+        if !self.w.resources.max_vcpus_on.is_active() {
+            self.w
+                .resources
+                .max_vcpus
+                .set_value(self.w.resources.vcpus.value());
         }
         self.quiet = false;
-        let device_kind = self.network_choices.get(self.w.network.selected() as usize);
+        let device_kind = self
+            .network_choices
+            .get(self.w.network.network.selected() as usize);
         match device_kind {
             Some(NetworkChoice::Bridge(_)) => {
-                self.w.network_device.set_title(&gettext("Bridge name"));
-                self.w.network_device.set_visible(true);
+                self.w
+                    .network
+                    .network_device
+                    .set_title(&gettext("Bridge name"));
+                self.w.network.network_device.set_visible(true);
             }
             Some(NetworkChoice::Macvtap(_)) => {
-                self.w.network_device.set_title(&gettext("Host interface"));
-                self.w.network_device.set_visible(true);
+                self.w
+                    .network
+                    .network_device
+                    .set_title(&gettext("Host interface"));
+                self.w.network.network_device.set_visible(true);
             }
-            _ => self.w.network_device.set_visible(false),
+            _ => self.w.network.network_device.set_visible(false),
         }
 
         let page = self.current_page();
@@ -662,8 +685,8 @@ impl Wizard {
         let (Some(plan), Some(f)) = (&self.plan, &self.facts) else {
             return;
         };
-        while let Some(child) = self.w.summary.first_child() {
-            self.w.summary.remove(&child);
+        while let Some(child) = self.w.summary.summary.first_child() {
+            self.w.summary.summary.remove(&child);
         }
         let r = plan.resolve(f);
         let source = match &plan.source {
@@ -738,9 +761,10 @@ impl Wizard {
         ] {
             self.w
                 .summary
+                .summary
                 .append(&crate::ui::host_window::row(&title, &value));
         }
-        self.w.xml.buffer().set_text(&plan.domain_xml(f));
+        self.w.summary.xml.buffer().set_text(&plan.domain_xml(f));
     }
 
     fn go_to(&mut self, page: usize) {
@@ -750,13 +774,13 @@ impl Wizard {
         let p = self.current_page();
         if p == Page::Summary {
             // Suggest a name from the OS unless the user typed one.
-            let current = self.w.name.text().to_string();
+            let current = self.w.summary.name.text().to_string();
             if let Some(f) = &self.facts
                 && (current.is_empty() || current == self.suggested_name)
             {
                 self.suggested_name = Plan::suggest_name(&self.os, &f.domain_names);
                 self.quiet = true;
-                self.w.name.set_text(&self.suggested_name);
+                self.w.summary.name.set_text(&self.suggested_name);
                 self.quiet = false;
             }
         }
@@ -839,298 +863,25 @@ impl Component for Wizard {
             move |_| input.emit(WizardInput::Forward)
         });
 
-        // Page 1: install source.
-        let uris: Vec<String> = init.connections.iter().map(|c| c.1.clone()).collect();
-        let connection = adw::ComboRow::builder()
-            .title(gettext("Connection"))
-            .model(&string_list(&uris))
-            .selected(init.selected as u32)
-            .build();
-        connection.set_visible(uris.len() > 1);
-        let source_iso = radio(&gettext("Local install media (ISO image)"), None);
-        source_iso.set_active(true);
-        let source_location = radio(
-            &gettext("Network install (URL of an install tree)"),
-            Some(&source_iso),
-        );
-        let source_import = radio(&gettext("Import an existing disk image"), Some(&source_iso));
-        let source_manual = radio(&gettext("Manual install (no media)"), Some(&source_iso));
-        let iso = adw::EntryRow::builder()
-            .title(gettext("ISO image or volume path"))
-            .build();
-        let browse_button = |target: BrowseTarget| {
-            let label = match target {
-                BrowseTarget::Iso => gettext("Browse for an ISO Image…"),
-                _ => gettext("Browse for a Disk Image…"),
-            };
-            let b = gtk::Button::builder()
-                .icon_name("document-open-symbolic")
-                .valign(gtk::Align::Center)
-                .tooltip_text(&label)
-                .build();
-            b.add_css_class("flat");
-            b.set_accessible_label(&label);
-            let input = sender.input_sender().clone();
-            b.connect_clicked(move |_| input.emit(WizardInput::Browse(target)));
-            b
-        };
-        let volumes = gtk::MenuButton::builder()
-            .icon_name("drive-optical-symbolic")
-            .valign(gtk::Align::Center)
-            .tooltip_text(gettext("ISO Volumes of the Host"))
-            .visible(false)
-            .build();
-        volumes.add_css_class("flat");
-        volumes.set_accessible_label(&gettext("ISO Volumes of the Host"));
-        iso.add_suffix(&volumes);
-        iso.add_suffix(&browse_button(BrowseTarget::Iso));
-        let url = adw::EntryRow::builder()
-            .title(gettext("Install tree URL"))
-            .build();
-        let kernel_args = adw::EntryRow::builder()
-            .title(gettext("Kernel arguments (optional)"))
-            .build();
-        let import = adw::EntryRow::builder()
-            .title(gettext("Disk image path"))
-            .build();
-        import.add_suffix(&browse_button(BrowseTarget::Import));
-        let source_group = group(&gettext("How will the operating system be installed?"));
-        source_group.add(&connection);
-        for b in [
-            &source_iso,
-            &source_location,
-            &source_import,
-            &source_manual,
-        ] {
-            source_group.add(&crate::ui::dialog::radio_row(b));
-        }
-        let media_group = group("");
-        for e in [&iso, &url, &kernel_args, &import] {
-            media_group.add(e);
-        }
-        let os_row = adw::ActionRow::builder()
-            .title(gettext("Operating system"))
-            .subtitle(gettext("Generic or unknown OS"))
-            .build();
-        let choose = gtk::Button::builder()
-            .label(gettext("Choose…"))
-            .valign(gtk::Align::Center)
-            .build();
-        choose.set_accessible_label(&gettext("Choose the operating system"));
-        choose.connect_clicked({
-            let input = sender.input_sender().clone();
-            move |_| input.emit(WizardInput::PickOs)
-        });
-        os_row.add_suffix(&choose);
-        media_group.add(&os_row);
-        let virt_type = adw::ComboRow::builder()
-            .title(gettext("Virtualization"))
-            .build();
-        let arch = adw::ComboRow::builder()
-            .title(gettext("Architecture"))
-            .build();
-        let machine = adw::ComboRow::builder()
-            .title(gettext("Machine type"))
-            .build();
-        let firmware = adw::ComboRow::builder()
-            .title(gettext("Firmware"))
-            .model(&string_list(&[
-                gettext("Automatic (from the OS)"),
-                gettext("BIOS"),
-                gettext("UEFI"),
-                gettext("UEFI with Secure Boot"),
-            ]))
-            .build();
-        let arch_group = group(&gettext("Architecture Options"));
-        for r in [&virt_type, &arch, &machine, &firmware] {
-            arch_group.add(r);
-        }
-
-        // Page 2: memory and CPUs.
-        let memory = spin(
-            1.0,
-            16.0 * 1024.0 * 1024.0,
-            256.0,
-            0,
-            &gettext("Memory in MiB"),
-        );
-        let memory_row = adw::ActionRow::builder()
-            .title(gettext("Memory (MiB)"))
-            .build();
-        memory_row.add_suffix(&memory);
-        let max_memory_on = gtk::Switch::builder().valign(gtk::Align::Center).build();
-        max_memory_on.set_accessible_label(&gettext("Set a maximum memory"));
-        let max_memory = spin(
-            1.0,
-            16.0 * 1024.0 * 1024.0,
-            256.0,
-            0,
-            &gettext("Maximum memory in MiB"),
-        );
-        let max_memory_row = adw::ActionRow::builder()
-            .title(gettext("Maximum memory (MiB)"))
-            .subtitle(gettext(
-                "The guest can be given up to this much while it runs",
-            ))
-            .build();
-        max_memory_row.add_suffix(&max_memory);
-        max_memory_row.add_suffix(&max_memory_on);
-        let vcpus = spin(1.0, 4096.0, 1.0, 0, &gettext("Virtual CPUs"));
-        let vcpus_row = adw::ActionRow::builder().title(gettext("CPUs")).build();
-        vcpus_row.add_suffix(&vcpus);
-        let max_vcpus_on = gtk::Switch::builder().valign(gtk::Align::Center).build();
-        max_vcpus_on.set_accessible_label(&gettext("Set a maximum of CPUs"));
-        let max_vcpus = spin(1.0, 4096.0, 1.0, 0, &gettext("Maximum virtual CPUs"));
-        let max_vcpus_row = adw::ActionRow::builder()
-            .title(gettext("Maximum CPUs"))
-            .subtitle(gettext("CPUs that can be added while the guest runs"))
-            .build();
-        max_vcpus_row.add_suffix(&max_vcpus);
-        max_vcpus_row.add_suffix(&max_vcpus_on);
-        let resources_group = group(&gettext("Memory and CPUs"));
-        for r in [&memory_row, &max_memory_row, &vcpus_row, &max_vcpus_row] {
-            resources_group.add(r);
-        }
-
-        // Page 3: storage.
-        let storage_new = radio(&gettext("Create a disk image"), None);
-        storage_new.set_active(true);
-        let storage_existing = radio(
-            &gettext("Use an existing disk image or volume"),
-            Some(&storage_new),
-        );
-        let storage_none = radio(&gettext("No disk"), Some(&storage_new));
-        let storage_group = group(&gettext("Disk"));
-        let pool = adw::ComboRow::builder()
-            .title(gettext("Storage pool"))
-            .build();
-        let size = spin(0.0, 1024.0 * 1024.0, 1.0, 1, &gettext("Disk size in GiB"));
-        let size_row = adw::ActionRow::builder()
-            .title(gettext("Size (GiB)"))
-            .build();
-        size_row.add_suffix(&size);
-        let existing = adw::EntryRow::builder()
-            .title(gettext("Disk image path"))
-            .build();
-        existing.add_suffix(&browse_button(BrowseTarget::Disk));
-        let no_pool = adw::ActionRow::builder()
-            .title(gettext("This host has no storage pool"))
-            .subtitle(gettext("Create the default pool to keep disk images in"))
-            .build();
-        let create_pool = gtk::Button::builder()
-            .label(gettext("Create Default Pool"))
-            .valign(gtk::Align::Center)
-            .build();
-        create_pool.connect_clicked({
-            let input = sender.input_sender().clone();
-            move |_| input.emit(WizardInput::CreateDefaultPool)
-        });
-        no_pool.add_suffix(&create_pool);
-        no_pool.set_visible(false);
-        let radio_row = crate::ui::dialog::radio_row;
-        storage_group.add(&radio_row(&storage_new));
-        storage_group.add(&pool);
-        storage_group.add(&size_row);
-        storage_group.add(&no_pool);
-        storage_group.add(&radio_row(&storage_existing));
-        storage_group.add(&existing);
-        storage_group.add(&radio_row(&storage_none));
-        let import_note = adw::ActionRow::builder()
-            .title(gettext(
-                "The imported disk image is the virtual machine’s disk",
-            ))
-            .build();
-        let import_group = group("");
-        import_group.add(&import_note);
-
-        // Page 4: network.
-        let network = adw::ComboRow::builder()
-            .title(gettext("Network source"))
-            .build();
-        let network_device = adw::EntryRow::builder()
-            .title(gettext("Bridge name"))
-            .build();
-        let network_group = group(&gettext("Network"));
-        network_group.add(&network);
-        network_group.add(&network_device);
-
-        // Page 5: summary.
-        let name = adw::EntryRow::builder().title(gettext("Name")).build();
-        let name_group = group("");
-        name_group.add(&name);
-        let summary = gtk::ListBox::builder()
-            .selection_mode(gtk::SelectionMode::None)
-            .build();
-        summary.add_css_class("boxed-list");
-        summary.set_accessible_label(&gettext("Summary"));
-        let summary_group = group(&gettext("Summary"));
-        summary_group.add(&summary);
-        let customize = gtk::Switch::builder().valign(gtk::Align::Center).build();
-        let customize_row = adw::ActionRow::builder()
-            .title(gettext("Customize configuration before install"))
-            .subtitle(gettext(
-                "Open the details first; the installation begins when you say so",
-            ))
-            .activatable_widget(&customize)
-            .build();
-        customize_row.add_suffix(&customize);
-        let install_group = group(&gettext("Installation"));
-        install_group.add(&customize_row);
-        let xml = gtk::TextView::builder()
-            .editable(false)
-            .monospace(true)
-            .wrap_mode(gtk::WrapMode::None)
-            .top_margin(8)
-            .bottom_margin(8)
-            .left_margin(8)
-            .right_margin(8)
-            .build();
-        xml.set_accessible_label(&gettext("Domain XML"));
-        let xml_scroll = gtk::ScrolledWindow::builder()
-            .child(&xml)
-            .min_content_height(240)
-            .build();
-        xml_scroll.add_css_class("card");
-        let xml_expander = gtk::Expander::builder()
-            .label(gettext("XML that will be defined"))
-            .child(&xml_scroll)
-            .build();
-        let xml_group = group("");
-        xml_group.add(&xml_expander);
+        let (source, source_page) = SourcePage::new(&init, &sender);
+        let (resources, resources_page) = ResourcesPage::new();
+        let (storage, storage_page) = StoragePage::new(&sender);
+        let (network, network_page) = NetworkPage::new();
+        let (summary, summary_page) = SummaryPage::new();
 
         let stack = gtk::Stack::builder()
             .transition_type(gtk::StackTransitionType::SlideLeftRight)
             .vexpand(true)
             .build();
-        stack.add_named(
-            &scrolled_page(&[
-                source_group.upcast_ref(),
-                media_group.upcast_ref(),
-                arch_group.upcast_ref(),
-            ]),
-            Some("source"),
-        );
-        stack.add_named(
-            &scrolled_page(&[resources_group.upcast_ref()]),
-            Some("resources"),
-        );
-        stack.add_named(
-            &scrolled_page(&[storage_group.upcast_ref(), import_group.upcast_ref()]),
-            Some("storage"),
-        );
-        stack.add_named(
-            &scrolled_page(&[network_group.upcast_ref()]),
-            Some("network"),
-        );
-        stack.add_named(
-            &scrolled_page(&[
-                name_group.upcast_ref(),
-                install_group.upcast_ref(),
-                summary_group.upcast_ref(),
-                xml_group.upcast_ref(),
-            ]),
-            Some("summary"),
-        );
+        for (page, name) in [
+            (&source_page, "source"),
+            (&resources_page, "resources"),
+            (&storage_page, "storage"),
+            (&network_page, "network"),
+            (&summary_page, "summary"),
+        ] {
+            stack.add_named(page, Some(name));
+        }
 
         // Bottom: status (spinner + text), problems, the confirmation.
         let spinner = gtk::Spinner::new();
@@ -1180,47 +931,59 @@ impl Component for Wizard {
 
         // Every field reports its changes.
         for e in [
-            &iso,
-            &url,
-            &kernel_args,
-            &import,
-            &existing,
-            &network_device,
-            &name,
+            &source.iso,
+            &source.url,
+            &source.kernel_args,
+            &source.import,
+            &storage.existing,
+            &network.network_device,
+            &summary.name,
         ] {
             let changed = changed.clone();
             e.connect_changed(move |_| changed());
         }
         for b in [
-            &source_iso,
-            &source_location,
-            &source_import,
-            &source_manual,
-            &storage_new,
-            &storage_existing,
-            &storage_none,
+            &source.source_iso,
+            &source.source_location,
+            &source.source_import,
+            &source.source_manual,
+            &storage.storage_new,
+            &storage.storage_existing,
+            &storage.storage_none,
             &confirm,
         ] {
             let changed = changed.clone();
             b.connect_toggled(move |_| changed());
         }
-        for s in [&memory, &max_memory, &vcpus, &max_vcpus, &size] {
+        for s in [
+            &resources.memory,
+            &resources.max_memory,
+            &resources.vcpus,
+            &resources.max_vcpus,
+            &storage.size,
+        ] {
             let changed = changed.clone();
             s.connect_value_changed(move |_| changed());
         }
-        for s in [&max_memory_on, &max_vcpus_on] {
+        for s in [&resources.max_memory_on, &resources.max_vcpus_on] {
             let changed = changed.clone();
             s.connect_active_notify(move |_| changed());
         }
-        for c in [&virt_type, &machine, &firmware, &pool, &network] {
+        for c in [
+            &source.virt_type,
+            &source.machine,
+            &source.firmware,
+            &storage.pool,
+            &network.network,
+        ] {
             let changed = changed.clone();
             c.connect_selected_notify(move |_| changed());
         }
-        arch.connect_selected_notify({
+        source.arch.connect_selected_notify({
             let input = sender.input_sender().clone();
             move |_| input.emit(WizardInput::Changed)
         });
-        connection.connect_selected_notify({
+        source.connection.connect_selected_notify({
             let input = sender.input_sender().clone();
             move |_| input.emit(WizardInput::ConnectionChanged)
         });
@@ -1236,44 +999,11 @@ impl Component for Wizard {
             error,
             retry,
             confirm,
-            connection,
-            source_location,
-            source_import,
-            source_manual,
-            iso,
-            volumes,
-            url,
-            kernel_args,
-            import,
-            os_row,
-            virt_type,
-            arch,
-            machine,
-            firmware,
-            memory,
-            memory_row,
-            max_memory_on,
-            max_memory,
-            vcpus,
-            vcpus_row,
-            max_vcpus_on,
-            max_vcpus,
-            storage_new,
-            storage_existing,
-            storage_none,
-            pool,
-            size,
-            size_row,
-            existing,
-            no_pool,
-            storage_group,
-            import_group,
+            source,
+            resources,
+            storage,
             network,
-            network_device,
-            name,
             summary,
-            customize,
-            xml,
         };
         let mut model = Wizard {
             init,
@@ -1296,7 +1026,7 @@ impl Component for Wizard {
         model.load_facts(&sender);
         model.go_to(0);
         root.present();
-        model.w.iso.grab_focus();
+        model.w.source.iso.grab_focus();
         ComponentParts { model, widgets: () }
     }
 
@@ -1307,7 +1037,7 @@ impl Component for Wizard {
                     return;
                 }
                 // A new architecture lists its own machine types.
-                let arch = self.w.arch.selected();
+                let arch = self.w.source.arch.selected();
                 if self.facts.is_some() && self.arch_shown != arch {
                     self.arch_shown = arch;
                     self.quiet = true;
@@ -1349,7 +1079,7 @@ impl Component for Wizard {
                 self.w.stack.set_sensitive(false);
                 self.refresh();
                 let conn = self.conn().2.clone();
-                let start = !self.w.customize.is_active();
+                let start = !self.w.summary.customize.is_active();
                 sender.command(move |out, shutdown| {
                     shutdown
                         .register(async move {
@@ -1390,14 +1120,14 @@ impl Component for Wizard {
                 }
             }
             WizardInput::FileChosen(target, path) => match target {
-                BrowseTarget::Iso => self.w.iso.set_text(&path),
-                BrowseTarget::Import => self.w.import.set_text(&path),
-                BrowseTarget::Disk => self.w.existing.set_text(&path),
+                BrowseTarget::Iso => self.w.source.iso.set_text(&path),
+                BrowseTarget::Import => self.w.source.import.set_text(&path),
+                BrowseTarget::Disk => self.w.storage.existing.set_text(&path),
             },
             WizardInput::PickOs => match &self.os_list {
                 Some(list) => {
                     let input = sender.input_sender().clone();
-                    crate::ui::os_picker::show(root.upcast_ref(), list, move |id| {
+                    crate::ui::wizard::os_picker::show(root.upcast_ref(), list, move |id| {
                         input.emit(WizardInput::OsPicked(id))
                     });
                 }
@@ -1503,7 +1233,7 @@ impl Component for Wizard {
                             index,
                             uuid: created.domain.uuid,
                             name: created.domain.name,
-                            started: !self.w.customize.is_active(),
+                            started: !self.w.summary.customize.is_active(),
                         });
                         root.close();
                     }
@@ -1530,7 +1260,7 @@ impl Component for Wizard {
                         &e.to_string(),
                     );
                 }
-                self.w.storage_new.set_active(true);
+                self.w.storage.storage_new.set_active(true);
                 self.load_facts(&sender);
             }
         }

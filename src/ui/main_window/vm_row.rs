@@ -10,9 +10,9 @@ use relm4::gtk::{self, gio, glib, prelude::*};
 use crate::core::libvirt::{DomainState, DomainSummary};
 use crate::ui::a11y::AccessibleLabelExt;
 use crate::ui::i18n::{gettext_f, ngettext_f};
-use crate::ui::usage::{Scale, Sparkline};
-use crate::ui::vm_item::{HeaderStatus, ItemData, VmItem};
-use crate::ui::vm_list::{domain_menu, state_icon, state_label};
+use crate::ui::main_window::usage::{Scale, Sparkline};
+use crate::ui::main_window::vm_item::{HeaderStatus, ItemData, VmItem};
+use crate::ui::main_window::vm_list::{domain_menu, state_icon, state_label};
 
 /// Which optional graphs rows show (from Preferences).
 #[derive(Debug, Clone, Copy, Default)]
@@ -282,7 +282,7 @@ impl Row {
         &self,
         index: usize,
         summary: &DomainSummary,
-        history: &crate::ui::usage::History,
+        history: &crate::ui::main_window::usage::History,
         busy: Option<&str>,
         graphs: Graphs,
     ) {

@@ -1,5 +1,12 @@
 //! The main window: the connections and their virtual machines.
 
+mod connections;
+pub mod usage;
+pub mod vm_item;
+pub mod vm_list;
+pub mod vm_row;
+mod windows;
+
 use std::collections::HashMap;
 
 use gettextrs::gettext;
@@ -15,13 +22,15 @@ use crate::core::xml::{DeviceKind, DomainXml};
 use crate::ui::a11y::AccessibleLabelExt;
 use crate::ui::i18n::{gettext_f, ngettext_f};
 use crate::ui::msg::{AppCommandOutput, AppInput, DeletableDisk, ShowWhat};
-use crate::ui::usage;
-use crate::ui::vm_list::{self, ConnStatus, ConnectionView, PollGuard, SortKey, VmList};
-use crate::ui::vm_row::Graphs;
+
+use crate::ui::dialogs::{about, connection as add_connection, preferences};
+use crate::ui::dialogs::{credentials as auth_dialog, delete as delete_dialog};
+use crate::ui::main_window::vm_row::Graphs;
 use crate::ui::vm_window::{VmWindow, VmWindowInit, VmWindowInput};
 use crate::ui::wizard::{Wizard, WizardInit, WizardOutput};
-use crate::ui::{about, add_connection, host_window, preferences, settings};
-use crate::ui::{auth_dialog, delete_dialog};
+use crate::ui::{host_window, settings};
+use connections::{delete_info, forget_connection, lost_message, save_connection};
+use vm_list::{ConnStatus, ConnectionView, PollGuard, SortKey, VmList};
 
 /// What the application was started with.
 pub struct AppInit {
@@ -126,257 +135,6 @@ impl App {
         glib::markup_escape_text(&messages.join("\n")).to_string()
     }
 
-    fn connect_all(&mut self, sender: &ComponentSender<Self>) {
-        self.generation += 1;
-        self.connections.clear();
-        self.usage.clear();
-        let generation = self.generation;
-        let cli = self.options.connect.clone();
-        let saved: Vec<String> = self
-            .settings
-            .strv("autoconnect")
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        sender.spawn_oneshot_command(move || {
-            let uris = uri::initial_uris(cli.as_deref(), &saved, uri::system_daemon_reachable);
-            AppCommandOutput::InitialUris { generation, uris }
-        });
-    }
-
-    fn open(&mut self, index: usize, sender: &ComponentSender<Self>) {
-        self.connections[index].status = ConnStatus::Connecting;
-        self.try_open(index, sender);
-    }
-
-    /// Open a connection and list its VMs, leaving what is shown alone
-    /// until the answer comes (automatic reconnects do not flicker).
-    fn try_open(&self, index: usize, sender: &ComponentSender<Self>) {
-        let generation = self.generation;
-        let uri = self.connections[index].uri.clone();
-        let auth = authenticator(sender.input_sender().clone());
-        sender.oneshot_command(async move {
-            let result = async {
-                let conn = Connection::open_with(&uri, Some(auth)).await?;
-                let domains = conn.list_domains().await?;
-                Ok((conn, domains))
-            }
-            .await;
-            AppCommandOutput::Opened {
-                generation,
-                index,
-                result,
-            }
-        });
-    }
-
-    /// Forward the connection's events into this component for as long as
-    /// it lives (a shutdown-aware, long-lived command).
-    fn watch(generation: u64, index: usize, conn: &Connection, sender: &ComponentSender<Self>) {
-        let mut events = conn.subscribe();
-        sender.command(move |out, shutdown| {
-            shutdown
-                .register(async move {
-                    use tokio::sync::broadcast::error::RecvError;
-                    loop {
-                        let event = match events.recv().await {
-                            Ok(e) => e,
-                            // Fell behind: any lifecycle event makes us re-list.
-                            Err(RecvError::Lagged(_)) => continue,
-                            Err(RecvError::Closed) => break,
-                        };
-                        if out
-                            .send(AppCommandOutput::Libvirt {
-                                generation,
-                                index,
-                                event,
-                            })
-                            .is_err()
-                        {
-                            break;
-                        }
-                    }
-                })
-                .drop_on_shutdown()
-        });
-    }
-
-    /// Sample the connection's statistics every `stats-interval` seconds
-    /// (one bulk call) until its status changes.
-    fn poll(
-        &self,
-        generation: u64,
-        index: usize,
-        conn: &Connection,
-        guard: &PollGuard,
-        sender: &ComponentSender<Self>,
-    ) {
-        let conn = conn.clone();
-        let alive = guard.0.clone();
-        let interval = self.stats_interval.clone();
-        sender.command(move |out, shutdown| {
-            shutdown
-                .register(async move {
-                    use std::sync::atomic::Ordering;
-                    while alive.load(Ordering::SeqCst) {
-                        if let Ok(stats) = conn.stats().await {
-                            let at = std::time::Instant::now();
-                            if out
-                                .send(AppCommandOutput::Stats {
-                                    generation,
-                                    index,
-                                    stats,
-                                    at,
-                                })
-                                .is_err()
-                            {
-                                break;
-                            }
-                        }
-                        let secs = interval.load(Ordering::Relaxed).max(1);
-                        tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
-                    }
-                })
-                .drop_on_shutdown()
-        });
-    }
-
-    fn schedule_reconnect(
-        generation: u64,
-        index: usize,
-        attempt: u32,
-        sender: &ComponentSender<Self>,
-    ) {
-        let delay = crate::core::libvirt::reconnect_delay(attempt);
-        sender.oneshot_command(async move {
-            tokio::time::sleep(delay).await;
-            AppCommandOutput::ReconnectDue { generation, index }
-        });
-    }
-
-    fn open_vm_window(
-        &mut self,
-        index: usize,
-        uuid: String,
-        conn: Connection,
-        name: String,
-        begin_install: bool,
-        sender: &ComponentSender<Self>,
-    ) {
-        let window = VmWindow::builder()
-            .launch(VmWindowInit {
-                conn,
-                uuid: uuid.clone(),
-                name,
-                settings: self.settings.clone(),
-                begin_install,
-            })
-            .detach();
-        let input = sender.input_sender().clone();
-        let key = (index, uuid.clone());
-        window.widget().connect_close_request(move |_| {
-            input.emit(AppInput::VmWindowClosed {
-                index,
-                uuid: uuid.clone(),
-            });
-            glib::Propagation::Proceed
-        });
-        self.vm_windows.insert(key, window);
-    }
-
-    /// Open the New VM wizard (or present the open one) on the connected
-    /// connections, starting with the selected VM's.
-    fn show_creator(&mut self, root: &adw::ApplicationWindow, sender: &ComponentSender<Self>) {
-        if let Some(w) = &self.wizard {
-            w.widget().present();
-            return;
-        }
-        let connections: Vec<(usize, String, Connection)> = self
-            .connections
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| match &c.status {
-                ConnStatus::Connected { conn, .. } => Some((i, c.uri.clone(), conn.clone())),
-                _ => None,
-            })
-            .collect();
-        if connections.is_empty() {
-            self.toast(&gettext(
-                "Connect to a host first: new virtual machines need one",
-            ));
-            return;
-        }
-        let selected = self
-            .list
-            .selected()
-            .and_then(|(index, _)| connections.iter().position(|c| c.0 == index))
-            .unwrap_or(0);
-        let input = sender.input_sender().clone();
-        let wizard = Wizard::builder()
-            .launch(WizardInit {
-                connections,
-                selected,
-                parent: Some(root.clone().upcast()),
-            })
-            .forward(sender.input_sender(), |out| match out {
-                WizardOutput::Created {
-                    index,
-                    uuid,
-                    name,
-                    started,
-                } => AppInput::Created {
-                    index,
-                    uuid,
-                    name,
-                    started,
-                },
-            });
-        wizard.widget().connect_close_request(move |_| {
-            input.emit(AppInput::WizardClosed);
-            glib::Propagation::Proceed
-        });
-        self.wizard = Some(wizard);
-    }
-
-    fn serve_pending_show(&mut self, sender: &ComponentSender<Self>) {
-        let Some((index, conn)) =
-            self.connections
-                .iter()
-                .enumerate()
-                .find_map(|(i, c)| match &c.status {
-                    ConnStatus::Connected { conn, .. } => Some((i, conn.clone())),
-                    _ => None,
-                })
-        else {
-            if self
-                .connections
-                .iter()
-                .all(|c| matches!(c.status, ConnStatus::Failed(_)))
-            {
-                self.pending_show = None;
-            }
-            return;
-        };
-        let (what, key) = match self.pending_show.take() {
-            None => return,
-            Some(Show::DomainCreator) => {
-                sender.input(AppInput::ShowCreator);
-                return;
-            }
-            Some(Show::DomainConsole(key)) => (ShowWhat::Console, key),
-            Some(Show::DomainEditor(key)) => (ShowWhat::Editor, key),
-        };
-        sender.oneshot_command(async move {
-            let result = conn.lookup_domain(&key).await;
-            AppCommandOutput::ShowTarget {
-                index,
-                what,
-                key,
-                result,
-            }
-        });
-    }
-
     /// A connected connection's handle and the name of one of its VMs.
     fn domain(&self, index: usize, uuid: &str) -> Option<(Connection, String)> {
         match &self.connections.get(index)?.status {
@@ -417,100 +175,6 @@ impl App {
 
 /// Answers libvirt's credential questions with a dialog on the main thread
 /// (the connection's actor thread waits for the answers).
-fn authenticator(input: relm4::Sender<AppInput>) -> crate::core::libvirt::Authenticator {
-    std::sync::Arc::new(move |uri: &str, prompts| {
-        let (reply, answers) = std::sync::mpsc::channel();
-        input
-            .send(AppInput::Authenticate {
-                uri: uri.to_owned(),
-                prompts,
-                reply,
-            })
-            .ok()?;
-        answers.recv().ok().flatten()
-    })
-}
-
-/// Read what the delete dialog shows from the VM's persistent XML.
-async fn delete_info(
-    conn: &Connection,
-    uuid: &str,
-) -> Result<(String, bool, Vec<DeletableDisk>), crate::core::libvirt::Error> {
-    let summary = conn.lookup_domain(uuid).await?;
-    let xml = conn.domain_xml(uuid, true).await?;
-    let disks = match DomainXml::parse(&xml) {
-        Ok(vm) => vm
-            .devices(DeviceKind::Disk)
-            .iter()
-            .filter(|d| matches!(d.device_type().as_deref(), Some("file" | "block") | None))
-            .filter_map(|d| {
-                let path = d.source_file().or_else(|| d.source_dev())?;
-                let media = matches!(d.disk_device().as_deref(), Some("cdrom" | "floppy"));
-                let shared = d.element().child("shareable").is_some();
-                Some(DeletableDisk {
-                    path,
-                    checked: !(d.readonly() || media || shared),
-                })
-            })
-            .collect(),
-        // The VM can still be deleted; its storage is then left alone.
-        Err(_) => Vec::new(),
-    };
-    Ok((summary.name, summary.state.is_active(), disks))
-}
-
-/// What a lost connection shows while Vireo reconnects, with libvirt's
-/// latest reason when there is one.
-fn lost_message(reason: &str) -> String {
-    let mut text = gettext("The connection to libvirt was lost. Vireo keeps trying to reconnect.");
-    if !reason.is_empty() {
-        text.push('\n');
-        text.push_str(reason);
-    }
-    text
-}
-
-/// Forget a saved connection.
-fn forget_connection(settings: &gio::Settings, uri: &str) {
-    for key in ["connections", "autoconnect"] {
-        let kept: Vec<String> = settings
-            .strv(key)
-            .iter()
-            .map(|s| s.to_string())
-            .filter(|s| s != uri)
-            .collect();
-        let _ = settings.set_strv(key, kept.iter().map(String::as_str).collect::<Vec<_>>());
-    }
-    gio::Settings::sync();
-}
-
-/// Remember a connection; `autoconnect` opens it at every start.
-fn save_connection(settings: &gio::Settings, uri: &str, autoconnect: bool) {
-    let mut saved: Vec<String> = settings
-        .strv("connections")
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    if !saved.iter().any(|s| s == uri) {
-        saved.push(uri.to_owned());
-    }
-    let mut auto: Vec<String> = settings
-        .strv("autoconnect")
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    auto.retain(|s| s != uri);
-    if autoconnect {
-        auto.push(uri.to_owned());
-    }
-    fn as_refs(v: &[String]) -> Vec<&str> {
-        v.iter().map(String::as_str).collect()
-    }
-    let _ = settings.set_strv("connections", as_refs(&saved));
-    let _ = settings.set_strv("autoconnect", as_refs(&auto));
-    gio::Settings::sync();
-}
-
 fn graphs(settings: &gio::Settings) -> Graphs {
     Graphs {
         disk: settings.boolean("show-disk-graph"),

@@ -1,0 +1,631 @@
+//! The Console page of a VM window: the guest's screen in a
+//! [`ConsoleView`], the session that feeds it, and a status page over it
+//! when there is nothing to show (connecting, not running, disconnected,
+//! password needed). It follows the guest's life from what the shell
+//! forwards, reconnects by itself, and reports toasts and the keyboard grab
+//! to the shell.
+
+use gettextrs::gettext;
+use relm4::adw::{self, prelude::*};
+use relm4::gtk::{self, gdk, gio, glib};
+use relm4::{Component, ComponentParts, ComponentSender};
+
+use crate::console::{ConsoleEvent, ConsoleView, ScaleMode, VncSession, parse_release_combo};
+use crate::core::libvirt::{Connection, ConsoleTarget, Error};
+use crate::ui::a11y::AccessibleLabelExt;
+use crate::ui::dialog;
+use crate::ui::i18n::gettext_f;
+
+pub struct ConsolePageInit {
+    pub conn: Connection,
+    pub uuid: String,
+    pub name: String,
+    pub settings: gio::Settings,
+}
+
+#[derive(Debug)]
+pub enum ConsoleInput {
+    /// Whether the guest runs, as the shell last read it.
+    Active(bool),
+    /// The guest started: connect once QEMU's display is up.
+    Started,
+    Stopped,
+    Deleted,
+    /// The VM cannot be read (`libvirt`'s words).
+    Unavailable(String),
+    ConnectionLost,
+    Renamed(String),
+    Reconnect,
+    Console(ConsoleEvent),
+    SendKeys(Vec<(u32, u16)>),
+    TypeClipboard,
+    Type(String),
+    Screenshot,
+    SaveScreenshot(std::path::PathBuf),
+    Scale(ScaleMode),
+    Password(String),
+    /// Ask again for the password the console is waiting for.
+    AskPassword,
+}
+
+#[derive(Debug)]
+pub enum ConsoleOutput {
+    Toast(String),
+    /// The keyboard is grabbed (with the release combo's label) or not.
+    Grab(Option<String>),
+    /// The status page's Run button.
+    Run,
+    /// Resize Guest to Window is not possible on this display: the shell
+    /// goes back to Fit.
+    ResizeRefused,
+    /// The display closed while the guest seemed to run: read its state.
+    CheckState,
+}
+
+#[derive(Debug)]
+pub enum ConsoleCmd {
+    Target(u64, Result<ConsoleTarget, Error>),
+    /// Connect now (after a start or a retry delay).
+    ConnectDue(u64),
+    /// A connection attempt that has not shown the screen by now is retried.
+    Watchdog(u64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum ConsoleState {
+    Connecting,
+    Connected,
+    Message {
+        title: String,
+        description: String,
+        /// "run" (not running), "password" (the display waits for one) or
+        /// "reconnect" (disconnected).
+        action: Option<&'static str>,
+    },
+}
+
+pub struct ConsolePage {
+    conn: Connection,
+    uuid: String,
+    name: String,
+    active: bool,
+    view: ConsoleView,
+    session: Option<VncSession>,
+    /// The `ssh` that carries the session's connection (SSH hosts).
+    tunnel: Option<crate::core::libvirt::tunnel::Tunnel>,
+    /// Bumped on every connection attempt: late answers are dropped.
+    attempt: u64,
+    /// Automatic reconnects since the screen was last shown.
+    retries: u32,
+    console: ConsoleState,
+}
+
+pub struct ConsoleWidgets {
+    status: adw::StatusPage,
+    status_button: gtk::Button,
+}
+
+/// "Ctrl+Alt" for the release combo.
+fn modifiers_label(mods: gdk::ModifierType) -> String {
+    let mut parts = Vec::new();
+    for (m, name) in [
+        (gdk::ModifierType::CONTROL_MASK, "Ctrl"),
+        (gdk::ModifierType::ALT_MASK, "Alt"),
+        (gdk::ModifierType::SHIFT_MASK, "Shift"),
+        (gdk::ModifierType::SUPER_MASK, "Super"),
+    ] {
+        if mods.contains(m) {
+            parts.push(name);
+        }
+    }
+    parts.join("+")
+}
+
+impl ConsolePage {
+    fn toast(sender: &ComponentSender<Self>, text: String) {
+        let _ = sender.output(ConsoleOutput::Toast(text));
+    }
+
+    fn connect_console(&mut self, sender: &ComponentSender<Self>) {
+        self.session = None;
+        self.attempt += 1;
+        self.console = ConsoleState::Connecting;
+        let (conn, uuid, attempt) = (self.conn.clone(), self.uuid.clone(), self.attempt);
+        sender.oneshot_command(async move {
+            ConsoleCmd::Target(attempt, conn.open_console(&uuid).await)
+        });
+        self.arm_watchdog(sender);
+    }
+
+    /// Retry the current attempt if it has not shown the screen in 8 s.
+    fn arm_watchdog(&self, sender: &ComponentSender<Self>) {
+        let attempt = self.attempt;
+        sender.oneshot_command(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(8)).await;
+            ConsoleCmd::Watchdog(attempt)
+        });
+    }
+
+    /// Connect after `delay`, unless another attempt starts first.
+    fn connect_after(&mut self, delay: std::time::Duration, sender: &ComponentSender<Self>) {
+        self.attempt += 1;
+        let attempt = self.attempt;
+        sender.oneshot_command(async move {
+            tokio::time::sleep(delay).await;
+            ConsoleCmd::ConnectDue(attempt)
+        });
+    }
+
+    fn message(&mut self, title: String, description: String, action: Option<&'static str>) {
+        self.console = ConsoleState::Message {
+            title,
+            description,
+            action,
+        };
+    }
+
+    fn not_running(&mut self) {
+        self.session = None;
+        self.tunnel = None;
+        self.message(
+            gettext("The Virtual Machine Is Not Running"),
+            gettext("Run it to see its screen here."),
+            Some("run"),
+        );
+    }
+
+    fn start_session(&mut self, target: ConsoleTarget, sender: &ComponentSender<Self>) {
+        match target {
+            ConsoleTarget::SpiceOnly => {
+                self.message(
+                    gettext("SPICE Consoles Are Not Supported Yet"),
+                    gettext("This virtual machine’s display uses SPICE. Add a VNC display to it, or open it with virt-viewer."),
+                    None,
+                );
+                return;
+            }
+            ConsoleTarget::NoGraphics => {
+                self.message(
+                    gettext("No Display"),
+                    gettext("This virtual machine has no graphical display. Its serial console is not shown here yet."),
+                    None,
+                );
+                return;
+            }
+            ConsoleTarget::NotRunning => {
+                self.not_running();
+                return;
+            }
+            _ => {}
+        }
+        let local = matches!(
+            target,
+            ConsoleTarget::Fd { .. } | ConsoleTarget::Socket { .. }
+        );
+        let session = VncSession::new(&self.view, local);
+        {
+            let input = sender.input_sender().clone();
+            session.connect_event(move |e| input.emit(ConsoleInput::Console(e.clone())));
+        }
+        self.tunnel = None;
+        let opened = match target {
+            ConsoleTarget::Fd { fd, .. } => session.open_fd(fd),
+            ConsoleTarget::Tunnel { fd, tunnel, .. } => {
+                self.tunnel = Some(tunnel);
+                session.open_fd(fd)
+            }
+            ConsoleTarget::Socket { path, .. } => session.open_socket(&path),
+            ConsoleTarget::Tcp { host, port, .. } => session.open_host(&host, port),
+            _ => return,
+        };
+        match opened {
+            Ok(()) => self.session = Some(session),
+            Err(e) => self.message(
+                gettext("Could Not Connect to the Console"),
+                e,
+                Some("reconnect"),
+            ),
+        }
+    }
+
+    fn ask_password(&self, sender: &ComponentSender<Self>) {
+        let Some(parent) = self.view.root().and_downcast::<gtk::Window>() else {
+            return;
+        };
+        let entry = adw::PasswordEntryRow::new();
+        entry.set_title(&gettext("Password"));
+        let group = adw::PreferencesGroup::new();
+        group.add(&entry);
+        let input = sender.input_sender().clone();
+        let field = entry.clone();
+        dialog::show(
+            &parent,
+            dialog::Texts {
+                heading: &gettext("Console Password"),
+                body: Some(&gettext_f(
+                    "The display of “{name}” asks for a password.",
+                    &[("name", &self.name)],
+                )),
+                cancel: &gettext("Cancel"),
+                confirm: &gettext("Connect"),
+            },
+            Some(group.upcast_ref()),
+            dialog::Confirm::Suggested,
+            move || input.emit(ConsoleInput::Password(field.text().to_string())),
+        );
+        entry.grab_focus();
+    }
+
+    fn on_console_event(&mut self, event: ConsoleEvent, sender: &ComponentSender<Self>) {
+        match event {
+            ConsoleEvent::Connected => {}
+            ConsoleEvent::Initialized { .. } | ConsoleEvent::Resized { .. } => {
+                self.console = ConsoleState::Connected;
+                self.retries = 0;
+                self.view.grab_focus();
+            }
+            ConsoleEvent::PasswordNeeded => {
+                // No watchdog while the user types: it restarts with the
+                // answer. Behind the dialog (and after Cancel) the console
+                // says what it waits for.
+                self.attempt += 1;
+                self.message(
+                    gettext("Password Needed"),
+                    gettext_f(
+                        "The display of “{name}” asks for a password.",
+                        &[("name", &self.name)],
+                    ),
+                    Some("password"),
+                );
+                self.ask_password(sender);
+            }
+            ConsoleEvent::AuthFailed(reason) => Self::toast(
+                sender,
+                gettext_f(
+                    "The console refused the password: {reason}",
+                    &[("reason", &reason)],
+                ),
+            ),
+            ConsoleEvent::PointerMode { absolute } => {
+                if !absolute {
+                    Self::toast(
+                        sender,
+                        gettext(
+                            "The guest has no tablet: the pointer may not follow the mouse. Add a USB tablet to the VM.",
+                        ),
+                    );
+                }
+            }
+            ConsoleEvent::Disconnected(reason) => {
+                self.session = None;
+                self.tunnel = None;
+                self.view.ungrab();
+                if self.active {
+                    self.message(
+                        gettext("Console Disconnected"),
+                        reason.unwrap_or_else(|| {
+                            gettext("The connection to the display was closed.")
+                        }),
+                        Some("reconnect"),
+                    );
+                    // A rebooting guest's display comes back with its
+                    // Started event; a stop arrives as an event too.
+                    // (Connecting while QEMU shuts down has left later gvnc
+                    // connections stalled, so no retry here.)
+                    let _ = sender.output(ConsoleOutput::CheckState);
+                } else {
+                    self.not_running();
+                }
+            }
+        }
+    }
+
+    fn screenshot(&self, sender: &ComponentSender<Self>) {
+        if self.view.texture().is_none() {
+            return Self::toast(sender, gettext("There is no screen to save"));
+        }
+        let stamp = glib::DateTime::now_local()
+            .and_then(|d| d.format("%Y-%m-%d %H-%M-%S"))
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        let dir =
+            glib::user_special_dir(glib::UserDirectory::Pictures).unwrap_or_else(glib::home_dir);
+        let path = dir.join(format!("{} {stamp}.png", self.name));
+        sender.input(ConsoleInput::SaveScreenshot(path));
+    }
+
+    fn save_screenshot(&self, path: &std::path::Path, sender: &ComponentSender<Self>) {
+        let Some(texture) = self.view.texture() else {
+            return;
+        };
+        let _ = std::fs::create_dir_all(path.parent().unwrap_or(path));
+        Self::toast(
+            sender,
+            match texture.save_to_png(path) {
+                Ok(()) => gettext_f(
+                    "Screenshot saved to {path}",
+                    &[("path", &path.display().to_string())],
+                ),
+                Err(e) => gettext_f(
+                    "Could not save the screenshot: {reason}",
+                    &[("reason", &e.to_string())],
+                ),
+            },
+        );
+    }
+}
+
+impl Component for ConsolePage {
+    type Init = ConsolePageInit;
+    type Input = ConsoleInput;
+    type Output = ConsoleOutput;
+    type CommandOutput = ConsoleCmd;
+    type Root = gtk::Overlay;
+    type Widgets = ConsoleWidgets;
+
+    fn init_root() -> gtk::Overlay {
+        gtk::Overlay::new()
+    }
+
+    fn init(
+        init: ConsolePageInit,
+        root: gtk::Overlay,
+        sender: ComponentSender<Self>,
+    ) -> ComponentParts<Self> {
+        let view = ConsoleView::new();
+        view.set_accessible_label(&gettext_f("Console of {name}", &[("name", &init.name)]));
+        if let Some(mods) = parse_release_combo(&init.settings.string("console-release-keys")) {
+            view.set_release_modifiers(mods);
+        }
+        {
+            let view = view.downgrade();
+            init.settings
+                .connect_changed(Some("console-release-keys"), move |s, key| {
+                    if let (Some(view), Some(mods)) =
+                        (view.upgrade(), parse_release_combo(&s.string(key)))
+                    {
+                        view.set_release_modifiers(mods);
+                    }
+                });
+        }
+        {
+            let sender = sender.clone();
+            let weak = view.downgrade();
+            view.connect_grab_changed(move |grabbed| {
+                let label = weak
+                    .upgrade()
+                    .filter(|_| grabbed)
+                    .map(|v| modifiers_label(v.release_modifiers()));
+                let _ = sender.output(ConsoleOutput::Grab(label));
+            });
+        }
+        {
+            // A display that cannot be resized from here: the shell fits it.
+            let sender = sender.clone();
+            view.connect_resize_refused(move || {
+                let _ = sender.output(ConsoleOutput::ResizeRefused);
+            });
+        }
+
+        // The view, with a status page over it when there is nothing to show.
+        let scroller = gtk::ScrolledWindow::builder()
+            .child(&view)
+            .hscrollbar_policy(gtk::PolicyType::Automatic)
+            .vscrollbar_policy(gtk::PolicyType::Automatic)
+            .build();
+        root.set_child(Some(&scroller));
+        let status = adw::StatusPage::builder()
+            .icon_name("computer-symbolic")
+            .build();
+        status.add_css_class("console-status");
+        let status_button = gtk::Button::builder().halign(gtk::Align::Center).build();
+        status_button.add_css_class("pill");
+        status_button.add_css_class("suggested-action");
+        let status_box = gtk::Box::new(gtk::Orientation::Vertical, 12);
+        status_box.append(&status_button);
+        status.set_child(Some(&status_box));
+        root.add_overlay(&status);
+        {
+            let sender = sender.clone();
+            status_button.connect_clicked(move |b| match b.widget_name().as_str() {
+                "run" => {
+                    let _ = sender.output(ConsoleOutput::Run);
+                }
+                "password" => sender.input(ConsoleInput::AskPassword),
+                _ => sender.input(ConsoleInput::Reconnect),
+            });
+        }
+
+        let model = ConsolePage {
+            conn: init.conn,
+            uuid: init.uuid,
+            name: init.name,
+            active: false,
+            view,
+            session: None,
+            tunnel: None,
+            attempt: 0,
+            retries: 0,
+            console: ConsoleState::Connecting,
+        };
+        let widgets = ConsoleWidgets {
+            status,
+            status_button,
+        };
+        ComponentParts { model, widgets }
+    }
+
+    fn update(&mut self, msg: ConsoleInput, sender: ComponentSender<Self>, _root: &gtk::Overlay) {
+        match msg {
+            ConsoleInput::Active(active) => {
+                let was_active = self.active;
+                self.active = active;
+                if active && !was_active && self.session.is_none() {
+                    self.connect_console(&sender);
+                } else if !active {
+                    self.not_running();
+                }
+            }
+            ConsoleInput::Started => {
+                self.active = true;
+                // QEMU's display is up shortly after the start event.
+                self.console = ConsoleState::Connecting;
+                self.connect_after(std::time::Duration::from_millis(500), &sender);
+            }
+            ConsoleInput::Stopped => {
+                self.active = false;
+                self.view.ungrab();
+                self.not_running();
+            }
+            ConsoleInput::Deleted => self.message(
+                gettext("Virtual Machine Deleted"),
+                gettext("This virtual machine no longer exists."),
+                None,
+            ),
+            ConsoleInput::Unavailable(reason) => {
+                self.message(gettext("Virtual Machine Not Available"), reason, None)
+            }
+            ConsoleInput::ConnectionLost => {
+                self.session = None;
+                self.message(
+                    gettext("Connection Lost"),
+                    gettext("The connection to libvirt was lost."),
+                    None,
+                );
+            }
+            ConsoleInput::Renamed(name) => self.name = name,
+            ConsoleInput::Reconnect => {
+                if self.active {
+                    self.connect_console(&sender);
+                } else {
+                    let _ = sender.output(ConsoleOutput::CheckState);
+                }
+            }
+            ConsoleInput::Console(event) => self.on_console_event(event, &sender),
+            ConsoleInput::SendKeys(keys) => {
+                if self.session.is_some() {
+                    self.view.send_keys(&keys);
+                    self.view.grab_focus();
+                }
+            }
+            ConsoleInput::TypeClipboard => {
+                let input = sender.input_sender().clone();
+                self.view
+                    .clipboard()
+                    .read_text_async(None::<&gio::Cancellable>, move |text| {
+                        if let Ok(Some(text)) = text {
+                            input.emit(ConsoleInput::Type(text.to_string()));
+                        }
+                    });
+            }
+            ConsoleInput::Type(text) => {
+                if self.session.is_none() {
+                    return;
+                }
+                let missing = self.view.type_text(&text);
+                if !missing.is_empty() {
+                    let chars: String = missing.into_iter().collect();
+                    Self::toast(
+                        &sender,
+                        gettext_f(
+                            "Some characters have no key on this keyboard layout and were skipped: {chars}",
+                            &[("chars", &chars)],
+                        ),
+                    );
+                }
+            }
+            ConsoleInput::Screenshot => self.screenshot(&sender),
+            ConsoleInput::SaveScreenshot(path) => self.save_screenshot(&path, &sender),
+            ConsoleInput::Scale(mode) => self.view.set_scale_mode(mode),
+            ConsoleInput::Password(password) => {
+                if let Some(session) = &self.session {
+                    session.provide_password(&password);
+                    self.console = ConsoleState::Connecting;
+                    self.arm_watchdog(&sender);
+                }
+            }
+            ConsoleInput::AskPassword => {
+                if self.session.is_some() {
+                    self.ask_password(&sender);
+                }
+            }
+        }
+    }
+
+    fn update_cmd(&mut self, msg: ConsoleCmd, sender: ComponentSender<Self>, _root: &gtk::Overlay) {
+        match msg {
+            ConsoleCmd::Target(attempt, result) if attempt == self.attempt => match result {
+                Ok(target) => self.start_session(target, &sender),
+                Err(e) => self.message(
+                    gettext("Could Not Connect to the Console"),
+                    e.message,
+                    Some("reconnect"),
+                ),
+            },
+            ConsoleCmd::Target(..) => {}
+            ConsoleCmd::ConnectDue(attempt) if attempt == self.attempt => {
+                if self.active {
+                    self.connect_console(&sender)
+                }
+            }
+            ConsoleCmd::ConnectDue(_) => {}
+            ConsoleCmd::Watchdog(attempt)
+                if attempt == self.attempt
+                    && self.console != ConsoleState::Connected
+                    && self.active
+                    && self.retries < 20 =>
+            {
+                // Try again shortly, less often each time (a rebooting
+                // guest's display comes back by itself).
+                self.session = None;
+                self.retries += 1;
+                let delay = std::time::Duration::from_millis(500 * u64::from(self.retries.min(10)));
+                self.connect_after(delay, &sender);
+            }
+            ConsoleCmd::Watchdog(_) => {}
+        }
+    }
+
+    fn update_view(&self, widgets: &mut ConsoleWidgets, _sender: ComponentSender<Self>) {
+        match &self.console {
+            ConsoleState::Connected => widgets.status.set_visible(false),
+            ConsoleState::Connecting => {
+                widgets.status.set_visible(true);
+                widgets.status.set_title(&gettext("Connecting…"));
+                widgets.status.set_description(None);
+                // No spinner: a continuous animation starves gvnc (see console::vnc).
+                widgets
+                    .status
+                    .set_icon_name(Some("network-transmit-receive-symbolic"));
+                widgets.status_button.set_visible(false);
+            }
+            ConsoleState::Message {
+                title,
+                description,
+                action,
+            } => {
+                widgets.status.set_visible(true);
+                widgets.status.set_title(title);
+                widgets
+                    .status
+                    .set_description(Some(&glib::markup_escape_text(description)));
+                widgets
+                    .status
+                    .set_icon_name(Some(if *action == Some("password") {
+                        "dialog-password-symbolic"
+                    } else {
+                        "computer-symbolic"
+                    }));
+                widgets.status_button.set_visible(action.is_some());
+                if let Some(action) = action {
+                    widgets.status_button.set_widget_name(action);
+                    widgets.status_button.set_label(&match *action {
+                        "run" => gettext("Run"),
+                        "password" => gettext("Enter Password…"),
+                        _ => gettext("Reconnect"),
+                    });
+                }
+            }
+        }
+    }
+}
