@@ -12,6 +12,8 @@ use gtk::cairo;
 use gtk::glib;
 use gtk::glib::subclass::prelude::*;
 
+use super::canvas::surface_memory;
+
 mod imp {
     use super::*;
 
@@ -49,13 +51,6 @@ pub fn local_format() -> gvnc::PixelFormat {
         1,
     )
     .expect("a valid pixel format")
-}
-
-/// The first byte and the row stride of an RGB24 image surface.
-pub fn surface_memory(surface: &cairo::ImageSurface) -> (*mut u8, usize) {
-    // SAFETY: a valid image surface; the pointer lives as long as it does.
-    let data = unsafe { cairo::ffi::cairo_image_surface_get_data(surface.to_raw_none()) };
-    (data, surface.stride().max(0) as usize)
 }
 
 impl Framebuffer {

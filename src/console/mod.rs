@@ -8,10 +8,15 @@
 //! * [`layout`]: scaling modes and pointer mapping (pure, unit-tested).
 //! * `fb`: the gvnc framebuffer over the view's screen surface.
 //! * `xshm`: that surface in X shared memory (cairo renderer on X11).
-//! * [`ConsoleView`]: the widget (rendering, input, grab).
+//! * [`ConsoleView`]: the display widget (rendering, scaling, screenshots;
+//!   `canvas/direct.rs`: the direct X11 path; `canvas/input.rs`: keys,
+//!   pointer and grab).
+//! * [`DisplaySource`]: what a protocol session implements to feed the view
+//!   (the `display` module describes both halves).
 //! * [`VncSession`]: one gvnc connection driving a [`ConsoleView`].
 
 mod canvas;
+mod display;
 mod fb;
 pub mod keymap;
 pub mod layout;
@@ -19,5 +24,6 @@ mod vnc;
 mod xshm;
 
 pub use canvas::{ConsoleView, parse_release_combo};
+pub use display::DisplaySource;
 pub use layout::ScaleMode;
 pub use vnc::{ConsoleEvent, VncSession};

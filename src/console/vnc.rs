@@ -19,7 +19,8 @@ use gtk::glib::translate::{IntoGlib, ToGlibPtr};
 use gtk::{cairo, gio, glib};
 use gvnc::prelude::*;
 
-use super::canvas::{ConsoleView, InputSink};
+use super::canvas::ConsoleView;
+use super::display::DisplaySource;
 use super::fb::{self, Framebuffer};
 use super::keymap;
 
@@ -113,7 +114,7 @@ impl Inner {
 // Input goes out only once the handshake is over: a pointer event written
 // before it would be read by the server as part of the handshake, and the
 // connection would stall.
-impl InputSink for Inner {
+impl DisplaySource for Inner {
     fn key(&self, down: bool, keysym: u32, linux: u16) {
         if self.conn.is_initialized() {
             let _ = self.conn.key_event(down, keysym, keymap::qnum(linux));
@@ -330,7 +331,7 @@ impl VncSession {
                 i.emit(ConsoleEvent::Disconnected(error));
             })
         });
-        view.set_input(Some(inner.clone() as Rc<dyn InputSink>));
+        view.set_input(Some(inner.clone() as Rc<dyn DisplaySource>));
         VncSession { inner }
     }
 

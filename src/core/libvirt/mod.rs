@@ -19,6 +19,10 @@
 //!   before the first connection is opened. Domain lifecycle events and the
 //!   connection's close arrive there and go out as [`Event`]s to every
 //!   [`Connection::subscribe`]r.
+//!
+//! Length: the protocol's every `Request` with its reply type, and the one
+//! typed `Connection` method per request, kept side by side so that each
+//! request is documented once.
 
 mod actor;
 mod auth;

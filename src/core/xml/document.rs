@@ -6,6 +6,10 @@
 //! edits comes out byte for byte as it went in, apart from the whitespace
 //! between attributes inside a tag (always one space). Edits only touch the
 //! nodes they name.
+//!
+//! Length: the tree, its parser and its writer are one format's two
+//! directions and share every escaping rule; splitting them would split that
+//! knowledge.
 
 use std::fmt::Write as _;
 

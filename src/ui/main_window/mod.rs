@@ -1,4 +1,10 @@
 //! The main window: the connections and their virtual machines.
+//!
+//! Length: the main window's component still routes every input of the window
+//! (about forty: list, selection, power, connections, dialogs) in one
+//! `update`; its connections (`connections.rs`) and the windows it opens
+//! (`windows.rs`) are split out, and splitting the header and list into child
+//! components is the next step.
 
 mod connections;
 pub mod usage;

@@ -2,6 +2,9 @@
 //! headers and VMs, grouped by connection, filtered by name and sorted by
 //! name, state, CPU or memory. Rows are recycled: only what is on screen
 //! has widgets, so thousands of VMs scroll smoothly.
+//!
+//! Length: the list's model, grouping, filter, sorter and row factory work on
+//! one `gio::ListStore`; they change together.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};

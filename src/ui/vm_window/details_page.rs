@@ -5,6 +5,10 @@
 //! Add Hardware, Add and Remove Disk, media. Each change is one core
 //! request; its outcome comes back as one toast (or one question, when the
 //! running guest refuses a device or keeps its tray locked).
+//!
+//! Length: one request and one outcome (a toast, or a question) for each of
+//! the page's fifteen actions; the dialogs themselves are in
+//! `hardware_dialogs`, the widgets in `details_view`.
 
 use gettextrs::gettext;
 use relm4::adw::prelude::*;

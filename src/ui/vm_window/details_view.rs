@@ -1,6 +1,10 @@
 //! The Details page of a VM window: its overview, processors and memory,
 //! boot options and every device (each with a page of its own), read from
 //! the XML; the settings users change are edited in place.
+//!
+//! Length: the page's sections (overview, processors and memory, boot
+//! options, changes at the next boot, the device list) each build their rows
+//! from the XML in a few dozen lines; the device pages are in `device_page`.
 
 use gettextrs::gettext;
 use relm4::adw::{self, prelude::*};

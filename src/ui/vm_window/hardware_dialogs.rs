@@ -1,6 +1,10 @@
 //! Hardware dialogs of the VM window: Add Disk, Remove Disk, and the
 //! questions a refused hot-plug or a locked CD-ROM tray raise. The VM window
 //! runs what they decide against the core's service.
+//!
+//! Length: one function per dialog (Add Disk, Add Hardware with its nine
+//! device kinds, Remove Disk, the amounts, the next-boot and force-eject
+//! offers, the media menu); none depends on another.
 
 use gettextrs::gettext;
 use relm4::adw::{self, prelude::*};
@@ -321,30 +325,39 @@ pub fn remove_disk(
     );
 }
 
+/// Something the running guest refused: what happened, what the offer
+/// does, Cancel and the offer.
+fn offer(
+    parent: &gtk::Window,
+    heading: &str,
+    refusal: String,
+    note: String,
+    label: &str,
+    style: Confirm,
+    confirm: impl Fn() + 'static,
+) {
+    let body = format!("{refusal}\n\n{note}");
+    let cancel = gettext("Cancel");
+    let texts = Texts {
+        heading,
+        body: Some(&body),
+        cancel: &cancel,
+        confirm: label,
+    };
+    dialog::show(parent, texts, None, style, confirm);
+}
+
 /// A hot-plug the running guest refused: say why, offer the next boot.
 pub fn offer_next_boot(parent: &gtk::Window, reason: &str, confirm: impl Fn() + 'static) {
-    let body = format!(
-        "{}\n\n{}",
+    offer(
+        parent,
+        &gettext("Not Added to the Running Guest"),
         gettext_f(
             "The running guest could not take the device: {reason}",
             &[("reason", reason)],
         ),
-        gettext("It can be added to the configuration instead, for the next boot.")
-    );
-    let (heading, cancel, add) = (
-        gettext("Not Added to the Running Guest"),
-        gettext("Cancel"),
-        gettext("Add for Next Boot"),
-    );
-    dialog::show(
-        parent,
-        Texts {
-            heading: &heading,
-            body: Some(&body),
-            cancel: &cancel,
-            confirm: &add,
-        },
-        None,
+        gettext("It can be added to the configuration instead, for the next boot."),
+        &gettext("Add for Next Boot"),
         Confirm::Suggested,
         confirm,
     );
@@ -352,28 +365,15 @@ pub fn offer_next_boot(parent: &gtk::Window, reason: &str, confirm: impl Fn() + 
 
 /// An eject the guest refused (a locked tray): offer Force Eject.
 pub fn offer_force_eject(parent: &gtk::Window, reason: &str, confirm: impl Fn() + 'static) {
-    let body = format!(
-        "{}\n\n{}",
+    offer(
+        parent,
+        &gettext("The Tray Is Locked"),
         gettext_f(
             "The guest refused to open the tray: {reason}",
             &[("reason", reason)],
         ),
-        gettext("Force Eject removes the medium anyway; a program reading it may fail.")
-    );
-    let (heading, cancel, force) = (
-        gettext("The Tray Is Locked"),
-        gettext("Cancel"),
-        gettext("Force Eject"),
-    );
-    dialog::show(
-        parent,
-        Texts {
-            heading: &heading,
-            body: Some(&body),
-            cancel: &cancel,
-            confirm: &force,
-        },
-        None,
+        gettext("Force Eject removes the medium anyway; a program reading it may fail."),
+        &gettext("Force Eject"),
         Confirm::Destructive,
         confirm,
     );

@@ -3,6 +3,10 @@
 //! page checked by the core's [`Plan::check`] before the next one opens.
 //! Creating is all or nothing (the core's `create`); the VM window then
 //! opens on the installing guest's console.
+//!
+//! Length: the assistant reads one plan from all five pages and checks it as
+//! a whole (the core's `Plan::check`), so reading, checking, the summary and
+//! navigation stay in one component; each page's widgets are in its own file.
 
 mod network_page;
 pub mod os_picker;

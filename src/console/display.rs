@@ -1,0 +1,36 @@
+//! The interface between the console's display and a protocol session
+//! (VNC today; SPICE and text consoles next). It has two halves:
+//!
+//! * **session to display**: the session reports the guest screen through
+//!   [`ConsoleView`](super::ConsoleView): `resize(width, height)` gives it a
+//!   screen surface to decode into (RGB24, the view's own memory, shared
+//!   with the X server where it can be), `damage(x, y, w, h)` marks a
+//!   rectangle it wrote (shown at the next frame, or drawn straight onto the
+//!   window), `set_guest_cursor` shows the guest's pointer image;
+//! * **display to session**: the view sends what the user does through a
+//!   [`DisplaySource`] the session gives it with `ConsoleView::set_input`:
+//!   keys (X keysym and Linux key code; the shared [`keymap`](super::keymap)
+//!   turns the code into an XT scancode for protocols that take those),
+//!   pointer buttons at guest pixels, a new screen size for Resize Guest to
+//!   Window, and clipboard text.
+//!
+//! The display knows nothing of the protocol behind it.
+
+/// What a protocol session accepts from the display.
+pub trait DisplaySource {
+    /// A key went down or up: its X keysym and its Linux (evdev) code.
+    fn key(&self, down: bool, keysym: u32, linux: u16);
+    /// The pointer at a guest pixel with these buttons held: bit 0 left,
+    /// 1 middle, 2 right, 3/4 wheel up/down, 5/6 wheel left/right.
+    fn pointer(&self, buttons: u8, x: u16, y: u16);
+    /// Ask the guest for a new screen size (Resize Guest to Window);
+    /// `false` when its display cannot be resized from here.
+    fn request_size(&self, _width: u32, _height: u32) -> bool {
+        false
+    }
+    /// Give the guest's clipboard `text`; `false` when the session cannot
+    /// (no clipboard channel): the text is then typed as keys instead.
+    fn clipboard(&self, _text: &str) -> bool {
+        false
+    }
+}
