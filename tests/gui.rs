@@ -219,9 +219,15 @@ impl App {
     }
 
     fn act(&self, role: &str, name: &str) {
+        self.act_in(None, role, name);
+    }
+
+    /// Like `act`, among the nodes of the toplevel titled `window` only.
+    fn act_in(&self, window: Option<&str>, role: &str, name: &str) {
         let out = Command::new("/usr/bin/python3")
             .arg(common::root().join("tests/gui/atspi.py"))
             .args(["do", "vireo", role, name])
+            .args(window)
             .output()
             .unwrap();
         assert!(
@@ -2081,5 +2087,110 @@ fn fullscreen_hides_the_header_and_slides_it_over_the_console_at_the_top_edge() 
             .any(|n| n.name == "Console Options" && n.on_screen())
             && w.iter()
                 .any(|n| n.name == console && n.on_screen() && n.y == below_header)
+    });
+}
+
+/// Choose item `steps` below the first of the combo row `title` in the
+/// dialog `window` (the row's list opens on a click; keys move in it).
+fn choose_in_combo(app: &mut App, window: &str, title: &str, steps: usize) {
+    let nodes = app.wait_until(&format!("the {title} combo"), |n| {
+        window_nodes(n, window)
+            .iter()
+            .any(|n| n.role == "combo box" && n.name == title)
+    });
+    let combo = window_nodes(&nodes, window)
+        .iter()
+        .find(|n| n.role == "combo box" && n.name == title)
+        .unwrap()
+        .clone();
+    app.click(window, &combo);
+    for _ in 0..steps {
+        app.keys_to_focus("Down");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    app.keys_to_focus("Return");
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+/// The VM window's other buttons on a running VM of the demo host: Add
+/// Hardware (a NIC the running guest refuses; offered and added for the
+/// next boot), the XML page's Revert, and Force Off and Run from the header.
+#[test]
+fn add_hardware_revert_and_the_power_menu_of_the_vm_window() {
+    let uri = common::demo_uri();
+    let vm = "web-server";
+    let mut app = App::launch(&["--connect", &uri, "--show-domain-editor", vm], &[]);
+    app.wait_until("the VM window on Details", |n| {
+        window_nodes(n, vm)
+            .iter()
+            .any(|n| n.name == "Add Hardware…" && n.on_screen())
+    });
+
+    // Add Hardware: a network interface. The test driver's running guests
+    // take no devices: the refusal offers the next boot, which works.
+    app.act("push button", "Add Hardware…");
+    app.wait_for_text("Add Hardware");
+    choose_in_combo(&mut app, "Add Hardware", "Type", 2);
+    app.wait_for_text("Network source");
+    app.screenshot("Add Hardware", "add-hardware-nic.png");
+    app.act("push button", "Add");
+    app.wait_for_text("Not Added to the Running Guest");
+    app.act("push button", "Add for Next Boot");
+    app.wait_for_text("Device added; the guest sees it from its next boot");
+    app.wait_for_text("Changes at the Next Boot");
+
+    // The XML page: an edit, then Revert puts the saved text back.
+    let nodes = app.wait_until("the XML tab", |n| {
+        window_nodes(n, vm)
+            .iter()
+            .any(|n| n.role == "page tab" && n.name == "XML")
+    });
+    let tab = nodes_named(&nodes, "page tab", "XML");
+    app.click(vm, &tab);
+    let nodes = app.wait_until("the XML editor", |n| {
+        n.iter()
+            .any(|n| n.name == "Domain XML editor" && n.on_screen())
+    });
+    let editor = nodes_named(&nodes, "text", "Domain XML editor");
+    app.click(vm, &editor);
+    app.type_text("xyz");
+    let sensitive = |n: &[Node], name: &str| {
+        n.iter()
+            .any(|n| n.role == "push button" && n.name == name && n.sensitive())
+    };
+    app.wait_until("Revert offered", |n| sensitive(n, "Revert"));
+    app.act("push button", "Revert");
+    app.wait_until("the edit reverted", |n| {
+        !sensitive(n, "Revert") && !sensitive(n, "Apply")
+    });
+
+    // Force Off and Run from the header.
+    let state_shown = |n: &[Node], state: &str| window_nodes(n, vm).iter().any(|n| n.name == state);
+    app.act_in(Some(vm), "push button", "More Power Actions");
+    app.wait_for_text("Force Off");
+    app.act_in(Some(vm), "menu item", "Force Off");
+    app.wait_until("the VM shut off", |n| state_shown(n, "Shut Off"));
+    app.act_in(Some(vm), "push button", "Run");
+    app.wait_until("the VM running", |n| state_shown(n, "Running"));
+    assert!(!app.output().contains("panicked"), "{}", app.output());
+}
+
+/// Remove Device on a shut-off VM: asked, then gone from its Details.
+#[test]
+fn remove_device_asks_then_removes_it() {
+    let uri = common::demo_uri();
+    let vm = "debian-installer";
+    let mut app = App::launch(&["--connect", &uri, "--show-domain-editor", vm], &[]);
+    app.wait_until("the NIC's Remove button", |n| {
+        n.iter()
+            .any(|n| n.role == "push button" && n.name == "Remove Network")
+    });
+    app.act("push button", "Remove Network");
+    app.wait_for_text("Remove Device?");
+    app.act("push button", "Remove");
+    app.wait_for_text("Device removed");
+    app.wait_until("the NIC gone", |n| {
+        !n.iter()
+            .any(|n| n.role == "push button" && n.name == "Remove Network")
     });
 }

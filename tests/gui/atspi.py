@@ -2,8 +2,10 @@
 """Inspect (and poke) a running GTK application over AT-SPI.
 
     atspi.py dump APP              print the accessible tree of APP
-    atspi.py do APP ROLE NAME      invoke the first action of the first
+    atspi.py do APP ROLE NAME [WINDOW]
+                                   invoke the first action of the first
                                    node with that role and name that has one
+                                   (inside the toplevel titled WINDOW if given)
 
 The dump has one node per line: depth, role, name, states, x, y, w, h,
 separated by tabs. Exit status 3 means the application is not (yet) on the
@@ -55,7 +57,15 @@ def main():
             print(describe(depth, node))
     elif cmd == "do":
         role, name = sys.argv[3], sys.argv[4]
-        for _, node in walk(app):
+        root = app
+        if len(sys.argv) > 5:
+            root = next((app.getChildAtIndex(i) for i in range(app.childCount)
+                         if app.getChildAtIndex(i) is not None
+                         and app.getChildAtIndex(i).name == sys.argv[5]), None)
+            if root is None:
+                print("no window %r" % sys.argv[5], file=sys.stderr)
+                sys.exit(4)
+        for _, node in walk(root):
             if node.getRoleName() != role or node.name != name:
                 continue
             try:

@@ -11,6 +11,7 @@
 //! * `xml_page`: the saved definition, edited as text;
 //! * `snapshots_page`.
 
+mod actions;
 pub mod console_page;
 pub mod details_page;
 pub mod details_view;
@@ -28,7 +29,6 @@ use relm4::adw::{self, prelude::*};
 use relm4::gtk::{self, gdk, gio, glib};
 use relm4::{Component, ComponentController, ComponentParts, ComponentSender, Controller};
 
-use crate::console::ScaleMode;
 use crate::core::libvirt::{
     Connection, DomainState, DomainSummary, Error, Event, Lifecycle, PowerAction,
 };
@@ -36,7 +36,7 @@ use crate::ui::i18n::gettext_f;
 use crate::ui::main_window::vm_list;
 use console_page::{ConsoleInput, ConsoleOutput, ConsolePage, ConsolePageInit};
 use details_page::{DetailsInput, DetailsOutput, DetailsPage, DetailsPageInit};
-use header::{Header, combo, header, install_bar};
+use header::{Header, header, install_bar};
 use snapshots_page::SnapshotsPage;
 use xml_page::{XmlPage, XmlPageInit, XmlPageInput, XmlPageOutput};
 
@@ -142,120 +142,6 @@ impl VmWindow {
                     &target, &recent, inserted,
                 )));
         }
-    }
-
-    /// The window's actions (`vm.*`): power, the console's menus, and the
-    /// hardware actions of the Details page and the media menu.
-    fn actions(&self, sender: &ComponentSender<Self>) -> gio::SimpleActionGroup {
-        let actions = gio::SimpleActionGroup::new();
-        let simple = |name: &str, msg: fn() -> VmWindowInput| {
-            let a = gio::SimpleAction::new(name, None);
-            let input = sender.input_sender().clone();
-            a.connect_activate(move |_, _| input.emit(msg()));
-            actions.add_action(&a);
-        };
-        simple("type-clipboard", || {
-            VmWindowInput::Console(ConsoleInput::TypeClipboard)
-        });
-        simple("screenshot", || {
-            VmWindowInput::Console(ConsoleInput::Screenshot)
-        });
-        simple("reconnect", || {
-            VmWindowInput::Console(ConsoleInput::Reconnect)
-        });
-        simple("fullscreen", || VmWindowInput::ToggleFullscreen);
-        simple("edit-vcpus", || {
-            VmWindowInput::Details(DetailsInput::EditVcpus)
-        });
-        simple("edit-memory", || {
-            VmWindowInput::Details(DetailsInput::EditMemory)
-        });
-        simple("add-hardware", || {
-            VmWindowInput::Details(DetailsInput::AddHardware)
-        });
-        simple("add-disk", || VmWindowInput::Details(DetailsInput::AddDisk));
-        for action in PowerAction::ALL {
-            let a = gio::SimpleAction::new(vm_list::action_id(action), None);
-            let input = sender.input_sender().clone();
-            a.connect_activate(move |_, _| input.emit(VmWindowInput::Power(action)));
-            actions.add_action(&a);
-        }
-        let send = gio::SimpleAction::new("send-keys", Some(glib::VariantTy::STRING));
-        {
-            let input = sender.input_sender().clone();
-            send.connect_activate(move |_, t| {
-                if let Some(keys) = t.and_then(|t| t.get::<String>()).and_then(|t| combo(&t)) {
-                    input.emit(VmWindowInput::Console(ConsoleInput::SendKeys(keys)));
-                }
-            });
-        }
-        actions.add_action(&send);
-        {
-            let input = sender.input_sender().clone();
-            self.scale.connect_activate(move |a, t| {
-                let Some(id) = t.and_then(|t| t.get::<String>()) else {
-                    return;
-                };
-                a.set_state(&id.to_variant());
-                input.emit(VmWindowInput::Console(ConsoleInput::Scale(
-                    match id.as_str() {
-                        "one" => ScaleMode::OneToOne,
-                        "resize" => ScaleMode::ResizeGuest,
-                        _ => ScaleMode::Fit,
-                    },
-                )));
-            });
-        }
-        actions.add_action(&self.scale);
-        {
-            let input = sender.input_sender().clone();
-            self.autostart.connect_change_state(move |a, value| {
-                let Some(on) = value.and_then(|v| v.get::<bool>()) else {
-                    return;
-                };
-                a.set_state(&on.to_variant());
-                input.emit(VmWindowInput::Details(DetailsInput::Autostart(on)));
-            });
-        }
-        actions.add_action(&self.autostart);
-        for (name, make) in [
-            (
-                "remove-disk",
-                DetailsInput::RemoveDisk as fn(String) -> DetailsInput,
-            ),
-            ("remove-device", DetailsInput::RemoveDevice),
-            ("browse-media", DetailsInput::BrowseMedia),
-            ("eject-media", |target| DetailsInput::Media {
-                target,
-                iso: None,
-                force: false,
-            }),
-        ] {
-            let a = gio::SimpleAction::new(name, Some(glib::VariantTy::STRING));
-            let input = sender.input_sender().clone();
-            a.connect_activate(move |_, t| {
-                if let Some(target) = t.and_then(|t| t.get::<String>()) {
-                    input.emit(VmWindowInput::Details(make(target)));
-                }
-            });
-            actions.add_action(&a);
-        }
-        let insert =
-            gio::SimpleAction::new("insert-media", Some(glib::VariantTy::new("(ss)").unwrap()));
-        {
-            let input = sender.input_sender().clone();
-            insert.connect_activate(move |_, t| {
-                if let Some((target, iso)) = t.and_then(|t| t.get::<(String, String)>()) {
-                    input.emit(VmWindowInput::Details(DetailsInput::Media {
-                        target,
-                        iso: Some(iso),
-                        force: false,
-                    }));
-                }
-            });
-        }
-        actions.add_action(&insert);
-        actions
     }
 }
 
