@@ -2172,6 +2172,22 @@ fn add_hardware_revert_and_the_power_menu_of_the_vm_window() {
     app.wait_until("the VM shut off", |n| state_shown(n, "Shut Off"));
     app.act_in(Some(vm), "push button", "Run");
     app.wait_until("the VM running", |n| state_shown(n, "Running"));
+    // Reboot and Force Reset keep it running (and say nothing of failing).
+    for action in ["Reboot", "Force Reset"] {
+        app.act_in(Some(vm), "push button", "More Power Actions");
+        app.wait_for_text(action);
+        app.act_in(Some(vm), "menu item", action);
+        let nodes = app.wait_until("the VM running", |n| state_shown(n, "Running"));
+        assert!(
+            !nodes.iter().any(|n| n.name.contains("failed")),
+            "{action} failed"
+        );
+    }
+    // Save: the guest's memory is saved and it stops.
+    app.act_in(Some(vm), "push button", "More Power Actions");
+    app.wait_for_text("Save");
+    app.act_in(Some(vm), "menu item", "Save");
+    app.wait_until("the VM saved", |n| state_shown(n, "Shut Off"));
     assert!(!app.output().contains("panicked"), "{}", app.output());
 }
 
@@ -2193,4 +2209,24 @@ fn remove_device_asks_then_removes_it() {
         !n.iter()
             .any(|n| n.role == "push button" && n.name == "Remove Network")
     });
+}
+
+/// The assistant's ISO Volumes of the Host menu fills the ISO field with
+/// the chosen volume's path.
+#[test]
+fn an_iso_volume_of_the_host_is_chosen_from_the_wizards_menu() {
+    let uri = common::demo_uri();
+    let mut app = App::launch_tall(&["--connect", &uri, "--show-domain-creator"]);
+    app.wait_for_text("Step 1 of 5: Install Source");
+    app.wait_until("the ISO volumes menu", |n| {
+        n.iter()
+            .any(|n| n.name == "ISO Volumes of the Host" && n.on_screen())
+    });
+    app.act("push button", "ISO Volumes of the Host");
+    let volume = "isos / debian-12.8.0-amd64-netinst.iso";
+    app.wait_for_text(volume);
+    app.act("push button", volume);
+    // The path is read: a volume the test driver only pretends to have is
+    // named as missing on this machine.
+    app.wait_for_text("“/var/lib/libvirt/isos/debian-12.8.0-amd64-netinst.iso” does not exist.");
 }

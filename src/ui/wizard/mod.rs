@@ -373,36 +373,24 @@ impl Wizard {
             })
             .collect();
         self.w.source.volumes.set_visible(!isos.is_empty());
-        let list = gtk::ListBox::builder()
-            .selection_mode(gtk::SelectionMode::None)
-            .build();
+        // One flat button per volume: each is named by its label and
+        // pressed by keyboard, pointer or assistive technology alike.
+        let list = gtk::Box::new(gtk::Orientation::Vertical, 0);
         list.set_accessible_label(&gettext("ISO Volumes of the Host"));
-        let mut paths = Vec::new();
-        for (label, path) in isos {
-            let row = gtk::Label::builder()
-                .label(label)
-                .xalign(0.0)
-                .margin_top(6)
-                .margin_bottom(6)
-                .margin_start(6)
-                .margin_end(6)
-                .build();
-            list.append(
-                &gtk::ListBoxRow::builder()
-                    .child(&row)
-                    .activatable(true)
-                    .build(),
-            );
-            paths.push(path);
-        }
         let popover = gtk::Popover::builder().child(&list).build();
-        let (entry, pop) = (self.w.source.iso.clone(), popover.clone());
-        list.connect_row_activated(move |_, row| {
-            if let Some(path) = paths.get(row.index().max(0) as usize) {
-                entry.set_text(path);
+        for (label, path) in isos {
+            let button = gtk::Button::builder().label(&label).build();
+            button.add_css_class("flat");
+            if let Some(l) = button.child().and_downcast::<gtk::Label>() {
+                l.set_xalign(0.0);
             }
-            pop.popdown();
-        });
+            let (entry, pop) = (self.w.source.iso.clone(), popover.clone());
+            button.connect_clicked(move |_| {
+                entry.set_text(&path);
+                pop.popdown();
+            });
+            list.append(&button);
+        }
         self.w.source.volumes.set_popover(Some(&popover));
     }
 
