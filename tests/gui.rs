@@ -561,16 +561,23 @@ fn show_domain_console_and_editor_open_the_vm_window_or_say_it_is_missing() {
             .any(|n| n.role == "frame" && n.name == "web-server")
     });
     drop(app);
-    // A running VM whose only display is SPICE says so, legibly.
+    // A running SPICE VM whose server cannot be reached (the test driver
+    // has none) says so, legibly, and offers to reconnect.
     let mut app = App::console_of(&uri, "db-primary");
-    let spice = "SPICE Consoles Are Not Supported Yet";
-    let nodes = app.wait_until("the SPICE state", |n| {
+    let state = "Could Not Connect to the Console";
+    let nodes = app.wait_until("the console's state", |n| {
         window_nodes(n, "db-primary")
             .iter()
-            .any(|n| n.name == spice && n.on_screen())
+            .any(|n| n.name == state && n.on_screen())
     });
-    let shot = app.screenshot("db-primary", "console-spice.png");
-    let title = nodes_named(&nodes, "label", spice);
+    assert!(
+        window_nodes(&nodes, "db-primary")
+            .iter()
+            .any(|n| n.role == "push button" && n.name == "Reconnect"),
+        "Reconnect is offered"
+    );
+    let shot = app.screenshot("db-primary", "console-unreachable.png");
+    let title = nodes_named(&nodes, "label", state);
     assert!(light_fraction(&shot, &title) > 0.03, "{title:?} reads");
     drop(app);
     let mut app = App::launch(&["--connect", &uri, "--show-domain-editor", "router"], &[]);
@@ -2229,4 +2236,78 @@ fn an_iso_volume_of_the_host_is_chosen_from_the_wizards_menu() {
     // The path is read: a volume the test driver only pretends to have is
     // named as missing on this machine.
     app.wait_for_text("“/var/lib/libvirt/isos/debian-12.8.0-amd64-netinst.iso” does not exist.");
+}
+
+/// A VM with a SPICE display (as virt-install and virt-manager make them),
+/// with VGA and with QXL video: the console shows the guest's text, types
+/// into it, and follows the guest being destroyed and started.
+#[test]
+fn spice_consoles_show_the_guest_take_typing_and_follow_its_life() {
+    use common::daemon::Daemon;
+    use common::guest::{self, Boot};
+    use vireo::core::libvirt::Connection;
+
+    let daemon = Daemon::start();
+    let files = guest::install(&daemon);
+    let vm_dir = daemon.vm_dir();
+    let rt = common::runtime();
+    let conn = rt.block_on(Connection::open(&daemon.uri)).unwrap();
+    // Both guests boot at once: the two cores share the wait.
+    let mut vms = Vec::new();
+    for (name, video) in [("spice-vga", "vga"), ("spice-qxl", "qxl")] {
+        let xml = guest::with_spice(
+            &guest::domain_xml(name, Boot::Direct, &files, &vm_dir),
+            video,
+        );
+        let vm = rt
+            .block_on(conn.define_xml(&xml))
+            .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+        rt.block_on(conn.start(&vm.uuid))
+            .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+        vms.push((name, vm));
+    }
+    for (name, _) in &vms {
+        let serial = vm_dir.join(format!("{name}.serial.log"));
+        common::wait_for("the guest's shell", Duration::from_secs(180), || {
+            std::fs::read_to_string(&serial)
+                .ok()
+                .filter(|s| s.contains("TINY-SHELL-READY on /dev/ttyS0"))
+        })
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+    }
+    for (name, vm) in &vms {
+        let serial = vm_dir.join(format!("{name}.serial.log"));
+        let mut app = App::console_of(&daemon.uri, name);
+        app.wait_until("the SPICE console connected", |n| console_live(n, name));
+        let shot = app.screenshot(name, &format!("console-{name}.png"));
+        let (mean, colours) = image_stats(&shot);
+        assert!(
+            mean > 0.02 && colours > 2,
+            "{name}: the console shows the guest's text ({mean}, {colours} colours)\n{}",
+            app.output()
+        );
+
+        // Typed through the widget (scancodes), run by the guest.
+        let console = app
+            .dump()
+            .unwrap()
+            .into_iter()
+            .find(|n| n.name == format!("Console of {name}"))
+            .unwrap();
+        app.click(name, &console);
+        let token = format!("vireo-{name}-{}", std::process::id());
+        app.type_text(&format!("echo {token} > /dev/ttyS0"));
+        app.keys_to_focus("Return");
+        serial_shows(&serial, "the typed command to run", &token);
+
+        // Destroyed, then started: the console comes back by itself.
+        rt.block_on(conn.force_off(&vm.uuid)).unwrap();
+        app.wait_for_text("The Virtual Machine Is Not Running");
+        rt.block_on(conn.start(&vm.uuid)).unwrap();
+        app.wait_until("the console back without a click", |n| {
+            console_live(n, name)
+        });
+        assert!(app.alive());
+        rt.block_on(conn.force_off(&vm.uuid)).unwrap();
+    }
 }

@@ -34,3 +34,37 @@ pub trait DisplaySource {
         false
     }
 }
+
+/// What happens to a console connection, for the window around it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsoleEvent {
+    /// The socket is connected; the RFB handshake runs.
+    Connected,
+    /// The guest screen is showing.
+    Initialized {
+        width: u32,
+        height: u32,
+        name: String,
+    },
+    /// The guest changed its screen size.
+    Resized { width: u32, height: u32 },
+    /// The server wants a password: answer with [`Session::provide_password`].
+    PasswordNeeded,
+    /// The password was refused (the reason from the server).
+    AuthFailed(String),
+    /// The connection is over; with the reason when it failed.
+    Disconnected(Option<String>),
+    /// The guest's pointer is absolute (tablet) or relative (mouse).
+    PointerMode { absolute: bool },
+}
+
+/// A protocol session (VNC, SPICE) shown in a [`ConsoleView`](super::ConsoleView):
+/// what the window around it needs, whatever the protocol.
+pub trait Session {
+    /// Be told what happens to the connection.
+    fn connect_event(&self, f: Box<dyn Fn(&ConsoleEvent)>);
+    /// Answer [`ConsoleEvent::PasswordNeeded`].
+    fn provide_password(&self, password: &str);
+    /// Close the connection ([`ConsoleEvent::Disconnected`] follows).
+    fn close(&self);
+}

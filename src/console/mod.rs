@@ -1,4 +1,4 @@
-//! The guest console widget (VNC through gvnc, SPICE later).
+//! The guest console widget (VNC through gvnc, SPICE through spice-client-glib).
 //!
 //! This module is a small library of its own: a GTK4 widget, a public state
 //! enum and typed errors, with no knowledge of libvirt or Relm4. The UI hands
@@ -14,16 +14,19 @@
 //! * [`DisplaySource`]: what a protocol session implements to feed the view
 //!   (the `display` module describes both halves).
 //! * [`VncSession`]: one gvnc connection driving a [`ConsoleView`].
+//! * [`SpiceSession`]: one spice-client-glib session driving a [`ConsoleView`].
 
 mod canvas;
 mod display;
 mod fb;
 pub mod keymap;
 pub mod layout;
+mod spice;
 mod vnc;
 mod xshm;
 
 pub use canvas::{ConsoleView, parse_release_combo};
-pub use display::DisplaySource;
+pub use display::{ConsoleEvent, DisplaySource, Session};
 pub use layout::ScaleMode;
-pub use vnc::{ConsoleEvent, VncSession};
+pub use spice::{SocketSource, SpiceSession};
+pub use vnc::VncSession;

@@ -20,32 +20,9 @@ use gtk::{cairo, gio, glib};
 use gvnc::prelude::*;
 
 use super::canvas::ConsoleView;
-use super::display::DisplaySource;
+use super::display::{ConsoleEvent, DisplaySource, Session};
 use super::fb::{self, Framebuffer};
 use super::keymap;
-
-/// What happens to a console connection, for the window around it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConsoleEvent {
-    /// The socket is connected; the RFB handshake runs.
-    Connected,
-    /// The guest screen is showing.
-    Initialized {
-        width: u32,
-        height: u32,
-        name: String,
-    },
-    /// The guest changed its screen size.
-    Resized { width: u32, height: u32 },
-    /// The server wants a VNC password: answer with [`VncSession::provide_password`].
-    PasswordNeeded,
-    /// The password was refused (the reason from the server).
-    AuthFailed(String),
-    /// The connection is over; with the reason when it failed.
-    Disconnected(Option<String>),
-    /// The guest's pointer is absolute (tablet) or relative (mouse).
-    PointerMode { absolute: bool },
-}
 
 type Listener = Box<dyn Fn(&ConsoleEvent)>;
 
@@ -383,5 +360,19 @@ impl VncSession {
     /// Whether the server took scancodes (QEMU's extended key events).
     pub fn has_scancodes(&self) -> bool {
         self.inner.conn.is_ext_key_event()
+    }
+}
+
+impl Session for VncSession {
+    fn connect_event(&self, f: Box<dyn Fn(&ConsoleEvent)>) {
+        self.inner.listeners.borrow_mut().push(f);
+    }
+
+    fn provide_password(&self, password: &str) {
+        VncSession::provide_password(self, password);
+    }
+
+    fn close(&self) {
+        VncSession::close(self);
     }
 }

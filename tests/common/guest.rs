@@ -142,3 +142,22 @@ pub fn domain_xml(name: &str, boot: Boot, files: &Guest, vm_dir: &Path) -> Strin
         dir = vm_dir.display()
     )
 }
+
+/// The same domain with a SPICE display (on a UNIX socket) instead of VNC,
+/// and `video` (`vga`, `qxl`) as its video model.
+pub fn with_spice(xml: &str, video: &str) -> String {
+    let start = xml.find("<graphics type='vnc'>").expect("a VNC display");
+    let end = xml[start..].find("</graphics>").expect("closed") + start + "</graphics>".len();
+    let vnc = &xml[start..end];
+    let socket = vnc
+        .split("socket='")
+        .nth(1)
+        .and_then(|s| s.split('\'').next())
+        .expect("a socket listen")
+        .replace(".vnc.sock", ".spice.sock");
+    let spice = format!(
+        "<graphics type='spice'>\n      <listen type='socket' socket='{socket}'/>\n    </graphics>"
+    );
+    xml.replace(vnc, &spice)
+        .replace("<model type='vga'/>", &format!("<model type='{video}'/>"))
+}

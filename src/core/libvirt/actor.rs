@@ -49,6 +49,9 @@ fn serve(conn: &Connect, request: Request) {
         Request::OpenConsole { uuid, reply } => {
             let _ = reply.send(by_uuid(conn, &uuid).and_then(|d| open_console(conn, &d)));
         }
+        Request::ChannelSocket { uuid, index, reply } => {
+            let _ = reply.send(by_uuid(conn, &uuid).and_then(|d| channel_socket(conn, &d, index)));
+        }
         Request::LookupDomain { key, reply } => {
             let _ = reply.send(lookup(conn, &key).and_then(|d| DomainSummary::read(&d)));
         }
@@ -367,21 +370,26 @@ fn host_info(conn: &Connect) -> Result<HostInfo, Error> {
     })
 }
 
-fn open_console(conn: &Connect, domain: &Domain) -> Result<super::ConsoleTarget, Error> {
-    use super::ConsoleTarget;
-    use super::graphics::{graphics_of, pick, tcp_host};
-    if !domain.is_active()? {
-        return Ok(ConsoleTarget::NotRunning);
-    }
+/// The graphics device a console uses, and its protocol.
+fn console_graphics(
+    domain: &Domain,
+) -> Result<Option<(super::GraphicsInfo, super::graphics::Protocol)>, Error> {
     let xml = domain.xml_desc(0)?;
-    let graphics = graphics_of(&xml).map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
-    let g = match pick(&graphics) {
-        Ok(g) => g.clone(),
-        Err(target) => return Ok(target),
-    };
-    let password = g.password;
-    // A local read-write connection hands over a connected socket, with
-    // libvirt's own authentication instead of the VNC password.
+    let graphics =
+        super::graphics_of(&xml).map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
+    Ok(super::graphics::pick(&graphics).map(|(g, p)| (g.clone(), p)))
+}
+
+/// A new connected socket to graphics device `g`: libvirt's own on a local
+/// read-write connection (its authentication instead of the display's
+/// password), or through `ssh` for a `qemu+ssh` connection. `None` when
+/// neither applies (the server is dialled directly).
+fn graphics_socket(
+    conn: &Connect,
+    domain: &Domain,
+    g: &super::GraphicsInfo,
+) -> Result<Option<super::ChannelSocket>, Error> {
+    use super::graphics::tcp_host;
     let local = conn.uri().is_ok_and(|u| super::host::is_local_uri(&u));
     if local
         && let Ok(fd) =
@@ -390,45 +398,82 @@ fn open_console(conn: &Connect, domain: &Domain) -> Result<super::ConsoleTarget,
         // SAFETY: libvirt returns a new descriptor that we now own.
         let fd =
             unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) };
-        return Ok(ConsoleTarget::Fd {
-            fd,
-            password: false,
-        });
+        return Ok(Some(super::ChannelSocket { fd, tunnel: None }));
     }
     // Over SSH the server is reached through the same SSH account.
-    if let Some(ssh) = conn.uri().ok().and_then(|u| super::tunnel::ssh_of(&u)) {
-        let listen = match (&g.socket, g.port) {
-            (Some(path), _) => super::tunnel::Listen::Socket(path.clone()),
-            (None, Some(port)) => super::tunnel::Listen::Tcp {
-                host: tcp_host(g.address.as_deref(), Some("127.0.0.1")),
-                port,
-            },
-            (None, None) => {
-                return Err(Error::new(
-                    ErrorKind::Other,
-                    "The console has neither a socket nor a port".to_owned(),
-                ));
-            }
-        };
-        let (fd, tunnel) = super::tunnel::Tunnel::open(&ssh, &listen).map_err(|e| {
-            Error::new(
+    let Some(ssh) = conn.uri().ok().and_then(|u| super::tunnel::ssh_of(&u)) else {
+        return Ok(None);
+    };
+    let listen = match (&g.socket, g.port) {
+        (Some(path), _) => super::tunnel::Listen::Socket(path.clone()),
+        (None, Some(port)) => super::tunnel::Listen::Tcp {
+            host: tcp_host(g.address.as_deref(), Some("127.0.0.1")),
+            port,
+        },
+        (None, None) => {
+            return Err(Error::new(
                 ErrorKind::Other,
-                format!("Could not start ssh for the console: {e}"),
-            )
-        })?;
-        return Ok(ConsoleTarget::Tunnel {
+                "The console has neither a socket nor a port".to_owned(),
+            ));
+        }
+    };
+    let (fd, tunnel) = super::tunnel::Tunnel::open(&ssh, &listen).map_err(|e| {
+        Error::new(
+            ErrorKind::Other,
+            format!("Could not start ssh for the console: {e}"),
+        )
+    })?;
+    Ok(Some(super::ChannelSocket {
+        fd,
+        tunnel: Some(tunnel),
+    }))
+}
+
+fn open_console(conn: &Connect, domain: &Domain) -> Result<super::ConsoleTarget, Error> {
+    use super::ConsoleTarget;
+    use super::graphics::tcp_host;
+    if !domain.is_active()? {
+        return Ok(ConsoleTarget::NotRunning);
+    }
+    let Some((g, protocol)) = console_graphics(domain)? else {
+        return Ok(ConsoleTarget::NoGraphics);
+    };
+    let password = g.password;
+    match graphics_socket(conn, domain, &g)? {
+        Some(super::ChannelSocket { fd, tunnel: None }) => {
+            return Ok(ConsoleTarget::Fd {
+                protocol,
+                index: g.index,
+                fd,
+                password: false,
+            });
+        }
+        Some(super::ChannelSocket {
             fd,
-            tunnel,
-            password,
-        });
+            tunnel: Some(tunnel),
+        }) => {
+            return Ok(ConsoleTarget::Tunnel {
+                protocol,
+                index: g.index,
+                fd,
+                tunnel,
+                password,
+            });
+        }
+        None => {}
     }
     if let Some(path) = g.socket {
-        return Ok(ConsoleTarget::Socket { path, password });
+        return Ok(ConsoleTarget::Socket {
+            protocol,
+            path,
+            password,
+        });
     }
     match g.port {
         Some(port) => {
             let uri_host = conn.uri().ok().and_then(|u| uri_hostname(&u));
             Ok(ConsoleTarget::Tcp {
+                protocol,
                 host: tcp_host(g.address.as_deref(), uri_host.as_deref()),
                 port,
                 password,
@@ -439,6 +484,27 @@ fn open_console(conn: &Connect, domain: &Domain) -> Result<super::ConsoleTarget,
             "The console has neither a socket nor a port".to_owned(),
         )),
     }
+}
+
+/// One more socket to graphics device `index` of a running domain.
+fn channel_socket(
+    conn: &Connect,
+    domain: &Domain,
+    index: u32,
+) -> Result<super::ChannelSocket, Error> {
+    let xml = domain.xml_desc(0)?;
+    let graphics =
+        super::graphics_of(&xml).map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
+    let g = graphics
+        .into_iter()
+        .find(|g| g.index == index)
+        .ok_or_else(|| Error::new(ErrorKind::Other, "the display is gone"))?;
+    graphics_socket(conn, domain, &g)?.ok_or_else(|| {
+        Error::new(
+            ErrorKind::Other,
+            "this connection cannot hand out display sockets",
+        )
+    })
 }
 
 /// The host part of a libvirt URI (`qemu+ssh://user@host:22/system` → `host`).

@@ -42,43 +42,75 @@ pub fn graphics_of(xml: &str) -> Result<Vec<GraphicsInfo>, XmlError> {
     Ok(out)
 }
 
-/// How the UI reaches a VM's console.
+/// The remote-display protocol of a graphics device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Vnc,
+    Spice,
+}
+
+impl Protocol {
+    fn of(kind: &str) -> Option<Protocol> {
+        match kind {
+            "vnc" => Some(Protocol::Vnc),
+            "spice" => Some(Protocol::Spice),
+            _ => None,
+        }
+    }
+}
+
+/// How the UI reaches a VM's console. `index` is the graphics device's:
+/// a SPICE session asks for one more socket per channel with it.
 #[derive(Debug)]
 pub enum ConsoleTarget {
-    /// A socket already connected to the VNC server (`virDomainOpenGraphicsFD`).
-    Fd { fd: OwnedFd, password: bool },
-    /// The VNC server's UNIX socket.
-    Socket { path: String, password: bool },
-    /// The VNC server's TCP address.
+    /// A socket already connected to the server (`virDomainOpenGraphicsFD`).
+    Fd {
+        protocol: Protocol,
+        index: u32,
+        fd: OwnedFd,
+        password: bool,
+    },
+    /// The server's UNIX socket.
+    Socket {
+        protocol: Protocol,
+        path: String,
+        password: bool,
+    },
+    /// The server's TCP address.
     Tcp {
+        protocol: Protocol,
         host: String,
         port: u16,
         password: bool,
     },
-    /// A socket to the VNC server through `ssh` (a `qemu+ssh` connection);
+    /// A socket to the server through `ssh` (a `qemu+ssh` connection);
     /// the console lasts as long as `tunnel`.
     Tunnel {
+        protocol: Protocol,
+        index: u32,
         fd: OwnedFd,
         tunnel: super::tunnel::Tunnel,
         password: bool,
     },
-    /// The VM's only graphics is SPICE, which Vireo cannot show yet.
-    SpiceOnly,
-    /// The VM has no graphics device.
+    /// The VM has no graphics device Vireo can show.
     NoGraphics,
     /// The VM is not running.
     NotRunning,
 }
 
-/// Which graphics device a console uses: the first VNC one.
-pub fn pick(graphics: &[GraphicsInfo]) -> Result<&GraphicsInfo, ConsoleTarget> {
-    if let Some(vnc) = graphics.iter().find(|g| g.kind == "vnc") {
-        Ok(vnc)
-    } else if graphics.iter().any(|g| g.kind == "spice") {
-        Err(ConsoleTarget::SpiceOnly)
-    } else {
-        Err(ConsoleTarget::NoGraphics)
-    }
+/// One more connected socket to a graphics device (a SPICE channel's):
+/// from libvirt, or through a new `ssh` that lasts as long as `tunnel`.
+#[derive(Debug)]
+pub struct ChannelSocket {
+    pub fd: OwnedFd,
+    pub tunnel: Option<super::tunnel::Tunnel>,
+}
+
+/// Which graphics device a console uses: the first VNC or SPICE one.
+pub fn pick(graphics: &[GraphicsInfo]) -> Option<(&GraphicsInfo, Protocol)> {
+    graphics
+        .iter()
+        .find_map(|g| Protocol::of(&g.kind).map(|p| (g, p)))
 }
 
 /// The TCP host to dial for a server listening on `address`, reached
@@ -110,7 +142,7 @@ mod tests {
         assert_eq!(g[0].port, Some(5901));
         assert_eq!(g[0].address.as_deref(), Some("127.0.0.1"));
         assert!(!g[0].password);
-        assert_eq!(pick(&g).unwrap().index, 0);
+        assert_eq!(pick(&g).unwrap().0.index, 0);
     }
 
     #[test]
@@ -128,16 +160,21 @@ mod tests {
     }
 
     #[test]
-    fn the_first_vnc_device_wins_and_spice_only_or_nothing_say_so() {
+    fn the_first_vnc_or_spice_device_wins_and_nothing_says_so() {
         let g = graphics_of(&domain(
             "<graphics type='spice' port='5900'/><graphics type='vnc' port='5901'/>",
         ))
         .unwrap();
-        assert_eq!(pick(&g).unwrap().index, 1);
-        let g = graphics_of(&domain("<graphics type='spice' autoport='yes'/>")).unwrap();
-        assert!(matches!(pick(&g), Err(ConsoleTarget::SpiceOnly)));
+        let (first, protocol) = pick(&g).unwrap();
+        assert_eq!((first.index, protocol), (0, Protocol::Spice));
+        let g = graphics_of(&domain(
+            "<graphics type='sdl'/><graphics type='vnc' port='5901'/>",
+        ))
+        .unwrap();
+        let (first, protocol) = pick(&g).unwrap();
+        assert_eq!((first.index, protocol), (1, Protocol::Vnc));
         let g = graphics_of(&domain("<video/>")).unwrap();
-        assert!(matches!(pick(&g), Err(ConsoleTarget::NoGraphics)));
+        assert!(pick(&g).is_none());
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub use devices::DiskRemoved;
 pub use domain::{DomainState, DomainSummary};
 pub use error::{Error, ErrorKind};
 pub use events::{CloseReason, Event, Lifecycle};
-pub use graphics::{ConsoleTarget, GraphicsInfo, graphics_of};
+pub use graphics::{ChannelSocket, ConsoleTarget, GraphicsInfo, Protocol, graphics_of};
 pub use host::{Acceleration, HostOverview, NetworkSummary, PoolSummary, is_local_uri};
 pub use stats::{DomainStats, Usage, usage};
 
@@ -63,6 +63,13 @@ pub enum Request {
     OpenConsole {
         uuid: String,
         reply: Reply<ConsoleTarget>,
+    },
+    /// One more connected socket to graphics device `index` of a running
+    /// domain (a SPICE session needs one per channel).
+    ChannelSocket {
+        uuid: String,
+        index: u32,
+        reply: Reply<ChannelSocket>,
     },
     /// Find one domain by name or UUID, as the command line names them.
     LookupDomain {
@@ -566,6 +573,13 @@ impl Connection {
             reply,
         })
         .await
+    }
+
+    /// See [`Request::ChannelSocket`].
+    pub async fn channel_socket(&self, uuid: &str, index: u32) -> Result<ChannelSocket, Error> {
+        let uuid = uuid.to_owned();
+        self.ask(|reply| Request::ChannelSocket { uuid, index, reply })
+            .await
     }
 
     /// See [`Request::AddDisk`].

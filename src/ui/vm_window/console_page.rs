@@ -10,11 +10,13 @@ use relm4::adw::{self, prelude::*};
 use relm4::gtk::{self, gdk, gio, glib};
 use relm4::{Component, ComponentParts, ComponentSender};
 
-use crate::console::{ConsoleEvent, ConsoleView, ScaleMode, VncSession, parse_release_combo};
+use crate::console::{ConsoleEvent, ConsoleView, ScaleMode, Session, parse_release_combo};
 use crate::core::libvirt::{Connection, ConsoleTarget, Error};
 use crate::ui::a11y::AccessibleLabelExt;
 use crate::ui::dialog;
 use crate::ui::i18n::gettext_f;
+
+mod sessions;
 
 pub struct ConsolePageInit {
     pub conn: Connection,
@@ -90,9 +92,11 @@ pub struct ConsolePage {
     name: String,
     active: bool,
     view: ConsoleView,
-    session: Option<VncSession>,
+    session: Option<Box<dyn Session>>,
     /// The `ssh` that carries the session's connection (SSH hosts).
     tunnel: Option<crate::core::libvirt::tunnel::Tunnel>,
+    /// The `ssh`s of a SPICE session's other channels.
+    channel_tunnels: std::rc::Rc<std::cell::RefCell<Vec<crate::core::libvirt::tunnel::Tunnel>>>,
     /// Bumped on every connection attempt: late answers are dropped.
     attempt: u64,
     /// Automatic reconnects since the screen was last shown.
@@ -167,65 +171,12 @@ impl ConsolePage {
     fn not_running(&mut self) {
         self.session = None;
         self.tunnel = None;
+        self.channel_tunnels.borrow_mut().clear();
         self.message(
             gettext("The Virtual Machine Is Not Running"),
             gettext("Run it to see its screen here."),
             Some("run"),
         );
-    }
-
-    fn start_session(&mut self, target: ConsoleTarget, sender: &ComponentSender<Self>) {
-        match target {
-            ConsoleTarget::SpiceOnly => {
-                self.message(
-                    gettext("SPICE Consoles Are Not Supported Yet"),
-                    gettext("This virtual machine’s display uses SPICE. Add a VNC display to it, or open it with virt-viewer."),
-                    None,
-                );
-                return;
-            }
-            ConsoleTarget::NoGraphics => {
-                self.message(
-                    gettext("No Display"),
-                    gettext("This virtual machine has no graphical display. Its serial console is not shown here yet."),
-                    None,
-                );
-                return;
-            }
-            ConsoleTarget::NotRunning => {
-                self.not_running();
-                return;
-            }
-            _ => {}
-        }
-        let local = matches!(
-            target,
-            ConsoleTarget::Fd { .. } | ConsoleTarget::Socket { .. }
-        );
-        let session = VncSession::new(&self.view, local);
-        {
-            let input = sender.input_sender().clone();
-            session.connect_event(move |e| input.emit(ConsoleInput::Console(e.clone())));
-        }
-        self.tunnel = None;
-        let opened = match target {
-            ConsoleTarget::Fd { fd, .. } => session.open_fd(fd),
-            ConsoleTarget::Tunnel { fd, tunnel, .. } => {
-                self.tunnel = Some(tunnel);
-                session.open_fd(fd)
-            }
-            ConsoleTarget::Socket { path, .. } => session.open_socket(&path),
-            ConsoleTarget::Tcp { host, port, .. } => session.open_host(&host, port),
-            _ => return,
-        };
-        match opened {
-            Ok(()) => self.session = Some(session),
-            Err(e) => self.message(
-                gettext("Could Not Connect to the Console"),
-                e,
-                Some("reconnect"),
-            ),
-        }
     }
 
     fn ask_password(&self, sender: &ComponentSender<Self>) {
@@ -299,6 +250,7 @@ impl ConsolePage {
             ConsoleEvent::Disconnected(reason) => {
                 self.session = None;
                 self.tunnel = None;
+                self.channel_tunnels.borrow_mut().clear();
                 self.view.ungrab();
                 if self.active {
                     self.message(
@@ -444,6 +396,7 @@ impl Component for ConsolePage {
             view,
             session: None,
             tunnel: None,
+            channel_tunnels: Default::default(),
             attempt: 0,
             retries: 0,
             console: ConsoleState::Connecting,

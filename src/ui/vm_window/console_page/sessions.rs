@@ -1,0 +1,125 @@
+//! Opening the console page's session: VNC or SPICE, on a socket from
+//! libvirt, an `ssh` tunnel, a UNIX socket or TCP; a SPICE session's other
+//! channels get their sockets the same way, when they ask.
+
+use gettextrs::gettext;
+use relm4::ComponentSender;
+use relm4::gtk::glib;
+
+use super::{ConsoleInput, ConsolePage};
+use crate::console::{Session, SocketSource, SpiceSession, VncSession};
+use crate::core::libvirt::{ConsoleTarget, Protocol};
+
+impl ConsolePage {
+    pub(super) fn start_session(&mut self, target: ConsoleTarget, sender: &ComponentSender<Self>) {
+        let protocol = match &target {
+            ConsoleTarget::NoGraphics => {
+                self.message(
+                    gettext("No Display"),
+                    gettext("This virtual machine has no graphical display. Its serial console is not shown here yet."),
+                    None,
+                );
+                return;
+            }
+            ConsoleTarget::NotRunning => {
+                self.not_running();
+                return;
+            }
+            ConsoleTarget::Fd { protocol, .. }
+            | ConsoleTarget::Socket { protocol, .. }
+            | ConsoleTarget::Tcp { protocol, .. }
+            | ConsoleTarget::Tunnel { protocol, .. } => *protocol,
+        };
+        self.tunnel = None;
+        self.channel_tunnels.borrow_mut().clear();
+        let opened = match protocol {
+            Protocol::Vnc => self.open_vnc(target, sender),
+            Protocol::Spice => self.open_spice(target, sender),
+        };
+        if let Err(e) = opened {
+            self.message(
+                gettext("Could Not Connect to the Console"),
+                e,
+                Some("reconnect"),
+            );
+        }
+    }
+
+    fn listen(&self, session: &dyn Session, sender: &ComponentSender<Self>) {
+        let input = sender.input_sender().clone();
+        session.connect_event(Box::new(move |e| {
+            input.emit(ConsoleInput::Console(e.clone()))
+        }));
+    }
+
+    fn open_vnc(
+        &mut self,
+        target: ConsoleTarget,
+        sender: &ComponentSender<Self>,
+    ) -> Result<(), String> {
+        let local = matches!(
+            target,
+            ConsoleTarget::Fd { .. } | ConsoleTarget::Socket { .. }
+        );
+        let session = VncSession::new(&self.view, local);
+        self.listen(&session, sender);
+        match target {
+            ConsoleTarget::Fd { fd, .. } => session.open_fd(fd),
+            ConsoleTarget::Tunnel { fd, tunnel, .. } => {
+                self.tunnel = Some(tunnel);
+                session.open_fd(fd)
+            }
+            ConsoleTarget::Socket { path, .. } => session.open_socket(&path),
+            ConsoleTarget::Tcp { host, port, .. } => session.open_host(&host, port),
+            _ => return Ok(()),
+        }?;
+        self.session = Some(Box::new(session));
+        Ok(())
+    }
+
+    /// A SPICE session: on a socket from libvirt (or `ssh`), each further
+    /// channel gets a socket of its own the same way, asked for when the
+    /// channel asks.
+    fn open_spice(
+        &mut self,
+        target: ConsoleTarget,
+        sender: &ComponentSender<Self>,
+    ) -> Result<(), String> {
+        let sockets = match &target {
+            ConsoleTarget::Fd { index, .. } | ConsoleTarget::Tunnel { index, .. } => {
+                let (conn, uuid, index) = (self.conn.clone(), self.uuid.clone(), *index);
+                let tunnels = self.channel_tunnels.clone();
+                let source: SocketSource = std::rc::Rc::new(move |reply| {
+                    let (conn, uuid, tunnels) = (conn.clone(), uuid.clone(), tunnels.clone());
+                    glib::spawn_future_local(async move {
+                        let socket = conn.channel_socket(&uuid, index).await;
+                        reply(
+                            socket
+                                .map(|s| {
+                                    tunnels.borrow_mut().extend(s.tunnel);
+                                    s.fd
+                                })
+                                .map_err(|e| e.message),
+                        );
+                    });
+                });
+                Some(source)
+            }
+            _ => None,
+        };
+        let session = SpiceSession::new(&self.view, sockets);
+        self.listen(&session, sender);
+        match target {
+            ConsoleTarget::Fd { fd, .. } => session.open_fd(fd),
+            ConsoleTarget::Tunnel { fd, tunnel, .. } => {
+                self.tunnel = Some(tunnel);
+                session.open_fd(fd)
+            }
+            ConsoleTarget::Socket { path, .. } => session.open_socket(&path),
+            ConsoleTarget::Tcp { host, port, .. } => session.open_host(&host, port),
+            _ => return Ok(()),
+        }?;
+        self.session = Some(Box::new(session));
+        Ok(())
+    }
+}
