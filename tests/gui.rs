@@ -2296,9 +2296,17 @@ fn spice_consoles_show_the_guest_take_typing_and_follow_its_life() {
             .unwrap();
         app.click(name, &console);
         let token = format!("vireo-{name}-{}", std::process::id());
-        app.type_text(&format!("echo {token} > /dev/ttyS0"));
+        app.type_text(&format!(
+            "echo {token} $(cat /sys/class/graphics/fb0/name) > /dev/ttyS0"
+        ));
         app.keys_to_focus("Return");
-        serial_shows(&serial, "the typed command to run", &token);
+        // It runs; the QXL guest draws its console with QXL's DRM driver
+        // (the VGA one in text mode has no framebuffer).
+        let ran = match *name {
+            "spice-qxl" => format!("{token} qxldrmfb"),
+            _ => token.clone(),
+        };
+        serial_shows(&serial, "the typed command to run", &ran);
 
         // Destroyed, then started: the console comes back by itself.
         rt.block_on(conn.force_off(&vm.uuid)).unwrap();

@@ -58,6 +58,9 @@ add_modules "$R/etc/modules" virtio_pci virtio_blk virtio_scsi virtio_net sd_mod
 # Loaded only by fb-redraw (the console benchmark): QEMU's stdvga as a DRM
 # framebuffer at the size the kernel command line asks for (video=WxH).
 add_modules "$R/etc/modules-fb" bochs
+# Loaded by rc when the guest has QXL video (SPICE guests): its DRM driver,
+# so the console is drawn on a QXL surface, not in VGA text mode.
+add_modules "$R/etc/modules-qxl" qxl
 
 cp "$HERE/init" "$R/init"
 cp "$HERE/rc" "$R/etc/rc"
