@@ -2319,3 +2319,83 @@ fn spice_consoles_show_the_guest_take_typing_and_follow_its_life() {
         rt.block_on(conn.force_off(&vm.uuid)).unwrap();
     }
 }
+
+/// A SPICE console over SSH with a password: every channel gets a tunnel
+/// of its own; a wrong password is refused and asked again, the right one
+/// shows the guest, which takes typing.
+#[test]
+fn a_spice_console_over_ssh_asks_for_its_password_and_shows_the_guest() {
+    use common::daemon::Daemon;
+    use common::guest::{self, Boot};
+    use vireo::core::libvirt::Connection;
+
+    let daemon = Daemon::start();
+    let sshd = common::sshd::Sshd::start();
+    let files = guest::install(&daemon);
+    let vm_dir = daemon.vm_dir();
+    let name = "spice-remote";
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let xml = guest::domain_xml(name, Boot::Direct, &files, &vm_dir).replace(
+        &format!(
+            "<graphics type='vnc'>\n      <listen type='socket' socket='{}/{name}.vnc.sock'/>",
+            vm_dir.display()
+        ),
+        &format!(
+            "<graphics type='spice' port='{port}' autoport='no' passwd='vireo-pw'>\n      \
+             <listen type='address' address='127.0.0.1'/>"
+        ),
+    );
+    assert!(xml.contains("type='spice'"), "{xml}");
+    let rt = common::runtime();
+    let conn = rt.block_on(Connection::open(&daemon.uri)).unwrap();
+    let vm = rt
+        .block_on(conn.define_xml(&xml))
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+    rt.block_on(conn.start(&vm.uuid))
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+    let serial = vm_dir.join(format!("{name}.serial.log"));
+    common::wait_for("the guest's shell", Duration::from_secs(120), || {
+        std::fs::read_to_string(&serial)
+            .ok()
+            .filter(|s| s.contains("TINY-SHELL-READY on /dev/ttyS0"))
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+
+    let uri = sshd.libvirt_uri(&daemon.socket());
+    let mut app = App::console_of(&uri, name);
+    app.wait_for_text("Console Password");
+    app.type_text("wrong");
+    app.act("push button", "Connect");
+    // Refused: said so, and asked again.
+    app.wait_until("the refusal", |n| {
+        n.iter()
+            .any(|n| n.name.starts_with("The console refused the password"))
+    });
+    app.wait_for_text("Console Password");
+    app.type_text("vireo-pw");
+    app.act("push button", "Connect");
+    app.wait_until("the guest's screen through the tunnels", |n| {
+        console_live(n, name)
+    });
+    let shot = app.screenshot(name, "console-spice-over-ssh.png");
+    let (_, colours) = image_stats(&shot);
+    assert!(colours > 2, "the console shows the guest's text: {colours}");
+    let console = app
+        .dump()
+        .unwrap()
+        .into_iter()
+        .find(|n| n.name == format!("Console of {name}"))
+        .unwrap();
+    app.click(name, &console);
+    let token = format!("vireo-spice-ssh-{}", std::process::id());
+    app.type_text(&format!("echo {token} > /dev/ttyS0"));
+    app.keys_to_focus("Return");
+    serial_shows(&serial, "the typed command to run", &token);
+    drop(app);
+    rt.block_on(conn.force_off(&vm.uuid)).unwrap();
+    drop(sshd);
+}

@@ -544,7 +544,25 @@ impl Session for SpiceSession {
         self.inner.password_given.set(true);
         self.inner.awaiting_password.set(false);
         self.inner.session.set_password(Some(password));
-        let _ = self.connect();
+        // Started on a socket of its own: the main channel gets a new one
+        // the same way (`connect` would dial a host and port it has not).
+        let Some(sockets) = self.inner.sockets.clone() else {
+            let _ = self.connect();
+            return;
+        };
+        let weak = Rc::downgrade(&self.inner);
+        sockets(Box::new(move |socket| {
+            let Some(inner) = weak.upgrade() else { return };
+            match socket {
+                Ok(fd) => {
+                    inner.session.open_fd(fd.into_raw_fd());
+                }
+                Err(e) => {
+                    inner.error.replace(Some(e));
+                    inner.end();
+                }
+            }
+        }));
     }
 
     fn close(&self) {
