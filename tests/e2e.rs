@@ -290,9 +290,10 @@ fn a_console_over_ssh_goes_through_a_tunnel_that_ends_with_it() {
         let vm = conn.define_xml(&xml).await.unwrap();
         conn.start(&vm.uuid).await.unwrap();
         let target = conn
-            .open_console(&vm.uuid)
+            .open_console(&vm.uuid, None)
             .await
-            .unwrap_or_else(|e| panic!("{e}\n{}", sshd.log()));
+            .unwrap_or_else(|e| panic!("{e}\n{}", sshd.log()))
+            .target;
         let ConsoleTarget::Tunnel { fd, tunnel, .. } = target else {
             panic!("an SSH connection tunnels its console: {target:?}");
         };

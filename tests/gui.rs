@@ -2255,9 +2255,11 @@ fn spice_consoles_show_the_guest_take_typing_and_follow_its_life() {
     // Both guests boot at once: the two cores share the wait.
     let mut vms = Vec::new();
     for (name, video) in [("spice-vga", "vga"), ("spice-qxl", "qxl")] {
+        // The VGA guest has a VNC display too, after its SPICE one.
         let xml = guest::with_spice(
             &guest::domain_xml(name, Boot::Direct, &files, &vm_dir),
             video,
+            video == "vga",
         );
         let vm = rt
             .block_on(conn.define_xml(&xml))
@@ -2307,6 +2309,29 @@ fn spice_consoles_show_the_guest_take_typing_and_follow_its_life() {
             _ => token.clone(),
         };
         serial_shows(&serial, "the typed command to run", &ran);
+
+        // With both displays, the first (SPICE) is shown, and the console's
+        // menu switches to the other: QEMU sees a VNC client.
+        if *name == "spice-vga" {
+            assert!(qemu_says(&daemon.uri, name, "info spice").contains("Channel:"));
+            assert!(!qemu_says(&daemon.uri, name, "info vnc").contains("Client:"));
+            app.choose("Console Options", "VNC Display");
+            common::wait_for("a VNC client", Duration::from_secs(30), || {
+                qemu_says(&daemon.uri, name, "info vnc")
+                    .contains("Client:")
+                    .then_some(())
+            })
+            .unwrap_or_else(|e| panic!("{e}\n{}", app.output()));
+            app.wait_until("the VNC console shown", |n| console_live(n, name));
+            // The SPICE session is closed.
+            common::wait_for("no SPICE client", Duration::from_secs(30), || {
+                qemu_says(&daemon.uri, name, "info spice")
+                    .contains("Channels: none")
+                    .then_some(())
+            })
+            .unwrap();
+            app.screenshot(name, "console-switched-to-vnc.png");
+        }
 
         // Destroyed, then started: the console comes back by itself.
         rt.block_on(conn.force_off(&vm.uuid)).unwrap();
@@ -2398,4 +2423,14 @@ fn a_spice_console_over_ssh_asks_for_its_password_and_shows_the_guest() {
     drop(app);
     rt.block_on(conn.force_off(&vm.uuid)).unwrap();
     drop(sshd);
+}
+
+/// What QEMU's monitor says to `command` (`info vnc`, `info spice`) for VM
+/// `name` on `uri`, through virsh.
+fn qemu_says(uri: &str, name: &str, command: &str) -> String {
+    let out = Command::new("virsh")
+        .args(["-c", uri, "qemu-monitor-command", name, "--hmp", command])
+        .output()
+        .expect("virsh");
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }

@@ -143,9 +143,10 @@ pub fn domain_xml(name: &str, boot: Boot, files: &Guest, vm_dir: &Path) -> Strin
     )
 }
 
-/// The same domain with a SPICE display (on a UNIX socket) instead of VNC,
-/// and `video` (`vga`, `qxl`) as its video model.
-pub fn with_spice(xml: &str, video: &str) -> String {
+/// The same domain with a SPICE display (on a UNIX socket) instead of VNC
+/// (or before it, with `keep_vnc`), and `video` (`vga`, `qxl`) as its video
+/// model.
+pub fn with_spice(xml: &str, video: &str, keep_vnc: bool) -> String {
     let start = xml.find("<graphics type='vnc'>").expect("a VNC display");
     let end = xml[start..].find("</graphics>").expect("closed") + start + "</graphics>".len();
     let vnc = &xml[start..end];
@@ -158,6 +159,11 @@ pub fn with_spice(xml: &str, video: &str) -> String {
     let spice = format!(
         "<graphics type='spice'>\n      <listen type='socket' socket='{socket}'/>\n    </graphics>"
     );
-    xml.replace(vnc, &spice)
+    let displays = if keep_vnc {
+        format!("{spice}\n    {vnc}")
+    } else {
+        spice
+    };
+    xml.replace(vnc, &displays)
         .replace("<model type='vga'/>", &format!("<model type='{video}'/>"))
 }

@@ -46,8 +46,12 @@ fn serve(conn: &Connect, request: Request) {
         Request::ListDomains { reply } => {
             let _ = reply.send(list_domains(conn));
         }
-        Request::OpenConsole { uuid, reply } => {
-            let _ = reply.send(by_uuid(conn, &uuid).and_then(|d| open_console(conn, &d)));
+        Request::OpenConsole {
+            uuid,
+            display,
+            reply,
+        } => {
+            let _ = reply.send(by_uuid(conn, &uuid).and_then(|d| open_console(conn, &d, display)));
         }
         Request::ChannelSocket { uuid, index, reply } => {
             let _ = reply.send(by_uuid(conn, &uuid).and_then(|d| channel_socket(conn, &d, index)));
@@ -370,14 +374,10 @@ fn host_info(conn: &Connect) -> Result<HostInfo, Error> {
     })
 }
 
-/// The graphics device a console uses, and its protocol.
-fn console_graphics(
-    domain: &Domain,
-) -> Result<Option<(super::GraphicsInfo, super::graphics::Protocol)>, Error> {
-    let xml = domain.xml_desc(0)?;
-    let graphics =
-        super::graphics_of(&xml).map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
-    Ok(super::graphics::pick(&graphics).map(|(g, p)| (g.clone(), p)))
+/// The domain's graphics devices.
+fn graphics(domain: &Domain) -> Result<Vec<super::GraphicsInfo>, Error> {
+    super::graphics_of(&domain.xml_desc(0)?)
+        .map_err(|e| Error::new(ErrorKind::Other, e.to_string()))
 }
 
 /// A new connected socket to graphics device `g`: libvirt's own on a local
@@ -429,17 +429,40 @@ fn graphics_socket(
     }))
 }
 
-fn open_console(conn: &Connect, domain: &Domain) -> Result<super::ConsoleTarget, Error> {
+fn open_console(
+    conn: &Connect,
+    domain: &Domain,
+    wanted: Option<u32>,
+) -> Result<super::Console, Error> {
+    use super::ConsoleTarget;
+    let console = |target, displays, shown| super::Console {
+        target,
+        displays,
+        shown,
+    };
+    if !domain.is_active()? {
+        return Ok(console(ConsoleTarget::NotRunning, Vec::new(), None));
+    }
+    let all = graphics(domain)?;
+    let displays = super::graphics::displays(&all);
+    let Some((g, protocol)) = super::graphics::pick(&all, wanted) else {
+        return Ok(console(ConsoleTarget::NoGraphics, displays, None));
+    };
+    let target = console_target(conn, domain, g, protocol)?;
+    Ok(console(target, displays, Some(g.index)))
+}
+
+/// How to reach graphics device `g`.
+fn console_target(
+    conn: &Connect,
+    domain: &Domain,
+    g: &super::GraphicsInfo,
+    protocol: super::Protocol,
+) -> Result<super::ConsoleTarget, Error> {
     use super::ConsoleTarget;
     use super::graphics::tcp_host;
-    if !domain.is_active()? {
-        return Ok(ConsoleTarget::NotRunning);
-    }
-    let Some((g, protocol)) = console_graphics(domain)? else {
-        return Ok(ConsoleTarget::NoGraphics);
-    };
     let password = g.password;
-    match graphics_socket(conn, domain, &g)? {
+    match graphics_socket(conn, domain, g)? {
         Some(super::ChannelSocket { fd, tunnel: None }) => {
             return Ok(ConsoleTarget::Fd {
                 protocol,
@@ -462,7 +485,7 @@ fn open_console(conn: &Connect, domain: &Domain) -> Result<super::ConsoleTarget,
         }
         None => {}
     }
-    if let Some(path) = g.socket {
+    if let Some(path) = g.socket.clone() {
         return Ok(ConsoleTarget::Socket {
             protocol,
             path,
@@ -492,10 +515,7 @@ fn channel_socket(
     domain: &Domain,
     index: u32,
 ) -> Result<super::ChannelSocket, Error> {
-    let xml = domain.xml_desc(0)?;
-    let graphics =
-        super::graphics_of(&xml).map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
-    let g = graphics
+    let g = graphics(domain)?
         .into_iter()
         .find(|g| g.index == index)
         .ok_or_else(|| Error::new(ErrorKind::Other, "the display is gone"))?;

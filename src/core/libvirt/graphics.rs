@@ -106,10 +106,32 @@ pub struct ChannelSocket {
     pub tunnel: Option<super::tunnel::Tunnel>,
 }
 
-/// Which graphics device a console uses: the first VNC or SPICE one.
-pub fn pick(graphics: &[GraphicsInfo]) -> Option<(&GraphicsInfo, Protocol)> {
+/// A console to open, and every display the VM has.
+#[derive(Debug)]
+pub struct Console {
+    pub target: ConsoleTarget,
+    /// The VM's VNC and SPICE displays (graphics device index, protocol).
+    pub displays: Vec<(u32, Protocol)>,
+    /// The display `target` reaches.
+    pub shown: Option<u32>,
+}
+
+/// The VNC and SPICE displays among `graphics`.
+pub fn displays(graphics: &[GraphicsInfo]) -> Vec<(u32, Protocol)> {
     graphics
         .iter()
+        .filter_map(|g| Protocol::of(&g.kind).map(|p| (g.index, p)))
+        .collect()
+}
+
+/// Which graphics device a console uses: device `wanted` when it is a VNC
+/// or SPICE display, else the first VNC or SPICE one.
+pub fn pick(graphics: &[GraphicsInfo], wanted: Option<u32>) -> Option<(&GraphicsInfo, Protocol)> {
+    let shown = |g: &&GraphicsInfo| wanted.is_none_or(|w| g.index == w);
+    graphics
+        .iter()
+        .filter(shown)
+        .chain(graphics.iter())
         .find_map(|g| Protocol::of(&g.kind).map(|p| (g, p)))
 }
 
@@ -142,7 +164,7 @@ mod tests {
         assert_eq!(g[0].port, Some(5901));
         assert_eq!(g[0].address.as_deref(), Some("127.0.0.1"));
         assert!(!g[0].password);
-        assert_eq!(pick(&g).unwrap().0.index, 0);
+        assert_eq!(pick(&g, None).unwrap().0.index, 0);
     }
 
     #[test]
@@ -165,16 +187,24 @@ mod tests {
             "<graphics type='spice' port='5900'/><graphics type='vnc' port='5901'/>",
         ))
         .unwrap();
-        let (first, protocol) = pick(&g).unwrap();
+        let (first, protocol) = pick(&g, None).unwrap();
         assert_eq!((first.index, protocol), (0, Protocol::Spice));
         let g = graphics_of(&domain(
             "<graphics type='sdl'/><graphics type='vnc' port='5901'/>",
         ))
         .unwrap();
-        let (first, protocol) = pick(&g).unwrap();
+        let (first, protocol) = pick(&g, None).unwrap();
         assert_eq!((first.index, protocol), (1, Protocol::Vnc));
+        assert_eq!(displays(&g), [(1, Protocol::Vnc)]);
+        // A display asked for by index; one that is none falls back.
+        let g = graphics_of(&domain(
+            "<graphics type='spice' port='5900'/><graphics type='vnc' port='5901'/>",
+        ))
+        .unwrap();
+        assert_eq!(pick(&g, Some(1)).unwrap().1, Protocol::Vnc);
+        assert_eq!(pick(&g, Some(7)).unwrap().1, Protocol::Spice);
         let g = graphics_of(&domain("<video/>")).unwrap();
-        assert!(pick(&g).is_none());
+        assert!(pick(&g, None).is_none());
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub use devices::DiskRemoved;
 pub use domain::{DomainState, DomainSummary};
 pub use error::{Error, ErrorKind};
 pub use events::{CloseReason, Event, Lifecycle};
-pub use graphics::{ChannelSocket, ConsoleTarget, GraphicsInfo, Protocol, graphics_of};
+pub use graphics::{ChannelSocket, Console, ConsoleTarget, GraphicsInfo, Protocol, graphics_of};
 pub use host::{Acceleration, HostOverview, NetworkSummary, PoolSummary, is_local_uri};
 pub use stats::{DomainStats, Usage, usage};
 
@@ -59,10 +59,12 @@ pub type Reply<T> = oneshot::Sender<Result<T, Error>>;
 pub enum Request {
     /// Every domain, active or not, sorted by name.
     ListDomains { reply: Reply<Vec<DomainSummary>> },
-    /// How to reach a running domain's console.
+    /// How to reach a running domain's console: graphics device `display`
+    /// (its index), or the first VNC or SPICE one.
     OpenConsole {
         uuid: String,
-        reply: Reply<ConsoleTarget>,
+        display: Option<u32>,
+        reply: Reply<Console>,
     },
     /// One more connected socket to graphics device `index` of a running
     /// domain (a SPICE session needs one per channel).
@@ -405,14 +407,16 @@ impl Connection {
 
     /// See [`Request::LookupDomain`].
     /// How to reach a domain's console (a connected socket when libvirt
-    /// can hand one over, else the server's address).
-    pub async fn open_console(&self, uuid: &str) -> Result<ConsoleTarget, Error> {
-        let (reply, rx) = oneshot::channel();
-        self.send(Request::OpenConsole {
-            uuid: uuid.to_owned(),
+    /// can hand one over, else the server's address), on graphics device
+    /// `display` or the first VNC or SPICE one; with every display it has.
+    pub async fn open_console(&self, uuid: &str, display: Option<u32>) -> Result<Console, Error> {
+        let uuid = uuid.to_owned();
+        self.ask(|reply| Request::OpenConsole {
+            uuid,
+            display,
             reply,
-        })?;
-        rx.await.map_err(|_| Error::service_gone())?
+        })
+        .await
     }
 
     pub async fn lookup_domain(&self, key: &str) -> Result<DomainSummary, Error> {

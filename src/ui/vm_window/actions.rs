@@ -80,6 +80,17 @@ impl VmWindow {
         actions.add_action(&self.scale);
         {
             let input = sender.input_sender().clone();
+            self.display.connect_activate(move |a, t| {
+                let Some(index) = t.and_then(|t| t.get::<u32>()) else {
+                    return;
+                };
+                a.set_state(&index.to_variant());
+                input.emit(VmWindowInput::Console(ConsoleInput::UseDisplay(index)));
+            });
+        }
+        actions.add_action(&self.display);
+        {
+            let input = sender.input_sender().clone();
             self.autostart.connect_change_state(move |a, value| {
                 let Some(on) = value.and_then(|v| v.get::<bool>()) else {
                     return;

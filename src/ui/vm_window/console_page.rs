@@ -11,7 +11,7 @@ use relm4::gtk::{self, gdk, gio, glib};
 use relm4::{Component, ComponentParts, ComponentSender};
 
 use crate::console::{ConsoleEvent, ConsoleView, ScaleMode, Session, parse_release_combo};
-use crate::core::libvirt::{Connection, ConsoleTarget, Error};
+use crate::core::libvirt::{Connection, Console, Error, Protocol};
 use crate::ui::a11y::AccessibleLabelExt;
 use crate::ui::dialog;
 use crate::ui::i18n::gettext_f;
@@ -48,6 +48,8 @@ pub enum ConsoleInput {
     Password(String),
     /// Ask again for the password the console is waiting for.
     AskPassword,
+    /// Show graphics device `index` (the View menu's Display section).
+    UseDisplay(u32),
 }
 
 #[derive(Debug)]
@@ -62,11 +64,13 @@ pub enum ConsoleOutput {
     ResizeRefused,
     /// The display closed while the guest seemed to run: read its state.
     CheckState,
+    /// The VM's VNC and SPICE displays, and the one shown.
+    Displays(Vec<(u32, Protocol)>, Option<u32>),
 }
 
 #[derive(Debug)]
 pub enum ConsoleCmd {
-    Target(u64, Result<ConsoleTarget, Error>),
+    Target(u64, Result<Console, Error>),
     /// Connect now (after a start or a retry delay).
     ConnectDue(u64),
     /// A connection attempt that has not shown the screen by now is retried.
@@ -102,6 +106,11 @@ pub struct ConsolePage {
     /// Automatic reconnects since the screen was last shown.
     retries: u32,
     console: ConsoleState,
+    /// The display the user chose (`None`: the first).
+    display: Option<u32>,
+    /// The VM's displays and the one shown, as last reported.
+    displays: Vec<(u32, Protocol)>,
+    shown: Option<u32>,
 }
 
 pub struct ConsoleWidgets {
@@ -135,8 +144,9 @@ impl ConsolePage {
         self.attempt += 1;
         self.console = ConsoleState::Connecting;
         let (conn, uuid, attempt) = (self.conn.clone(), self.uuid.clone(), self.attempt);
+        let display = self.display;
         sender.oneshot_command(async move {
-            ConsoleCmd::Target(attempt, conn.open_console(&uuid).await)
+            ConsoleCmd::Target(attempt, conn.open_console(&uuid, display).await)
         });
         self.arm_watchdog(sender);
     }
@@ -400,6 +410,9 @@ impl Component for ConsolePage {
             attempt: 0,
             retries: 0,
             console: ConsoleState::Connecting,
+            display: None,
+            displays: Vec::new(),
+            shown: None,
         };
         let widgets = ConsoleWidgets {
             status,
@@ -502,13 +515,28 @@ impl Component for ConsolePage {
                     self.ask_password(&sender);
                 }
             }
+            ConsoleInput::UseDisplay(index) => {
+                self.display = Some(index);
+                if self.active && self.shown != Some(index) {
+                    self.view.ungrab();
+                    self.connect_console(&sender);
+                }
+            }
         }
     }
 
     fn update_cmd(&mut self, msg: ConsoleCmd, sender: ComponentSender<Self>, _root: &gtk::Overlay) {
         match msg {
             ConsoleCmd::Target(attempt, result) if attempt == self.attempt => match result {
-                Ok(target) => self.start_session(target, &sender),
+                Ok(console) => {
+                    if console.displays != self.displays || console.shown != self.shown {
+                        self.displays.clone_from(&console.displays);
+                        self.shown = console.shown;
+                        let _ =
+                            sender.output(ConsoleOutput::Displays(console.displays, console.shown));
+                    }
+                    self.start_session(console.target, &sender)
+                }
                 Err(e) => self.message(
                     gettext("Could Not Connect to the Console"),
                     e.message,

@@ -9,8 +9,9 @@ use relm4::gtk::{self, gio, glib};
 
 use super::{VmWindow, VmWindowInput};
 use crate::console::keymap::{keysym, linux};
-use crate::core::libvirt::PowerAction;
+use crate::core::libvirt::{PowerAction, Protocol};
 use crate::ui::a11y::AccessibleLabelExt;
+use crate::ui::i18n::gettext_f;
 
 fn icon_button(icon: &str, label: &str, action: &str) -> gtk::Button {
     let b = gtk::Button::builder()
@@ -77,8 +78,36 @@ pub(super) fn combo(target: &str) -> Option<Vec<(u32, u16)>> {
     }
 }
 
-fn view_menu() -> gio::Menu {
+/// The console's menu; with more than one display (`vm.display`, the
+/// graphics device's index), a section to switch between them.
+pub(super) fn view_menu(displays: &[(u32, Protocol)]) -> gio::Menu {
     let menu = gio::Menu::new();
+    if displays.len() > 1 {
+        let section = gio::Menu::new();
+        for &(index, protocol) in displays {
+            let kind = match protocol {
+                Protocol::Vnc => "VNC",
+                Protocol::Spice => "SPICE",
+            };
+            let same = displays.iter().filter(|(_, p)| *p == protocol).count();
+            let label = if same > 1 {
+                gettext_f(
+                    "{kind} Display {n}",
+                    &[("kind", kind), ("n", &(index + 1).to_string())],
+                )
+            } else {
+                gettext_f("{kind} Display", &[("kind", kind)])
+            };
+            section.append(
+                Some(&label),
+                Some(&gio::Action::print_detailed_name(
+                    "vm.display",
+                    Some(&index.to_variant()),
+                )),
+            );
+        }
+        menu.append_section(Some(&gettext("Display")), &section);
+    }
     let scaling = gio::Menu::new();
     for (label, id) in [
         (gettext("Fit to Window"), "fit"),
@@ -112,6 +141,7 @@ pub(super) struct Header {
     pub shutdown: gtk::Button,
     pub leave_fullscreen: gtk::Button,
     pub media_button: gtk::MenuButton,
+    pub view_button: gtk::MenuButton,
 }
 
 pub(super) fn header(name: &str, stack: &adw::ViewStack) -> Header {
@@ -174,7 +204,7 @@ pub(super) fn header(name: &str, stack: &adw::ViewStack) -> Header {
     bar.pack_end(&leave_fullscreen);
     let view_button = gtk::MenuButton::builder()
         .icon_name("view-more-symbolic")
-        .menu_model(&view_menu())
+        .menu_model(&view_menu(&[]))
         .tooltip_text(gettext("Console Options"))
         .build();
     view_button.set_accessible_label(&gettext("Console Options"));
@@ -202,6 +232,7 @@ pub(super) fn header(name: &str, stack: &adw::ViewStack) -> Header {
         shutdown,
         leave_fullscreen,
         media_button,
+        view_button,
     }
 }
 

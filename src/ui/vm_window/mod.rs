@@ -30,7 +30,7 @@ use relm4::gtk::{self, gdk, gio, glib};
 use relm4::{Component, ComponentController, ComponentParts, ComponentSender, Controller};
 
 use crate::core::libvirt::{
-    Connection, DomainState, DomainSummary, Error, Event, Lifecycle, PowerAction,
+    Connection, DomainState, DomainSummary, Error, Event, Lifecycle, PowerAction, Protocol,
 };
 use crate::ui::i18n::gettext_f;
 use crate::ui::main_window::vm_list;
@@ -66,6 +66,8 @@ pub enum VmWindowInput {
     ResizeRefused,
     /// The Details page's removable drive, for the media menu.
     Drive(Option<(String, bool)>),
+    /// The VM's displays and the one shown, for the console's menu.
+    Displays(Vec<(u32, Protocol)>, Option<u32>),
     Autostart(bool),
     /// To the pages.
     Console(ConsoleInput),
@@ -97,6 +99,10 @@ pub struct VmWindow {
     autostart: gio::SimpleAction,
     /// `vm.scale`, its state the console's scaling mode.
     scale: gio::SimpleAction,
+    /// `vm.display`, its state the graphics device shown.
+    display: gio::SimpleAction,
+    /// The console's menu button (its menu lists the displays).
+    view_button: gtk::MenuButton,
     console: Controller<ConsolePage>,
     details: Controller<DetailsPage>,
     xml: Controller<XmlPage>,
@@ -223,6 +229,7 @@ impl Component for VmWindow {
                 ConsoleOutput::Run => VmWindowInput::Power(PowerAction::Run),
                 ConsoleOutput::ResizeRefused => VmWindowInput::ResizeRefused,
                 ConsoleOutput::CheckState => VmWindowInput::CheckState,
+                ConsoleOutput::Displays(all, shown) => VmWindowInput::Displays(all, shown),
             });
         let details = DetailsPage::builder()
             .launch(DetailsPageInit {
@@ -324,6 +331,12 @@ impl Component for VmWindow {
                 Some(glib::VariantTy::STRING),
                 &"fit".to_variant(),
             ),
+            display: gio::SimpleAction::new_stateful(
+                "display",
+                Some(glib::VariantTy::UINT32),
+                &0u32.to_variant(),
+            ),
+            view_button: head.view_button.clone(),
             console,
             details,
             xml,
@@ -416,6 +429,13 @@ impl Component for VmWindow {
                 ));
             }
             VmWindowInput::Drive(drive) => self.update_media_menu(drive),
+            VmWindowInput::Displays(all, shown) => {
+                if let Some(index) = shown {
+                    self.display.set_state(&index.to_variant());
+                }
+                self.view_button
+                    .set_menu_model(Some(&header::view_menu(&all)));
+            }
             VmWindowInput::Autostart(on) => self.autostart.set_state(&on.to_variant()),
             VmWindowInput::Console(msg) => self.console.emit(msg),
             VmWindowInput::Details(msg) => self.details.emit(msg),
