@@ -2310,6 +2310,16 @@ fn spice_consoles_show_the_guest_take_typing_and_follow_its_life() {
         };
         serial_shows(&serial, "the typed command to run", &ran);
 
+        // Without an agent in the guest, Resize Guest to Window says why it
+        // is off and goes back to Fit.
+        app.act("push button", "Console Options");
+        app.wait_for_text("Resize Guest to Window");
+        app.screenshot_screen(&format!("console-menu-{name}.png"));
+        app.act("menu item", "Resize Guest to Window");
+        app.wait_until("the reason", |n| {
+            n.iter().any(|n| n.name.contains("spice-vdagent"))
+        });
+
         // With both displays, the first (SPICE) is shown, and the console's
         // menu switches to the other: QEMU sees a VNC client.
         if *name == "spice-vga" {

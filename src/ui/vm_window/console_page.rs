@@ -50,6 +50,8 @@ pub enum ConsoleInput {
     AskPassword,
     /// Show graphics device `index` (the View menu's Display section).
     UseDisplay(u32),
+    /// The display refused Resize Guest to Window.
+    ResizeRefused,
 }
 
 #[derive(Debug)]
@@ -59,9 +61,9 @@ pub enum ConsoleOutput {
     Grab(Option<String>),
     /// The status page's Run button.
     Run,
-    /// Resize Guest to Window is not possible on this display: the shell
-    /// goes back to Fit.
-    ResizeRefused,
+    /// Resize Guest to Window is not possible on this display (why): the
+    /// shell goes back to Fit.
+    ResizeRefused(String),
     /// The display closed while the guest seemed to run: read its state.
     CheckState,
     /// The VM's VNC and SPICE displays, and the one shown.
@@ -364,9 +366,7 @@ impl Component for ConsolePage {
         {
             // A display that cannot be resized from here: the shell fits it.
             let sender = sender.clone();
-            view.connect_resize_refused(move || {
-                let _ = sender.output(ConsoleOutput::ResizeRefused);
-            });
+            view.connect_resize_refused(move || sender.input(ConsoleInput::ResizeRefused));
         }
 
         // The view, with a status page over it when there is nothing to show.
@@ -514,6 +514,21 @@ impl Component for ConsolePage {
                 if self.session.is_some() {
                     self.ask_password(&sender);
                 }
+            }
+            ConsoleInput::ResizeRefused => {
+                let spice = self
+                    .displays
+                    .iter()
+                    .any(|&(i, p)| Some(i) == self.shown && p == Protocol::Spice);
+                let _ = sender.output(ConsoleOutput::ResizeRefused(if spice {
+                    gettext(
+                        "Resizing this guest’s display needs the SPICE agent (spice-vdagent) running in the guest: it is scaled to the window instead.",
+                    )
+                } else {
+                    gettext(
+                        "This guest’s display cannot be resized from here: it is scaled to the window instead.",
+                    )
+                }));
             }
             ConsoleInput::UseDisplay(index) => {
                 self.display = Some(index);

@@ -62,8 +62,8 @@ pub enum VmWindowInput {
     Toast(String),
     /// The console grabbed the keyboard (with its release combo) or let go.
     Grab(Option<String>),
-    /// Resize Guest to Window is not possible: back to Fit.
-    ResizeRefused,
+    /// Resize Guest to Window is not possible (why): back to Fit.
+    ResizeRefused(String),
     /// The Details page's removable drive, for the media menu.
     Drive(Option<(String, bool)>),
     /// The VM's displays and the one shown, for the console's menu.
@@ -227,7 +227,7 @@ impl Component for VmWindow {
                 ConsoleOutput::Toast(text) => VmWindowInput::Toast(text),
                 ConsoleOutput::Grab(label) => VmWindowInput::Grab(label),
                 ConsoleOutput::Run => VmWindowInput::Power(PowerAction::Run),
-                ConsoleOutput::ResizeRefused => VmWindowInput::ResizeRefused,
+                ConsoleOutput::ResizeRefused(why) => VmWindowInput::ResizeRefused(why),
                 ConsoleOutput::CheckState => VmWindowInput::CheckState,
                 ConsoleOutput::Displays(all, shown) => VmWindowInput::Displays(all, shown),
             });
@@ -422,11 +422,9 @@ impl Component for VmWindow {
                 self.grabbed.set(label.is_some());
                 self.grab = label;
             }
-            VmWindowInput::ResizeRefused => {
+            VmWindowInput::ResizeRefused(why) => {
                 self.scale.activate(Some(&"fit".to_variant()));
-                self.toast(&gettext(
-                    "This guest’s display cannot be resized from here: it is scaled to the window instead.",
-                ));
+                self.toast(&why);
             }
             VmWindowInput::Drive(drive) => self.update_media_menu(drive),
             VmWindowInput::Displays(all, shown) => {
