@@ -2255,12 +2255,20 @@ fn spice_consoles_show_the_guest_take_typing_and_follow_its_life() {
     // Both guests boot at once: the two cores share the wait.
     let mut vms = Vec::new();
     for (name, video) in [("spice-vga", "vga"), ("spice-qxl", "qxl")] {
-        // The VGA guest has a VNC display too, after its SPICE one.
-        let xml = guest::with_spice(
+        // The VGA guest has a VNC display too, after its SPICE one, and a
+        // sound card (its sound goes to the SPICE client).
+        let mut xml = guest::with_spice(
             &guest::domain_xml(name, Boot::Direct, &files, &vm_dir),
             video,
             video == "vga",
         );
+        if video == "vga" {
+            xml = xml.replace(
+                "<memballoon",
+                "<sound model='ich9'><audio id='1'/></sound>\n    \
+                 <audio id='1' type='spice'/>\n    <memballoon",
+            );
+        }
         let vm = rt
             .block_on(conn.define_xml(&xml))
             .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
@@ -2309,6 +2317,40 @@ fn spice_consoles_show_the_guest_take_typing_and_follow_its_life() {
             _ => token.clone(),
         };
         serial_shows(&serial, "the typed command to run", &ran);
+
+        // The guest's sound plays here: a playback channel, and a mute
+        // button that stays pressed.
+        if *name == "spice-vga" {
+            common::wait_for("a playback channel", Duration::from_secs(30), || {
+                qemu_says(&daemon.uri, name, "info spice")
+                    .contains("channel name: playback")
+                    .then_some(())
+            })
+            .unwrap_or_else(|e| panic!("{e}\n{}", qemu_says(&daemon.uri, name, "info spice")));
+            let nodes = app.wait_until("the mute button", |n| {
+                window_nodes(n, name)
+                    .iter()
+                    .any(|n| n.name == "Mute Sound" && n.on_screen())
+            });
+            let mute = window_nodes(&nodes, name)
+                .iter()
+                .find(|n| n.name == "Mute Sound" && n.on_screen())
+                .unwrap()
+                .clone();
+            let pressed = |n: &Node| {
+                n.states
+                    .split(',')
+                    .any(|s| s == "checked" || s == "pressed")
+            };
+            assert!(!pressed(&mute), "{mute:?}");
+            // GTK 4.8 gives toggle buttons no accessible action: click it.
+            app.click(name, &mute);
+            app.wait_until("sound muted", |n| {
+                window_nodes(n, name)
+                    .iter()
+                    .any(|n| n.name == "Mute Sound" && pressed(n))
+            });
+        }
 
         // Without an agent in the guest, Resize Guest to Window says why it
         // is off and goes back to Fit.

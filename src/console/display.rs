@@ -56,6 +56,8 @@ pub enum ConsoleEvent {
     Disconnected(Option<String>),
     /// The guest's pointer is absolute (tablet) or relative (mouse).
     PointerMode { absolute: bool },
+    /// The guest's sound plays here (a SPICE playback channel opened).
+    Sound,
 }
 
 /// A protocol session (VNC, SPICE) shown in a [`ConsoleView`](super::ConsoleView):
@@ -67,4 +69,7 @@ pub trait Session {
     fn provide_password(&self, password: &str);
     /// Close the connection ([`ConsoleEvent::Disconnected`] follows).
     fn close(&self);
+    /// Silence the guest's sound here (or not); sessions without sound
+    /// ignore it.
+    fn set_muted(&self, _muted: bool) {}
 }

@@ -125,6 +125,10 @@ struct Inner {
     ended: Cell<bool>,
     listeners: RefCell<Vec<Listener>>,
     sockets: Option<SocketSource>,
+    /// The GStreamer player of the playback channel, while it lives.
+    audio: RefCell<Option<spice::Audio>>,
+    playback: RefCell<Option<spice::PlaybackChannel>>,
+    muted: Cell<bool>,
 }
 
 impl Inner {
@@ -369,7 +373,8 @@ impl SpiceSession {
         // GTK 4.8 cannot import the dmabufs of GL scanout.
         session.set_gl_scanout(false);
         session.set_enable_usbredir(false);
-        session.set_enable_audio(false);
+        // Sound plays through spice-client-glib's GStreamer backend.
+        session.set_enable_audio(true);
         let inner = Rc::new(Inner {
             session: session.clone(),
             view: view.downgrade(),
@@ -386,6 +391,9 @@ impl SpiceSession {
             ended: Cell::new(false),
             listeners: RefCell::default(),
             sockets,
+            audio: RefCell::default(),
+            playback: RefCell::default(),
+            muted: Cell::new(false),
         });
         let weak = Rc::downgrade(&inner);
         session.connect_channel_new(move |_, channel| {
@@ -410,7 +418,8 @@ impl SpiceSession {
         // client's to connect, once their signals are in place.
         let wanted = channel.is::<spice::DisplayChannel>()
             || channel.is::<spice::InputsChannel>()
-            || channel.is::<spice::CursorChannel>();
+            || channel.is::<spice::CursorChannel>()
+            || channel.is::<spice::PlaybackChannel>();
         if wanted && !ChannelExt::connect(channel) {
             ChannelExt::disconnect(channel, spice::ChannelEvent::ErrorConnect);
         }
@@ -476,6 +485,20 @@ impl SpiceSession {
                 w(&|i| {
                     i.marked.set(false);
                 })
+            });
+        } else if let Some(playback) = channel.downcast_ref::<spice::PlaybackChannel>() {
+            // The player is made for the first playback channel (it
+            // watches the session's channels from then on).
+            if inner.audio.borrow().is_none() {
+                inner.audio.replace(spice::Audio::get(&inner.session, None));
+            }
+            playback.set_mute(inner.muted.get());
+            inner.playback.replace(Some(playback.clone()));
+            let w = with.clone();
+            playback.connect_channel_event(move |_, event| {
+                if event == spice::ChannelEvent::Opened {
+                    w(&|i| i.emit(ConsoleEvent::Sound));
+                }
             });
         } else if let Some(inputs) = channel.downcast_ref::<spice::InputsChannel>() {
             inner.inputs.replace(Some(inputs.clone()));
@@ -567,6 +590,13 @@ impl Session for SpiceSession {
 
     fn close(&self) {
         self.inner.session.disconnect();
+    }
+
+    fn set_muted(&self, muted: bool) {
+        self.inner.muted.set(muted);
+        if let Some(playback) = self.inner.playback.borrow().as_ref() {
+            playback.set_mute(muted);
+        }
     }
 }
 

@@ -52,6 +52,8 @@ pub enum ConsoleInput {
     UseDisplay(u32),
     /// The display refused Resize Guest to Window.
     ResizeRefused,
+    /// Silence the guest's sound (or not).
+    Mute(bool),
 }
 
 #[derive(Debug)]
@@ -68,6 +70,8 @@ pub enum ConsoleOutput {
     CheckState,
     /// The VM's VNC and SPICE displays, and the one shown.
     Displays(Vec<(u32, Protocol)>, Option<u32>),
+    /// The guest's sound plays here (or no longer).
+    Sound(bool),
 }
 
 #[derive(Debug)]
@@ -113,6 +117,9 @@ pub struct ConsolePage {
     /// The VM's displays and the one shown, as last reported.
     displays: Vec<(u32, Protocol)>,
     shown: Option<u32>,
+    /// The session plays the guest's sound; the user muted it.
+    sound: bool,
+    muted: bool,
 }
 
 pub struct ConsoleWidgets {
@@ -143,6 +150,7 @@ impl ConsolePage {
 
     fn connect_console(&mut self, sender: &ComponentSender<Self>) {
         self.session = None;
+        self.set_sound(false, sender);
         self.attempt += 1;
         self.console = ConsoleState::Connecting;
         let (conn, uuid, attempt) = (self.conn.clone(), self.uuid.clone(), self.attempt);
@@ -178,6 +186,14 @@ impl ConsolePage {
             description,
             action,
         };
+    }
+
+    /// Whether the guest's sound plays here, told to the shell on change.
+    fn set_sound(&mut self, sound: bool, sender: &ComponentSender<Self>) {
+        if self.sound != sound {
+            self.sound = sound;
+            let _ = sender.output(ConsoleOutput::Sound(sound));
+        }
     }
 
     fn not_running(&mut self) {
@@ -222,6 +238,7 @@ impl ConsolePage {
     fn on_console_event(&mut self, event: ConsoleEvent, sender: &ComponentSender<Self>) {
         match event {
             ConsoleEvent::Connected => {}
+            ConsoleEvent::Sound => self.set_sound(true, sender),
             ConsoleEvent::Initialized { .. } | ConsoleEvent::Resized { .. } => {
                 self.console = ConsoleState::Connected;
                 self.retries = 0;
@@ -261,6 +278,7 @@ impl ConsolePage {
             }
             ConsoleEvent::Disconnected(reason) => {
                 self.session = None;
+                self.set_sound(false, sender);
                 self.tunnel = None;
                 self.channel_tunnels.borrow_mut().clear();
                 self.view.ungrab();
@@ -413,6 +431,8 @@ impl Component for ConsolePage {
             display: None,
             displays: Vec::new(),
             shown: None,
+            sound: false,
+            muted: false,
         };
         let widgets = ConsoleWidgets {
             status,
@@ -440,6 +460,7 @@ impl Component for ConsolePage {
             }
             ConsoleInput::Stopped => {
                 self.active = false;
+                self.set_sound(false, &sender);
                 self.view.ungrab();
                 self.not_running();
             }
@@ -513,6 +534,12 @@ impl Component for ConsolePage {
             ConsoleInput::AskPassword => {
                 if self.session.is_some() {
                     self.ask_password(&sender);
+                }
+            }
+            ConsoleInput::Mute(muted) => {
+                self.muted = muted;
+                if let Some(session) = &self.session {
+                    session.set_muted(muted);
                 }
             }
             ConsoleInput::ResizeRefused => {

@@ -142,6 +142,7 @@ pub(super) struct Header {
     pub leave_fullscreen: gtk::Button,
     pub media_button: gtk::MenuButton,
     pub view_button: gtk::MenuButton,
+    pub mute: gtk::ToggleButton,
 }
 
 pub(super) fn header(name: &str, stack: &adw::ViewStack) -> Header {
@@ -216,6 +217,21 @@ pub(super) fn header(name: &str, stack: &adw::ViewStack) -> Header {
         .build();
     keys_button.set_accessible_label(&gettext("Send Key"));
     bar.pack_end(&keys_button);
+    // Shown while the guest's sound plays here (SPICE).
+    let mute = gtk::ToggleButton::builder()
+        .icon_name("audio-volume-high-symbolic")
+        .tooltip_text(gettext("Mute Sound"))
+        .visible(false)
+        .build();
+    mute.set_accessible_label(&gettext("Mute Sound"));
+    mute.connect_toggled(|b| {
+        b.set_icon_name(if b.is_active() {
+            "audio-volume-muted-symbolic"
+        } else {
+            "audio-volume-high-symbolic"
+        });
+    });
+    bar.pack_end(&mute);
     let media_button = gtk::MenuButton::builder()
         .icon_name("media-optical-symbolic")
         .tooltip_text(gettext("Removable Media"))
@@ -233,6 +249,7 @@ pub(super) fn header(name: &str, stack: &adw::ViewStack) -> Header {
         leave_fullscreen,
         media_button,
         view_button,
+        mute,
     }
 }
 

@@ -68,6 +68,8 @@ pub enum VmWindowInput {
     Drive(Option<(String, bool)>),
     /// The VM's displays and the one shown, for the console's menu.
     Displays(Vec<(u32, Protocol)>, Option<u32>),
+    /// The guest's sound plays here: the mute button shows.
+    Sound(bool),
     Autostart(bool),
     /// To the pages.
     Console(ConsoleInput),
@@ -103,6 +105,7 @@ pub struct VmWindow {
     display: gio::SimpleAction,
     /// The console's menu button (its menu lists the displays).
     view_button: gtk::MenuButton,
+    mute: gtk::ToggleButton,
     console: Controller<ConsolePage>,
     details: Controller<DetailsPage>,
     xml: Controller<XmlPage>,
@@ -230,6 +233,7 @@ impl Component for VmWindow {
                 ConsoleOutput::ResizeRefused(why) => VmWindowInput::ResizeRefused(why),
                 ConsoleOutput::CheckState => VmWindowInput::CheckState,
                 ConsoleOutput::Displays(all, shown) => VmWindowInput::Displays(all, shown),
+                ConsoleOutput::Sound(on) => VmWindowInput::Sound(on),
             });
         let details = DetailsPage::builder()
             .launch(DetailsPageInit {
@@ -297,6 +301,12 @@ impl Component for VmWindow {
             });
         }
         let head = header(&init.name, &stack);
+        {
+            let input = sender.input_sender().clone();
+            head.mute.connect_toggled(move |b| {
+                input.emit(VmWindowInput::Console(ConsoleInput::Mute(b.is_active())))
+            });
+        }
 
         let toasts = adw::ToastOverlay::new();
         toasts.set_child(Some(&stack));
@@ -337,6 +347,7 @@ impl Component for VmWindow {
                 &0u32.to_variant(),
             ),
             view_button: head.view_button.clone(),
+            mute: head.mute.clone(),
             console,
             details,
             xml,
@@ -427,6 +438,7 @@ impl Component for VmWindow {
                 self.toast(&why);
             }
             VmWindowInput::Drive(drive) => self.update_media_menu(drive),
+            VmWindowInput::Sound(on) => self.mute.set_visible(on),
             VmWindowInput::Displays(all, shown) => {
                 if let Some(index) = shown {
                     self.display.set_state(&index.to_variant());

@@ -73,6 +73,7 @@ impl ConsolePage {
             ConsoleTarget::Tcp { host, port, .. } => session.open_host(&host, port),
             _ => return Ok(()),
         }?;
+        session.set_muted(self.muted);
         self.session = Some(Box::new(session));
         Ok(())
     }
@@ -119,6 +120,7 @@ impl ConsolePage {
             ConsoleTarget::Tcp { host, port, .. } => session.open_host(&host, port),
             _ => return Ok(()),
         }?;
+        session.set_muted(self.muted);
         self.session = Some(Box::new(session));
         Ok(())
     }
