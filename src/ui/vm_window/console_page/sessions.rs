@@ -1,14 +1,16 @@
-//! Opening the console page's session: VNC or SPICE, on a socket from
+//! The console page's session: opened (VNC or SPICE, on a socket from
 //! libvirt, an `ssh` tunnel, a UNIX socket or TCP; a SPICE session's other
-//! channels get their sockets the same way, when they ask.
+//! channels get their sockets the same way, when they ask), and what it
+//! reports.
 
 use gettextrs::gettext;
 use relm4::ComponentSender;
-use relm4::gtk::glib;
+use relm4::gtk::{glib, prelude::*};
 
-use super::{ConsoleInput, ConsolePage};
-use crate::console::{Session, SocketSource, SpiceSession, VncSession};
+use super::{ConsoleInput, ConsoleOutput, ConsolePage, ConsoleState};
+use crate::console::{ConsoleEvent, Session, SocketSource, SpiceSession, VncSession};
 use crate::core::libvirt::{ConsoleTarget, Protocol};
+use crate::ui::i18n::gettext_f;
 
 impl ConsolePage {
     pub(super) fn start_session(&mut self, target: ConsoleTarget, sender: &ComponentSender<Self>) {
@@ -123,5 +125,72 @@ impl ConsolePage {
         session.set_muted(self.muted);
         self.session = Some(Box::new(session));
         Ok(())
+    }
+
+    pub(super) fn on_console_event(&mut self, event: ConsoleEvent, sender: &ComponentSender<Self>) {
+        match event {
+            ConsoleEvent::Connected => {}
+            ConsoleEvent::Sound => self.set_sound(true, sender),
+            ConsoleEvent::Initialized { .. } | ConsoleEvent::Resized { .. } => {
+                self.console = ConsoleState::Connected;
+                self.retries = 0;
+                self.view.grab_focus();
+            }
+            ConsoleEvent::PasswordNeeded => {
+                // No watchdog while the user types: it restarts with the
+                // answer. Behind the dialog (and after Cancel) the console
+                // says what it waits for.
+                self.attempt += 1;
+                self.message(
+                    gettext("Password Needed"),
+                    gettext_f(
+                        "The display of “{name}” asks for a password.",
+                        &[("name", &self.name)],
+                    ),
+                    Some("password"),
+                );
+                self.ask_password(sender);
+            }
+            ConsoleEvent::AuthFailed(reason) => Self::toast(
+                sender,
+                gettext_f(
+                    "The console refused the password: {reason}",
+                    &[("reason", &reason)],
+                ),
+            ),
+            ConsoleEvent::PointerMode { absolute } => {
+                if !absolute {
+                    Self::toast(
+                        sender,
+                        gettext(
+                            "The guest has no tablet: the pointer may not follow the mouse. Add a USB tablet to the VM.",
+                        ),
+                    );
+                }
+            }
+            ConsoleEvent::Disconnected(reason) => {
+                self.session = None;
+                self.set_sound(false, sender);
+                self.tunnel = None;
+                self.channel_tunnels.borrow_mut().clear();
+                self.view.ungrab();
+                if self.active {
+                    self.message(
+                        gettext("Console Disconnected"),
+                        reason.unwrap_or_else(|| {
+                            gettext("The connection to the display was closed.")
+                        }),
+                        Some("reconnect"),
+                    );
+                    // A rebooting guest's display comes back with its
+                    // Started event; a stop arrives as an event too.
+                    // (Connecting while QEMU shuts down has left later gvnc
+                    // connections stalled, so no retry here.)
+                    let _ = sender.output(ConsoleOutput::CheckState);
+                } else {
+                    self.not_running();
+                }
+            }
+        }
     }
 }
