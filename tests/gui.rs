@@ -2472,6 +2472,24 @@ fn a_spice_console_over_ssh_asks_for_its_password_and_shows_the_guest() {
     app.type_text(&format!("echo {token} > /dev/ttyS0"));
     app.keys_to_focus("Return");
     serial_shows(&serial, "the typed command to run", &token);
+
+    // Type Clipboard Text works as for VNC: the host's clipboard typed as keys.
+    let clip = format!("vireo-spice-clip-{}", std::process::id());
+    let mut xclip = Command::new("xclip")
+        .args(["-selection", "clipboard", "-i"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("xclip");
+    use std::io::Write as _;
+    xclip
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("echo {clip} > /dev/ttyS0\n").as_bytes())
+        .unwrap();
+    xclip.wait().unwrap();
+    app.choose("Send Key", "Type Clipboard Text");
+    serial_shows(&serial, "the clipboard's command to run", &clip);
     drop(app);
     rt.block_on(conn.force_off(&vm.uuid)).unwrap();
     drop(sshd);

@@ -17,7 +17,7 @@ use gtk::subclass::prelude::*;
 use gtk::{self, cairo, gdk, glib, graphene, gsk, prelude::*};
 
 use super::display::DisplaySource;
-use super::keymap::KeyTracker;
+use super::keymap::{self, KeyTracker};
 use super::layout::{self, Rect, ScaleMode};
 use super::xshm::WindowTarget;
 
@@ -82,6 +82,9 @@ mod imp {
         pub(super) frames: Cell<u64>,
         /// A redraw is scheduled after the pending damage.
         pub(super) draw_pending: Cell<bool>,
+        /// Typed text's key events not sent yet (paced: see `type_text`).
+        pub(super) typing: RefCell<std::collections::VecDeque<keymap::KeyEvent>>,
+        pub(super) typing_timer: RefCell<Option<glib::SourceId>>,
     }
 
     #[glib::object_subclass]

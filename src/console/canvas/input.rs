@@ -74,9 +74,42 @@ impl ConsoleView {
                     (sym, linux),
                 ],
             };
-            self.send_keys(&combo);
+            self.imp()
+                .typing
+                .borrow_mut()
+                .extend(keymap::combo_events(&combo));
         }
+        self.pace_typing();
         missing
+    }
+
+    /// Send typed text's key events a few milliseconds apart: QEMU puts
+    /// SPICE key events straight into the guest's PS/2 queue (16 bytes),
+    /// which a burst overflows (its VNC server paces keys itself).
+    fn pace_typing(&self) {
+        if self.imp().typing_timer.borrow().is_some() {
+            return;
+        }
+        let weak = self.downgrade();
+        let id = glib::timeout_add_local(std::time::Duration::from_millis(5), move || {
+            let Some(view) = weak.upgrade() else {
+                return glib::ControlFlow::Break;
+            };
+            let imp = view.imp();
+            let next = imp.typing.borrow_mut().pop_front();
+            match (next, imp.input.borrow().clone()) {
+                (Some((down, keysym, linux)), Some(input)) => {
+                    input.key(down, keysym, linux);
+                    glib::ControlFlow::Continue
+                }
+                _ => {
+                    imp.typing.borrow_mut().clear();
+                    imp.typing_timer.take();
+                    glib::ControlFlow::Break
+                }
+            }
+        });
+        self.imp().typing_timer.replace(Some(id));
     }
 
     /// Called when Resize Guest to Window cannot resize this guest's
