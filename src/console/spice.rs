@@ -533,10 +533,24 @@ impl SpiceSession {
         self.connect()
     }
 
-    /// Connect to a SPICE server over TCP.
-    pub fn open_host(&self, host: &str, port: u16) -> Result<(), String> {
-        self.inner.session.set_host(Some(host));
-        self.inner.session.set_port(Some(&port.to_string()));
+    /// Connect to a SPICE server over TCP: its plain `port`, and its TLS
+    /// port with the CA certificate file that signs the server's.
+    pub fn open_host(
+        &self,
+        host: &str,
+        port: Option<u16>,
+        tls: Option<(u16, String)>,
+    ) -> Result<(), String> {
+        let session = &self.inner.session;
+        session.set_host(Some(host));
+        // Only values that are set: the bindings mishandle unset ones.
+        if let Some(port) = port {
+            session.set_port(Some(&port.to_string()));
+        }
+        if let Some((tls_port, ca)) = tls {
+            session.set_tls_port(Some(&tls_port.to_string()));
+            session.set_ca_file(Some(&ca));
+        }
         self.connect()
     }
 

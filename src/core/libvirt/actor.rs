@@ -410,6 +410,12 @@ fn graphics_socket(
             host: tcp_host(g.address.as_deref(), Some("127.0.0.1")),
             port,
         },
+        (None, None) if g.tls_port.is_some() => {
+            return Err(Error::new(
+                ErrorKind::Other,
+                "The display accepts only TLS connections, which cannot go through ssh",
+            ));
+        }
         (None, None) => {
             return Err(Error::new(
                 ErrorKind::Other,
@@ -492,21 +498,29 @@ fn console_target(
             password,
         });
     }
-    match g.port {
-        Some(port) => {
-            let uri_host = conn.uri().ok().and_then(|u| uri_hostname(&u));
-            Ok(ConsoleTarget::Tcp {
-                protocol,
-                host: tcp_host(g.address.as_deref(), uri_host.as_deref()),
-                port,
-                password,
-            })
-        }
-        None => Err(Error::new(
+    let tls = match protocol {
+        super::Protocol::Spice => super::graphics::spice_tls(
+            g.port,
+            g.tls_port,
+            std::path::Path::new(super::graphics::SPICE_CA),
+        )
+        .map_err(|e| Error::new(ErrorKind::Other, e))?,
+        super::Protocol::Vnc => None,
+    };
+    if g.port.is_none() && tls.is_none() {
+        return Err(Error::new(
             ErrorKind::Other,
             "The console has neither a socket nor a port".to_owned(),
-        )),
+        ));
     }
+    let uri_host = conn.uri().ok().and_then(|u| uri_hostname(&u));
+    Ok(ConsoleTarget::Tcp {
+        protocol,
+        host: tcp_host(g.address.as_deref(), uri_host.as_deref()),
+        port: g.port,
+        tls,
+        password,
+    })
 }
 
 /// One more socket to graphics device `index` of a running domain.

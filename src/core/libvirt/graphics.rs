@@ -18,6 +18,8 @@ pub struct GraphicsInfo {
     pub address: Option<String>,
     /// The port QEMU listens on (live XML only; absent before start).
     pub port: Option<u16>,
+    /// SPICE's TLS port (live XML only).
+    pub tls_port: Option<u16>,
     pub password: bool,
 }
 
@@ -37,6 +39,10 @@ pub fn graphics_of(xml: &str) -> Result<Vec<GraphicsInfo>, XmlError> {
             address: g.graphics_listen_address(),
             port: g.port()?.and_then(|p| u16::try_from(p).ok()),
             password: g.has_password(),
+            tls_port: g
+                .get("@tlsPort")
+                .and_then(|p| p.parse::<u16>().ok())
+                .filter(|p| *p > 0),
         });
     }
     Ok(out)
@@ -76,11 +82,13 @@ pub enum ConsoleTarget {
         path: String,
         password: bool,
     },
-    /// The server's TCP address.
+    /// The server's TCP address: its plain port, and for SPICE its TLS
+    /// port with the CA certificate that signs the server's.
     Tcp {
         protocol: Protocol,
         host: String,
-        port: u16,
+        port: Option<u16>,
+        tls: Option<(u16, String)>,
         password: bool,
     },
     /// A socket to the server through `ssh` (a `qemu+ssh` connection);
@@ -133,6 +141,28 @@ pub fn pick(graphics: &[GraphicsInfo], wanted: Option<u32>) -> Option<(&Graphics
         .filter(shown)
         .chain(graphics.iter())
         .find_map(|g| Protocol::of(&g.kind).map(|p| (g, p)))
+}
+
+/// Where libvirt hosts keep the CA certificate of their SPICE TLS servers.
+pub const SPICE_CA: &str = "/etc/pki/libvirt-spice/ca-cert.pem";
+
+/// The TLS half of a SPICE TCP console: `tls_port` with the CA certificate
+/// at `ca` when it exists. With only a TLS port and no certificate there
+/// is no way in: the message says what is missing.
+pub fn spice_tls(
+    port: Option<u16>,
+    tls_port: Option<u16>,
+    ca: &std::path::Path,
+) -> Result<Option<(u16, String)>, String> {
+    match (tls_port, ca.is_file()) {
+        (None, _) => Ok(None),
+        (Some(tls), true) => Ok(Some((tls, ca.display().to_string()))),
+        (Some(_), false) if port.is_some() => Ok(None),
+        (Some(_), false) => Err(format!(
+            "The display accepts only TLS connections, and the host's CA certificate ({}) is missing here",
+            ca.display()
+        )),
+    }
 }
 
 /// The TCP host to dial for a server listening on `address`, reached
@@ -205,6 +235,32 @@ mod tests {
         assert_eq!(pick(&g, Some(7)).unwrap().1, Protocol::Spice);
         let g = graphics_of(&domain("<video/>")).unwrap();
         assert!(pick(&g, None).is_none());
+    }
+
+    #[test]
+    fn spice_tls_needs_the_hosts_ca_certificate() {
+        let dir = std::env::temp_dir().join(format!("vireo-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ca = dir.join("ca-cert.pem");
+        let g = graphics_of(&domain(
+            "<graphics type='spice' port='5900' tlsPort='5901' autoport='yes'/>",
+        ))
+        .unwrap();
+        assert_eq!((g[0].port, g[0].tls_port), (Some(5900), Some(5901)));
+        // No certificate: the plain port serves; TLS only says what is missing.
+        assert_eq!(spice_tls(Some(5900), Some(5901), &ca), Ok(None));
+        let err = spice_tls(None, Some(5901), &ca).unwrap_err();
+        assert!(
+            err.contains("only TLS") && err.contains("ca-cert.pem"),
+            "{err}"
+        );
+        std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\n").unwrap();
+        assert_eq!(
+            spice_tls(None, Some(5901), &ca),
+            Ok(Some((5901, ca.display().to_string())))
+        );
+        assert_eq!(spice_tls(Some(5900), None, &ca), Ok(None));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -72,7 +72,11 @@ impl ConsolePage {
                 session.open_fd(fd)
             }
             ConsoleTarget::Socket { path, .. } => session.open_socket(&path),
-            ConsoleTarget::Tcp { host, port, .. } => session.open_host(&host, port),
+            ConsoleTarget::Tcp {
+                host,
+                port: Some(port),
+                ..
+            } => session.open_host(&host, port),
             _ => return Ok(()),
         }?;
         session.set_muted(self.muted);
@@ -119,7 +123,9 @@ impl ConsolePage {
                 session.open_fd(fd)
             }
             ConsoleTarget::Socket { path, .. } => session.open_socket(&path),
-            ConsoleTarget::Tcp { host, port, .. } => session.open_host(&host, port),
+            ConsoleTarget::Tcp {
+                host, port, tls, ..
+            } => session.open_host(&host, port, tls),
             _ => return Ok(()),
         }?;
         session.set_muted(self.muted);
