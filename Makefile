@@ -80,7 +80,7 @@ test: deps-test
 	GDK_SCALE=2 xvfb-run -a -s "-screen 0 1280x800x24" $(CARGO) test --test console_rfb
 
 bench: deps-test
-	@$(call ensure_pkgs,gvncviewer)
+	@$(call ensure_pkgs,gvncviewer virt-viewer)
 	$(CARGO) bench --bench core
 	xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- $(CARGO) bench --bench list
 	xvfb-run -a -s "-screen 0 2048x1200x24" dbus-run-session -- $(CARGO) bench --bench console

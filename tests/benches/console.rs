@@ -1,4 +1,5 @@
-//! Console throughput, side by side with gtk-vnc's own `gvncviewer`.
+//! Console throughput, side by side with gtk-vnc's own `gvncviewer` (VNC)
+//! and virt-viewer's `remote-viewer` (SPICE).
 //!
 //! The tiny guest runs on the private libvirt daemon with its display on
 //! TCP (gvncviewer speaks TCP only) and a framebuffer of 1024x768, then
@@ -25,9 +26,11 @@ use vireo::core::libvirt::{Connection, graphics_of};
 
 const SECONDS: u64 = 10;
 
-/// Run as the Vireo client: "host:port:width:height".
+/// Run as the Vireo client: "host:port:width:height" (VNC), or
+/// "spice:host:port:width:height".
 fn client(spec: &str) {
-    let f: Vec<&str> = spec.split(':').collect();
+    let spice = spec.starts_with("spice:");
+    let f: Vec<&str> = spec.trim_start_matches("spice:").split(':').collect();
     let (host, port) = (f[0], f[1].parse::<u16>().unwrap());
     let (w, h) = (f[2].parse::<i32>().unwrap(), f[3].parse::<i32>().unwrap());
     // The renderer the app would choose on this machine.
@@ -43,8 +46,17 @@ fn client(spec: &str) {
     window.set_child(Some(&view));
     window.present();
     view.grab_focus();
-    let session = vireo::console::VncSession::new(&view, false);
-    session.open_host(host, port).expect("open the display");
+    let _session: Box<dyn vireo::console::Session> = if spice {
+        let session = vireo::console::SpiceSession::new(&view, None);
+        session
+            .open_host(host, Some(port), None)
+            .expect("open the display");
+        Box::new(session)
+    } else {
+        let session = vireo::console::VncSession::new(&view, false);
+        session.open_host(host, port).expect("open the display");
+        Box::new(session)
+    };
     // Frames actually painted, for the parent to read.
     {
         let view = view.clone();
@@ -106,30 +118,63 @@ fn save_screen(name: &str) {
     }
 }
 
-fn measure(mut cmd: Command, shot: &str) -> Figures {
-    // GLib writes debug messages to stdout.
+/// What a client's debug log counts as one update.
+#[derive(Clone, Copy)]
+enum Count {
+    /// gvnc: one "Num rects" line per framebuffer update message.
+    VncUpdates,
+    /// spice-client-glib: the pixels of the images it decoded
+    /// ("decode_header: WxH"), in whole screens of this many pixels.
+    SpiceScreens(u64),
+}
+
+fn measure(cmd: Command, shot: &str) -> Figures {
+    measure_counting(cmd, shot, Count::VncUpdates)
+}
+
+fn measure_counting(mut cmd: Command, shot: &str, count: Count) -> Figures {
+    // GLib writes debug messages to stdout (spice-client-glib's to stderr).
     let mut child = cmd
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("start the client");
     let pid = child.id();
+    // Updates counted in thousandths (SPICE counts screens' worth of pixels).
     let updates = Arc::new(AtomicU64::new(0));
     let frames = Arc::new(AtomicU64::new(0));
-    {
+    let reader = |stream: Box<dyn std::io::Read + Send>| {
         let updates = updates.clone();
         let frames = frames.clone();
-        let stdout = child.stdout.take().unwrap();
         std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if line.contains("Num rects") {
-                    updates.fetch_add(1, Ordering::Relaxed);
-                } else if let Some(n) = line.strip_prefix("vireo-frames ") {
-                    frames.store(n.trim().parse().unwrap_or(0), Ordering::Relaxed);
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                match count {
+                    Count::VncUpdates if line.contains("Num rects") => {
+                        updates.fetch_add(1000, Ordering::Relaxed);
+                    }
+                    Count::SpiceScreens(screen) if line.contains("decode_header: ") => {
+                        let area = line
+                            .split("decode_header: ")
+                            .nth(1)
+                            .and_then(|r| r.split(',').next())
+                            .and_then(|wh| wh.split_once('x'))
+                            .and_then(|(w, h)| {
+                                Some(w.trim().parse::<u64>().ok()? * h.trim().parse::<u64>().ok()?)
+                            })
+                            .unwrap_or(0);
+                        updates.fetch_add(area * 1000 / screen.max(1), Ordering::Relaxed);
+                    }
+                    _ => {
+                        if let Some(n) = line.strip_prefix("vireo-frames ") {
+                            frames.store(n.trim().parse().unwrap_or(0), Ordering::Relaxed);
+                        }
+                    }
                 }
             }
         });
-    }
+    };
+    reader(Box::new(child.stdout.take().unwrap()));
+    reader(Box::new(child.stderr.take().unwrap()));
     std::thread::sleep(Duration::from_secs(4));
     // VIREO_BENCH_PERF=FILE: a CPU profile of the client (perf record).
     if let Ok(file) = std::env::var("VIREO_BENCH_PERF") {
@@ -166,7 +211,7 @@ fn measure(mut cmd: Command, shot: &str) -> Figures {
     save_screen(shot);
     let _ = child.kill();
     let _ = child.wait();
-    let n = (u1 - u0).max(1) as f64;
+    let n = ((u1 - u0) as f64 / 1000.0).max(0.001);
     Figures {
         updates_per_s: n / secs,
         cpu_ms_per_update: (c1 - c0) * 1000.0 / n,
@@ -254,10 +299,23 @@ fn boot_on_tcp(
     xml: &str,
     tty: &str,
 ) -> (vireo::core::libvirt::DomainSummary, std::path::PathBuf) {
+    boot_with(rt, conn, daemon, name, xml, tty, "vnc")
+}
+
+/// `boot_on_tcp` with a `kind` (`vnc`, `spice`) display on TCP.
+fn boot_with(
+    rt: &tokio::runtime::Runtime,
+    conn: &Connection,
+    daemon: &common::daemon::Daemon,
+    name: &str,
+    xml: &str,
+    tty: &str,
+    kind: &str,
+) -> (vireo::core::libvirt::DomainSummary, std::path::PathBuf) {
     let start = xml.find("<graphics").unwrap();
     let end = xml.find("</graphics>").unwrap() + "</graphics>".len();
     let xml = format!(
-        "{}<graphics type='vnc' autoport='yes' listen='127.0.0.1'/>{}",
+        "{}<graphics type='{kind}' autoport='yes' listen='127.0.0.1'/>{}",
         &xml[..start],
         &xml[end..]
     );
@@ -280,10 +338,10 @@ fn boot_on_tcp(
     (vm, serial_log)
 }
 
-/// The running VM's VNC port.
+/// The running VM's display port (VNC or SPICE).
 fn vnc_port(rt: &tokio::runtime::Runtime, conn: &Connection, uuid: &str) -> u16 {
     let live = rt.block_on(conn.domain_xml(uuid, false)).unwrap();
-    graphics_of(&live).unwrap()[0].port.expect("a VNC port")
+    graphics_of(&live).unwrap()[0].port.expect("a display port")
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -336,7 +394,9 @@ fn main() {
     } else {
         &[(1024, 768, "0x318"), (1920, 1080, "0x392")]
     };
-    for &(w, h, mode) in sizes {
+    // VIREO_BENCH_ONLY=spice measures the SPICE clients only.
+    let spice_only = std::env::var("VIREO_BENCH_ONLY").as_deref() == Ok("spice");
+    for &(w, h, mode) in sizes.iter().filter(|_| !spice_only) {
         let name = format!("bench-{w}x{h}");
         let xml = common::guest::domain_xml(&name, common::guest::Boot::Direct, &files, &vm_dir)
             .replace(
@@ -413,29 +473,124 @@ fn main() {
         rt.block_on(conn.undefine(&vm.uuid)).ok();
     }
 
-    // Typing into an idle guest's text console, both clients the same way.
+    // SPICE, beside virt-viewer's remote-viewer, on the same redrawing guest.
+    let remote_viewer = Command::new("sh")
+        .args(["-c", "command -v remote-viewer"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if remote_viewer && !sizes.is_empty() {
+        println!(
+            "SPICE throughput (QEMU's SPICE server, the same guest; decoded screens per second, whole screens' worth of image pixels):"
+        );
+    }
+    for &(w, h, mode) in sizes.iter().filter(|_| remote_viewer) {
+        let name = format!("bench-spice-{w}x{h}");
+        let xml = common::guest::domain_xml(&name, common::guest::Boot::Direct, &files, &vm_dir)
+            .replace(
+                "console=tty0 console=ttyS0,115200",
+                &format!("console=tty0 console=ttyS0,115200 vga={mode}"),
+            );
+        let (vm, serial_log) = boot_with(&rt, &conn, &daemon, &name, &xml, "/dev/ttyS0", "spice");
+        let mut serial =
+            std::os::unix::net::UnixStream::connect(vm_dir.join(format!("{name}.serial.sock")))
+                .unwrap();
+        serial.write_all(b"fb-redraw &\n").unwrap();
+        common::wait_for("the redraw loop", Duration::from_secs(180), || {
+            std::fs::read_to_string(&serial_log)
+                .ok()?
+                .contains("FB-REDRAW ")
+                .then_some(())
+        })
+        .unwrap();
+        let port = vnc_port(&rt, &conn, &vm.uuid);
+        let screen = Count::SpiceScreens(u64::from(w) * u64::from(h));
+        let mut runs = Vec::new();
+        for round in 1..=rounds {
+            let mut ours = Command::new(&me);
+            ours.env(
+                "VIREO_BENCH_CLIENT",
+                format!("spice:127.0.0.1:{port}:{w}:{h}"),
+            )
+            .env("SPICE_DEBUG", "1");
+            let vireo = measure_counting(ours, &format!("spice-vireo-{w}x{h}"), screen);
+            let mut theirs = Command::new("remote-viewer");
+            theirs
+                .arg(format!("spice://127.0.0.1:{port}"))
+                .env("SPICE_DEBUG", "1");
+            let rv = measure_counting(theirs, &format!("spice-remote-viewer-{w}x{h}"), screen);
+            runs.push((round, vireo, rv));
+        }
+        println!("  {w}x{h}:");
+        for (round, vireo, rv) in &runs {
+            for (who, f) in [("Vireo", vireo), ("remote-viewer", rv)] {
+                println!(
+                    "    {round}. {who:<13} {:>6.1} screens/s   {:>6.2} ms CPU per screen ({:>5.1} % of a core), X server {:>5.2} ms per screen",
+                    f.updates_per_s, f.cpu_ms_per_update, f.cpu_percent, f.x_ms_per_update
+                );
+            }
+        }
+        rt.block_on(conn.force_off(&vm.uuid)).ok();
+        rt.block_on(conn.undefine(&vm.uuid)).ok();
+    }
+
+    // Typing into an idle guest's text console, each client the same way.
+    let mut results: Vec<(&str, Vec<f64>)> = Vec::new();
+    if remote_viewer {
+        let name = "bench-spice-keys";
+        let xml = common::guest::domain_xml(name, common::guest::Boot::Direct, &files, &vm_dir);
+        let (vm, serial_log) = boot_with(&rt, &conn, &daemon, name, &xml, "/dev/tty1", "spice");
+        let port = vnc_port(&rt, &conn, &vm.uuid);
+        let mut ours = Command::new(&me);
+        ours.env(
+            "VIREO_BENCH_CLIENT",
+            format!("spice:127.0.0.1:{port}:720:400"),
+        );
+        results.push((
+            "Vireo (SPICE)",
+            key_latency(ours, &serial_log, "vireo-spice"),
+        ));
+        let mut theirs = Command::new("remote-viewer");
+        theirs.arg(format!("spice://127.0.0.1:{port}"));
+        results.push((
+            "remote-viewer",
+            key_latency(theirs, &serial_log, "remote-viewer"),
+        ));
+        rt.block_on(conn.force_off(&vm.uuid)).ok();
+        rt.block_on(conn.undefine(&vm.uuid)).ok();
+    }
+    if spice_only {
+        print_latencies(&mut results);
+        return;
+    }
     let name = "bench-keys";
     let xml = common::guest::domain_xml(name, common::guest::Boot::Direct, &files, &vm_dir);
     let (vm, serial_log) = boot_on_tcp(&rt, &conn, &daemon, name, &xml, "/dev/tty1");
     let port = vnc_port(&rt, &conn, &vm.uuid);
     let mut ours = Command::new(&me);
     ours.env("VIREO_BENCH_CLIENT", format!("127.0.0.1:{port}:720:400"));
-    let mut vireo = key_latency(ours, &serial_log, "vireo");
+    results.insert(0, ("Vireo (VNC)", key_latency(ours, &serial_log, "vireo")));
     let mut theirs = Command::new("gvncviewer");
     theirs.arg(format!("127.0.0.1:{}", port - 5900));
-    let mut gvnc = key_latency(theirs, &serial_log, "gvncviewer");
+    results.insert(
+        1,
+        ("gvncviewer", key_latency(theirs, &serial_log, "gvncviewer")),
+    );
+    print_latencies(&mut results);
+    rt.block_on(conn.force_off(&vm.uuid)).ok();
+    rt.block_on(conn.undefine(&vm.uuid)).ok();
+}
+
+fn print_latencies(results: &mut [(&str, Vec<f64>)]) {
     println!(
         "Key press to guest (Return typed, the guest's shell writes to its serial port; 12 tries):"
     );
-    for (who, v) in [("Vireo", &mut vireo), ("gvncviewer", &mut gvnc)] {
+    for (who, v) in results.iter_mut() {
         let n = v.len();
         let max = v.iter().copied().fold(f64::NAN, f64::max);
         println!(
-            "    {who:<10} median {:>6.1} ms, max {:>6.1} ms ({n} of 12 arrived)",
+            "    {who:<14} median {:>6.1} ms, max {:>6.1} ms ({n} of 12 arrived)",
             median(v),
             max
         );
     }
-    rt.block_on(conn.force_off(&vm.uuid)).ok();
-    rt.block_on(conn.undefine(&vm.uuid)).ok();
 }
