@@ -289,21 +289,10 @@ fn key_latency(mut cmd: Command, serial_log: &std::path::Path, who: &str) -> Vec
     out
 }
 
-/// Define `xml` with its display on TCP (gvncviewer cannot use a UNIX
-/// socket), start it and wait for its shell on `tty`; the VM and its serial log.
+/// Define `xml` with a `kind` (`vnc`, `spice`) display on TCP (gvncviewer
+/// cannot use a UNIX socket), start it and wait for its shell on `tty`; the
+/// VM and its serial log.
 fn boot_on_tcp(
-    rt: &tokio::runtime::Runtime,
-    conn: &Connection,
-    daemon: &common::daemon::Daemon,
-    name: &str,
-    xml: &str,
-    tty: &str,
-) -> (vireo::core::libvirt::DomainSummary, std::path::PathBuf) {
-    boot_with(rt, conn, daemon, name, xml, tty, "vnc")
-}
-
-/// `boot_on_tcp` with a `kind` (`vnc`, `spice`) display on TCP.
-fn boot_with(
     rt: &tokio::runtime::Runtime,
     conn: &Connection,
     daemon: &common::daemon::Daemon,
@@ -403,7 +392,7 @@ fn main() {
                 "console=tty0 console=ttyS0,115200",
                 &format!("console=tty0 console=ttyS0,115200 vga={mode}"),
             );
-        let (vm, serial_log) = boot_on_tcp(&rt, &conn, &daemon, &name, &xml, "/dev/ttyS0");
+        let (vm, serial_log) = boot_on_tcp(&rt, &conn, &daemon, &name, &xml, "/dev/ttyS0", "vnc");
         let mut serial =
             std::os::unix::net::UnixStream::connect(vm_dir.join(format!("{name}.serial.sock")))
                 .unwrap();
@@ -490,7 +479,7 @@ fn main() {
                 "console=tty0 console=ttyS0,115200",
                 &format!("console=tty0 console=ttyS0,115200 vga={mode}"),
             );
-        let (vm, serial_log) = boot_with(&rt, &conn, &daemon, &name, &xml, "/dev/ttyS0", "spice");
+        let (vm, serial_log) = boot_on_tcp(&rt, &conn, &daemon, &name, &xml, "/dev/ttyS0", "spice");
         let mut serial =
             std::os::unix::net::UnixStream::connect(vm_dir.join(format!("{name}.serial.sock")))
                 .unwrap();
@@ -538,7 +527,7 @@ fn main() {
     if remote_viewer {
         let name = "bench-spice-keys";
         let xml = common::guest::domain_xml(name, common::guest::Boot::Direct, &files, &vm_dir);
-        let (vm, serial_log) = boot_with(&rt, &conn, &daemon, name, &xml, "/dev/tty1", "spice");
+        let (vm, serial_log) = boot_on_tcp(&rt, &conn, &daemon, name, &xml, "/dev/tty1", "spice");
         let port = vnc_port(&rt, &conn, &vm.uuid);
         let mut ours = Command::new(&me);
         ours.env(
@@ -564,7 +553,7 @@ fn main() {
     }
     let name = "bench-keys";
     let xml = common::guest::domain_xml(name, common::guest::Boot::Direct, &files, &vm_dir);
-    let (vm, serial_log) = boot_on_tcp(&rt, &conn, &daemon, name, &xml, "/dev/tty1");
+    let (vm, serial_log) = boot_on_tcp(&rt, &conn, &daemon, name, &xml, "/dev/tty1", "vnc");
     let port = vnc_port(&rt, &conn, &vm.uuid);
     let mut ours = Command::new(&me);
     ours.env("VIREO_BENCH_CLIENT", format!("127.0.0.1:{port}:720:400"));

@@ -105,6 +105,8 @@ pub struct VmWindow {
     display: gio::SimpleAction,
     /// The console's menu button (its menu lists the displays).
     view_button: gtk::MenuButton,
+    /// How many displays its menu lists.
+    menu_displays: usize,
     mute: gtk::ToggleButton,
     console: Controller<ConsolePage>,
     details: Controller<DetailsPage>,
@@ -347,6 +349,7 @@ impl Component for VmWindow {
                 &0u32.to_variant(),
             ),
             view_button: head.view_button.clone(),
+            menu_displays: 0,
             mute: head.mute.clone(),
             console,
             details,
@@ -443,8 +446,14 @@ impl Component for VmWindow {
                 if let Some(index) = shown {
                     self.display.set_state(&index.to_variant());
                 }
-                self.view_button
-                    .set_menu_model(Some(&header::view_menu(&all)));
+                // Rebuilt only when it lists displays (or listed them): a
+                // rebuilt GTK 4.8 menu names its radio items "menu item"
+                // to assistive technologies.
+                if all.len() > 1 || self.menu_displays > 1 {
+                    self.view_button
+                        .set_menu_model(Some(&header::view_menu(&all)));
+                }
+                self.menu_displays = all.len();
             }
             VmWindowInput::Autostart(on) => self.autostart.set_state(&on.to_variant()),
             VmWindowInput::Console(msg) => self.console.emit(msg),
