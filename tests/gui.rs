@@ -2504,3 +2504,23 @@ fn set_clipboard(text: &str) {
         .unwrap();
     xclip.wait().unwrap();
 }
+
+/// A host without VMs says so and offers Create a VM, which opens the
+/// New VM assistant.
+#[test]
+fn an_empty_host_offers_to_create_a_vm() {
+    let dir = common::fresh_dir("empty-host");
+    let node = dir.join("empty.xml");
+    std::fs::write(
+        &node,
+        "<node><cpu><nodes>1</nodes><sockets>1</sockets><cores>2</cores>\
+         <threads>1</threads><active>2</active><mhz>2000</mhz>\
+         <model>x86_64</model></cpu><memory>4194304</memory></node>",
+    )
+    .unwrap();
+    let uri = format!("test://{}", node.display());
+    let mut app = App::launch(&["--connect", &uri], &[]);
+    app.wait_for_text("No Virtual Machines");
+    app.act("push button", "Create a VM");
+    app.wait_for_text("Step 1 of 5: Install Source");
+}
