@@ -1856,21 +1856,9 @@ fn a_console_over_ssh_asks_for_its_password_shows_the_guest_and_types_the_clipbo
     let files = guest::install(&daemon);
     let vm_dir = daemon.vm_dir();
     let name = "tiny-remote";
-    // VNC on the host's loopback with a password: what a remote host has.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let xml = guest::domain_xml(name, Boot::Direct, &files, &vm_dir).replace(
-        &format!(
-            "<graphics type='vnc'>\n      <listen type='socket' socket='{}/{name}.vnc.sock'/>",
-            vm_dir.display()
-        ),
-        &format!(
-            "<graphics type='vnc' port='{port}' autoport='no' passwd='vireo-pw'>\n      \
-             <listen type='address' address='127.0.0.1'/>"
-        ),
+    let xml = guest::on_loopback_with_password(
+        &guest::domain_xml(name, Boot::Direct, &files, &vm_dir),
+        "vnc",
     );
     assert!(xml.contains("passwd='vireo-pw'"), "{xml}");
     let rt = common::runtime();
@@ -2406,22 +2394,11 @@ fn a_spice_console_over_ssh_asks_for_its_password_and_shows_the_guest() {
     let files = guest::install(&daemon);
     let vm_dir = daemon.vm_dir();
     let name = "spice-remote";
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let xml = guest::domain_xml(name, Boot::Direct, &files, &vm_dir).replace(
-        &format!(
-            "<graphics type='vnc'>\n      <listen type='socket' socket='{}/{name}.vnc.sock'/>",
-            vm_dir.display()
-        ),
-        &format!(
-            "<graphics type='spice' port='{port}' autoport='no' passwd='vireo-pw'>\n      \
-             <listen type='address' address='127.0.0.1'/>"
-        ),
+    let xml = guest::on_loopback_with_password(
+        &guest::domain_xml(name, Boot::Direct, &files, &vm_dir),
+        "spice",
     );
-    assert!(xml.contains("type='spice'"), "{xml}");
+    assert!(xml.contains("passwd='vireo-pw'"), "{xml}");
     let rt = common::runtime();
     let conn = rt.block_on(Connection::open(&daemon.uri)).unwrap();
     let vm = rt

@@ -11,8 +11,8 @@
 //!   [`DisplaySource`] the session gives it with `ConsoleView::set_input`:
 //!   keys (X keysym and Linux key code; the shared [`keymap`](super::keymap)
 //!   turns the code into an XT scancode for protocols that take those),
-//!   pointer buttons at guest pixels, a new screen size for Resize Guest to
-//!   Window, and clipboard text.
+//!   pointer buttons at guest pixels, and a new screen size for Resize
+//!   Guest to Window (clipboard text will join them with SPICE's agent).
 //!
 //! The display knows nothing of the protocol behind it.
 
@@ -26,11 +26,6 @@ pub trait DisplaySource {
     /// Ask the guest for a new screen size (Resize Guest to Window);
     /// `false` when its display cannot be resized from here.
     fn request_size(&self, _width: u32, _height: u32) -> bool {
-        false
-    }
-    /// Give the guest's clipboard `text`; `false` when the session cannot
-    /// (no clipboard channel): the text is then typed as keys instead.
-    fn clipboard(&self, _text: &str) -> bool {
         false
     }
 }
@@ -67,8 +62,6 @@ pub trait Session {
     fn connect_event(&self, f: Box<dyn Fn(&ConsoleEvent)>);
     /// Answer [`ConsoleEvent::PasswordNeeded`].
     fn provide_password(&self, password: &str);
-    /// Close the connection ([`ConsoleEvent::Disconnected`] follows).
-    fn close(&self);
     /// Silence the guest's sound here (or not); sessions without sound
     /// ignore it.
     fn set_muted(&self, _muted: bool) {}

@@ -561,15 +561,6 @@ impl SpiceSession {
             Err("could not start the SPICE session".into())
         }
     }
-
-    /// Whether the guest's agent (spice-vdagent) is connected.
-    pub fn has_agent(&self) -> bool {
-        self.inner
-            .main
-            .borrow()
-            .as_ref()
-            .is_some_and(|m| m.is_agent_connected())
-    }
 }
 
 impl Session for SpiceSession {
@@ -600,10 +591,6 @@ impl Session for SpiceSession {
                 }
             }
         }));
-    }
-
-    fn close(&self) {
-        self.inner.session.disconnect();
     }
 
     fn set_muted(&self, muted: bool) {

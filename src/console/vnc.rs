@@ -371,8 +371,4 @@ impl Session for VncSession {
     fn provide_password(&self, password: &str) {
         VncSession::provide_password(self, password);
     }
-
-    fn close(&self) {
-        VncSession::close(self);
-    }
 }

@@ -147,9 +147,7 @@ pub fn domain_xml(name: &str, boot: Boot, files: &Guest, vm_dir: &Path) -> Strin
 /// (or before it, with `keep_vnc`), and `video` (`vga`, `qxl`) as its video
 /// model.
 pub fn with_spice(xml: &str, video: &str, keep_vnc: bool) -> String {
-    let start = xml.find("<graphics type='vnc'>").expect("a VNC display");
-    let end = xml[start..].find("</graphics>").expect("closed") + start + "</graphics>".len();
-    let vnc = &xml[start..end];
+    let vnc = vnc_display(xml);
     let socket = vnc
         .split("socket='")
         .nth(1)
@@ -166,4 +164,28 @@ pub fn with_spice(xml: &str, video: &str, keep_vnc: bool) -> String {
     };
     xml.replace(vnc, &displays)
         .replace("<model type='vga'/>", &format!("<model type='{video}'/>"))
+}
+
+/// The same domain with its display (`kind`: `vnc`, `spice`) on a free TCP
+/// port of the host's loopback with the password `vireo-pw`: what a remote
+/// host has.
+pub fn on_loopback_with_password(xml: &str, kind: &str) -> String {
+    let vnc = vnc_display(xml);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let display = format!(
+        "<graphics type='{kind}' port='{port}' autoport='no' passwd='vireo-pw'>\n      \
+         <listen type='address' address='127.0.0.1'/>\n    </graphics>"
+    );
+    xml.replace(vnc, &display)
+}
+
+/// The `<graphics type='vnc'>` element of `domain_xml`'s text.
+fn vnc_display(xml: &str) -> &str {
+    let start = xml.find("<graphics type='vnc'>").expect("a VNC display");
+    let end = xml[start..].find("</graphics>").expect("closed") + start + "</graphics>".len();
+    &xml[start..end]
 }

@@ -186,14 +186,6 @@ fn serve(conn: &Connect, request: Request) {
                 devices::change_media(conn, &d, &target, iso.as_deref(), scope, force)
             }));
         }
-        Request::CreateVolume { volume, reply } => {
-            let result = conn
-                .lookup_storage_pool_by_name(&volume.pool)
-                .and_then(|p| virt::storage_vol::StorageVol::create_xml(&p, &volume.xml, 0))
-                .and_then(|v| v.path())
-                .map_err(Error::from);
-            let _ = reply.send(result);
-        }
         Request::Autostart { uuid, set, reply } => {
             let _ = reply.send(by_uuid(conn, &uuid).and_then(|d| {
                 if let Some(on) = set {
@@ -244,13 +236,6 @@ fn serve(conn: &Connect, request: Request) {
         Request::Edit { uuid, edit, reply } => {
             let _ =
                 reply.send(by_uuid(conn, &uuid).and_then(|d| super::edit::edit(conn, &d, &edit)));
-        }
-        Request::DeleteVolume { path, reply } => {
-            let result = conn
-                .lookup_storage_vol_by_path(&path)
-                .and_then(|v| v.delete(0))
-                .map_err(Error::from);
-            let _ = reply.send(result);
         }
     }
 }

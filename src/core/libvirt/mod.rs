@@ -186,13 +186,6 @@ pub enum Request {
         force: bool,
         reply: Reply<()>,
     },
-    /// Create a storage volume; replies with its path.
-    CreateVolume {
-        volume: crate::core::wizard::NewVolume,
-        reply: Reply<String>,
-    },
-    /// Delete the storage volume at `path`.
-    DeleteVolume { path: String, reply: Reply<()> },
     /// Read (`set: None`) or change whether the domain starts with the host.
     Autostart {
         uuid: String,
@@ -643,22 +636,6 @@ impl Connection {
             reply,
         })
         .await
-    }
-
-    /// See [`Request::CreateVolume`].
-    pub async fn create_volume(
-        &self,
-        volume: crate::core::wizard::NewVolume,
-    ) -> Result<String, Error> {
-        self.ask(|reply| Request::CreateVolume { volume, reply })
-            .await
-    }
-
-    /// See [`Request::DeleteVolume`].
-    pub async fn delete_volume(&self, path: &str) -> Result<(), Error> {
-        let path = path.to_owned();
-        self.ask(|reply| Request::DeleteVolume { path, reply })
-            .await
     }
 
     /// See [`Request::Autostart`].

@@ -4,6 +4,8 @@
 //! reports.
 
 use gettextrs::gettext;
+use std::os::fd::OwnedFd;
+
 use relm4::ComponentSender;
 use relm4::gtk::{glib, prelude::*};
 
@@ -65,23 +67,41 @@ impl ConsolePage {
         );
         let session = VncSession::new(&self.view, local);
         self.listen(&session, sender);
-        match target {
-            ConsoleTarget::Fd { fd, .. } => session.open_fd(fd),
-            ConsoleTarget::Tunnel { fd, tunnel, .. } => {
-                self.tunnel = Some(tunnel);
-                session.open_fd(fd)
-            }
-            ConsoleTarget::Socket { path, .. } => session.open_socket(&path),
-            ConsoleTarget::Tcp {
-                host,
-                port: Some(port),
-                ..
-            } => session.open_host(&host, port),
-            _ => return Ok(()),
-        }?;
+        self.open_on(
+            target,
+            |fd| session.open_fd(fd),
+            |path| session.open_socket(path),
+            |host, port, _| {
+                let port = port.ok_or("The display has no plain (non-TLS) port")?;
+                session.open_host(host, port)
+            },
+        )?;
         session.set_muted(self.muted);
         self.session = Some(Box::new(session));
         Ok(())
+    }
+
+    /// Open `target` through the session's own calls: a connected socket
+    /// (kept with its `ssh` tunnel), a UNIX socket, or TCP.
+    fn open_on(
+        &mut self,
+        target: ConsoleTarget,
+        open_fd: impl FnOnce(OwnedFd) -> Result<(), String>,
+        open_socket: impl FnOnce(&str) -> Result<(), String>,
+        open_tcp: impl FnOnce(&str, Option<u16>, Option<(u16, String)>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        match target {
+            ConsoleTarget::Fd { fd, .. } => open_fd(fd),
+            ConsoleTarget::Tunnel { fd, tunnel, .. } => {
+                self.tunnel = Some(tunnel);
+                open_fd(fd)
+            }
+            ConsoleTarget::Socket { path, .. } => open_socket(&path),
+            ConsoleTarget::Tcp {
+                host, port, tls, ..
+            } => open_tcp(&host, port, tls),
+            ConsoleTarget::NoGraphics | ConsoleTarget::NotRunning => Ok(()),
+        }
     }
 
     /// A SPICE session: on a socket from libvirt (or `ssh`), each further
@@ -116,18 +136,12 @@ impl ConsolePage {
         };
         let session = SpiceSession::new(&self.view, sockets);
         self.listen(&session, sender);
-        match target {
-            ConsoleTarget::Fd { fd, .. } => session.open_fd(fd),
-            ConsoleTarget::Tunnel { fd, tunnel, .. } => {
-                self.tunnel = Some(tunnel);
-                session.open_fd(fd)
-            }
-            ConsoleTarget::Socket { path, .. } => session.open_socket(&path),
-            ConsoleTarget::Tcp {
-                host, port, tls, ..
-            } => session.open_host(&host, port, tls),
-            _ => return Ok(()),
-        }?;
+        self.open_on(
+            target,
+            |fd| session.open_fd(fd),
+            |path| session.open_socket(path),
+            |host, port, tls| session.open_host(host, port, tls),
+        )?;
         session.set_muted(self.muted);
         self.session = Some(Box::new(session));
         Ok(())
