@@ -72,7 +72,8 @@ impl ConsolePage {
             |fd| session.open_fd(fd),
             |path| session.open_socket(path),
             |host, port, _| {
-                let port = port.ok_or("The display has no plain (non-TLS) port")?;
+                let port =
+                    port.ok_or_else(|| gettext("The display has no plain (non-TLS) port"))?;
                 session.open_host(host, port)
             },
         )?;
