@@ -165,15 +165,24 @@ impl App {
         }
     }
 
+    /// The accessible tree. A walk can fail while the tree changes under
+    /// it (a menu opening, a page swapped): try again a few times before
+    /// saying the app is not on the bus.
     fn dump(&self) -> Option<Vec<Node>> {
-        let out = Command::new("/usr/bin/python3")
-            .arg(common::root().join("tests/gui/atspi.py"))
-            .args(["dump", "vireo"])
-            .output()
-            .expect("run atspi.py (python3-pyatspi)");
-        out.status
-            .success()
-            .then(|| parse_dump(&String::from_utf8_lossy(&out.stdout)))
+        for attempt in 0..5 {
+            if attempt > 0 {
+                std::thread::sleep(Duration::from_millis(300));
+            }
+            let out = Command::new("/usr/bin/python3")
+                .arg(common::root().join("tests/gui/atspi.py"))
+                .args(["dump", "vireo"])
+                .output()
+                .expect("run atspi.py (python3-pyatspi)");
+            if out.status.success() {
+                return Some(parse_dump(&String::from_utf8_lossy(&out.stdout)));
+            }
+        }
+        None
     }
 
     fn output(&self) -> String {
@@ -2335,11 +2344,10 @@ fn spice_consoles_show_the_guest_take_typing_and_follow_its_life() {
         app.screenshot_screen(&format!("console-menu-{name}.png"));
         // A rebuilt GTK 4.8 menu (the one listing both displays) calls its
         // radio items plain menu items.
-        let nodes = app.dump().unwrap();
-        let item = nodes
-            .iter()
-            .find(|n| n.name == "Resize Guest to Window" && n.role.ends_with("menu item"))
-            .expect("the menu item");
+        let is_item =
+            |n: &Node| n.name == "Resize Guest to Window" && n.role.ends_with("menu item");
+        let nodes = app.wait_until("the menu item", |n| n.iter().any(is_item));
+        let item = nodes.iter().find(|n| is_item(n)).unwrap();
         app.act(&item.role.clone(), "Resize Guest to Window");
         app.wait_until("the reason", |n| {
             n.iter().any(|n| n.name.contains("spice-vdagent"))

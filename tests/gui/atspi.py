@@ -29,8 +29,15 @@ def walk(node, depth=0):
     yield depth, node
     if depth > 60:
         return
-    for i in range(node.childCount):
-        child = node.getChildAtIndex(i)
+    try:
+        count = node.childCount
+    except Exception:  # the node went away while we walked
+        return
+    for i in range(count):
+        try:
+            child = node.getChildAtIndex(i)
+        except Exception:
+            continue
         if child is not None:
             yield from walk(child, depth + 1)
 
@@ -54,7 +61,11 @@ def main():
         sys.exit(3)
     if cmd == "dump":
         for depth, node in walk(app):
-            print(describe(depth, node))
+            try:
+                line = describe(depth, node)
+            except Exception:  # gone while we walked: leave it out
+                continue
+            print(line)
     elif cmd == "do":
         role, name = sys.argv[3], sys.argv[4]
         root = app
