@@ -12,7 +12,7 @@
 //!   keys (X keysym and Linux key code; the shared [`keymap`](super::keymap)
 //!   turns the code into an XT scancode for protocols that take those),
 //!   pointer buttons at guest pixels, and a new screen size for Resize
-//!   Guest to Window (clipboard text will join them with SPICE's agent).
+//!   Guest to Window.
 //!
 //! The display knows nothing of the protocol behind it.
 
@@ -65,4 +65,7 @@ pub trait Session {
     /// Silence the guest's sound here (or not); sessions without sound
     /// ignore it.
     fn set_muted(&self, _muted: bool) {}
+    /// Share the clipboard with the guest (or stop); sessions without a
+    /// clipboard channel ignore it.
+    fn share_clipboard(&self, _share: bool) {}
 }

@@ -105,6 +105,17 @@ pub fn show(parent: &gtk::Window, settings: &gio::Settings) {
         });
     }
     console.add(&release);
+    let share = gtk::Switch::builder().valign(gtk::Align::Center).build();
+    settings.bind("share-clipboard", &share, "active").build();
+    let row = adw::ActionRow::builder()
+        .title(gettext("Share clipboard with guests"))
+        .subtitle(gettext(
+            "Copy and paste text between this desktop and guests with spice-vdagent",
+        ))
+        .activatable_widget(&share)
+        .build();
+    row.add_suffix(&share);
+    console.add(&row);
     page.add(&console);
     window.add(&page);
     window.present();

@@ -54,6 +54,8 @@ pub enum ConsoleInput {
     ResizeRefused,
     /// Silence the guest's sound (or not).
     Mute(bool),
+    /// Share the clipboard with the guest (or stop): Preferences.
+    ShareClipboard(bool),
 }
 
 #[derive(Debug)]
@@ -120,6 +122,11 @@ pub struct ConsolePage {
     /// The session plays the guest's sound; the user muted it.
     sound: bool,
     muted: bool,
+    /// Share the clipboard with the guest (Preferences).
+    share_clipboard: bool,
+    settings: gio::Settings,
+    /// The settings handlers this page connected, gone with it.
+    settings_watch: Vec<glib::SignalHandlerId>,
 }
 
 pub struct ConsoleWidgets {
@@ -292,16 +299,30 @@ impl Component for ConsolePage {
         if let Some(mods) = parse_release_combo(&init.settings.string("console-release-keys")) {
             view.set_release_modifiers(mods);
         }
+        let mut settings_watch = Vec::new();
         {
             let view = view.downgrade();
-            init.settings
-                .connect_changed(Some("console-release-keys"), move |s, key| {
+            settings_watch.push(init.settings.connect_changed(
+                Some("console-release-keys"),
+                move |s, key| {
                     if let (Some(view), Some(mods)) =
                         (view.upgrade(), parse_release_combo(&s.string(key)))
                     {
                         view.set_release_modifiers(mods);
                     }
-                });
+                },
+            ));
+        }
+        {
+            let sender = sender.clone();
+            settings_watch.push(init.settings.connect_changed(
+                Some("share-clipboard"),
+                move |s, key| {
+                    let _ = sender
+                        .input_sender()
+                        .send(ConsoleInput::ShareClipboard(s.boolean(key)));
+                },
+            ));
         }
         {
             let sender = sender.clone();
@@ -366,12 +387,21 @@ impl Component for ConsolePage {
             shown: None,
             sound: false,
             muted: false,
+            share_clipboard: init.settings.boolean("share-clipboard"),
+            settings: init.settings,
+            settings_watch,
         };
         let widgets = ConsoleWidgets {
             status,
             status_button,
         };
         ComponentParts { model, widgets }
+    }
+
+    fn shutdown(&mut self, _widgets: &mut Self::Widgets, _output: relm4::Sender<Self::Output>) {
+        for watch in self.settings_watch.drain(..) {
+            self.settings.disconnect(watch);
+        }
     }
 
     fn update(&mut self, msg: ConsoleInput, sender: ComponentSender<Self>, _root: &gtk::Overlay) {
@@ -467,6 +497,12 @@ impl Component for ConsolePage {
             ConsoleInput::AskPassword => {
                 if self.session.is_some() {
                     self.ask_password(&sender);
+                }
+            }
+            ConsoleInput::ShareClipboard(share) => {
+                self.share_clipboard = share;
+                if let Some(session) = &self.session {
+                    session.share_clipboard(share);
                 }
             }
             ConsoleInput::Mute(muted) => {

@@ -144,6 +144,7 @@ impl ConsolePage {
             |host, port, tls| session.open_host(host, port, tls),
         )?;
         session.set_muted(self.muted);
+        session.share_clipboard(self.share_clipboard);
         self.session = Some(Box::new(session));
         Ok(())
     }
