@@ -2388,6 +2388,133 @@ fn spice_consoles_show_the_guest_take_typing_and_follow_its_life() {
     }
 }
 
+/// A SPICE guest with spice-vdagent: text copied on either side can be
+/// pasted on the other; Resize Guest to Window reaches the agent; the
+/// Preferences switch stops the sharing.
+#[test]
+fn a_spice_guest_with_an_agent_shares_the_clipboard() {
+    use common::agent::{self, HostAgent};
+    use common::daemon::Daemon;
+    use common::guest::{self, Boot};
+    use vireo::core::libvirt::Connection;
+
+    let daemon = Daemon::start();
+    let files = guest::install(&daemon);
+    let vm_dir = daemon.vm_dir();
+    let name = "spice-agent";
+    let relay = vm_dir.join(format!("{name}.agent.sock"));
+    let xml = agent::with_channels(
+        &guest::with_spice(
+            &guest::domain_xml(name, Boot::Direct, &files, &vm_dir),
+            "qxl",
+            false,
+        ),
+        &relay,
+    );
+    let rt = common::runtime();
+    let conn = rt.block_on(Connection::open(&daemon.uri)).unwrap();
+    let vm = rt
+        .block_on(conn.define_xml(&xml))
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+    rt.block_on(conn.start(&vm.uuid))
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+    let guest_agent = HostAgent::start(&relay);
+    let serial = vm_dir.join(format!("{name}.serial.log"));
+    common::wait_for("the guest's shell", Duration::from_secs(180), || {
+        std::fs::read_to_string(&serial)
+            .ok()
+            .filter(|s| s.contains("TINY-SHELL-READY on /dev/ttyS0"))
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+
+    let mut app = App::console_of(&daemon.uri, name);
+    app.wait_until("the SPICE console connected", |n| console_live(n, name));
+    let token = format!("vireo-clip-{}", std::process::id());
+
+    // Copied in the guest, pasted here.
+    let from_guest = format!("{token}-from-guest");
+    common::wait_for("the guest's copy here", Duration::from_secs(60), || {
+        guest_agent.copy(&from_guest);
+        std::thread::sleep(Duration::from_millis(500));
+        (clipboard_text() == from_guest).then_some(())
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}\n{}", guest_agent.log(), app.output()));
+
+    // Copied here, pasted in the guest.
+    let from_desktop = format!("{token}-from-desktop\nline two");
+    set_clipboard(&from_desktop);
+    common::wait_for("the desktop's copy in the guest", Duration::from_secs(30), || {
+        (guest_agent.clipboard() == from_desktop).then_some(())
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}\n{}", guest_agent.log(), app.output()));
+
+    // With an agent, Resize Guest to Window is not refused: the window's
+    // size reaches the guest, whose QXL driver offers it as its preferred
+    // mode (a desktop in the guest would switch to it).
+    let console = app
+        .dump()
+        .unwrap()
+        .into_iter()
+        .find(|n| n.name == format!("Console of {name}"))
+        .unwrap();
+    app.act("push button", "Console Options");
+    let is_item =
+        |n: &Node| n.name == "Resize Guest to Window" && n.role.ends_with("menu item");
+    let nodes = app.wait_until("the menu item", |n| n.iter().any(is_item));
+    let item = nodes.iter().find(|n| is_item(n)).unwrap();
+    app.act(&item.role.clone(), "Resize Guest to Window");
+    // spice-client-glib sends the size a second after the last change.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        !app.dump()
+            .unwrap()
+            .iter()
+            .any(|n| n.name.contains("spice-vdagent")),
+        "no 'needs spice-vdagent' message"
+    );
+    app.click(name, &console);
+    app.type_text("echo modes $(head -1 /sys/class/drm/card0-Virtual-1/modes) > /dev/ttyS0");
+    app.keys_to_focus("Return");
+    serial_shows(
+        &serial,
+        "the window's size as the guest's preferred mode",
+        &format!("modes {}x{}", console.w, console.h),
+    );
+
+    // Sharing off (Preferences): neither side's copies cross any more.
+    app.keys("Vireo", "ctrl+comma");
+    app.wait_until("the sharing switch", |n| {
+        n.iter()
+            .any(|n| n.role == "check box" && n.name == "Share clipboard with guests")
+    });
+    app.act("check box", "Share clipboard with guests");
+    app.wait_until("the switch off", |n| {
+        n.iter().any(|n| {
+            n.role == "check box"
+                && n.name == "Share clipboard with guests"
+                && !n.states.split(',').any(|s| s == "checked")
+        })
+    });
+    app.keys_to_focus("Escape");
+    let kept = format!("{token}-kept-in-guest");
+    guest_agent.copy(&kept);
+    set_clipboard(&format!("{token}-kept-here"));
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(clipboard_text(), format!("{token}-kept-here"));
+    assert_eq!(guest_agent.clipboard(), kept);
+    assert!(app.alive());
+    rt.block_on(conn.force_off(&vm.uuid)).unwrap();
+}
+
+/// The desktop's clipboard text (the test display's).
+fn clipboard_text() -> String {
+    let out = Command::new("xclip")
+        .args(["-selection", "clipboard", "-o"])
+        .output()
+        .expect("xclip");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// A SPICE console over SSH with a password: every channel gets a tunnel
 /// of its own; a wrong password is refused and asked again, the right one
 /// shows the guest, which takes typing.

@@ -1,6 +1,7 @@
 //! Shared test harness: paths, the tiny guest, the private libvirt daemon.
 #![allow(dead_code)]
 
+pub mod agent;
 pub mod daemon;
 pub mod guest;
 pub mod sshd;

@@ -34,6 +34,7 @@ mkdir -p "$R"/{bin,sbin,etc/acpi/PWRF,proc,sys,dev,tmp,var/log,root,lib/modules}
 cp "$WORK/busybox/bin/busybox" "$R/bin/busybox"
 
 # Modules the tests need (virtio disks and NICs, SCSI, SATA/IDE CD-ROMs, ISO 9660,
+# virtio-serial ports for the SPICE agent's relay,
 # evdev + the ACPI power button for graceful shutdowns through acpid),
 # with their dependencies in load order.
 : > "$R/etc/modules"
@@ -54,7 +55,7 @@ add_modules() {
     echo "$base" >> "$list"
   done
 }
-add_modules "$R/etc/modules" virtio_pci virtio_blk virtio_scsi virtio_net sd_mod sr_mod ata_piix ahci isofs evdev button
+add_modules "$R/etc/modules" virtio_pci virtio_blk virtio_scsi virtio_net sd_mod sr_mod ata_piix ahci isofs evdev button virtio_console
 # Loaded only by fb-redraw (the console benchmark): QEMU's stdvga as a DRM
 # framebuffer at the size the kernel command line asks for (video=WxH).
 add_modules "$R/etc/modules-fb" bochs
