@@ -2341,6 +2341,8 @@ fn spice_consoles_show_the_guest_take_typing_and_follow_its_life() {
         // is off and goes back to Fit.
         app.act("push button", "Console Options");
         app.wait_for_text("Resize Guest to Window");
+        // It says why the clipboard is not shared.
+        app.wait_for_text("No shared clipboard: the guest has no spice-vdagent");
         app.screenshot_screen(&format!("console-menu-{name}.png"));
         // A rebuilt GTK 4.8 menu (the one listing both displays) calls its
         // radio items plain menu items.
@@ -2443,9 +2445,11 @@ fn a_spice_guest_with_an_agent_shares_the_clipboard() {
     // Copied here, pasted in the guest.
     let from_desktop = format!("{token}-from-desktop\nline two");
     set_clipboard(&from_desktop);
-    common::wait_for("the desktop's copy in the guest", Duration::from_secs(30), || {
-        (guest_agent.clipboard() == from_desktop).then_some(())
-    })
+    common::wait_for(
+        "the desktop's copy in the guest",
+        Duration::from_secs(30),
+        || (guest_agent.clipboard() == from_desktop).then_some(()),
+    )
     .unwrap_or_else(|e| panic!("{e}\n{}\n{}", guest_agent.log(), app.output()));
 
     // With an agent, Resize Guest to Window is not refused: the window's
@@ -2458,8 +2462,9 @@ fn a_spice_guest_with_an_agent_shares_the_clipboard() {
         .find(|n| n.name == format!("Console of {name}"))
         .unwrap();
     app.act("push button", "Console Options");
-    let is_item =
-        |n: &Node| n.name == "Resize Guest to Window" && n.role.ends_with("menu item");
+    // The menu says the clipboard is shared.
+    app.wait_for_text("Clipboard shared with the guest");
+    let is_item = |n: &Node| n.name == "Resize Guest to Window" && n.role.ends_with("menu item");
     let nodes = app.wait_until("the menu item", |n| n.iter().any(is_item));
     let item = nodes.iter().find(|n| is_item(n)).unwrap();
     app.act(&item.role.clone(), "Resize Guest to Window");
@@ -2495,6 +2500,9 @@ fn a_spice_guest_with_an_agent_shares_the_clipboard() {
                 && !n.states.split(',').any(|s| s == "checked")
         })
     });
+    app.keys_to_focus("Escape");
+    app.act("push button", "Console Options");
+    app.wait_for_text("Clipboard not shared (see Preferences)");
     app.keys_to_focus("Escape");
     let kept = format!("{token}-kept-in-guest");
     guest_agent.copy(&kept);

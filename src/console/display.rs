@@ -53,6 +53,9 @@ pub enum ConsoleEvent {
     PointerMode { absolute: bool },
     /// The guest's sound plays here (a SPICE playback channel opened).
     Sound,
+    /// The guest's agent (spice-vdagent) is there or not: the clipboard
+    /// is shared and the guest resized through it.
+    Agent(bool),
 }
 
 /// A protocol session (VNC, SPICE) shown in a [`ConsoleView`](super::ConsoleView):

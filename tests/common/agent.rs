@@ -27,7 +27,11 @@ pub fn channels(socket: &Path) -> String {
 /// `xml` with the agent's channels (before its memballoon).
 pub fn with_channels(xml: &str, socket: &Path) -> String {
     assert!(xml.contains("<memballoon"), "{xml}");
-    xml.replacen("<memballoon", &format!("{}<memballoon", channels(socket)), 1)
+    xml.replacen(
+        "<memballoon",
+        &format!("{}<memballoon", channels(socket)),
+        1,
+    )
 }
 
 /// Xvfb, spice-vdagentd and spice-vdagent for one guest; stopped on drop.
@@ -58,10 +62,19 @@ impl HostAgent {
         agent.display = format!(":{n}");
         agent.spawn(
             "xvfb",
-            Command::new("Xvfb").args([&agent.display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"]),
+            Command::new("Xvfb").args([
+                &agent.display,
+                "-screen",
+                "0",
+                "1024x768x24",
+                "-nolisten",
+                "tcp",
+            ]),
         );
         super::wait_for("the agent's X display", Duration::from_secs(30), || {
-            Path::new(&format!("/tmp/.X11-unix/X{n}")).exists().then_some(())
+            Path::new(&format!("/tmp/.X11-unix/X{n}"))
+                .exists()
+                .then_some(())
         })
         .unwrap();
         // spice-vdagentd writes the guest's pointer to "uinput": a plain
@@ -116,8 +129,8 @@ impl HostAgent {
         ["xvfb", "vdagentd", "vdagent"]
             .iter()
             .map(|n| {
-                let text = std::fs::read_to_string(self.dir.join(format!("{n}.log")))
-                    .unwrap_or_default();
+                let text =
+                    std::fs::read_to_string(self.dir.join(format!("{n}.log"))).unwrap_or_default();
                 format!("--- {n} ---\n{text}")
             })
             .collect()

@@ -25,6 +25,10 @@ impl VmWindow {
             a.connect_activate(move |_, _| input.emit(msg()));
             actions.add_action(&a);
         };
+        // The clipboard line of the console's menu: a status, not a command.
+        let status = gio::SimpleAction::new("clipboard-status", None);
+        status.set_enabled(false);
+        actions.add_action(&status);
         simple("type-clipboard", || {
             VmWindowInput::Console(ConsoleInput::TypeClipboard)
         });

@@ -74,6 +74,9 @@ pub enum ConsoleOutput {
     Displays(Vec<(u32, Protocol)>, Option<u32>),
     /// The guest's sound plays here (or no longer).
     Sound(bool),
+    /// What the console's menu says of the clipboard (`None`: nothing, as
+    /// for VNC).
+    Clipboard(Option<String>),
 }
 
 #[derive(Debug)]
@@ -124,6 +127,8 @@ pub struct ConsolePage {
     muted: bool,
     /// Share the clipboard with the guest (Preferences).
     share_clipboard: bool,
+    /// The session's guest has an agent (`None`: not a SPICE session).
+    agent: Option<bool>,
     settings: gio::Settings,
     /// The settings handlers this page connected, gone with it.
     settings_watch: Vec<glib::SignalHandlerId>,
@@ -151,6 +156,16 @@ fn modifiers_label(mods: gdk::ModifierType) -> String {
 }
 
 impl ConsolePage {
+    /// Tell the shell what the console's menu says of the clipboard.
+    fn tell_clipboard(&self, sender: &ComponentSender<Self>) {
+        let status = self.agent.map(|agent| match (agent, self.share_clipboard) {
+            (true, true) => gettext("Clipboard shared with the guest"),
+            (true, false) => gettext("Clipboard not shared (see Preferences)"),
+            (false, _) => gettext("No shared clipboard: the guest has no spice-vdagent"),
+        });
+        let _ = sender.output(ConsoleOutput::Clipboard(status));
+    }
+
     fn toast(sender: &ComponentSender<Self>, text: String) {
         let _ = sender.output(ConsoleOutput::Toast(text));
     }
@@ -388,6 +403,7 @@ impl Component for ConsolePage {
             sound: false,
             muted: false,
             share_clipboard: init.settings.boolean("share-clipboard"),
+            agent: None,
             settings: init.settings,
             settings_watch,
         };
@@ -504,6 +520,7 @@ impl Component for ConsolePage {
                 if let Some(session) = &self.session {
                     session.share_clipboard(share);
                 }
+                self.tell_clipboard(&sender);
             }
             ConsoleInput::Mute(muted) => {
                 self.muted = muted;

@@ -79,8 +79,10 @@ pub(super) fn combo(target: &str) -> Option<Vec<(u32, u16)>> {
 }
 
 /// The console's menu; with more than one display (`vm.display`, the
-/// graphics device's index), a section to switch between them.
-pub(super) fn view_menu(displays: &[(u32, Protocol)]) -> gio::Menu {
+/// graphics device's index), a section to switch between them; with a
+/// `clipboard` status (SPICE), a line that says whether the clipboard is
+/// shared (an item without an action: shown, never pressed).
+pub(super) fn view_menu(displays: &[(u32, Protocol)], clipboard: Option<&str>) -> gio::Menu {
     let menu = gio::Menu::new();
     if displays.len() > 1 {
         let section = gio::Menu::new();
@@ -123,6 +125,11 @@ pub(super) fn view_menu(displays: &[(u32, Protocol)]) -> gio::Menu {
         );
     }
     menu.append_section(Some(&gettext("Scaling")), &scaling);
+    if let Some(status) = clipboard {
+        let section = gio::Menu::new();
+        section.append(Some(status), Some("vm.clipboard-status"));
+        menu.append_section(None, &section);
+    }
     let more = gio::Menu::new();
     more.append(Some(&gettext("Fullscreen")), Some("vm.fullscreen"));
     more.append(Some(&gettext("Take Screenshot…")), Some("vm.screenshot"));
@@ -205,7 +212,7 @@ pub(super) fn header(name: &str, stack: &adw::ViewStack) -> Header {
     bar.pack_end(&leave_fullscreen);
     let view_button = gtk::MenuButton::builder()
         .icon_name("view-more-symbolic")
-        .menu_model(&view_menu(&[]))
+        .menu_model(&view_menu(&[], None))
         .tooltip_text(gettext("Console Options"))
         .build();
     view_button.set_accessible_label(&gettext("Console Options"));

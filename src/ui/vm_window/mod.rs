@@ -70,6 +70,8 @@ pub enum VmWindowInput {
     Displays(Vec<(u32, Protocol)>, Option<u32>),
     /// The guest's sound plays here: the mute button shows.
     Sound(bool),
+    /// What the console's menu says of the clipboard.
+    Clipboard(Option<String>),
     Autostart(bool),
     /// To the pages.
     Console(ConsoleInput),
@@ -105,8 +107,9 @@ pub struct VmWindow {
     display: gio::SimpleAction,
     /// The console's menu button (its menu lists the displays).
     view_button: gtk::MenuButton,
-    /// How many displays its menu lists.
-    menu_displays: usize,
+    /// The displays its menu lists, and what it says of the clipboard.
+    menu_displays: Vec<(u32, Protocol)>,
+    menu_clipboard: Option<String>,
     mute: gtk::ToggleButton,
     console: Controller<ConsolePage>,
     details: Controller<DetailsPage>,
@@ -126,6 +129,13 @@ impl VmWindow {
     fn load_state(&self, sender: &ComponentSender<Self>) {
         let (conn, uuid) = (self.conn.clone(), self.uuid.clone());
         sender.oneshot_command(async move { VmWindowCmd::State(conn.lookup_domain(&uuid).await) });
+    }
+
+    fn rebuild_view_menu(&self) {
+        self.view_button.set_menu_model(Some(&header::view_menu(
+            &self.menu_displays,
+            self.menu_clipboard.as_deref(),
+        )));
     }
 
     fn toast(&self, text: &str) {
@@ -236,6 +246,7 @@ impl Component for VmWindow {
                 ConsoleOutput::CheckState => VmWindowInput::CheckState,
                 ConsoleOutput::Displays(all, shown) => VmWindowInput::Displays(all, shown),
                 ConsoleOutput::Sound(on) => VmWindowInput::Sound(on),
+                ConsoleOutput::Clipboard(status) => VmWindowInput::Clipboard(status),
             });
         let details = DetailsPage::builder()
             .launch(DetailsPageInit {
@@ -349,7 +360,8 @@ impl Component for VmWindow {
                 &0u32.to_variant(),
             ),
             view_button: head.view_button.clone(),
-            menu_displays: 0,
+            menu_displays: Vec::new(),
+            menu_clipboard: None,
             mute: head.mute.clone(),
             console,
             details,
@@ -449,11 +461,17 @@ impl Component for VmWindow {
                 // Rebuilt only when it lists displays (or listed them): a
                 // rebuilt GTK 4.8 menu names its radio items "menu item"
                 // to assistive technologies.
-                if all.len() > 1 || self.menu_displays > 1 {
-                    self.view_button
-                        .set_menu_model(Some(&header::view_menu(&all)));
+                let rebuild = all.len() > 1 || self.menu_displays.len() > 1;
+                self.menu_displays = all;
+                if rebuild {
+                    self.rebuild_view_menu();
                 }
-                self.menu_displays = all.len();
+            }
+            VmWindowInput::Clipboard(status) => {
+                if status != self.menu_clipboard {
+                    self.menu_clipboard = status;
+                    self.rebuild_view_menu();
+                }
             }
             VmWindowInput::Autostart(on) => self.autostart.set_state(&on.to_variant()),
             VmWindowInput::Console(msg) => self.console.emit(msg),

@@ -153,6 +153,12 @@ impl ConsolePage {
         match event {
             ConsoleEvent::Connected => {}
             ConsoleEvent::Sound => self.set_sound(true, sender),
+            ConsoleEvent::Agent(agent) => {
+                if self.agent != Some(agent) {
+                    self.agent = Some(agent);
+                    self.tell_clipboard(sender);
+                }
+            }
             ConsoleEvent::Initialized { .. } | ConsoleEvent::Resized { .. } => {
                 self.console = ConsoleState::Connected;
                 self.retries = 0;
@@ -193,6 +199,9 @@ impl ConsolePage {
             ConsoleEvent::Disconnected(reason) => {
                 self.session = None;
                 self.set_sound(false, sender);
+                if self.agent.take().is_some() {
+                    self.tell_clipboard(sender);
+                }
                 self.tunnel = None;
                 self.channel_tunnels.borrow_mut().clear();
                 self.view.ungrab();
