@@ -82,6 +82,8 @@ mod imp {
         pub(super) frames: Cell<u64>,
         /// A redraw is scheduled after the pending damage.
         pub(super) draw_pending: Cell<bool>,
+        /// When guest updates were last drawn straight onto the window.
+        pub(super) last_direct: Cell<Option<std::time::Instant>>,
         /// Typed text's key events not sent yet (paced: see `type_text`).
         pub(super) typing: RefCell<std::collections::VecDeque<keymap::KeyEvent>>,
         pub(super) typing_timer: RefCell<Option<glib::SourceId>>,
@@ -279,10 +281,11 @@ impl ConsoleView {
         for list in [&imp.stale, &imp.fresh] {
             let mut list = list.borrow_mut();
             if let Some(rects) = list.as_mut() {
-                if rects.len() >= 64 {
-                    *list = None;
-                } else {
-                    rects.push([x, y, w, h]);
+                rects.push([x, y, w, h]);
+                if rects.len() > 64 {
+                    // Many small pieces (a SPICE server's redrawn screen):
+                    // the box around them, not the whole screen.
+                    *rects = vec![bounding_box(rects)];
                 }
             }
         }
@@ -290,10 +293,12 @@ impl ConsoleView {
         // A session may report one rectangle at a time (gvnc does), each from its own idle
         // callback. Queue the redraw from a lower-priority idle, so that it
         // follows the whole update message instead of painting full frames
-        // between its rectangles.
+        // between its rectangles; and draw at most once a frame (SPICE
+        // servers send a redrawn screen as many small images, each its own
+        // message): damage that comes sooner waits for the frame's end.
         if !imp.draw_pending.replace(true) {
             let this = self.downgrade();
-            glib::idle_add_local_full(glib::Priority::LOW, move || {
+            let draw = move || {
                 if let Some(this) = this.upgrade() {
                     this.imp().draw_pending.set(false);
                     if !this.draw_direct() {
@@ -302,8 +307,22 @@ impl ConsoleView {
                         this.queue_draw();
                     }
                 }
-                glib::ControlFlow::Break
-            });
+            };
+            let since = imp.last_direct.get().map(|t| t.elapsed());
+            match since {
+                Some(since) if since < FRAME => {
+                    glib::timeout_add_local_full(FRAME - since, glib::Priority::LOW, move || {
+                        draw();
+                        glib::ControlFlow::Break
+                    });
+                }
+                _ => {
+                    glib::idle_add_local_full(glib::Priority::LOW, move || {
+                        draw();
+                        glib::ControlFlow::Break
+                    });
+                }
+            }
         }
     }
 
@@ -463,6 +482,18 @@ impl ConsoleView {
     }
 }
 
+/// The smallest rectangle (x, y, w, h) that holds all of `rects`.
+fn bounding_box(rects: &[[u32; 4]]) -> [u32; 4] {
+    let x0 = rects.iter().map(|r| r[0]).min().unwrap_or(0);
+    let y0 = rects.iter().map(|r| r[1]).min().unwrap_or(0);
+    let x1 = rects.iter().map(|r| r[0] + r[2]).max().unwrap_or(0);
+    let y1 = rects.iter().map(|r| r[1] + r[3]).max().unwrap_or(0);
+    [x0, y0, x1 - x0, y1 - y0]
+}
+
+/// The shortest time between two direct draws (60 a second).
+const FRAME: std::time::Duration = std::time::Duration::from_millis(16);
+
 /// Whether a `fw` × `fh` screen drawn in `draw` at `scale` is resized on
 /// the way to device pixels.
 fn scaled(draw: Rect, fw: u32, fh: u32, scale: i32) -> bool {
@@ -504,4 +535,20 @@ pub(super) fn surface_memory(surface: &cairo::ImageSurface) -> (*mut u8, usize) 
     // SAFETY: a valid image surface; the pointer lives as long as it does.
     let data = unsafe { cairo::ffi::cairo_image_surface_get_data(surface.to_raw_none()) };
     (data, surface.stride().max(0) as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bounding_box;
+
+    #[test]
+    fn many_small_updates_become_the_box_around_them() {
+        // Stripes of a band in the middle of a 1920x1080 screen.
+        let stripes: Vec<[u32; 4]> = (0..100).map(|i| [0, 400 + i * 2, 1920, 2]).collect();
+        assert_eq!(bounding_box(&stripes), [0, 400, 1920, 200]);
+        assert_eq!(
+            bounding_box(&[[10, 20, 5, 5], [100, 5, 10, 10]]),
+            [10, 5, 100, 20]
+        );
+    }
 }

@@ -98,6 +98,7 @@ impl ConsoleView {
             imp.dirty.set(false);
             imp.frames.set(imp.frames.get() + 1);
             imp.direct_frames.set(imp.direct_frames.get() + 1);
+            imp.last_direct.set(Some(std::time::Instant::now()));
         }
         drawn
     }
