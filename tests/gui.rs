@@ -2514,6 +2514,183 @@ fn a_spice_guest_with_an_agent_shares_the_clipboard() {
     rt.block_on(conn.force_off(&vm.uuid)).unwrap();
 }
 
+/// A SPICE display that takes only TLS connections, on a host reached
+/// over the network (not this machine's libvirt, not ssh): without the
+/// host's CA certificate the console says where to put it; with it in the
+/// user's `~/.pki/libvirt-spice/`, the console shows the guest over TLS.
+#[test]
+fn a_tls_only_spice_console_needs_the_hosts_ca_and_then_shows_the_guest() {
+    use common::daemon::Daemon;
+    use common::guest::{self, Boot};
+    use vireo::core::libvirt::Connection;
+
+    // The host's certificates, as libvirt's qemu.conf wants them.
+    let pki = common::fresh_dir("spice-pki");
+    std::fs::set_permissions(&pki, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(&pki)
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca-key.pem",
+        "-out",
+        "ca-cert.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Vireo Test CA",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server-key.pem",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    std::fs::write(
+        pki.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca-cert.pem",
+        "-CAkey",
+        "ca-key.pem",
+        "-CAcreateserial",
+        "-out",
+        "server-cert.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    for f in std::fs::read_dir(&pki).unwrap() {
+        std::fs::set_permissions(
+            f.unwrap().path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o644),
+        )
+        .unwrap();
+    }
+    let daemon = Daemon::start_with(&format!(
+        "spice_tls = 1\nspice_tls_x509_cert_dir = \"{}\"\n",
+        pki.display()
+    ));
+    let files = guest::install(&daemon);
+    let vm_dir = daemon.vm_dir();
+    let name = "spice-tls";
+    let xml = guest::domain_xml(name, Boot::Direct, &files, &vm_dir);
+    let start = xml.find("<graphics type='vnc'>").unwrap();
+    let end = xml[start..].find("</graphics>").unwrap() + start + "</graphics>".len();
+    let xml = format!(
+        "{}<graphics type='spice' autoport='yes' defaultMode='secure'>\n      \
+         <listen type='address' address='0.0.0.0'/>\n    </graphics>{}",
+        &xml[..start],
+        &xml[end..]
+    );
+    let rt = common::runtime();
+    let conn = rt.block_on(Connection::open(&daemon.uri)).unwrap();
+    let vm = rt
+        .block_on(conn.define_xml(&xml))
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+    rt.block_on(conn.start(&vm.uuid))
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+    let live = rt.block_on(conn.domain_xml(&vm.uuid, false)).unwrap();
+    let graphics = live
+        .lines()
+        .find(|l| l.contains("<graphics type='spice'"))
+        .unwrap();
+    assert!(
+        graphics.contains("tlsPort=") && !graphics.contains(" port="),
+        "TLS only: {graphics}"
+    );
+    let serial = vm_dir.join(format!("{name}.serial.log"));
+    common::wait_for("the guest's shell", Duration::from_secs(180), || {
+        std::fs::read_to_string(&serial)
+            .ok()
+            .filter(|s| s.contains("TINY-SHELL-READY on /dev/ttyS0"))
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+
+    // The host as a remote one: libvirt's `ext` transport runs a command
+    // that reaches the daemon (as `qemu+tls://host/` would over the
+    // network), so the console dials the host's TLS port itself.
+    let reach = pki.join("reach-daemon");
+    std::fs::write(
+        &reach,
+        format!("#!/bin/sh\nexec nc -U {}\n", daemon.socket().display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&reach, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let uri = format!("qemu+ext://127.0.0.1/session?command={}", reach.display());
+
+    // No CA certificate anywhere it is looked for: the console says where.
+    let home = common::fresh_dir("tls-home");
+    let home_str = home.display().to_string();
+    let mut app = App::launch(
+        &["--connect", &uri, "--show-domain-console", name],
+        &[("HOME", &home_str)],
+    );
+    let user_ca = home.join(".pki/libvirt-spice/ca-cert.pem");
+    app.wait_until("the missing certificate's message", |n| {
+        window_nodes(n, name)
+            .iter()
+            .any(|n| n.name.contains("only TLS") && n.name.contains(&user_ca.display().to_string()))
+    });
+    app.screenshot(name, "console-tls-missing-ca.png");
+
+    // The CA certificate put in the user's own place, then Reconnect: the
+    // guest shows, over TLS.
+    std::fs::create_dir_all(user_ca.parent().unwrap()).unwrap();
+    std::fs::copy(pki.join("ca-cert.pem"), &user_ca).unwrap();
+    app.act_in(Some(name), "push button", "Reconnect");
+    app.wait_until("the TLS console connected", |n| console_live(n, name));
+    let shot = app.screenshot(name, "console-tls.png");
+    let (_, colours) = image_stats(&shot);
+    assert!(colours > 2, "the console shows the guest's text: {colours}");
+    let spice = qemu_says(&daemon.uri, name, "info spice");
+    let channels: Vec<&str> = spice.split("Channel:").skip(1).collect();
+    assert!(
+        !channels.is_empty() && channels.iter().all(|c| c.contains("[tls]")),
+        "QEMU says every channel of the client is on TLS:\n{spice}"
+    );
+    let console = app
+        .dump()
+        .unwrap()
+        .into_iter()
+        .find(|n| n.name == format!("Console of {name}"))
+        .unwrap();
+    app.click(name, &console);
+    let token = format!("vireo-tls-{}", std::process::id());
+    app.type_text(&format!("echo {token} > /dev/ttyS0"));
+    app.keys_to_focus("Return");
+    serial_shows(&serial, "the typed command to run", &token);
+    rt.block_on(conn.force_off(&vm.uuid)).unwrap();
+}
+
 /// The desktop's clipboard text (the test display's).
 fn clipboard_text() -> String {
     let out = Command::new("xclip")

@@ -111,6 +111,11 @@ impl Daemon {
     /// Start the daemon and wait until its socket answers; panics loudly
     /// (with the daemon's log) if it does not.
     pub fn start() -> Daemon {
+        Self::start_with("")
+    }
+
+    /// The same, with `qemu_conf` added to the daemon's qemu.conf.
+    pub fn start_with(qemu_conf: &str) -> Daemon {
         let base = super::fresh_dir("e2e");
         for d in ["run", "config/libvirt", "cache", "data", "home", "vm"] {
             std::fs::create_dir_all(base.join(d)).unwrap();
@@ -120,7 +125,7 @@ impl Daemon {
         // QEMU writes its own logs: no virtlogd to start and stop.
         std::fs::write(
             base.join("config/libvirt/qemu.conf"),
-            "stdio_handler = \"file\"\n",
+            format!("stdio_handler = \"file\"\n{qemu_conf}"),
         )
         .unwrap();
 

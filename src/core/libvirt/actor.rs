@@ -484,12 +484,10 @@ fn console_target(
         });
     }
     let tls = match protocol {
-        super::Protocol::Spice => super::graphics::spice_tls(
-            g.port,
-            g.tls_port,
-            std::path::Path::new(super::graphics::SPICE_CA),
-        )
-        .map_err(|e| Error::new(ErrorKind::Other, e))?,
+        super::Protocol::Spice => {
+            super::graphics::spice_tls(g.port, g.tls_port, &super::graphics::spice_cas())
+                .map_err(|e| Error::new(ErrorKind::Other, e))?
+        }
         super::Protocol::Vnc => None,
     };
     if g.port.is_none() && tls.is_none() {

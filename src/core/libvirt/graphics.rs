@@ -146,21 +146,37 @@ pub fn pick(graphics: &[GraphicsInfo], wanted: Option<u32>) -> Option<(&Graphics
 /// Where libvirt hosts keep the CA certificate of their SPICE TLS servers.
 pub const SPICE_CA: &str = "/etc/pki/libvirt-spice/ca-cert.pem";
 
-/// The TLS half of a SPICE TCP console: `tls_port` with the CA certificate
-/// at `ca` when it exists. With only a TLS port and no certificate there
-/// is no way in: the message says what is missing.
+/// Where the CA certificate of SPICE TLS servers is looked for, first
+/// found first: the user's own (`~/.pki/libvirt-spice/ca-cert.pem`, beside
+/// libvirt's per-user `~/.pki/libvirt`; no root needed), then the system's.
+pub fn spice_cas() -> Vec<std::path::PathBuf> {
+    let mut cas = Vec::new();
+    if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        cas.push(std::path::Path::new(&home).join(".pki/libvirt-spice/ca-cert.pem"));
+    }
+    cas.push(SPICE_CA.into());
+    cas
+}
+
+/// The TLS half of a SPICE TCP console: `tls_port` with the first CA
+/// certificate of `cas` that exists. With only a TLS port and no
+/// certificate there is no way in: the message says where to put one.
 pub fn spice_tls(
     port: Option<u16>,
     tls_port: Option<u16>,
-    ca: &std::path::Path,
+    cas: &[std::path::PathBuf],
 ) -> Result<Option<(u16, String)>, String> {
-    match (tls_port, ca.is_file()) {
+    let ca = cas.iter().find(|ca| ca.is_file());
+    match (tls_port, ca) {
         (None, _) => Ok(None),
-        (Some(tls), true) => Ok(Some((tls, ca.display().to_string()))),
-        (Some(_), false) if port.is_some() => Ok(None),
-        (Some(_), false) => Err(format!(
-            "The display accepts only TLS connections, and the host's CA certificate ({}) is missing here",
-            ca.display()
+        (Some(tls), Some(ca)) => Ok(Some((tls, ca.display().to_string()))),
+        (Some(_), None) if port.is_some() => Ok(None),
+        (Some(_), None) => Err(format!(
+            "The display accepts only TLS connections, and the host's CA certificate is missing here (copy it to {})",
+            cas.iter()
+                .map(|c| c.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" or ")
         )),
     }
 }
@@ -242,24 +258,33 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("vireo-ca-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let ca = dir.join("ca-cert.pem");
+        let cas = [dir.join("user-ca.pem"), ca.clone()];
         let g = graphics_of(&domain(
             "<graphics type='spice' port='5900' tlsPort='5901' autoport='yes'/>",
         ))
         .unwrap();
         assert_eq!((g[0].port, g[0].tls_port), (Some(5900), Some(5901)));
         // No certificate: the plain port serves; TLS only says what is missing.
-        assert_eq!(spice_tls(Some(5900), Some(5901), &ca), Ok(None));
-        let err = spice_tls(None, Some(5901), &ca).unwrap_err();
+        assert_eq!(spice_tls(Some(5900), Some(5901), &cas), Ok(None));
+        let err = spice_tls(None, Some(5901), &cas).unwrap_err();
         assert!(
-            err.contains("only TLS") && err.contains("ca-cert.pem"),
+            err.contains("only TLS")
+                && err.contains("user-ca.pem or ")
+                && err.contains("ca-cert.pem"),
             "{err}"
         );
         std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\n").unwrap();
         assert_eq!(
-            spice_tls(None, Some(5901), &ca),
+            spice_tls(None, Some(5901), &cas),
             Ok(Some((5901, ca.display().to_string())))
         );
-        assert_eq!(spice_tls(Some(5900), None, &ca), Ok(None));
+        // The user's own comes first.
+        std::fs::write(&cas[0], "-----BEGIN CERTIFICATE-----\n").unwrap();
+        assert_eq!(
+            spice_tls(None, Some(5901), &cas),
+            Ok(Some((5901, cas[0].display().to_string())))
+        );
+        assert_eq!(spice_tls(Some(5900), None, &cas), Ok(None));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
