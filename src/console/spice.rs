@@ -119,6 +119,10 @@ struct Inner {
     inputs: RefCell<Option<spice::InputsChannel>>,
     /// The screen surface the view gave for the current primary surface.
     screen: RefCell<Option<cairo::ImageSurface>>,
+    /// The display's primary surface (its memory stays put until it is
+    /// destroyed), kept rather than asked for on every update: asking
+    /// logs a debug line each time.
+    primary: RefCell<Option<spice::DisplayPrimary>>,
     marked: Cell<bool>,
     /// A primary surface was shown before (a new one is a resize).
     shown: Cell<bool>,
@@ -169,6 +173,7 @@ impl Inner {
         let Some(primary) = display.primary(0) else {
             return;
         };
+        self.primary.replace(Some(primary.clone()));
         let (w, h) = (primary.width() as u32, primary.height() as u32);
         let Some(view) = self.view.upgrade() else {
             return;
@@ -202,47 +207,58 @@ impl Inner {
     /// Copy a dirty rectangle of the primary surface into the screen and
     /// show it (once the server has marked the surface ready).
     fn copy(&self, display: &spice::DisplayChannel, x: usize, y: usize, w: usize, h: usize) {
-        let Some(primary) = display.primary(0) else {
-            return;
+        if self.primary.borrow().is_none() {
+            self.primary.replace(display.primary(0));
+        }
+        // The borrows end before anything that may call back in.
+        let copied = {
+            let primary = self.primary.borrow();
+            let screen = self.screen.borrow();
+            let (Some(primary), Some(surface)) = (primary.as_ref(), screen.as_ref()) else {
+                return;
+            };
+            let (pw, ph) = (primary.width(), primary.height());
+            let (sw, sh) = (surface.width() as usize, surface.height() as usize);
+            if (pw, ph) != (sw, sh) || x >= pw || y >= ph {
+                return;
+            }
+            let (w, h) = (w.min(pw - x), h.min(ph - y));
+            let (data, stride) = surface_memory(surface);
+            if data.is_null() {
+                return;
+            }
+            // SAFETY: the view's surface is `stride * height` bytes and only
+            // this session writes to it, on this thread.
+            let dst = unsafe { std::slice::from_raw_parts_mut(data, stride * sh) };
+            // SAFETY: a plain field of the primary's description.
+            let format = unsafe { (*primary.as_ptr()).format };
+            if copy_rect(
+                primary.data(),
+                primary.stride(),
+                format,
+                dst,
+                stride,
+                (x, y, w, h),
+            ) {
+                Ok((w, h))
+            } else {
+                Err(format)
+            }
         };
-        let screen = self.screen.borrow();
-        let Some(surface) = screen.as_ref() else {
-            return;
-        };
-        let (pw, ph) = (primary.width(), primary.height());
-        let (sw, sh) = (surface.width() as usize, surface.height() as usize);
-        if (pw, ph) != (sw, sh) || x >= pw || y >= ph {
-            return;
-        }
-        let (w, h) = (w.min(pw - x), h.min(ph - y));
-        let (data, stride) = surface_memory(surface);
-        if data.is_null() {
-            return;
-        }
-        // SAFETY: the view's surface is `stride * height` bytes and only
-        // this session writes to it, on this thread.
-        let dst = unsafe { std::slice::from_raw_parts_mut(data, stride * sh) };
-        // SAFETY: a plain field of the primary's description.
-        let format = unsafe { (*primary.as_ptr()).format };
-        if !copy_rect(
-            primary.data(),
-            primary.stride(),
-            format,
-            dst,
-            stride,
-            (x, y, w, h),
-        ) {
-            self.error.replace(Some(format!(
-                "the guest's screen format ({format}) is not supported"
-            )));
-            self.session.disconnect();
-            return;
-        }
-        drop(screen);
-        if self.marked.get()
-            && let Some(view) = self.view.upgrade()
-        {
-            view.damage(x as u32, y as u32, w as u32, h as u32);
+        match copied {
+            Ok((w, h)) => {
+                if self.marked.get()
+                    && let Some(view) = self.view.upgrade()
+                {
+                    view.damage(x as u32, y as u32, w as u32, h as u32);
+                }
+            }
+            Err(format) => {
+                self.error.replace(Some(format!(
+                    "the guest's screen format ({format}) is not supported"
+                )));
+                self.session.disconnect();
+            }
         }
     }
 
@@ -398,6 +414,7 @@ impl SpiceSession {
             main: RefCell::default(),
             inputs: RefCell::default(),
             screen: RefCell::default(),
+            primary: RefCell::default(),
             marked: Cell::new(false),
             shown: Cell::new(false),
             buttons: Cell::new(0),
@@ -502,8 +519,11 @@ impl SpiceSession {
                 w(&|i| {
                     let was = i.marked.replace(mark != 0);
                     if mark != 0 && !was {
-                        let (width, height) =
-                            d.primary(0).map_or((0, 0), |p| (p.width(), p.height()));
+                        let (width, height) = i
+                            .primary
+                            .borrow()
+                            .as_ref()
+                            .map_or((0, 0), |p| (p.width(), p.height()));
                         i.copy(d, 0, 0, width, height);
                     }
                 })
@@ -512,6 +532,7 @@ impl SpiceSession {
             display.connect_display_primary_destroy(move |_| {
                 w(&|i| {
                     i.marked.set(false);
+                    i.primary.replace(None);
                 })
             });
         } else if let Some(playback) = channel.downcast_ref::<spice::PlaybackChannel>() {
