@@ -8,7 +8,7 @@ CARGO ?= cargo
 DEMO := test://$(CURDIR)/tests/data/testdriver/demo.xml
 
 # Build: GTK 4.8, libadwaita 1.2, libvirt 9.0 and the tools build.rs calls.
-BUILD_PKGS := pkg-config libgtk-4-dev libadwaita-1-dev libvirt-dev libgvnc-1.0-dev libspice-client-glib-2.0-dev libusb-1.0-0-dev libosinfo-1.0-dev gettext libglib2.0-bin
+BUILD_PKGS := pkg-config libgtk-4-dev libadwaita-1-dev libvirt-dev libgvnc-1.0-dev libspice-client-glib-2.0-dev libusb-1.0-0-dev libvte-2.91-gtk4-dev libosinfo-1.0-dev gettext libglib2.0-bin
 # Run: a local libvirt daemon with QEMU (TCG), and Xvfb for headless machines.
 RUN_PKGS := osinfo-db libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 xvfb xauth openssh-client
 # Test: validators, screenshots, AT-SPI, a D-Bus session, what the tiny guest is built from,

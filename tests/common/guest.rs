@@ -143,6 +143,24 @@ pub fn domain_xml(name: &str, boot: Boot, files: &Guest, vm_dir: &Path) -> Strin
     )
 }
 
+/// The same domain headless, as `virt-install --graphics none` makes it:
+/// no graphics or video, its first serial port on a pty (logged) with the
+/// console on it, and a second serial port written to `{name}.ttyS1.log`.
+pub fn headless(xml: &str, name: &str, vm_dir: &Path) -> String {
+    let start = xml.find("<serial type='unix'>").expect("a serial port");
+    let end = xml.find("<video>").expect("a video device");
+    let end = xml[end..].find("</video>").unwrap() + end + "</video>".len();
+    let dir = vm_dir.display();
+    let devices = format!(
+        "<serial type='pty'>\n      <log file='{dir}/{name}.serial.log' append='off'/>\n      \
+         <target port='0'/>\n    </serial>\n    \
+         <serial type='file'>\n      <source path='{dir}/{name}.ttyS1.log'/>\n      \
+         <target port='1'/>\n    </serial>\n    \
+         <console type='pty'>\n      <target type='serial' port='0'/>\n    </console>"
+    );
+    format!("{}{devices}{}", &xml[..start], &xml[end..])
+}
+
 /// The same domain with a SPICE display (on a UNIX socket) instead of VNC
 /// (or before it, with `keep_vnc`), and `video` (`vga`, `qxl`) as its video
 /// model.

@@ -56,6 +56,23 @@ fn serve(conn: &Connect, request: Request) {
         Request::ChannelSocket { uuid, index, reply } => {
             let _ = reply.send(by_uuid(conn, &uuid).and_then(|d| channel_socket(conn, &d, index)));
         }
+        Request::TextDevices { uuid, reply } => {
+            let _ = reply.send(by_uuid(conn, &uuid).and_then(|d| {
+                super::text::text_devices(&d.xml_desc(0)?)
+                    .map_err(|e| Error::new(ErrorKind::Other, e))
+            }));
+        }
+        Request::OpenText {
+            uuid,
+            alias,
+            force,
+            reply,
+        } => {
+            let _ =
+                reply.send(by_uuid(conn, &uuid).and_then(|d| {
+                    super::text::TextConsole::open(conn, &d, alias.as_deref(), force)
+                }));
+        }
         Request::LookupDomain { key, reply } => {
             let _ = reply.send(lookup(conn, &key).and_then(|d| DomainSummary::read(&d)));
         }

@@ -17,6 +17,9 @@ pub enum ErrorKind {
     RefusedLive,
     /// The guest has locked the drive's tray; forcing it open is possible.
     MediaLocked,
+    /// Another client (e.g. `virsh console`) holds the text console; it can
+    /// be taken over.
+    ConsoleBusy,
     /// Something Vireo itself could not make sense of (unreadable XML, a
     /// console with no address).
     Other,

@@ -35,6 +35,7 @@ mod events;
 mod graphics;
 mod host;
 mod stats;
+pub mod text;
 pub mod tunnel;
 
 pub use crate::core::hardware::Scope;
@@ -47,6 +48,7 @@ pub use events::{CloseReason, Event, Lifecycle};
 pub use graphics::{ChannelSocket, Console, ConsoleTarget, GraphicsInfo, Protocol, graphics_of};
 pub use host::{Acceleration, HostOverview, NetworkSummary, PoolSummary, is_local_uri};
 pub use stats::{DomainStats, Usage, usage};
+pub use text::{TextConsole, TextDevice, TextEvent};
 
 use std::sync::OnceLock;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -72,6 +74,20 @@ pub enum Request {
         uuid: String,
         index: u32,
         reply: Reply<ChannelSocket>,
+    },
+    /// The running domain's pty text consoles (serial ports, virtio
+    /// consoles).
+    TextDevices {
+        uuid: String,
+        reply: Reply<Vec<TextDevice>>,
+    },
+    /// Open text console `alias` (`None`: the first); `force` takes it over
+    /// from another client.
+    OpenText {
+        uuid: String,
+        alias: Option<String>,
+        force: bool,
+        reply: Reply<TextConsole>,
     },
     /// Find one domain by name or UUID, as the command line names them.
     LookupDomain {
@@ -577,6 +593,29 @@ impl Connection {
         let uuid = uuid.to_owned();
         self.ask(|reply| Request::ChannelSocket { uuid, index, reply })
             .await
+    }
+
+    /// See [`Request::TextDevices`].
+    pub async fn text_devices(&self, uuid: &str) -> Result<Vec<TextDevice>, Error> {
+        let uuid = uuid.to_owned();
+        self.ask(|reply| Request::TextDevices { uuid, reply }).await
+    }
+
+    /// See [`Request::OpenText`].
+    pub async fn open_text(
+        &self,
+        uuid: &str,
+        alias: Option<&str>,
+        force: bool,
+    ) -> Result<TextConsole, Error> {
+        let (uuid, alias) = (uuid.to_owned(), alias.map(str::to_owned));
+        self.ask(|reply| Request::OpenText {
+            uuid,
+            alias,
+            force,
+            reply,
+        })
+        .await
     }
 
     /// See [`Request::AddDisk`].
