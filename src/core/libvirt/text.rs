@@ -12,7 +12,7 @@
 
 use std::os::raw::{c_int, c_void};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tokio::sync::mpsc;
 use virt::sys;
@@ -155,7 +155,7 @@ extern "C" fn free_shared(opaque: *mut c_void) {
 pub struct TextConsole {
     shared: Arc<Shared>,
     input: std::sync::mpsc::Sender<Vec<u8>>,
-    output: Mutex<mpsc::UnboundedReceiver<TextEvent>>,
+    output: tokio::sync::Mutex<mpsc::UnboundedReceiver<TextEvent>>,
 }
 
 impl std::fmt::Debug for TextConsole {
@@ -222,7 +222,7 @@ impl TextConsole {
         Ok(TextConsole {
             shared,
             input,
-            output: Mutex::new(rx),
+            output: tokio::sync::Mutex::new(rx),
         })
     }
 
@@ -234,10 +234,7 @@ impl TextConsole {
     /// The next thing the console says; `None` once it is closed and all
     /// was read.
     pub async fn next(&self) -> Option<TextEvent> {
-        // Only the console's reader awaits this; the lock is never held
-        // across anything else.
-        let mut rx = self.output.lock().ok()?;
-        std::future::poll_fn(|cx| rx.poll_recv(cx)).await
+        self.output.lock().await.recv().await
     }
 }
 
