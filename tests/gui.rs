@@ -2691,6 +2691,146 @@ fn a_tls_only_spice_console_needs_the_hosts_ca_and_then_shows_the_guest() {
     rt.block_on(conn.force_off(&vm.uuid)).unwrap();
 }
 
+/// A headless guest (no graphics, its shell on a pty serial port, as
+/// `virt-install --graphics none` makes it) opens on its serial console:
+/// typing and pasting reach the guest's shell, its output can be saved,
+/// `virsh console` taking it over is shown and Take Over takes it back, and
+/// the console comes back by itself when the guest starts again.
+#[test]
+fn a_headless_guest_opens_on_its_serial_console() {
+    use common::daemon::Daemon;
+    use common::guest::{self, Boot};
+    use vireo::core::libvirt::Connection;
+
+    let daemon = Daemon::start();
+    let files = guest::install(&daemon);
+    let vm_dir = daemon.vm_dir();
+    let name = "headless";
+    let xml = guest::headless(
+        &guest::domain_xml(name, Boot::Direct, &files, &vm_dir),
+        name,
+        &vm_dir,
+    );
+    let serial = vm_dir.join(format!("{name}.serial.log"));
+    let second = vm_dir.join(format!("{name}.ttyS1.log"));
+    let rt = common::runtime();
+    let conn = rt.block_on(Connection::open(&daemon.uri)).unwrap();
+    let vm = rt
+        .block_on(conn.define_xml(&xml))
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+    rt.block_on(conn.start(&vm.uuid))
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+    common::wait_for("the guest's shell", Duration::from_secs(180), || {
+        std::fs::read_to_string(&serial)
+            .ok()
+            .filter(|s| s.contains("TINY-SHELL-READY on /dev/ttyS0"))
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+    let ran = |what: &str, token: &str| {
+        common::wait_for(what, Duration::from_secs(30), || {
+            std::fs::read_to_string(&second)
+                .ok()
+                .filter(|s| s.contains(token))
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    };
+
+    let home = common::fresh_dir("text-home");
+    let home_str = home.display().to_string();
+    let mut app = App::launch(
+        &["--connect", &daemon.uri, "--show-domain-console", name],
+        &[("HOME", &home_str)],
+    );
+    let terminal = format!("Serial 1 of {name}");
+    let live = |n: &[Node]| {
+        let w = window_nodes(n, name);
+        w.iter().any(|n| n.name == terminal && n.on_screen())
+            && !w.iter().any(|n| {
+                n.on_screen()
+                    && ["Connecting…", "Console Disconnected", "Console in Use"]
+                        .contains(&n.name.as_str())
+            })
+    };
+    let nodes = app.wait_until("the serial console", live);
+    let node = nodes.iter().find(|n| n.name == terminal).unwrap().clone();
+    app.screenshot(name, "text-console.png");
+
+    // Typed: the guest's shell runs it.
+    app.click(name, &node);
+    let token = format!("vireo-typed-{}", std::process::id());
+    app.type_text(&format!("echo {token} > /dev/ttyS1; echo out-$((6*7))"));
+    app.keys_to_focus("Return");
+    ran("the typed command", &token);
+
+    // Pasted with Ctrl+Shift+V: the same.
+    let pasted = format!("vireo-pasted-{}", std::process::id());
+    set_clipboard(&format!("echo {pasted} > /dev/ttyS1\n"));
+    app.keys_to_focus("ctrl+shift+v");
+    ran("the pasted command", &pasted);
+
+    // Its output, saved from the console's menu.
+    app.choose("Console Options", "Save Console Text");
+    let nodes = app.wait_until("the saved text's toast", |n| {
+        n.iter()
+            .any(|n| n.name.starts_with("Console text saved to "))
+    });
+    let toast = nodes
+        .iter()
+        .find(|n| n.name.starts_with("Console text saved to "))
+        .unwrap();
+    let saved = std::fs::read_to_string(toast.name.trim_start_matches("Console text saved to "))
+        .expect("the saved text");
+    assert!(saved.contains("out-42"), "the command's output: {saved}");
+
+    // `virsh console --force` takes it: the window says the console closed.
+    let mut virsh = Command::new("script")
+        .args(["-qfec"])
+        .arg(format!("virsh -c '{}' console {name} --force", daemon.uri))
+        .arg("/dev/null")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script (bsdutils) and virsh");
+    app.wait_for_text("Console Disconnected");
+    // Reconnecting finds it busy and offers to take it over.
+    app.act_in(Some(name), "push button", "Reconnect");
+    app.wait_for_text("Console in Use");
+    app.screenshot(name, "text-console-in-use.png");
+    app.act_in(Some(name), "push button", "Take Over");
+    let nodes = app.wait_until("the console taken back", live);
+    common::wait_for("virsh to lose the console", Duration::from_secs(30), || {
+        virsh.try_wait().ok().flatten()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let node = nodes.iter().find(|n| n.name == terminal).unwrap().clone();
+    app.click(name, &node);
+    let token = format!("vireo-taken-{}", std::process::id());
+    app.type_text(&format!("echo {token} > /dev/ttyS1"));
+    app.keys_to_focus("Return");
+    ran("a command after Take Over", &token);
+
+    // Destroyed, then started: the console comes back by itself.
+    rt.block_on(conn.force_off(&vm.uuid)).unwrap();
+    app.wait_for_text("The Virtual Machine Is Not Running");
+    rt.block_on(conn.start(&vm.uuid)).unwrap();
+    let nodes = app.wait_until("the console back without a click", live);
+    common::wait_for("the guest's shell again", Duration::from_secs(180), || {
+        std::fs::read_to_string(&serial)
+            .ok()
+            .filter(|s| s.contains("TINY-SHELL-READY on /dev/ttyS0"))
+    })
+    .unwrap();
+    let node = nodes.iter().find(|n| n.name == terminal).unwrap().clone();
+    app.click(name, &node);
+    let token = format!("vireo-again-{}", std::process::id());
+    app.type_text(&format!("echo {token} > /dev/ttyS1"));
+    app.keys_to_focus("Return");
+    ran("a command after the restart", &token);
+    assert!(app.alive());
+    rt.block_on(conn.force_off(&vm.uuid)).unwrap();
+}
+
 /// The desktop's clipboard text (the test display's).
 fn clipboard_text() -> String {
     let out = Command::new("xclip")

@@ -24,6 +24,8 @@ use super::xshm::WindowTarget;
 mod direct;
 mod input;
 
+pub(crate) use input::{modifier_mask, modifier_of};
+
 pub use input::parse_release_combo;
 
 /// What a cached screen node depends on: where the screen is drawn, and

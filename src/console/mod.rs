@@ -15,6 +15,7 @@
 //!   (the `display` module describes both halves).
 //! * [`VncSession`]: one gvnc connection driving a [`ConsoleView`].
 //! * [`SpiceSession`]: one spice-client-glib session driving a [`ConsoleView`].
+//! * [`TextView`]: a text console (serial port) in a VTE terminal.
 
 mod canvas;
 mod display;
@@ -22,6 +23,7 @@ mod fb;
 pub mod keymap;
 pub mod layout;
 mod spice;
+mod text;
 mod vnc;
 mod xshm;
 
@@ -29,4 +31,28 @@ pub use canvas::{ConsoleView, parse_release_combo};
 pub use display::{ConsoleEvent, DisplaySource, Session};
 pub use layout::ScaleMode;
 pub use spice::{SocketSource, SpiceSession};
+pub use text::TextView;
 pub use vnc::VncSession;
+
+use gtk::prelude::*;
+
+/// GtkWindow runs application accelerators from a capture-phase
+/// controller, before any widget sees the key: turn it off while a console
+/// has the keyboard (and on again after), in the window of `widget`.
+fn set_app_shortcuts(widget: &gtk::Widget, on: bool) {
+    let Some(window) = widget.root().and_downcast::<gtk::Window>() else {
+        return;
+    };
+    let controllers = window.observe_controllers();
+    for i in 0..controllers.n_items() {
+        if let Some(c) = controllers.item(i).and_downcast::<gtk::EventController>()
+            && c.name().as_deref() == Some("gtk-application-shortcuts")
+        {
+            c.set_propagation_phase(if on {
+                gtk::PropagationPhase::Capture
+            } else {
+                gtk::PropagationPhase::None
+            });
+        }
+    }
+}

@@ -164,24 +164,8 @@ impl ConsoleView {
         }
     }
 
-    /// GtkWindow runs application accelerators from a capture-phase
-    /// controller, before any widget sees the key: turn it off while grabbed.
     pub(super) fn set_app_shortcuts(&self, on: bool) {
-        let Some(window) = self.root().and_downcast::<gtk::Window>() else {
-            return;
-        };
-        let controllers = window.observe_controllers();
-        for i in 0..controllers.n_items() {
-            if let Some(c) = controllers.item(i).and_downcast::<gtk::EventController>()
-                && c.name().as_deref() == Some("gtk-application-shortcuts")
-            {
-                c.set_propagation_phase(if on {
-                    gtk::PropagationPhase::Capture
-                } else {
-                    gtk::PropagationPhase::None
-                });
-            }
-        }
+        super::super::set_app_shortcuts(self.upcast_ref(), on);
     }
 
     pub(super) fn release_all_keys(&self) {
@@ -372,7 +356,7 @@ fn button_bit(button: u32) -> u8 {
     }
 }
 
-fn modifier_mask() -> gdk::ModifierType {
+pub(crate) fn modifier_mask() -> gdk::ModifierType {
     gdk::ModifierType::CONTROL_MASK
         | gdk::ModifierType::ALT_MASK
         | gdk::ModifierType::SHIFT_MASK
@@ -380,7 +364,7 @@ fn modifier_mask() -> gdk::ModifierType {
 }
 
 /// The modifier a modifier key sets (empty for other keys).
-fn modifier_of(key: gdk::Key) -> gdk::ModifierType {
+pub(crate) fn modifier_of(key: gdk::Key) -> gdk::ModifierType {
     match key {
         gdk::Key::Control_L | gdk::Key::Control_R => gdk::ModifierType::CONTROL_MASK,
         gdk::Key::Alt_L | gdk::Key::Alt_R | gdk::Key::Meta_L | gdk::Key::Meta_R => {

@@ -11,8 +11,8 @@
 //! registered through `virt::sys` with a reference-counted state instead.
 
 use std::os::raw::{c_int, c_void};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::mpsc;
 use virt::sys;

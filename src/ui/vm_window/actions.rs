@@ -29,6 +29,21 @@ impl VmWindow {
         let status = gio::SimpleAction::new("clipboard-status", None);
         status.set_enabled(false);
         actions.add_action(&status);
+        simple("save-text", || {
+            VmWindowInput::Console(ConsoleInput::SaveText)
+        });
+        {
+            let input = sender.input_sender().clone();
+            self.console_kind.connect_activate(move |a, t| {
+                let Some(alias) = t.and_then(|t| t.get::<String>()) else {
+                    return;
+                };
+                a.set_state(&alias.to_variant());
+                let alias = (!alias.is_empty()).then_some(alias);
+                input.emit(VmWindowInput::Console(ConsoleInput::UseText(alias)));
+            });
+        }
+        actions.add_action(&self.console_kind);
         simple("type-clipboard", || {
             VmWindowInput::Console(ConsoleInput::TypeClipboard)
         });

@@ -10,95 +10,24 @@ use relm4::adw::{self, prelude::*};
 use relm4::gtk::{self, gdk, gio, glib};
 use relm4::{Component, ComponentParts, ComponentSender};
 
-use crate::console::{ConsoleEvent, ConsoleView, ScaleMode, Session, parse_release_combo};
-use crate::core::libvirt::{Connection, Console, Error, Protocol};
+use crate::console::{ConsoleView, Session, TextView, parse_release_combo};
+use crate::core::libvirt::{Connection, Protocol, TextConsole, TextDevice};
 use crate::ui::a11y::AccessibleLabelExt;
 use crate::ui::dialog;
 use crate::ui::i18n::gettext_f;
 
+mod messages;
 mod sessions;
+mod text;
+
+use messages::ConsoleState;
+pub use messages::{ConsoleCmd, ConsoleInput, ConsoleOutput};
 
 pub struct ConsolePageInit {
     pub conn: Connection,
     pub uuid: String,
     pub name: String,
     pub settings: gio::Settings,
-}
-
-#[derive(Debug)]
-pub enum ConsoleInput {
-    /// Whether the guest runs, as the shell last read it.
-    Active(bool),
-    /// The guest started: connect once QEMU's display is up.
-    Started,
-    Stopped,
-    Deleted,
-    /// The VM cannot be read (`libvirt`'s words).
-    Unavailable(String),
-    ConnectionLost,
-    Renamed(String),
-    Reconnect,
-    Console(ConsoleEvent),
-    SendKeys(Vec<(u32, u16)>),
-    TypeClipboard,
-    Type(String),
-    Screenshot,
-    SaveScreenshot(std::path::PathBuf),
-    Scale(ScaleMode),
-    Password(String),
-    /// Ask again for the password the console is waiting for.
-    AskPassword,
-    /// Show graphics device `index` (the View menu's Display section).
-    UseDisplay(u32),
-    /// The display refused Resize Guest to Window.
-    ResizeRefused,
-    /// Silence the guest's sound (or not).
-    Mute(bool),
-    /// Share the clipboard with the guest (or stop): Preferences.
-    ShareClipboard(bool),
-}
-
-#[derive(Debug)]
-pub enum ConsoleOutput {
-    Toast(String),
-    /// The keyboard is grabbed (with the release combo's label) or not.
-    Grab(Option<String>),
-    /// The status page's Run button.
-    Run,
-    /// Resize Guest to Window is not possible on this display (why): the
-    /// shell goes back to Fit.
-    ResizeRefused(String),
-    /// The display closed while the guest seemed to run: read its state.
-    CheckState,
-    /// The VM's VNC and SPICE displays, and the one shown.
-    Displays(Vec<(u32, Protocol)>, Option<u32>),
-    /// The guest's sound plays here (or no longer).
-    Sound(bool),
-    /// What the console's menu says of the clipboard (`None`: nothing, as
-    /// for VNC).
-    Clipboard(Option<String>),
-}
-
-#[derive(Debug)]
-pub enum ConsoleCmd {
-    Target(u64, Result<Console, Error>),
-    /// Connect now (after a start or a retry delay).
-    ConnectDue(u64),
-    /// A connection attempt that has not shown the screen by now is retried.
-    Watchdog(u64),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum ConsoleState {
-    Connecting,
-    Connected,
-    Message {
-        title: String,
-        description: String,
-        /// "run" (not running), "password" (the display waits for one) or
-        /// "reconnect" (disconnected).
-        action: Option<&'static str>,
-    },
 }
 
 pub struct ConsolePage {
@@ -129,6 +58,17 @@ pub struct ConsolePage {
     share_clipboard: bool,
     /// The session's guest has an agent (`None`: not a SPICE session).
     agent: Option<bool>,
+    /// The graphical console and the text console, one shown at a time.
+    stack: gtk::Stack,
+    text_view: TextView,
+    /// The open text console (the terminal's input goes to it).
+    text_console: std::rc::Rc<std::cell::RefCell<Option<std::rc::Rc<TextConsole>>>>,
+    text_reader: Option<glib::JoinHandle<()>>,
+    /// The text console shown or wanted (its alias), and whether the page
+    /// shows text rather than graphics.
+    text_alias: Option<String>,
+    want_text: bool,
+    text_devices: Vec<TextDevice>,
     settings: gio::Settings,
     /// The settings handlers this page connected, gone with it.
     settings_watch: Vec<glib::SignalHandlerId>,
@@ -171,6 +111,10 @@ impl ConsolePage {
     }
 
     fn connect_console(&mut self, sender: &ComponentSender<Self>) {
+        if self.want_text {
+            return self.connect_text(self.text_alias.clone(), false, sender);
+        }
+        self.close_text();
         self.session = None;
         self.set_sound(false, sender);
         self.attempt += 1;
@@ -310,6 +254,8 @@ impl Component for ConsolePage {
         sender: ComponentSender<Self>,
     ) -> ComponentParts<Self> {
         let view = ConsoleView::new();
+        // The text console's terminal, shown instead when a serial port is.
+        let text_view = TextView::new();
         view.set_accessible_label(&gettext_f("Console of {name}", &[("name", &init.name)]));
         if let Some(mods) = parse_release_combo(&init.settings.string("console-release-keys")) {
             view.set_release_modifiers(mods);
@@ -317,6 +263,7 @@ impl Component for ConsolePage {
         let mut settings_watch = Vec::new();
         {
             let view = view.downgrade();
+            let text = text_view.clone();
             settings_watch.push(init.settings.connect_changed(
                 Some("console-release-keys"),
                 move |s, key| {
@@ -324,6 +271,7 @@ impl Component for ConsolePage {
                         (view.upgrade(), parse_release_combo(&s.string(key)))
                     {
                         view.set_release_modifiers(mods);
+                        text.set_release_modifiers(mods);
                     }
                 },
             ));
@@ -362,7 +310,34 @@ impl Component for ConsolePage {
             .hscrollbar_policy(gtk::PolicyType::Automatic)
             .vscrollbar_policy(gtk::PolicyType::Automatic)
             .build();
-        root.set_child(Some(&scroller));
+        if let Some(mods) = parse_release_combo(&init.settings.string("console-release-keys")) {
+            text_view.set_release_modifiers(mods);
+        }
+        let text_console: std::rc::Rc<std::cell::RefCell<Option<std::rc::Rc<TextConsole>>>> =
+            Default::default();
+        {
+            let open = text_console.clone();
+            text_view.connect_input(move |bytes| {
+                if let Some(console) = open.borrow().as_ref() {
+                    console.send(bytes);
+                }
+            });
+            let sender = sender.clone();
+            let mods = text_view.clone();
+            text_view.connect_grab_changed(move |grabbed| {
+                let label = grabbed.then(|| modifiers_label(mods.release_modifiers()));
+                let _ = sender.output(ConsoleOutput::Grab(label));
+            });
+        }
+        let text_scroller = gtk::ScrolledWindow::builder()
+            .child(text_view.widget())
+            .hscrollbar_policy(gtk::PolicyType::Never)
+            .vscrollbar_policy(gtk::PolicyType::Automatic)
+            .build();
+        let stack = gtk::Stack::new();
+        stack.add_named(&scroller, Some("graphics"));
+        stack.add_named(&text_scroller, Some("text"));
+        root.set_child(Some(&stack));
         let status = adw::StatusPage::builder()
             .icon_name("computer-symbolic")
             .build();
@@ -381,6 +356,7 @@ impl Component for ConsolePage {
                     let _ = sender.output(ConsoleOutput::Run);
                 }
                 "password" => sender.input(ConsoleInput::AskPassword),
+                "takeover" => sender.input(ConsoleInput::TakeOver),
                 _ => sender.input(ConsoleInput::Reconnect),
             });
         }
@@ -404,6 +380,13 @@ impl Component for ConsolePage {
             muted: false,
             share_clipboard: init.settings.boolean("share-clipboard"),
             agent: None,
+            stack,
+            text_view,
+            text_console,
+            text_reader: None,
+            text_alias: None,
+            want_text: false,
+            text_devices: Vec::new(),
             settings: init.settings,
             settings_watch,
         };
@@ -439,6 +422,7 @@ impl Component for ConsolePage {
             }
             ConsoleInput::Stopped => {
                 self.active = false;
+                self.close_text();
                 self.set_sound(false, &sender);
                 self.view.ungrab();
                 self.not_running();
@@ -543,9 +527,29 @@ impl Component for ConsolePage {
                     )
                 }));
             }
+            ConsoleInput::UseText(alias) => {
+                let changed = alias != self.text_alias || alias.is_some() != self.want_text;
+                self.want_text = alias.is_some();
+                self.text_alias = alias;
+                if changed && self.active {
+                    self.view.ungrab();
+                    self.connect_console(&sender);
+                }
+            }
+            ConsoleInput::TakeOver => {
+                if self.active {
+                    self.connect_text(self.text_alias.clone(), true, &sender);
+                }
+            }
+            ConsoleInput::TextClosed(attempt, reason) => self.on_text_closed(attempt, reason),
+            ConsoleInput::SaveText => self.save_text(&sender),
             ConsoleInput::UseDisplay(index) => {
                 self.display = Some(index);
-                if self.active && self.shown != Some(index) {
+                self.want_text = false;
+                self.text_alias = None;
+                if self.active
+                    && (self.shown != Some(index) || self.text_console.borrow().is_some())
+                {
                     self.view.ungrab();
                     self.connect_console(&sender);
                 }
@@ -592,6 +596,10 @@ impl Component for ConsolePage {
                 self.connect_after(delay, &sender);
             }
             ConsoleCmd::Watchdog(_) => {}
+            ConsoleCmd::Text(attempt, devices, alias, opened) if attempt == self.attempt => {
+                self.on_text(devices, alias, opened, &sender)
+            }
+            ConsoleCmd::Text(..) => {}
         }
     }
 
@@ -631,6 +639,7 @@ impl Component for ConsolePage {
                     widgets.status_button.set_label(&match *action {
                         "run" => gettext("Run"),
                         "password" => gettext("Enter Password…"),
+                        "takeover" => gettext("Take Over"),
                         _ => gettext("Reconnect"),
                     });
                 }

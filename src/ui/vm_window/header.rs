@@ -82,8 +82,32 @@ pub(super) fn combo(target: &str) -> Option<Vec<(u32, u16)>> {
 /// graphics device's index), a section to switch between them; with a
 /// `clipboard` status (SPICE), a line that says whether the clipboard is
 /// shared (an item without an action: shown, never pressed).
-pub(super) fn view_menu(displays: &[(u32, Protocol)], clipboard: Option<&str>) -> gio::Menu {
+pub(super) fn view_menu(
+    displays: &[(u32, Protocol)],
+    texts: &[(String, String)],
+    clipboard: Option<&str>,
+) -> gio::Menu {
     let menu = gio::Menu::new();
+    // The text consoles (serial ports), beside the graphical one.
+    if !texts.is_empty() {
+        let section = gio::Menu::new();
+        let item = |label: &str, alias: &str| {
+            section.append(
+                Some(label),
+                Some(&gio::Action::print_detailed_name(
+                    "vm.console-kind",
+                    Some(&alias.to_variant()),
+                )),
+            )
+        };
+        if !displays.is_empty() {
+            item(&gettext("Graphical Console"), "");
+        }
+        for (alias, label) in texts {
+            item(label, alias);
+        }
+        menu.append_section(Some(&gettext("Console")), &section);
+    }
     if displays.len() > 1 {
         let section = gio::Menu::new();
         for &(index, protocol) in displays {
@@ -133,6 +157,9 @@ pub(super) fn view_menu(displays: &[(u32, Protocol)], clipboard: Option<&str>) -
     let more = gio::Menu::new();
     more.append(Some(&gettext("Fullscreen")), Some("vm.fullscreen"));
     more.append(Some(&gettext("Take Screenshot…")), Some("vm.screenshot"));
+    if !texts.is_empty() {
+        more.append(Some(&gettext("Save Console Text")), Some("vm.save-text"));
+    }
     more.append(Some(&gettext("Reconnect")), Some("vm.reconnect"));
     menu.append_section(None, &more);
     menu
@@ -212,7 +239,7 @@ pub(super) fn header(name: &str, stack: &adw::ViewStack) -> Header {
     bar.pack_end(&leave_fullscreen);
     let view_button = gtk::MenuButton::builder()
         .icon_name("view-more-symbolic")
-        .menu_model(&view_menu(&[], None))
+        .menu_model(&view_menu(&[], &[], None))
         .tooltip_text(gettext("Console Options"))
         .build();
     view_button.set_accessible_label(&gettext("Console Options"));

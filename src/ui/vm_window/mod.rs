@@ -72,6 +72,10 @@ pub enum VmWindowInput {
     Sound(bool),
     /// What the console's menu says of the clipboard.
     Clipboard(Option<String>),
+    /// The guest's text consoles (alias, label), for the console's menu.
+    TextConsoles(Vec<(String, String)>),
+    /// The text console shown (`None`: the graphical one).
+    TextShown(Option<String>),
     Autostart(bool),
     /// To the pages.
     Console(ConsoleInput),
@@ -110,6 +114,9 @@ pub struct VmWindow {
     /// The displays its menu lists, and what it says of the clipboard.
     menu_displays: Vec<(u32, Protocol)>,
     menu_clipboard: Option<String>,
+    menu_texts: Vec<(String, String)>,
+    /// `vm.console-kind`, its state the text console shown ("": graphics).
+    console_kind: gio::SimpleAction,
     mute: gtk::ToggleButton,
     console: Controller<ConsolePage>,
     details: Controller<DetailsPage>,
@@ -134,6 +141,7 @@ impl VmWindow {
     fn rebuild_view_menu(&self) {
         self.view_button.set_menu_model(Some(&header::view_menu(
             &self.menu_displays,
+            &self.menu_texts,
             self.menu_clipboard.as_deref(),
         )));
     }
@@ -247,6 +255,8 @@ impl Component for VmWindow {
                 ConsoleOutput::Displays(all, shown) => VmWindowInput::Displays(all, shown),
                 ConsoleOutput::Sound(on) => VmWindowInput::Sound(on),
                 ConsoleOutput::Clipboard(status) => VmWindowInput::Clipboard(status),
+                ConsoleOutput::TextConsoles(all) => VmWindowInput::TextConsoles(all),
+                ConsoleOutput::TextShown(alias) => VmWindowInput::TextShown(alias),
             });
         let details = DetailsPage::builder()
             .launch(DetailsPageInit {
@@ -362,6 +372,12 @@ impl Component for VmWindow {
             view_button: head.view_button.clone(),
             menu_displays: Vec::new(),
             menu_clipboard: None,
+            menu_texts: Vec::new(),
+            console_kind: gio::SimpleAction::new_stateful(
+                "console-kind",
+                Some(glib::VariantTy::STRING),
+                &"".to_variant(),
+            ),
             mute: head.mute.clone(),
             console,
             details,
@@ -466,6 +482,16 @@ impl Component for VmWindow {
                 if rebuild {
                     self.rebuild_view_menu();
                 }
+            }
+            VmWindowInput::TextConsoles(all) => {
+                if all != self.menu_texts {
+                    self.menu_texts = all;
+                    self.rebuild_view_menu();
+                }
+            }
+            VmWindowInput::TextShown(alias) => {
+                self.console_kind
+                    .set_state(&alias.unwrap_or_default().to_variant());
             }
             VmWindowInput::Clipboard(status) => {
                 if status != self.menu_clipboard {

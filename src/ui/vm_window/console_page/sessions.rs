@@ -18,11 +18,9 @@ impl ConsolePage {
     pub(super) fn start_session(&mut self, target: ConsoleTarget, sender: &ComponentSender<Self>) {
         let protocol = match &target {
             ConsoleTarget::NoGraphics => {
-                self.message(
-                    gettext("No Display"),
-                    gettext("This virtual machine has no graphical display. Its serial console is not shown here yet."),
-                    None,
-                );
+                // No graphics: the first text console instead.
+                self.want_text = true;
+                self.connect_text(None, false, sender);
                 return;
             }
             ConsoleTarget::NotRunning => {
@@ -36,6 +34,8 @@ impl ConsolePage {
         };
         self.tunnel = None;
         self.channel_tunnels.borrow_mut().clear();
+        self.stack.set_visible_child_name("graphics");
+        let _ = sender.output(ConsoleOutput::TextShown(None));
         let opened = match protocol {
             Protocol::Vnc => self.open_vnc(target, sender),
             Protocol::Spice => self.open_spice(target, sender),
