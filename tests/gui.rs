@@ -2831,6 +2831,82 @@ fn a_headless_guest_opens_on_its_serial_console() {
     rt.block_on(conn.force_off(&vm.uuid)).unwrap();
 }
 
+/// A guest with graphics and a pty serial port: the console's menu
+/// switches to Serial 1 (which takes typing) and back to the graphical
+/// console.
+#[test]
+fn the_console_menu_switches_between_graphics_and_the_serial_port() {
+    use common::daemon::Daemon;
+    use common::guest::{self, Boot};
+    use vireo::core::libvirt::Connection;
+
+    let daemon = Daemon::start();
+    let files = guest::install(&daemon);
+    let vm_dir = daemon.vm_dir();
+    let name = "both";
+    let xml = guest::with_pty_serial(
+        &guest::domain_xml(name, Boot::Direct, &files, &vm_dir),
+        name,
+        &vm_dir,
+    );
+    assert!(xml.contains("<graphics type='vnc'>") && xml.contains("<serial type='pty'>"));
+    let serial = vm_dir.join(format!("{name}.serial.log"));
+    let second = vm_dir.join(format!("{name}.ttyS1.log"));
+    let rt = common::runtime();
+    let conn = rt.block_on(Connection::open(&daemon.uri)).unwrap();
+    let vm = rt
+        .block_on(conn.define_xml(&xml))
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+    rt.block_on(conn.start(&vm.uuid))
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+    common::wait_for("the guest's shell", Duration::from_secs(180), || {
+        std::fs::read_to_string(&serial)
+            .ok()
+            .filter(|s| s.contains("TINY-SHELL-READY on /dev/ttyS0"))
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+
+    let mut app = App::console_of(&daemon.uri, name);
+    app.wait_until("the graphical console", |n| console_live(n, name));
+    app.choose("Console Options", "Serial 1");
+    let terminal = format!("Serial 1 of {name}");
+    let nodes = app.wait_until("the serial console", |n| {
+        window_nodes(n, name)
+            .iter()
+            .any(|n| n.name == terminal && n.on_screen())
+    });
+    // The graphical console's connection is closed meanwhile.
+    common::wait_for("no VNC client", Duration::from_secs(30), || {
+        (!qemu_says(&daemon.uri, name, "info vnc").contains("Client:")).then_some(())
+    })
+    .unwrap();
+    let node = nodes.iter().find(|n| n.name == terminal).unwrap().clone();
+    app.click(name, &node);
+    let token = format!("vireo-serial-{}", std::process::id());
+    app.type_text(&format!("echo {token} > /dev/ttyS1"));
+    app.keys_to_focus("Return");
+    common::wait_for("the typed command", Duration::from_secs(30), || {
+        std::fs::read_to_string(&second)
+            .ok()
+            .filter(|s| s.contains(&token))
+    })
+    .unwrap();
+    // The release combo gives the keyboard back, then the menu goes back.
+    app.keys_to_focus("ctrl+alt");
+    app.choose("Console Options", "Graphical Console");
+    // (GTK 4.8 leaves the hidden terminal "showing" over AT-SPI: QEMU
+    // tells whether the graphical console is back.)
+    common::wait_for("a VNC client again", Duration::from_secs(30), || {
+        qemu_says(&daemon.uri, name, "info vnc")
+            .contains("Client:")
+            .then_some(())
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", app.output()));
+    app.wait_until("the graphical console again", |n| console_live(n, name));
+    assert!(app.alive());
+    rt.block_on(conn.force_off(&vm.uuid)).unwrap();
+}
+
 /// The desktop's clipboard text (the test display's).
 fn clipboard_text() -> String {
     let out = Command::new("xclip")

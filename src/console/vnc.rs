@@ -116,6 +116,17 @@ pub struct VncSession {
     inner: Rc<Inner>,
 }
 
+impl Drop for VncSession {
+    fn drop(&mut self) {
+        // The view may still hold the session's input half: close now,
+        // and tell no one (whoever dropped it has moved on).
+        self.inner.listeners.borrow_mut().clear();
+        if self.inner.opened.get() && !self.inner.done.get() {
+            self.inner.conn.shutdown();
+        }
+    }
+}
+
 fn encodings(local: bool) -> Vec<i32> {
     use gvnc::ConnectionEncoding as E;
     // QEMU uses the first encoding it supports: on a local socket raw

@@ -161,6 +161,23 @@ pub fn headless(xml: &str, name: &str, vm_dir: &Path) -> String {
     format!("{}{devices}{}", &xml[..start], &xml[end..])
 }
 
+/// The same domain with its serial port on a pty (logged) and the second
+/// port of [`headless`], keeping its graphics: a desktop guest with a
+/// serial console, as virt-install and virt-manager make them.
+pub fn with_pty_serial(xml: &str, name: &str, vm_dir: &Path) -> String {
+    let start = xml.find("<serial type='unix'>").expect("a serial port");
+    let end = xml.find("<graphics").expect("graphics");
+    let headless = headless(xml, name, vm_dir);
+    let devices_start = headless.find("<serial type='pty'>").unwrap();
+    let devices_end = headless.find("</console>").unwrap() + "</console>".len();
+    format!(
+        "{}{}\n    {}",
+        &xml[..start],
+        &headless[devices_start..devices_end],
+        &xml[end..]
+    )
+}
+
 /// The same domain with a SPICE display (on a UNIX socket) instead of VNC
 /// (or before it, with `keep_vnc`), and `video` (`vga`, `qxl`) as its video
 /// model.

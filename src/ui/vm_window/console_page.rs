@@ -121,6 +121,13 @@ impl ConsolePage {
         self.console = ConsoleState::Connecting;
         let (conn, uuid, attempt) = (self.conn.clone(), self.uuid.clone(), self.attempt);
         let display = self.display;
+        {
+            let (conn, uuid) = (conn.clone(), uuid.clone());
+            // The serial ports too, for the menu (beside the graphics).
+            sender.oneshot_command(async move {
+                ConsoleCmd::TextDevices(conn.text_devices(&uuid).await.unwrap_or_default())
+            });
+        }
         sender.oneshot_command(async move {
             ConsoleCmd::Target(attempt, conn.open_console(&uuid, display).await)
         });
@@ -600,6 +607,7 @@ impl Component for ConsolePage {
                 self.on_text(devices, alias, opened, &sender)
             }
             ConsoleCmd::Text(..) => {}
+            ConsoleCmd::TextDevices(devices) => self.set_text_devices(devices, &sender),
         }
     }
 

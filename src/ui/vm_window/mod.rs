@@ -474,10 +474,13 @@ impl Component for VmWindow {
                 if let Some(index) = shown {
                     self.display.set_state(&index.to_variant());
                 }
-                // Rebuilt only when it lists displays (or listed them): a
-                // rebuilt GTK 4.8 menu names its radio items "menu item"
-                // to assistive technologies.
-                let rebuild = all.len() > 1 || self.menu_displays.len() > 1;
+                // Rebuilt only when it lists displays (or listed them, or
+                // offers the graphical console beside text ones): a rebuilt
+                // GTK 4.8 menu names its radio items "menu item" to
+                // assistive technologies.
+                let rebuild = all.len() > 1
+                    || self.menu_displays.len() > 1
+                    || (!self.menu_texts.is_empty() && all != self.menu_displays);
                 self.menu_displays = all;
                 if rebuild {
                     self.rebuild_view_menu();

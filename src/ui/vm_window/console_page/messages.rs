@@ -77,6 +77,8 @@ pub enum ConsoleCmd {
     ConnectDue(u64),
     /// A connection attempt that has not shown the screen by now is retried.
     Watchdog(u64),
+    /// The running guest's text consoles, for the menu.
+    TextDevices(Vec<TextDevice>),
     /// A text console opened for an attempt (or why not), with the guest's
     /// text consoles and the one it is.
     Text(

@@ -35,6 +35,7 @@ impl ConsolePage {
     ) {
         self.close_text();
         self.session = None;
+        self.view.set_input(None);
         self.set_sound(false, sender);
         self.attempt += 1;
         self.console = ConsoleState::Connecting;
@@ -50,6 +51,23 @@ impl ConsolePage {
             let opened = conn.open_text(&uuid, Some(&alias), force).await;
             ConsoleCmd::Text(attempt, devices, Some(alias), opened.map(Some))
         });
+    }
+
+    /// The guest's text consoles, told to the shell (its menu) on change.
+    pub(super) fn set_text_devices(
+        &mut self,
+        devices: Vec<TextDevice>,
+        sender: &ComponentSender<Self>,
+    ) {
+        if devices != self.text_devices {
+            let _ = sender.output(ConsoleOutput::TextConsoles(
+                devices
+                    .iter()
+                    .map(|d| (d.alias.clone(), label(d)))
+                    .collect(),
+            ));
+            self.text_devices = devices;
+        }
     }
 
     /// Stop showing the text console (the stream closes).
@@ -68,15 +86,7 @@ impl ConsolePage {
         opened: Result<Option<TextConsole>, Error>,
         sender: &ComponentSender<Self>,
     ) {
-        if devices != self.text_devices {
-            self.text_devices.clone_from(&devices);
-            let _ = sender.output(ConsoleOutput::TextConsoles(
-                devices
-                    .iter()
-                    .map(|d| (d.alias.clone(), label(d)))
-                    .collect(),
-            ));
-        }
+        self.set_text_devices(devices.clone(), sender);
         let shown = alias
             .as_ref()
             .and_then(|a| devices.iter().find(|d| &d.alias == a));
