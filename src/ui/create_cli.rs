@@ -72,6 +72,12 @@ pub fn run(args: CreateArgs) -> u8 {
             Ok(os) => os,
             Err(e) => return fail(e),
         };
+        for warning in &args.warnings {
+            eprintln!(
+                "{}",
+                gettext_f("vireo: warning: {problem}", &[("problem", warning)])
+            );
+        }
         let plan = args.plan(os, &facts);
         let problems = plan.check_all(&facts);
         for p in problems.iter().filter(|p| p.severity() == Severity::Warning) {

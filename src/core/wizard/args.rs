@@ -9,12 +9,16 @@
 //!              --cdrom PATH | --location URL [--extra-args ARGS] | --import
 //!              [--os-variant ID] [--network network=NAME|bridge=BR|type=direct,source=DEV|user|none]
 //!              [--virt-type kvm|qemu] [--connect URI] [--print-xml]
+//!              [--graphics none|vnc|spice[,listen=ADDR][,port=N][,password=P]]
+//!              [--console pty[,target_type=serial|virtio]]... [--serial pty]...
+//!              [--cpuset LIST] [--os-type T (ignored, as virt-install 4 does)]
 //! ```
 //!
 //! The arguments fill the same [`Plan`] the wizard's pages fill.
 
 use super::{
-    GIB, HostFacts, InstallSource, NetworkChoice, OsProfile, Plan, StorageChoice, VirtType,
+    DisplayChoice, GIB, HostFacts, InstallSource, NetworkChoice, OsProfile, Plan, StorageChoice,
+    TextConsoleChoice, VirtType,
 };
 use crate::core::cli::CliError;
 
@@ -54,6 +58,66 @@ pub struct CreateArgs {
     pub network: Option<NetworkChoice>,
     pub virt_type: VirtType,
     pub print_xml: bool,
+    pub display: Option<DisplayChoice>,
+    pub consoles: Vec<TextConsoleChoice>,
+    pub cpuset: Option<String>,
+    /// What was accepted but changes nothing (said on stderr).
+    pub warnings: Vec<String>,
+}
+
+/// `--graphics none|vnc|spice[,listen=A][,port=N][,password=P]`.
+fn graphics(value: &str) -> Result<DisplayChoice, CliError> {
+    let mut parts = value.split(',');
+    let kind = parts.next().unwrap_or_default();
+    let kind = kind.strip_prefix("type=").unwrap_or(kind);
+    if kind == "none" {
+        return match parts.next() {
+            None => Ok(DisplayChoice::None),
+            Some(_) => Err(invalid("--graphics", value)),
+        };
+    }
+    if kind != "vnc" && kind != "spice" {
+        return Err(invalid("--graphics", value));
+    }
+    let (mut listen, mut port, mut password) = (None, None, None);
+    for part in parts {
+        match part.split_once('=') {
+            Some(("listen", v)) if !v.is_empty() => listen = Some(v.to_owned()),
+            Some(("port", "-1")) => port = None,
+            Some(("port", v)) => {
+                port = Some(v.parse::<u16>().map_err(|_| invalid("--graphics", value))?)
+            }
+            Some(("password", v)) => password = Some(v.to_owned()),
+            _ => return Err(invalid("--graphics", value)),
+        }
+    }
+    Ok(DisplayChoice::Graphical {
+        protocol: kind.to_owned(),
+        listen,
+        port,
+        password,
+    })
+}
+
+/// `--console pty[,target_type=serial|virtio]`, `--serial pty`.
+fn text_console(option: &str, value: &str) -> Result<TextConsoleChoice, CliError> {
+    let mut parts = value.split(',');
+    if parts.next() != Some("pty") {
+        return Err(invalid(option, value));
+    }
+    let mut target = None;
+    for part in parts {
+        match part.split_once('=') {
+            Some(("target_type" | "target.type", t)) => target = Some(t),
+            _ => return Err(invalid(option, value)),
+        }
+    }
+    match (option, target) {
+        ("--serial", None) => Ok(TextConsoleChoice::Serial),
+        ("--console", None | Some("serial")) => Ok(TextConsoleChoice::SerialConsole),
+        ("--console", Some("virtio")) => Ok(TextConsoleChoice::VirtioConsole),
+        _ => Err(invalid(option, value)),
+    }
 }
 
 fn invalid(option: &str, value: &str) -> CliError {
@@ -147,6 +211,8 @@ pub fn parse(args: &[String]) -> Result<CreateArgs, CliError> {
     let mut sources: Vec<(String, SourceArg)> = Vec::new();
     let mut extra_args = String::new();
     let mut print_xml = false;
+    let (mut display, mut consoles, mut cpuset, mut warnings) =
+        (None, Vec::new(), None, Vec::new());
     while let Some(arg) = it.next() {
         if !arg.starts_with("--") && arg != "-c" && arg != "-n" {
             return Err(CliError::UnexpectedArgument(arg.clone()));
@@ -195,6 +261,16 @@ pub fn parse(args: &[String]) -> Result<CreateArgs, CliError> {
             "--extra-args" => extra_args = value()?,
             "--os-variant" | "--osinfo" => os_variant = Some(value()?),
             "--network" => net = Some(network(&value()?)?),
+            "--graphics" => display = Some(graphics(&value()?)?),
+            "--console" | "--serial" => consoles.push(text_console(&opt, &value()?)?),
+            "--cpuset" => cpuset = Some(value()?),
+            "--os-type" => {
+                let _ = value()?;
+                warnings.push(
+                    "--os-type is ignored (as virt-install 4 does): --os-variant names the OS"
+                        .to_owned(),
+                );
+            }
             "--virt-type" => {
                 virt = match value()?.as_str() {
                     "kvm" => VirtType::Kvm,
@@ -243,6 +319,10 @@ pub fn parse(args: &[String]) -> Result<CreateArgs, CliError> {
         network: net,
         virt_type: virt,
         print_xml,
+        display,
+        consoles,
+        cpuset,
+        warnings,
     })
 }
 
@@ -275,6 +355,15 @@ impl CreateArgs {
         if let Some(n) = &self.network {
             plan.network = n.clone();
         }
+        if let Some(d) = &self.display {
+            plan.display = d.clone();
+        }
+        plan.consoles.clone_from(&self.consoles);
+        // A headless guest gets its serial console, as virt-install does.
+        if plan.display == DisplayChoice::None && plan.consoles.is_empty() {
+            plan.consoles.push(TextConsoleChoice::SerialConsole);
+        }
+        plan.cpuset.clone_from(&self.cpuset);
         plan.storage = match (&self.source, &self.disk) {
             (SourceArg::Import, _) | (_, DiskArg::None) => StorageChoice::None,
             (_, DiskArg::Path(p)) => StorageChoice::Existing {

@@ -107,6 +107,13 @@ pub enum Problem {
     NetworkInactive(String),
     BridgeEmpty,
     MacvtapEmpty,
+    /// Not a CPU list (`0-3,6`), or an empty one.
+    CpusetBad(String),
+    /// The cpuset names a CPU the host does not have.
+    CpusetNotOnHost {
+        cpu: u32,
+        host: u32,
+    },
 }
 
 impl Problem {
@@ -196,6 +203,17 @@ impl Problem {
                 ],
             ),
             VcpusZero => (n_("The virtual machine needs at least one CPU."), vec![]),
+            CpusetBad(set) => (
+                n_("“{cpuset}” is not a list of host CPUs: write it as 0-3,6 for example."),
+                vec![("cpuset", s(set))],
+            ),
+            CpusetNotOnHost { cpu, host } => (
+                n_("CPU {cpu} is not on this host: it has CPUs 0 to {last}."),
+                vec![
+                    ("cpu", cpu.to_string()),
+                    ("last", host.saturating_sub(1).to_string()),
+                ],
+            ),
             VcpusOverHost { asked, host } => (
                 n_("{asked} CPUs is more than the host has ({host})."),
                 vec![("asked", asked.to_string()), ("host", host.to_string())],
@@ -421,6 +439,20 @@ impl Plan {
                 max,
                 vcpus: self.vcpus,
             });
+        }
+        if let Some(set) = &self.cpuset {
+            match super::cpuset_cpus(set) {
+                None => out.push(Problem::CpusetBad(set.clone())),
+                Some(cpus) if cpus.is_empty() => out.push(Problem::CpusetBad(set.clone())),
+                Some(cpus) => {
+                    if let Some(&cpu) = cpus.iter().find(|&&c| host.cpus > 0 && c >= host.cpus) {
+                        out.push(Problem::CpusetNotOnHost {
+                            cpu,
+                            host: host.cpus,
+                        });
+                    }
+                }
+            }
         }
     }
 

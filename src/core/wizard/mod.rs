@@ -43,6 +43,45 @@ pub enum StorageChoice {
     None,
 }
 
+/// How the guest's screen is reached: a graphical display (VNC or SPICE),
+/// or none (a headless guest, reached on its serial console).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DisplayChoice {
+    Graphical {
+        /// `vnc` or `spice`.
+        protocol: String,
+        /// The address it listens on; `None`: a local socket on this
+        /// machine, 127.0.0.1 on a remote host.
+        listen: Option<String>,
+        /// A fixed port; `None`: libvirt picks one.
+        port: Option<u16>,
+        password: Option<String>,
+    },
+    None,
+}
+
+impl Default for DisplayChoice {
+    fn default() -> Self {
+        DisplayChoice::Graphical {
+            protocol: "vnc".into(),
+            listen: None,
+            port: None,
+            password: None,
+        }
+    }
+}
+
+/// A text console the guest gets (`--console`, `--serial`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextConsoleChoice {
+    /// A serial port on a pty.
+    Serial,
+    /// A console on a pty with a serial target (libvirt adds the port).
+    SerialConsole,
+    /// A virtio console on a pty.
+    VirtioConsole,
+}
+
 /// How the guest reaches the network.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NetworkChoice {
@@ -97,6 +136,35 @@ pub struct Plan {
     pub max_vcpus: Option<u32>,
     pub storage: StorageChoice,
     pub network: NetworkChoice,
+    pub display: DisplayChoice,
+    /// The text consoles; empty: a serial port with its console.
+    pub consoles: Vec<TextConsoleChoice>,
+    /// Host CPUs the vCPUs may run on (`0-1,3`); `None`: any.
+    pub cpuset: Option<String>,
+}
+
+/// The host CPUs a cpuset (`0-3,^2,6`) names, or `None` when it is not one.
+pub fn cpuset_cpus(cpuset: &str) -> Option<Vec<u32>> {
+    let mut cpus = std::collections::BTreeSet::new();
+    let mut excluded = Vec::new();
+    for part in cpuset.split(',') {
+        let part = part.trim();
+        if let Some(n) = part.strip_prefix('^') {
+            excluded.push(n.parse::<u32>().ok()?);
+        } else if let Some((a, b)) = part.split_once('-') {
+            let (a, b) = (a.parse::<u32>().ok()?, b.parse::<u32>().ok()?);
+            if a > b {
+                return None;
+            }
+            cpus.extend(a..=b);
+        } else {
+            cpus.insert(part.parse::<u32>().ok()?);
+        }
+    }
+    for n in excluded {
+        cpus.remove(&n);
+    }
+    Some(cpus.into_iter().collect())
 }
 
 /// A storage pool as the wizard sees it.
@@ -271,6 +339,9 @@ impl Plan {
             storage,
             network: host.default_network(),
             os,
+            display: DisplayChoice::default(),
+            consoles: Vec::new(),
+            cpuset: None,
         }
     }
 
@@ -423,6 +494,7 @@ impl Plan {
             .unwrap_or(self.memory_mib)
             .max(self.memory_mib);
         let mut b = DomainBuilder::new(&self.name, memory_mib * 1024, self.vcpus);
+        b.cpuset = self.cpuset.clone();
         b.current_memory_kib = Some(self.memory_mib * 1024);
         b.max_vcpus = self.max_vcpus;
         b.domain_type = r.domain_type.into();
@@ -516,28 +588,58 @@ impl Plan {
             NetworkChoice::User => b.devices.push(builder::interface_user(r.nic_model, None)),
             NetworkChoice::None => {}
         }
-        b.devices.push(builder::serial_pty());
-        b.devices.push(builder::console_pty());
+        if self.consoles.is_empty() {
+            b.devices.push(builder::serial_pty());
+            b.devices.push(builder::console_pty());
+        }
+        for console in &self.consoles {
+            b.devices.push(match console {
+                TextConsoleChoice::Serial => builder::serial_pty(),
+                TextConsoleChoice::SerialConsole => builder::console_pty(),
+                TextConsoleChoice::VirtioConsole => builder::console_virtio(),
+            });
+        }
         if self.os.virtio && (self.os.is_linux() || self.os.is_windows()) {
             b.devices.push(builder::channel_guest_agent());
         }
-        // An absolute pointer, so the console's pointer lands where it is.
-        b.devices.push(builder::input("tablet", "usb"));
-        b.devices.push(if host.local {
-            // Local consoles are handed over as a file descriptor: a unix
-            // socket libvirt names keeps the display off the network.
-            Element::new("graphics")
-                .with_attr("type", "vnc")
-                .with_child(Element::new("listen").with_attr("type", "socket"))
-        } else {
-            builder::graphics("vnc", "127.0.0.1")
-        });
-        b.devices
-            .push(builder::video(if self.os.virtio && self.os.is_linux() {
-                "virtio"
-            } else {
-                "vga"
-            }));
+        if let DisplayChoice::Graphical {
+            protocol,
+            listen,
+            port,
+            password,
+        } = &self.display
+        {
+            // An absolute pointer, so the console's pointer lands where it is.
+            b.devices.push(builder::input("tablet", "usb"));
+            let mut g = match (listen, port) {
+                // Local consoles are handed over as a file descriptor: a
+                // unix socket libvirt names keeps the display off the network.
+                (None, None) if host.local => Element::new("graphics")
+                    .with_attr("type", protocol)
+                    .with_child(Element::new("listen").with_attr("type", "socket")),
+                _ => builder::graphics(protocol, listen.as_deref().unwrap_or("127.0.0.1")),
+            };
+            if let Some(port) = port {
+                g = g
+                    .with_attr("autoport", "no")
+                    .with_attr("port", &port.to_string());
+            }
+            if let Some(password) = password {
+                g = g.with_attr("passwd", password);
+            }
+            b.devices.push(g);
+            if protocol == "spice" {
+                b.devices.push(builder::channel_spice_agent());
+            }
+            b.devices
+                .push(builder::video(if self.os.virtio && self.os.is_linux() {
+                    "virtio"
+                } else if protocol == "spice" {
+                    "qxl"
+                } else {
+                    "vga"
+                }));
+        }
         if self.os.needs_tpm {
             b.devices.push(builder::tpm_emulator("tpm-crb", "2.0"));
         }
@@ -571,6 +673,16 @@ mod tests {
         assert_eq!(Plan::suggest_name(&os, &taken), "debian12-3");
         os.short_id = "opensuse/15.5".into();
         assert_eq!(Plan::suggest_name(&os, &[]), "opensuse-15.5");
+    }
+
+    #[test]
+    fn cpusets_name_host_cpus() {
+        assert_eq!(cpuset_cpus("0"), Some(vec![0]));
+        assert_eq!(cpuset_cpus("0-3,^2,6"), Some(vec![0, 1, 3, 6]));
+        assert_eq!(cpuset_cpus("3-1"), None);
+        assert_eq!(cpuset_cpus("a"), None);
+        assert_eq!(cpuset_cpus("1,"), None);
+        assert_eq!(cpuset_cpus("1,^1"), Some(vec![]), "empty: refused by the check");
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub struct DomainBuilder {
     pub vcpus: u32,
     /// A maximum above `vcpus` for vCPU hot-plug.
     pub max_vcpus: Option<u32>,
+    /// Host CPUs the vCPUs may run on (`<vcpu cpuset>`).
+    pub cpuset: Option<String>,
     pub firmware: Firmware,
     /// Boot order: hd, cdrom, network, fd.
     pub boot: Vec<String>,
@@ -66,6 +68,7 @@ impl DomainBuilder {
             current_memory_kib: None,
             vcpus,
             max_vcpus: None,
+            cpuset: None,
             firmware: Firmware::Bios,
             boot: vec!["hd".into()],
             kernel: None,
@@ -119,6 +122,9 @@ impl DomainBuilder {
         );
         let max_vcpus = self.max_vcpus.unwrap_or(self.vcpus).max(self.vcpus);
         let mut vcpu = el("vcpu").with_attr("placement", "static");
+        if let Some(cpuset) = &self.cpuset {
+            vcpu = vcpu.with_attr("cpuset", cpuset);
+        }
         if max_vcpus > self.vcpus {
             vcpu = vcpu.with_attr("current", &self.vcpus.to_string());
         }
@@ -383,6 +389,13 @@ pub fn console_pty() -> Element {
             .with_attr("type", "serial")
             .with_attr("port", "0"),
     )
+}
+
+/// A virtio console on a pseudo-terminal.
+pub fn console_virtio() -> Element {
+    el("console")
+        .with_attr("type", "pty")
+        .with_child(el("target").with_attr("type", "virtio"))
 }
 
 /// The QEMU guest agent channel.
