@@ -16,6 +16,7 @@ use crate::ui::a11y::AccessibleLabelExt;
 use crate::ui::dialog;
 use crate::ui::i18n::gettext_f;
 
+mod files;
 mod messages;
 mod sessions;
 mod text;
@@ -206,40 +207,6 @@ impl ConsolePage {
             move || input.emit(ConsoleInput::Password(field.text().to_string())),
         );
         entry.grab_focus();
-    }
-
-    fn screenshot(&self, sender: &ComponentSender<Self>) {
-        if self.view.texture().is_none() {
-            return Self::toast(sender, gettext("There is no screen to save"));
-        }
-        let stamp = glib::DateTime::now_local()
-            .and_then(|d| d.format("%Y-%m-%d %H-%M-%S"))
-            .map(|s| s.to_string())
-            .unwrap_or_default();
-        let dir =
-            glib::user_special_dir(glib::UserDirectory::Pictures).unwrap_or_else(glib::home_dir);
-        let path = dir.join(format!("{} {stamp}.png", self.name));
-        sender.input(ConsoleInput::SaveScreenshot(path));
-    }
-
-    fn save_screenshot(&self, path: &std::path::Path, sender: &ComponentSender<Self>) {
-        let Some(texture) = self.view.texture() else {
-            return;
-        };
-        let _ = std::fs::create_dir_all(path.parent().unwrap_or(path));
-        Self::toast(
-            sender,
-            match texture.save_to_png(path) {
-                Ok(()) => gettext_f(
-                    "Screenshot saved to {path}",
-                    &[("path", &path.display().to_string())],
-                ),
-                Err(e) => gettext_f(
-                    "Could not save the screenshot: {reason}",
-                    &[("reason", &e.to_string())],
-                ),
-            },
-        );
     }
 }
 
