@@ -2831,6 +2831,78 @@ fn a_headless_guest_opens_on_its_serial_console() {
     rt.block_on(conn.force_off(&vm.uuid)).unwrap();
 }
 
+/// The classic guides' headless server, made by `vireo create --graphics
+/// none --console pty,target_type=serial` from the tiny guest's ISO on a
+/// real hypervisor, opens in Vireo on a working text console.
+#[test]
+fn a_guest_created_headless_from_the_command_line_opens_on_its_text_console() {
+    use common::daemon::Daemon;
+    use common::guest;
+
+    let daemon = Daemon::start();
+    let files = guest::install(&daemon);
+    let name = "cli-headless";
+    let out = Command::new(env!("CARGO_BIN_EXE_vireo"))
+        .args(["create", "--connect", &daemon.uri, "--name", name])
+        .args([
+            "--memory",
+            "192",
+            "--vcpus",
+            "1",
+            "--disk",
+            "none",
+            "--virt-type",
+            "qemu",
+        ])
+        .arg("--cdrom")
+        .arg(&files.iso)
+        .args(["--graphics", "none", "--console", "pty,target_type=serial"])
+        .args(["--os-type", "linux", "--network", "none"])
+        .env("LANG", "C.UTF-8")
+        .output()
+        .expect("run vireo create");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}\n{}", daemon.logs());
+    assert!(err.contains("--os-type is ignored"), "{err}");
+
+    let mut app = App::console_of(&daemon.uri, name);
+    let terminal = format!("Serial 1 of {name}");
+    let nodes = app.wait_until("the serial console", |n| {
+        window_nodes(n, name)
+            .iter()
+            .any(|n| n.name == terminal && n.on_screen())
+    });
+    let node = nodes.iter().find(|n| n.name == terminal).unwrap().clone();
+    // The guest boots from its ISO (isolinux, then the kernel); its boot
+    // messages and then its shell show on the console.
+    let mut saved = String::new();
+    common::wait_for(
+        "the guest's shell on the console",
+        Duration::from_secs(180),
+        || {
+            saved = save_console_text(&mut app);
+            saved
+                .contains("TINY-SHELL-READY on /dev/ttyS0")
+                .then_some(())
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}\n{saved}\n{}", daemon.logs()));
+    app.click(name, &node);
+    app.type_text("echo out-$((6*7))");
+    app.keys_to_focus("Return");
+    common::wait_for(
+        "the command's output on the console",
+        Duration::from_secs(60),
+        || {
+            saved = save_console_text(&mut app);
+            // (The shell does not echo what is typed: only its output says 42.)
+            saved.contains("out-42").then_some(())
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}\n{saved}\n{}", daemon.logs()));
+    assert!(app.alive());
+}
+
 /// A guest with graphics and a pty serial port: the console's menu
 /// switches to Serial 1 (which takes typing) and back to the graphical
 /// console.
@@ -2905,6 +2977,27 @@ fn the_console_menu_switches_between_graphics_and_the_serial_port() {
     app.wait_until("the graphical console again", |n| console_live(n, name));
     assert!(app.alive());
     rt.block_on(conn.force_off(&vm.uuid)).unwrap();
+}
+
+/// Save Console Text from the console's menu; the text saved (read from
+/// the file its toast names, a new toast each time).
+fn save_console_text(app: &mut App) -> String {
+    let toasts = |n: &[Node]| -> Vec<String> {
+        n.iter()
+            .filter(|n| n.name.starts_with("Console text saved to "))
+            .map(|n| n.name.clone())
+            .collect()
+    };
+    let before = toasts(&app.dump().unwrap_or_default());
+    app.choose("Console Options", "Save Console Text");
+    let nodes = app.wait_until("a new toast for the saved text", |n| {
+        toasts(n).iter().any(|t| !before.contains(t))
+    });
+    let toast = toasts(&nodes)
+        .into_iter()
+        .find(|t| !before.contains(t))
+        .unwrap();
+    std::fs::read_to_string(toast.trim_start_matches("Console text saved to ")).unwrap_or_default()
 }
 
 /// The desktop's clipboard text (the test display's).
