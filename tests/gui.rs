@@ -1314,10 +1314,19 @@ fn the_wizard_checks_every_page_and_creates_the_vm() {
     app.act("push button", "Forward");
     app.wait_for_text("Step 4 of 5: Network");
     app.wait_until("Forward enabled", |n| forward_ready(n, "Forward"));
+    // A headless guest: no graphical display, a serial console.
+    choose_in_combo(&mut app, WIZARD, "Display", 2);
+    app.wait_for_text("None: a serial console only");
     app.act("push button", "Forward");
 
     // Summary: the name suggested from the OS; a taken name is refused.
     let nodes = app.wait_for_text("Step 5 of 5: Summary");
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n.on_screen() && n.name == "None: a serial console only"),
+        "the summary names the display"
+    );
     assert_eq!(unnamed_wizard_controls(&nodes), Vec::<Node>::new());
     app.wait_for_text("New 2.0 GiB qcow2 volume “debian11.qcow2” in the pool “default”");
     set_field(&mut app, "Name", "web-server");

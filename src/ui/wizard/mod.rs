@@ -23,8 +23,8 @@ use relm4::{Component, ComponentParts, ComponentSender};
 use crate::core::libvirt::{Connection, CreateJob, CreateStep, Created, Error};
 use crate::core::wizard::check::format_gib;
 use crate::core::wizard::{
-    FirmwareChoice, GIB, HostFacts, InstallSource, NetworkChoice, OsProfile, Page, Plan, Problem,
-    Severity, StorageChoice, VirtType,
+    DisplayChoice, FirmwareChoice, GIB, HostFacts, InstallSource, NetworkChoice, OsProfile, Page,
+    Plan, Problem, Severity, StorageChoice, VirtType,
 };
 use crate::osinfo::OsEntry;
 use crate::ui::a11y::AccessibleLabelExt;
@@ -522,6 +522,16 @@ impl Wizard {
             Some(other) => other.clone(),
             None => NetworkChoice::None,
         };
+        plan.display = match self.w.network.display.selected() {
+            1 => DisplayChoice::Graphical {
+                protocol: "spice".into(),
+                listen: None,
+                port: None,
+                password: None,
+            },
+            2 => DisplayChoice::None,
+            _ => DisplayChoice::default(),
+        };
         self.plan = Some(plan);
     }
 
@@ -725,6 +735,13 @@ impl Wizard {
             NetworkChoice::User => gettext("User-mode networking"),
             NetworkChoice::None => gettext("No network"),
         };
+        let display = match &plan.display {
+            DisplayChoice::Graphical { protocol, .. } if protocol == "spice" => {
+                gettext("Graphical (SPICE)")
+            }
+            DisplayChoice::Graphical { .. } => gettext("Graphical (VNC)"),
+            DisplayChoice::None => gettext("None: a serial console only"),
+        };
         let firmware = match r.firmware {
             crate::core::xml::builder::Firmware::Bios => gettext("BIOS"),
             crate::core::xml::builder::Firmware::Efi { secure_boot: false } => gettext("UEFI"),
@@ -745,6 +762,7 @@ impl Wizard {
             (gettext("CPUs"), cpus),
             (gettext("Storage"), storage),
             (gettext("Network"), network),
+            (gettext("Display"), display),
             (gettext("Firmware"), firmware),
             (
                 gettext("Hypervisor"),
@@ -967,6 +985,7 @@ impl Component for Wizard {
             &source.firmware,
             &storage.pool,
             &network.network,
+            &network.display,
         ] {
             let changed = changed.clone();
             c.connect_selected_notify(move |_| changed());
