@@ -1031,3 +1031,143 @@ fn bad_display_console_and_cpuset_options_are_refused_with_a_reason() {
     let names = rt.block_on(conn.wizard_facts()).unwrap().domain_names;
     assert!(!names.contains(&"bad".to_string()));
 }
+
+/// `--disk path=P,size=N`: a new image at P, made through the storage API
+/// in the pool that holds its folder, or in a directory pool made for the
+/// folder; the images libvirt lists are where the domain looks.
+#[test]
+fn a_new_image_at_a_path_is_made_in_the_pool_of_its_folder() {
+    let (rt, conn) = demo();
+    let facts = rt.block_on(conn.wizard_facts()).unwrap();
+    let dir = common::fresh_dir("new-image");
+    // A folder no pool holds: a pool is made for it.
+    let path = dir.join("server.qcow2").display().to_string();
+    let mut plan = Plan::new("server", InstallSource::Iso(local_iso()), debian(), &facts);
+    plan.storage = StorageChoice::NewAt {
+        path: path.clone(),
+        size_bytes: GIB,
+    };
+    assert_eq!(
+        plan.check_all(&facts)
+            .iter()
+            .filter(|p| p.is_error())
+            .count(),
+        0
+    );
+    let created = rt
+        .block_on(conn.create(
+            CreateJob {
+                plan,
+                host: facts.clone(),
+                start: false,
+            },
+            None,
+        ))
+        .expect("created");
+    assert_eq!(created.volume_path.as_deref(), Some(path.as_str()));
+    let after = rt.block_on(conn.wizard_facts()).unwrap();
+    let pool = after
+        .pools
+        .iter()
+        .find(|p| p.path.as_deref() == Some(dir.to_str().unwrap()))
+        .expect("a pool for the folder");
+    assert!(pool.active, "{pool:?}");
+    assert!(
+        pool.volumes.contains(&"server.qcow2".to_string()),
+        "{pool:?}"
+    );
+    let xml = rt
+        .block_on(conn.domain_xml(&created.domain.uuid, true))
+        .unwrap();
+    assert!(xml.contains(&format!("<source file='{path}'/>")), "{xml}");
+
+    // The default pool's folder: its pool takes the image (raw for .img).
+    let in_default = "/var/lib/libvirt/images/second.img".to_owned();
+    let mut plan = Plan::new("second", InstallSource::Iso(local_iso()), debian(), &after);
+    plan.storage = StorageChoice::NewAt {
+        path: in_default.clone(),
+        size_bytes: GIB,
+    };
+    // (The test driver's folders are not on this machine.)
+    let mut remote = after.clone();
+    remote.local = false;
+    let created = rt
+        .block_on(conn.create(
+            CreateJob {
+                plan,
+                host: remote,
+                start: false,
+            },
+            None,
+        ))
+        .expect("created");
+    assert_eq!(created.volume_path.as_deref(), Some(in_default.as_str()));
+    let last = rt.block_on(conn.wizard_facts()).unwrap();
+    assert_eq!(last.pools.len(), after.pools.len(), "no new pool");
+    assert!(
+        last.pool("default")
+            .unwrap()
+            .volumes
+            .contains(&"second.img".to_string())
+    );
+    let xml = rt
+        .block_on(conn.domain_xml(&created.domain.uuid, true))
+        .unwrap();
+    assert!(xml.contains("<driver name='qemu' type='raw'/>"), "{xml}");
+}
+
+/// Bad places for a new image: one sentence each, nothing defined, no
+/// file left behind.
+#[test]
+fn bad_places_for_a_new_image_are_refused_with_the_reason() {
+    let uri = common::fixture_uri("demo.xml");
+    let iso = local_iso();
+    let dir = common::fresh_dir("bad-image");
+    let taken = dir.join("taken.qcow2");
+    std::fs::write(&taken, b"data").unwrap();
+    let missing = dir.join("nowhere/x.qcow2");
+    let taken_arg = format!("path={},size=1", taken.display());
+    let missing_arg = format!("path={},size=1", missing.display());
+    for (disk, says) in [
+        (
+            taken_arg.as_str(),
+            "already exists: a new disk image would overwrite it",
+        ),
+        (missing_arg.as_str(), "does not exist"),
+        (
+            "path=/proc/vireo.qcow2,size=1",
+            "A disk image cannot be written in /proc",
+        ),
+        (
+            "path=relative.qcow2,size=1",
+            "is not a place for a new disk image",
+        ),
+        (
+            "path=/tmp/zero.qcow2,size=0",
+            "The disk needs a size above zero.",
+        ),
+    ] {
+        let (code, out, err) = vireo_create(&[
+            "--connect",
+            &uri,
+            "--name",
+            "img",
+            "--memory",
+            "1024",
+            "--vcpus",
+            "1",
+            "--disk",
+            disk,
+            "--cdrom",
+            &iso,
+            "--print-xml",
+        ]);
+        assert_ne!(code, 0, "{disk} was taken");
+        assert!(out.is_empty(), "{disk}: {out}");
+        assert!(err.contains(says), "{disk}: {err}");
+    }
+    assert_eq!(std::fs::read(&taken).unwrap(), b"data", "untouched");
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(left.len(), 1, "only the taken file: {left:?}");
+    assert!(!std::path::Path::new("/tmp/zero.qcow2").exists());
+}

@@ -9,12 +9,13 @@
 use tokio::sync::mpsc;
 use virt::connect::Connect;
 use virt::domain::Domain;
+use virt::storage_pool::StoragePool;
 use virt::storage_vol::StorageVol;
 
 use super::{DomainSummary, Error, ErrorKind, host};
 use crate::core::wizard::{
-    HostFacts, InstallSource, NetworkChoice, NetworkFacts, Plan, PoolFacts, default_pool_path,
-    default_pool_xml, tree,
+    HostFacts, InstallSource, NetworkChoice, NetworkFacts, Plan, PoolFacts, StorageChoice,
+    default_pool_path, default_pool_xml, new_image_format, tree, volume_xml_format,
 };
 use crate::core::xml::caps::{Capabilities, NetworkInfo, PoolInfo};
 
@@ -149,6 +150,8 @@ pub(super) fn start_network(conn: &Connect, name: &str) -> Result<(), Error> {
 /// What has been made so far, to take back on failure.
 #[derive(Default)]
 struct Made {
+    /// A directory pool made for a new image's folder.
+    pool: Option<StoragePool>,
     volume: Option<StorageVol>,
     domain: Option<Domain>,
     files: Vec<String>,
@@ -169,10 +172,81 @@ impl Made {
         if let Some(v) = self.volume {
             let _ = v.delete(0);
         }
+        if let Some(p) = self.pool {
+            let _ = p.destroy();
+            let _ = p.undefine();
+        }
         for f in self.files {
             let _ = std::fs::remove_file(f);
         }
     }
+}
+
+/// A new image at `path` through libvirt's storage API: in the pool whose
+/// directory holds it, or in a directory pool made for that folder (named
+/// after it, started and autostarted, as virt-install does).
+fn image_at(
+    conn: &Connect,
+    host: &HostFacts,
+    path: &str,
+    size_bytes: u64,
+    made: &mut Made,
+) -> Result<StorageVol, Error> {
+    let p = std::path::Path::new(path);
+    let (Some(dir), Some(file)) = (p.parent(), p.file_name()) else {
+        return Err(other(format!("“{path}” is not a file path")));
+    };
+    let dir = dir.display().to_string();
+    let holder = host
+        .pools
+        .iter()
+        .find(|pool| pool.path.as_deref().map(|d| d.trim_end_matches('/')) == Some(dir.as_str()));
+    let pool = match holder {
+        Some(found) => conn.lookup_storage_pool_by_name(&found.name)?,
+        None => {
+            let base: String = std::path::Path::new(&dir)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "root".into())
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            let name = (1..)
+                .map(|n| {
+                    if n == 1 {
+                        base.clone()
+                    } else {
+                        format!("{base}-{n}")
+                    }
+                })
+                .find(|n| host.pool(n).is_none())
+                .expect("a free pool name");
+            let xml = crate::core::xml::Element::new("pool")
+                .with_attr("type", "dir")
+                .with_child(crate::core::xml::Element::new("name").with_text(&name))
+                .with_child(
+                    crate::core::xml::Element::new("target")
+                        .with_child(crate::core::xml::Element::new("path").with_text(&dir)),
+                )
+                .to_xml_string();
+            let pool = conn.define_storage_pool_xml(&xml, 0)?;
+            made.pool = Some(pool.clone());
+            pool.create(0)?;
+            pool.set_autostart(true)?;
+            pool
+        }
+    };
+    if !pool.is_active()? {
+        pool.create(0)?;
+    }
+    let xml = volume_xml_format(&file.to_string_lossy(), size_bytes, new_image_format(path));
+    Ok(StorageVol::create_xml(&pool, &xml, 0)?)
 }
 
 /// Run a [`CreateJob`], reporting each step on `progress`.
@@ -226,6 +300,12 @@ fn steps(
         volume_path = vol.path().ok();
         made.volume = Some(vol);
     }
+    if let StorageChoice::NewAt { path, size_bytes } = &plan.storage {
+        report(CreateStep::CreatingVolume);
+        let vol = image_at(conn, &job.host, path, *size_bytes, made)?;
+        volume_path = vol.path().ok();
+        made.volume = Some(vol);
+    }
     report(CreateStep::Defining);
     let xml = plan.domain_xml(&job.host);
     let domain = conn.define_domain_xml_flags(&xml, virt::sys::VIR_DOMAIN_DEFINE_VALIDATE)?;
@@ -258,6 +338,7 @@ fn steps(
     // guest has booted it; it lives in the temporary directory).
     made.domain = None;
     made.volume = None;
+    made.pool = None;
     made.files.clear();
     Ok(Created {
         domain: summary,

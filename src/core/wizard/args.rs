@@ -38,6 +38,8 @@ pub enum DiskArg {
     New { size_gib: f64, pool: Option<String> },
     /// `path=P`.
     Path(String),
+    /// `path=P,size=GiB`: a new image at P.
+    NewAt { path: String, size_gib: f64 },
     /// `none`.
     None,
 }
@@ -177,7 +179,8 @@ fn disk(value: &str) -> Result<DiskArg, CliError> {
     }
     match (size, path) {
         (Some(size_gib), None) => Ok(DiskArg::New { size_gib, pool }),
-        (_, Some(p)) if pool.is_none() => Ok(DiskArg::Path(p)),
+        (Some(size_gib), Some(path)) if pool.is_none() => Ok(DiskArg::NewAt { path, size_gib }),
+        (None, Some(p)) if pool.is_none() => Ok(DiskArg::Path(p)),
         _ => Err(invalid("--disk", value)),
     }
 }
@@ -369,6 +372,10 @@ impl CreateArgs {
             (_, DiskArg::Path(p)) => StorageChoice::Existing {
                 path: p.clone(),
                 format: super::probe_format(p).into(),
+            },
+            (_, DiskArg::NewAt { path, size_gib }) => StorageChoice::NewAt {
+                path: path.clone(),
+                size_bytes: (size_gib * GIB as f64).round() as u64,
             },
             (_, DiskArg::New { size_gib, pool }) => StorageChoice::New {
                 pool: pool

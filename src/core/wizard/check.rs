@@ -109,6 +109,15 @@ pub enum Problem {
     MacvtapEmpty,
     /// Not a CPU list (`0-3,6`), or an empty one.
     CpusetBad(String),
+    /// A new image's path is not an absolute file path.
+    NewImageBad(String),
+    /// Something is already at a new image's path.
+    NewImageExists(String),
+    NewImageDirMissing(String),
+    NewImageDirUnwritable {
+        dir: String,
+        reason: String,
+    },
     /// The cpuset names a CPU the host does not have.
     CpusetNotOnHost {
         cpu: u32,
@@ -203,6 +212,22 @@ impl Problem {
                 ],
             ),
             VcpusZero => (n_("The virtual machine needs at least one CPU."), vec![]),
+            NewImageBad(path) => (
+                n_("“{path}” is not a place for a new disk image: give a full file path."),
+                vec![("path", s(path))],
+            ),
+            NewImageExists(path) => (
+                n_("{path} already exists: a new disk image would overwrite it."),
+                vec![("path", s(path))],
+            ),
+            NewImageDirMissing(dir) => (
+                n_("The folder {dir} does not exist."),
+                vec![("dir", s(dir))],
+            ),
+            NewImageDirUnwritable { dir, reason } => (
+                n_("A disk image cannot be written in {dir}: {reason}"),
+                vec![("dir", s(dir)), ("reason", s(reason))],
+            ),
             CpusetBad(set) => (
                 n_("“{cpuset}” is not a list of host CPUs: write it as 0-3,6 for example."),
                 vec![("cpuset", s(set))],
@@ -319,6 +344,42 @@ pub fn check_name(name: &str, taken: &[String]) -> Vec<Problem> {
 }
 
 /// A file the guest will read, checked when it is on this machine.
+/// A new image's place: an absolute path whose directory exists and takes
+/// files (tried with a probe file, removed at once), with nothing there
+/// yet. Only on this machine; a remote host's libvirt says for itself.
+fn check_new_image(path: &str, host: &HostFacts, out: &mut Vec<Problem>) {
+    let p = std::path::Path::new(path);
+    let (Some(dir), Some(_)) = (p.parent(), p.file_name()) else {
+        return out.push(Problem::NewImageBad(path.to_owned()));
+    };
+    if !p.is_absolute() {
+        return out.push(Problem::NewImageBad(path.to_owned()));
+    }
+    if !host.local {
+        return;
+    }
+    if p.exists() {
+        return out.push(Problem::NewImageExists(path.to_owned()));
+    }
+    if !dir.is_dir() {
+        return out.push(Problem::NewImageDirMissing(dir.display().to_string()));
+    }
+    let probe = dir.join(format!(".vireo-probe-{}", std::process::id()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+        }
+        Err(e) => out.push(Problem::NewImageDirUnwritable {
+            dir: dir.display().to_string(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
 fn check_file(path: &str, host: &HostFacts, empty: Problem, out: &mut Vec<Problem>) {
     if path.trim().is_empty() {
         out.push(empty);
@@ -491,6 +552,12 @@ impl Plan {
             }
             StorageChoice::Existing { path, .. } => {
                 check_file(path, host, Problem::ExistingDiskEmpty, out)
+            }
+            StorageChoice::NewAt { path, size_bytes } => {
+                if *size_bytes == 0 {
+                    out.push(Problem::DiskZero);
+                }
+                check_new_image(path, host, out);
             }
             StorageChoice::None => {}
         }

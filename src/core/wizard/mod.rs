@@ -41,6 +41,10 @@ pub enum StorageChoice {
     New { pool: String, size_bytes: u64 },
     /// An existing image file or volume, by path, with its format.
     Existing { path: String, format: String },
+    /// A new image at `path` (`--disk path=P,size=N`), made through
+    /// libvirt's storage API in the pool that holds its directory (a
+    /// directory pool is made for it when none does), as virt-install does.
+    NewAt { path: String, size_bytes: u64 },
     /// No disk.
     None,
 }
@@ -205,8 +209,23 @@ pub struct NewVolume {
     pub xml: String,
 }
 
+/// The format of a new image at `path`: raw for `.img` and `.raw` files,
+/// else qcow2.
+pub fn new_image_format(path: &str) -> &'static str {
+    if path.ends_with(".img") || path.ends_with(".raw") {
+        "raw"
+    } else {
+        "qcow2"
+    }
+}
+
 /// The XML of a new, empty qcow2 volume for `virStorageVolCreateXML`.
 pub fn volume_xml(name: &str, size_bytes: u64) -> String {
+    volume_xml_format(name, size_bytes, "qcow2")
+}
+
+/// The XML of a new, empty volume in `format`.
+pub fn volume_xml_format(name: &str, size_bytes: u64, format: &str) -> String {
     Element::new("volume")
         .with_child(Element::new("name").with_text(name))
         .with_child(
@@ -216,7 +235,7 @@ pub fn volume_xml(name: &str, size_bytes: u64) -> String {
         )
         .with_child(Element::new("allocation").with_text("0"))
         .with_child(
-            Element::new("target").with_child(Element::new("format").with_attr("type", "qcow2")),
+            Element::new("target").with_child(Element::new("format").with_attr("type", format)),
         )
         .into_pretty()
         .to_xml_string()
@@ -486,6 +505,11 @@ impl Plan {
                     push_disk(&mut b, d);
                 }
                 StorageChoice::Existing { path, format } => {
+                    let d = builder::disk_file(path, format, &letters(disk_prefix, 0), r.disk_bus);
+                    push_disk(&mut b, d);
+                }
+                StorageChoice::NewAt { path, .. } => {
+                    let format = new_image_format(path);
                     let d = builder::disk_file(path, format, &letters(disk_prefix, 0), r.disk_bus);
                     push_disk(&mut b, d);
                 }

@@ -726,6 +726,10 @@ impl Wizard {
                 ],
             ),
             (_, StorageChoice::Existing { path, format }) => format!("{path} ({format})"),
+            (_, StorageChoice::NewAt { path, size_bytes }) => gettext_f(
+                "New {size} image {path}",
+                &[("size", &format_gib(*size_bytes)), ("path", path)],
+            ),
             (_, StorageChoice::None) => gettext("No disk"),
         };
         let network = match &plan.network {
