@@ -2840,9 +2840,10 @@ fn a_headless_guest_opens_on_its_serial_console() {
     rt.block_on(conn.force_off(&vm.uuid)).unwrap();
 }
 
-/// The classic guides' headless server, made by `vireo create --graphics
-/// none --console pty,target_type=serial` from the tiny guest's ISO on a
-/// real hypervisor, opens in Vireo on a working text console.
+/// The classic guides' headless server, made by `vireo create --location
+/// ISO --extra-args console=ttyS0 --graphics none --console
+/// pty,target_type=serial` from the tiny guest's ISO on a real hypervisor,
+/// opens in Vireo on a working text console.
 #[test]
 fn a_guest_created_headless_from_the_command_line_opens_on_its_text_console() {
     use common::daemon::Daemon;
@@ -2863,8 +2864,11 @@ fn a_guest_created_headless_from_the_command_line_opens_on_its_text_console() {
             "--virt-type",
             "qemu",
         ])
-        .arg("--cdrom")
+        // The guides' line: the installer's kernel from the ISO's tree,
+        // its console on the serial port.
+        .arg("--location")
         .arg(&files.iso)
+        .args(["--extra-args", "console=ttyS0"])
         .args(["--graphics", "none", "--console", "pty,target_type=serial"])
         .args(["--os-type", "linux", "--network", "none"])
         .env("LANG", "C.UTF-8")
@@ -2882,7 +2886,7 @@ fn a_guest_created_headless_from_the_command_line_opens_on_its_text_console() {
             .any(|n| n.name == terminal && n.on_screen())
     });
     let node = nodes.iter().find(|n| n.name == terminal).unwrap().clone();
-    // The guest boots from its ISO (isolinux, then the kernel). Its shell
+    // The guest boots the kernel taken from its ISO. Its shell
     // may be up before the console connects (what a pty says with no one
     // listening is lost): Return asks it for a prompt.
     let mut saved = String::new();

@@ -1171,3 +1171,90 @@ fn bad_places_for_a_new_image_are_refused_with_the_reason() {
     assert_eq!(left.len(), 1, "only the taken file: {left:?}");
     assert!(!std::path::Path::new("/tmp/zero.qcow2").exists());
 }
+
+/// `vireo create --print-xml` of a one-CPU VM installed from the tree at
+/// `location`, with `extra` options.
+fn create_from_tree(uri: &str, location: &str, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec![
+        "--connect",
+        uri,
+        "--name",
+        "tree",
+        "--memory",
+        "1024",
+        "--vcpus",
+        "1",
+        "--disk",
+        "none",
+        "--location",
+        location,
+        "--print-xml",
+    ];
+    args.extend_from_slice(extra);
+    vireo_create(&args)
+}
+
+/// `--location ISO`: the installer's kernel and initrd come out of the
+/// image's tree (read as ISO 9660, nothing mounted), and the image is the
+/// installer's CD; an image without a tree, or a file that is no image,
+/// is refused with the reason.
+#[test]
+fn an_install_tree_on_an_iso_gives_its_kernel_and_becomes_the_cd() {
+    use vireo::core::wizard::tree;
+    let guest = common::guest::ensure();
+    let iso = guest.iso.display().to_string();
+    assert!(tree::is_local_iso(&iso));
+    assert_eq!(
+        tree::iso_boot_files(&iso),
+        Ok(("isolinux/vmlinuz", "isolinux/initrd.img"))
+    );
+    let dir = common::fresh_dir("iso-tree");
+    let (kernel, initrd) = tree::extract_boot_files(&iso, &dir).unwrap();
+    assert_eq!(
+        std::fs::read(kernel).unwrap(),
+        std::fs::read(&guest.kernel).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(initrd).unwrap(),
+        std::fs::read(&guest.initrd).unwrap()
+    );
+
+    let uri = common::fixture_uri("demo.xml");
+    let (code, out, err) = create_from_tree(&uri, &iso, &["--graphics", "none"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!("<source file='{iso}'/>")),
+        "the ISO is the CD:\n{out}"
+    );
+
+    // No tree in it, or no image at all; nothing at the path.
+    let empty = dir.join("no-tree");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::write(empty.join("README.TXT"), "no installer here").unwrap();
+    let bare = dir.join("bare.iso");
+    let made = Command::new("xorriso")
+        .args(["-as", "mkisofs", "-quiet", "-o"])
+        .arg(&bare)
+        .arg(&empty)
+        .status()
+        .expect("xorriso");
+    assert!(made.success());
+    let bare = bare.display().to_string();
+    let fake = local_iso();
+    assert!(std::path::Path::new(&bare).is_file(), "xorriso made {bare}");
+    for (file, says) in [
+        (bare.as_str(), "cannot be installed from as a tree: "),
+        (fake.as_str(), "cannot be installed from as a tree: "),
+        ("/nonexistent/tree", "“/nonexistent/tree” does not exist."),
+    ] {
+        let (code, out, err) = create_from_tree(&uri, file, &[]);
+        assert_ne!(code, 0, "{file}");
+        assert!(out.is_empty());
+        assert!(err.contains(says), "{file}: {err}");
+        if file == bare {
+            assert!(err.contains("holds no install tree"), "{err}");
+        } else if file == fake {
+            assert!(err.contains("not an ISO 9660 image"), "{err}");
+        }
+    }
+}

@@ -315,7 +315,12 @@ fn steps(
             InstallSource::Location { url, .. } => {
                 report(CreateStep::FetchingKernel);
                 let dir = std::env::temp_dir().join(format!("vireo-install-{}", plan.name));
-                let (kernel, initrd) = tree::fetch_boot_files(url, &dir).map_err(other)?;
+                let (kernel, initrd) = if tree::is_local_iso(url) {
+                    let iso = url.strip_prefix("file://").unwrap_or(url);
+                    tree::extract_boot_files(iso, &dir).map_err(other)?
+                } else {
+                    tree::fetch_boot_files(url, &dir).map_err(other)?
+                };
                 made.files.push(kernel.clone());
                 made.files.push(initrd.clone());
                 let uuid = domain.uuid_string()?;

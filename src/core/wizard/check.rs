@@ -59,6 +59,8 @@ pub enum Problem {
     /// The kernel of a network install is fetched here, so the host must be
     /// this machine.
     LocationNeedsLocal,
+    /// An ISO given as an install tree holds none (the reason).
+    LocationNoTree(String),
     ImportEmpty,
     ExistingDiskEmpty,
     MemoryZero,
@@ -171,12 +173,18 @@ impl Problem {
             ),
             LocationEmpty => (n_("Enter the URL of the install tree."), vec![]),
             LocationScheme(u) => (
-                n_("“{url}” is not an http, https or ftp URL or a directory."),
+                n_("“{url}” is not an http, https or ftp URL, a directory or an ISO image."),
                 vec![("url", s(u))],
             ),
             LocationNeedsLocal => (
                 n_("Network installs need a connection to this computer."),
                 vec![],
+            ),
+            LocationNoTree(reason) => (
+                n_(
+                    "This ISO cannot be installed from as a tree: {reason}. Use it as a CD-ROM (--cdrom) instead.",
+                ),
+                vec![("reason", s(reason))],
             ),
             ImportEmpty => (n_("Choose the disk image to import."), vec![]),
             ExistingDiskEmpty => (n_("Choose the disk image to use."), vec![]),
@@ -444,6 +452,13 @@ impl Plan {
                     out.push(Problem::LocationScheme(url.to_owned()));
                 } else if !host.local {
                     out.push(Problem::LocationNeedsLocal);
+                } else if url.starts_with('/') && !std::path::Path::new(url).exists() {
+                    out.push(Problem::FileMissing(url.to_owned()));
+                } else if super::tree::is_local_iso(url) {
+                    let iso = url.strip_prefix("file://").unwrap_or(url);
+                    if let Err(reason) = super::tree::iso_boot_files(iso) {
+                        out.push(Problem::LocationNoTree(reason));
+                    }
                 }
             }
             InstallSource::Import { path, .. } => check_file(path, host, Problem::ImportEmpty, out),

@@ -415,9 +415,16 @@ impl Plan {
         let InstallSource::Location { url, kernel_args } = &self.source else {
             return None;
         };
-        let mut cmdline = format!("{}={url}", self.os_url_argument());
-        if !kernel_args.trim().is_empty() {
+        // An ISO is the installer's CD: no URL to point it at.
+        let mut cmdline = if tree::is_local_iso(url) {
+            String::new()
+        } else {
+            format!("{}={url}", self.os_url_argument())
+        };
+        if !kernel_args.trim().is_empty() && !cmdline.is_empty() {
             cmdline.push(' ');
+        }
+        if !kernel_args.trim().is_empty() {
             cmdline.push_str(kernel_args.trim());
         }
         let mut b = self.builder(host, Some((kernel, initrd, &cmdline)));
@@ -522,6 +529,13 @@ impl Plan {
         let cdrom_target = letters(if r.cdrom_bus == "ide" { "hd" } else { "sd" }, cdrom_index);
         match &self.source {
             InstallSource::Iso(iso) => {
+                b.devices
+                    .push(builder::cdrom(Some(iso), &cdrom_target, r.cdrom_bus));
+            }
+            // An install tree on an ISO: the installer reads the rest of
+            // the media from it, as from a CD.
+            InstallSource::Location { url, .. } if tree::is_local_iso(url) => {
+                let iso = url.strip_prefix("file://").unwrap_or(url);
                 b.devices
                     .push(builder::cdrom(Some(iso), &cdrom_target, r.cdrom_bus));
             }

@@ -228,3 +228,150 @@ mod tests {
         std::fs::remove_dir_all(&out).unwrap();
     }
 }
+
+/// Whether `location` names a local file (an ISO image) rather than a URL
+/// or a directory.
+pub fn is_local_iso(location: &str) -> bool {
+    let path = location.strip_prefix("file://").unwrap_or(location);
+    path.starts_with('/') && Path::new(path).is_file()
+}
+
+const SECTOR: u64 = 2048;
+
+/// A file or directory of an ISO 9660 image: where it starts, how long.
+#[derive(Debug, Clone, Copy)]
+struct Extent {
+    lba: u32,
+    len: u32,
+    dir: bool,
+}
+
+fn read_at(file: &mut std::fs::File, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Seek;
+    file.seek(std::io::SeekFrom::Start(offset))?;
+    let mut buf = vec![0u8; len];
+    file.read_exact(&mut buf)?;
+    Ok(buf)
+}
+
+/// The ISO 9660 name of a directory record as a plain lower-case name
+/// (`VMLINUZ.;1` → `vmlinuz`, `INITRD.GZ;1` → `initrd.gz`).
+fn plain_name(raw: &[u8]) -> String {
+    let name = String::from_utf8_lossy(raw).to_lowercase();
+    let name = name.split(';').next().unwrap_or_default();
+    name.trim_end_matches('.').to_owned()
+}
+
+/// The entry `name` of directory `dir` (names compared as plain ISO 9660
+/// names, without Rock Ridge or Joliet).
+fn lookup(file: &mut std::fs::File, dir: Extent, name: &str) -> std::io::Result<Option<Extent>> {
+    if dir.len > 16 << 20 {
+        return Ok(None);
+    }
+    let data = read_at(file, u64::from(dir.lba) * SECTOR, dir.len as usize)?;
+    let mut at = 0usize;
+    while at < data.len() {
+        let len = data[at] as usize;
+        if len == 0 {
+            // Records do not cross sectors: on to the next one.
+            at = (at / SECTOR as usize + 1) * SECTOR as usize;
+            continue;
+        }
+        let Some(rec) = data.get(at..at + len) else {
+            break;
+        };
+        if rec.len() >= 33 {
+            let name_len = rec[32] as usize;
+            if let Some(raw) = rec.get(33..33 + name_len)
+                && plain_name(raw) == name
+            {
+                let u32_at =
+                    |i: usize| u32::from_le_bytes([rec[i], rec[i + 1], rec[i + 2], rec[i + 3]]);
+                return Ok(Some(Extent {
+                    lba: u32_at(2),
+                    len: u32_at(10),
+                    dir: rec[25] & 2 != 0,
+                }));
+            }
+        }
+        at += len;
+    }
+    Ok(None)
+}
+
+/// The file at `path` (`install.amd/vmlinuz`) in the ISO image.
+fn find(file: &mut std::fs::File, path: &str) -> std::io::Result<Option<Extent>> {
+    let not_iso = || std::io::Error::other("not an ISO 9660 image");
+    let pvd = read_at(file, 16 * SECTOR, SECTOR as usize).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            not_iso()
+        } else {
+            e
+        }
+    })?;
+    if &pvd[1..6] != b"CD001" || pvd[0] != 1 {
+        return Err(not_iso());
+    }
+    let root = &pvd[156..156 + 34];
+    let mut at = Extent {
+        lba: u32::from_le_bytes([root[2], root[3], root[4], root[5]]),
+        len: u32::from_le_bytes([root[10], root[11], root[12], root[13]]),
+        dir: true,
+    };
+    for part in path.split('/') {
+        if !at.dir {
+            return Ok(None);
+        }
+        match lookup(file, at, &part.to_lowercase())? {
+            Some(next) => at = next,
+            None => return Ok(None),
+        }
+    }
+    Ok((!at.dir).then_some(at))
+}
+
+/// The installer's kernel and initrd inside an ISO image, as paths in the
+/// image (the first of [`LAYOUTS`] it holds). Errors are sentences.
+pub fn iso_boot_files(iso: &str) -> Result<(&'static str, &'static str), String> {
+    let mut file = std::fs::File::open(iso).map_err(|e| format!("cannot read {iso}: {e}"))?;
+    for (kernel, initrd) in LAYOUTS {
+        let found = find(&mut file, kernel).map_err(|e| format!("cannot read {iso}: {e}"))?;
+        if found.is_some()
+            && find(&mut file, initrd)
+                .map_err(|e| format!("cannot read {iso}: {e}"))?
+                .is_some()
+        {
+            return Ok((kernel, initrd));
+        }
+    }
+    Err(format!(
+        "{iso} holds no install tree (no installer kernel and initrd where distributions keep them)"
+    ))
+}
+
+/// Copy the installer's kernel and initrd out of the ISO image into `dir`.
+pub fn extract_boot_files(iso: &str, dir: &Path) -> Result<(String, String), String> {
+    let (kernel, initrd) = iso_boot_files(iso)?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut file = std::fs::File::open(iso).map_err(|e| format!("cannot read {iso}: {e}"))?;
+    let mut out = Vec::new();
+    for (inside, name) in [(kernel, "vmlinuz"), (initrd, "initrd")] {
+        let to = dir.join(name);
+        let extent = find(&mut file, inside)
+            .ok()
+            .flatten()
+            .ok_or_else(|| format!("{inside} vanished from {iso}"))?;
+        if u64::from(extent.len) > MAX_BYTES {
+            return Err(format!("{inside} in {iso} is too large"));
+        }
+        let bytes = read_at(
+            &mut file,
+            u64::from(extent.lba) * SECTOR,
+            extent.len as usize,
+        )
+        .map_err(|e| format!("cannot read {inside} from {iso}: {e}"))?;
+        std::fs::write(&to, bytes).map_err(|e| format!("cannot write {}: {e}", to.display()))?;
+        out.push(to.display().to_string());
+    }
+    Ok((out[0].clone(), out[1].clone()))
+}
