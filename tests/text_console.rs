@@ -1,7 +1,8 @@
 //! Text consoles through libvirt (the private QEMU daemon, the tiny guest
 //! headless, its shell on a pty serial port): what is typed runs in the
 //! guest and its output comes back; a console another client holds is
-//! refused as busy until it is taken over; a stopped guest closes it.
+//! refused as busy until it is taken over; it works over an SSH
+//! connection too; a stopped guest closes it.
 
 mod common;
 
@@ -101,12 +102,22 @@ fn a_headless_guests_serial_console_runs_commands_and_can_be_taken_over() {
         assert!(closed.is_ok(), "the first console closes when taken over");
         taken.send(b"echo taken-$((40+2))\n");
         read_until(&taken, "taken-42").await;
+        drop(taken);
+
+        // Over SSH (libvirt's remote transport), the same console.
+        let sshd = common::sshd::Sshd::start();
+        let remote = Connection::open(&sshd.libvirt_uri(&daemon.socket()))
+            .await
+            .unwrap();
+        let over_ssh = remote.open_text(&vm.uuid, None, true).await.unwrap();
+        over_ssh.send(b"echo remote-$((40+2))\n");
+        read_until(&over_ssh, "remote-42").await;
 
         // The guest stops: the console closes.
         conn.force_off(&vm.uuid).await.unwrap();
         let closed = tokio::time::timeout(Duration::from_secs(30), async {
             loop {
-                match taken.next().await {
+                match over_ssh.next().await {
                     Some(TextEvent::Closed(_)) | None => return,
                     Some(TextEvent::Data(_)) => {}
                 }

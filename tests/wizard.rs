@@ -890,6 +890,15 @@ fn reach_of(xml: &str) -> Vec<String> {
             target.unwrap_or_else(|| "serial".into())
         ));
     }
+    for d in devices.children_named("disk") {
+        if d.attr("device").as_deref() == Some("disk") {
+            out.push(format!(
+                "disk {:?} format={:?}",
+                d.child("source").and_then(|s| s.attr("file")),
+                d.child("driver").and_then(|s| s.attr("type"))
+            ));
+        }
+    }
     let serials: Vec<String> = devices
         .children_named("serial")
         .map(|s| format!("serial {:?}", s.attr("type")))
@@ -904,7 +913,8 @@ fn reach_of(xml: &str) -> Vec<String> {
 }
 
 /// `vireo create` with the options of the classic headless-server guides
-/// gives the same machine as virt-install 4.1 for the same line: the
+/// (and `--disk path=P,size=N`) gives the same machine as virt-install 4.1
+/// for the same line: the
 /// expected XML in tests/data/wizard/virt-install/ was printed by
 /// virt-install (its command line is the file's first line). (virt-install
 /// also adds USB redirection and sound to SPICE guests, which Vireo does not
@@ -914,6 +924,9 @@ fn headless_and_display_options_give_what_virt_install_gives() {
     let uri = common::fixture_uri("demo.xml");
     let iso = local_iso();
     let dir = data().join("virt-install");
+    // The folder of the new image's case, as virt-install was given it.
+    std::fs::create_dir_all("/tmp/vireo-fixture").unwrap();
+    let _ = std::fs::remove_file("/tmp/vireo-fixture/new-image.qcow2");
     for (case, options) in [
         (
             "headless",
@@ -930,6 +943,10 @@ fn headless_and_display_options_give_what_virt_install_gives() {
             "--graphics vnc,listen=0.0.0.0,port=5901,password=secret",
         ),
         ("spice", "--graphics spice"),
+        (
+            "new-image",
+            "--disk path=/tmp/vireo-fixture/new-image.qcow2,size=1 --graphics vnc",
+        ),
     ] {
         let expected = std::fs::read_to_string(dir.join(format!("{case}.xml"))).unwrap();
         let command = expected.lines().next().unwrap();
