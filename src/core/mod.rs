@@ -9,10 +9,12 @@
 //! (`tests/layering.rs` fails otherwise).
 
 pub mod cli;
+pub mod clone;
 pub mod config;
 pub mod edit;
 pub mod hardware;
 pub mod libvirt;
+pub mod snapshot;
 pub mod uri;
 pub mod wizard;
 pub mod xml;

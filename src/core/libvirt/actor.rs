@@ -250,6 +250,15 @@ fn serve(conn: &Connect, request: Request) {
                 })
             }));
         }
+        Request::Snapshot { uuid, request } => {
+            super::snapshots::serve(conn, by_uuid(conn, &uuid), request);
+        }
+        Request::CloneSource { uuid, reply } => {
+            let _ = reply.send(by_uuid(conn, &uuid).and_then(|d| super::clone::source(conn, &d)));
+        }
+        Request::Clone { uuid, job, reply } => {
+            super::clone::spawn(conn, by_uuid(conn, &uuid), job, reply);
+        }
         Request::Edit { uuid, edit, reply } => {
             let _ =
                 reply.send(by_uuid(conn, &uuid).and_then(|d| super::edit::edit(conn, &d, &edit)));

@@ -20,6 +20,11 @@ pub enum ErrorKind {
     /// Another client (e.g. `virsh console`) holds the text console; it can
     /// be taken over.
     ConsoleBusy,
+    /// libvirt calls a snapshot revert risky (the guest's configuration
+    /// differs from the snapshot's); it can be forced.
+    RevertRisky,
+    /// The user cancelled; everything made was taken back.
+    Cancelled,
     /// Something Vireo itself could not make sense of (unreadable XML, a
     /// console with no address).
     Other,

@@ -26,6 +26,7 @@
 
 mod actor;
 mod auth;
+pub mod clone;
 mod create;
 mod devices;
 mod domain;
@@ -34,12 +35,14 @@ mod error;
 mod events;
 mod graphics;
 mod host;
+pub mod snapshots;
 mod stats;
 pub mod text;
 pub mod tunnel;
 
 pub use crate::core::hardware::Scope;
 pub use auth::{Authenticator, CredentialKind, CredentialPrompt};
+pub use clone::{CloneJob, CloneSource, CloneStep};
 pub use create::{CreateJob, CreateStep, Created};
 pub use devices::DiskRemoved;
 pub use domain::{DomainState, DomainSummary};
@@ -47,6 +50,7 @@ pub use error::{Error, ErrorKind};
 pub use events::{CloseReason, Event, Lifecycle};
 pub use graphics::{ChannelSocket, Console, ConsoleTarget, GraphicsInfo, Protocol, graphics_of};
 pub use host::{Acceleration, HostOverview, NetworkSummary, PoolSummary, is_local_uri};
+pub use snapshots::{Reverted, SnapshotRequest, SnapshotsView};
 pub use stats::{DomainStats, Usage, usage};
 pub use text::{TextConsole, TextDevice, TextEvent};
 
@@ -231,6 +235,24 @@ pub enum Request {
         uuid: String,
         edit: crate::core::edit::Edit,
         reply: Reply<Applied>,
+    },
+    /// Snapshot work on one domain ([`SnapshotRequest`]); taking and
+    /// reverting run on a worker thread.
+    Snapshot {
+        uuid: String,
+        request: SnapshotRequest,
+    },
+    /// What a clone of the domain starts from (its definition, the names
+    /// and paths in use on the host).
+    CloneSource {
+        uuid: String,
+        reply: Reply<CloneSource>,
+    },
+    /// Make a clone, all or nothing, on a worker thread.
+    Clone {
+        uuid: String,
+        job: Box<CloneJob>,
+        reply: Reply<DomainSummary>,
     },
 }
 
