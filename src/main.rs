@@ -22,6 +22,11 @@ fn usage() -> String {
     text.push_str("               --cdrom ISO|--location URL [--extra-args ARGS]|--import\n");
     text.push_str("               [--os-variant ID] [--network network=NAME|bridge=BR|type=direct,source=DEV|user|none]\n");
     text.push_str("               [--virt-type kvm|qemu] [--connect URI] [--print-xml]\n\n");
+    text.push_str(&gettext("Or clone one, as virt-clone does:"));
+    text.push_str("\n  vireo clone --original NAME (--auto-clone | --name NEW --file PATH...)\n");
+    text.push_str(
+        "              [--mac MAC|RANDOM]... [--linked] [--connect URI] [--print-xml]\n\n",
+    );
     for (option, help) in [
         (
             "-c, --connect URI",
@@ -60,6 +65,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(Command::Create(args)) => ExitCode::from(vireo::ui::create_cli::run(*args)),
+        Ok(Command::Clone(args)) => ExitCode::from(vireo::ui::clone_cli::run(*args)),
         Ok(Command::Run(options)) => {
             let code = vireo::ui::run(options);
             ExitCode::from(code.get() as u8)

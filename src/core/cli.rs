@@ -22,6 +22,8 @@ pub enum Command {
     Run(Options),
     /// `vireo create …`: define (and start) a VM, or print its XML.
     Create(Box<crate::core::wizard::args::CreateArgs>),
+    /// `vireo clone …`: clone a VM, or print the clone's XML.
+    Clone(Box<crate::core::clone::args::CloneArgs>),
 }
 
 /// Options for a normal start.
@@ -117,6 +119,12 @@ where
             return Ok(Command::Help);
         }
         return crate::core::wizard::args::parse(&all[1..]).map(|a| Command::Create(Box::new(a)));
+    }
+    if all.first().map(String::as_str) == Some("clone") {
+        if all.iter().skip(1).any(|a| a == "--help" || a == "-h") {
+            return Ok(Command::Help);
+        }
+        return crate::core::clone::args::parse(&all[1..]).map(|a| Command::Clone(Box::new(a)));
     }
     let mut options = Options::default();
     let mut help = false;

@@ -5,6 +5,8 @@
 //! MAC addresses, automatic graphics ports, new disk and NVRAM paths),
 //! so that everything else the user wrote stays as it was.
 
+pub mod args;
+
 use crate::core::xml::{Document, Element};
 
 /// What happens to one disk.
@@ -70,6 +72,12 @@ pub enum CloneProblem {
     TooManyPaths,
     /// A MAC address that is not six hex pairs (or one of another VM).
     BadMac(String),
+    /// The copies going to the pool at `dir` need more than it has free.
+    NoSpace {
+        dir: String,
+        needed: u64,
+        available: u64,
+    },
     /// The original's XML could not be read.
     BadXml(String),
 }
@@ -475,10 +483,13 @@ impl ClonePlan {
                     while dev.remove_child("target", 0).is_some() {}
                 }
                 "graphics" => {
+                    // Port -1 is libvirt's "choose one when it starts".
                     for attr in ["port", "tlsPort"] {
                         if dev.attr(attr).is_some_and(|p| p != "-1") {
                             dev.set_attr(attr, Some("-1"));
-                            dev.set_attr("autoport", Some("yes"));
+                            if dev.attr("autoport").as_deref() == Some("no") {
+                                dev.set_attr("autoport", None);
+                            }
                         }
                     }
                 }

@@ -4,6 +4,7 @@
 //! work runs as Relm4 commands against [`crate::core::libvirt::Connection`].
 
 mod a11y;
+pub mod clone_cli;
 pub mod create_cli;
 mod dialog;
 mod dialogs;

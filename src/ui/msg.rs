@@ -78,6 +78,13 @@ pub enum AppInput {
         index: usize,
         uuid: String,
     },
+    /// Open the Clone dialog of a VM.
+    ShowClone {
+        index: usize,
+        uuid: String,
+    },
+    /// A clone was made.
+    Cloned(String),
     /// The user confirmed: delete the VM and the chosen storage.
     Delete {
         index: usize,

@@ -30,6 +30,10 @@ pub struct CloneSource {
     pub names: Vec<String>,
     /// Every path the host's pools and domains use.
     pub paths: Vec<String>,
+    /// The bytes each pool volume takes (by path).
+    pub allocations: Vec<(String, u64)>,
+    /// The free bytes of each active pool (by its folder).
+    pub free: Vec<(String, u64)>,
 }
 
 impl CloneSource {
@@ -55,11 +59,39 @@ impl CloneSource {
         ClonePlan::new(&self.xml, &|n| self.name_taken(n), &|p| self.path_taken(p))
     }
 
-    /// Everything wrong with `plan` on this host.
+    /// Everything wrong with `plan` on this host, a full pool included.
     pub fn problems(&self, plan: &ClonePlan) -> Vec<CloneProblem> {
-        plan.problems(self.running(), &|n| self.name_taken(n), &|p| {
+        let mut out = plan.problems(self.running(), &|n| self.name_taken(n), &|p| {
             self.path_taken(p)
-        })
+        });
+        let mut needed: Vec<(String, u64)> = Vec::new();
+        for d in plan.disks.iter().filter(|d| d.action == DiskAction::Copy) {
+            let (Some(from), Some(to)) = (&d.source, &d.new_path) else {
+                continue;
+            };
+            let bytes = self
+                .allocations
+                .iter()
+                .find(|(p, _)| p == from)
+                .map_or(0, |(_, b)| *b);
+            let dir = to.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
+            match needed.iter_mut().find(|(d, _)| *d == dir) {
+                Some((_, n)) => *n += bytes,
+                None => needed.push((dir, bytes)),
+            }
+        }
+        for (dir, needed) in needed {
+            if let Some((_, available)) = self.free.iter().find(|(d, _)| *d == dir)
+                && needed > *available
+            {
+                out.push(CloneProblem::NoSpace {
+                    dir,
+                    needed,
+                    available: *available,
+                });
+            }
+        }
+        out
     }
 }
 
@@ -101,6 +133,7 @@ pub(super) fn source(conn: &Connect, d: &Domain) -> Result<CloneSource, Error> {
     let domains = conn.list_all_domains(0)?;
     let mut names = Vec::new();
     let mut paths = Vec::new();
+    let (mut allocations, mut free) = (Vec::new(), Vec::new());
     for other in &domains {
         names.extend(other.name().ok());
         if let Ok(x) = other.xml_desc(virt::sys::VIR_DOMAIN_XML_INACTIVE) {
@@ -110,8 +143,14 @@ pub(super) fn source(conn: &Connect, d: &Domain) -> Result<CloneSource, Error> {
     for pool in conn.list_all_storage_pools(0)? {
         if pool.is_active().unwrap_or(false) {
             let _ = pool.refresh(0);
+            if let (Some(dir), Ok(info)) = (pool_path(&pool), pool.info()) {
+                free.push((dir, info.available));
+            }
             for vol in pool.list_all_volumes(0).unwrap_or_default() {
-                paths.extend(vol.path().ok());
+                if let Ok(path) = vol.path() {
+                    allocations.push((path.clone(), vol.info().map_or(0, |i| i.allocation)));
+                    paths.push(path);
+                }
             }
         }
     }
@@ -120,6 +159,8 @@ pub(super) fn source(conn: &Connect, d: &Domain) -> Result<CloneSource, Error> {
         state,
         names,
         paths,
+        allocations,
+        free,
     })
 }
 
@@ -451,6 +492,11 @@ pub fn problem_text(p: &CloneProblem) -> String {
         CloneProblem::TooManyPaths => "More --file paths were given than the VM has disks to copy.".into(),
         CloneProblem::BadMac(m) => format!("“{m}” is not a MAC address (six pairs of hex digits)."),
         CloneProblem::BadXml(e) => format!("The VM's XML cannot be read: {e}"),
+        CloneProblem::NoSpace { dir, needed, available } => format!(
+            "The copies need {} MiB in {dir}, which has {} MiB free.",
+            needed >> 20,
+            available >> 20
+        ),
     }
 }
 

@@ -29,6 +29,7 @@ use crate::ui::a11y::AccessibleLabelExt;
 use crate::ui::i18n::{gettext_f, ngettext_f};
 use crate::ui::msg::{AppCommandOutput, AppInput, DeletableDisk, ShowWhat};
 
+use crate::ui::dialogs::clone::{CloneDialog, CloneInit, CloneOutput};
 use crate::ui::dialogs::{about, connection as add_connection, preferences};
 use crate::ui::dialogs::{credentials as auth_dialog, delete as delete_dialog};
 use crate::ui::main_window::vm_row::Graphs;
@@ -68,6 +69,8 @@ pub struct App {
     vm_windows: HashMap<(usize, String), relm4::Controller<VmWindow>>,
     /// The open New VM wizard.
     wizard: Option<relm4::Controller<Wizard>>,
+    /// The open Clone dialog (one at a time).
+    clone_dialog: Option<relm4::Controller<CloneDialog>>,
     /// `stats-interval` in seconds, shared with the polling commands.
     stats_interval: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
@@ -170,7 +173,7 @@ impl App {
         for (id, action) in &self.sel_actions {
             let enabled = match (*id, state) {
                 (_, None) => false,
-                ("open" | "delete", Some(_)) => true,
+                ("open" | "delete" | "clone", Some(_)) => true,
                 (id, Some(state)) => vm_list::action_from_id(id)
                     .is_some_and(|a| PowerAction::available(state).contains(&a)),
             };
@@ -440,6 +443,7 @@ impl Component for App {
             usage: HashMap::new(),
             vm_windows: HashMap::new(),
             wizard: None,
+            clone_dialog: None,
             stats_interval: Default::default(),
         };
         {
@@ -497,24 +501,31 @@ impl Component for App {
             });
         }
         root.add_action(&power);
-        let delete = gio::SimpleAction::new("vm-delete", Some(glib::VariantTy::STRING));
-        {
+        for (name, ask) in [
+            (
+                "vm-delete",
+                (|index, uuid| AppInput::AskDelete { index, uuid })
+                    as fn(usize, String) -> AppInput,
+            ),
+            ("vm-clone", |index, uuid| AppInput::ShowClone {
+                index,
+                uuid,
+            }),
+        ] {
+            let action = gio::SimpleAction::new(name, Some(glib::VariantTy::STRING));
             let input = sender.input_sender().clone();
-            delete.connect_activate(move |_, target| {
+            action.connect_activate(move |_, target| {
                 let Some(target) = target.and_then(|t| t.get::<String>()) else {
                     return;
                 };
                 if let Some((index, uuid)) = target.split_once('\t')
                     && let Ok(index) = index.parse()
                 {
-                    input.emit(AppInput::AskDelete {
-                        index,
-                        uuid: uuid.to_owned(),
-                    });
+                    input.emit(ask(index, uuid.to_owned()));
                 }
             });
+            root.add_action(&action);
         }
-        root.add_action(&delete);
 
         // Buttons of the connection headers carry the connection's index.
         for (name, msg) in [
@@ -537,7 +548,10 @@ impl Component for App {
         }
 
         let ids = PowerAction::ALL.into_iter().map(vm_list::action_id);
-        for id in std::iter::once("open").chain(ids).chain(["delete"]) {
+        for id in std::iter::once("open")
+            .chain(ids)
+            .chain(["clone", "delete"])
+        {
             let action = gio::SimpleAction::new(&format!("sel-{id}"), None);
             action.set_enabled(false);
             let input = sender.input_sender().clone();
@@ -676,6 +690,7 @@ impl Component for App {
                 match id {
                     "open" => sender.input(AppInput::Open { index, uuid }),
                     "delete" => sender.input(AppInput::AskDelete { index, uuid }),
+                    "clone" => sender.input(AppInput::ShowClone { index, uuid }),
                     id => {
                         if let Some(action) = vm_list::action_from_id(id) {
                             sender.input(AppInput::Power {
@@ -777,6 +792,26 @@ impl Component for App {
                         result,
                     }
                 });
+            }
+            AppInput::ShowClone { index, uuid } => {
+                let Some((conn, name)) = self.domain(index, &uuid) else {
+                    return;
+                };
+                let dialog = CloneDialog::builder()
+                    .launch(CloneInit {
+                        conn,
+                        uuid,
+                        name,
+                        parent: Some(root.clone().upcast()),
+                    })
+                    .forward(sender.input_sender(), |out| match out {
+                        CloneOutput::Cloned(name) => AppInput::Cloned(name),
+                    });
+                self.clone_dialog = Some(dialog);
+            }
+            AppInput::Cloned(name) => {
+                self.clone_dialog = None;
+                self.toast(&gettext_f("Cloned into “{name}”", &[("name", &name)]));
             }
             AppInput::Delete {
                 index,

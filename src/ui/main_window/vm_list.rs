@@ -137,9 +137,10 @@ pub fn action_from_id(id: &str) -> Option<PowerAction> {
     PowerAction::ALL.into_iter().find(|a| action_id(*a) == id)
 }
 
-/// The menu of a VM's row: the power actions its state allows, then Delete.
+/// The menu of a VM's row: the power actions its state allows, then Clone
+/// and Delete.
 /// Targets are `"{connection index}\t{uuid}\t{action}"` for `win.vm-power`
-/// and `"{connection index}\t{uuid}"` for `win.vm-delete`.
+/// and `"{connection index}\t{uuid}"` for `win.vm-clone` and `win.vm-delete`.
 pub fn domain_menu(index: usize, domain: &DomainSummary) -> gio::Menu {
     let menu = gio::Menu::new();
     let power = gio::Menu::new();
@@ -156,6 +157,13 @@ pub fn domain_menu(index: usize, domain: &DomainSummary) -> gio::Menu {
     menu.append_section(None, &power);
     let delete = gio::Menu::new();
     let target = format!("{index}\t{}", domain.uuid);
+    delete.append(
+        Some(&gettext("Clone…")),
+        Some(&gio::Action::print_detailed_name(
+            "win.vm-clone",
+            Some(&target.to_variant()),
+        )),
+    );
     delete.append(
         Some(&gettext("Delete…")),
         Some(&gio::Action::print_detailed_name(
@@ -181,6 +189,7 @@ pub fn selection_power_menu() -> gio::Menu {
     }
     menu.append_section(None, &power);
     let delete = gio::Menu::new();
+    delete.append(Some(&gettext("Clone…")), Some("win.sel-clone"));
     delete.append(Some(&gettext("Delete…")), Some("win.sel-delete"));
     menu.append_section(None, &delete);
     menu
