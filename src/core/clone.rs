@@ -559,3 +559,66 @@ pub fn copy_volume_xml(name: &str, capacity: u64, format: &str) -> String {
         .into_pretty()
         .to_xml_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_virt_clone() {
+        let none = |_: &str| false;
+        assert_eq!(default_name("web", &none), "web-clone");
+        assert_eq!(default_name("web", &|n| n == "web-clone"), "web-clone1");
+        assert_eq!(default_name("web-clone", &none), "web-clone1");
+        assert_eq!(default_name("web-clone3", &none), "web-clone4");
+        assert_eq!(
+            disk_path("/i/web.qcow2", "web", "web-clone", &none),
+            "/i/web-clone.qcow2"
+        );
+        assert_eq!(
+            disk_path("/i/data.img", "web", "x", &|p| p == "/i/data-clone.img"),
+            "/i/data-clone-1.img"
+        );
+        assert_eq!(
+            disk_path("/i/disk.averylongext", "web", "x", &none),
+            "/i/disk.averylongext-clone"
+        );
+    }
+
+    #[test]
+    fn macs_and_uuids_are_well_formed() {
+        assert_eq!(parse_mac("52:54:00:AA:bb:01").as_deref(), Some("52:54:00:aa:bb:01"));
+        assert_eq!(parse_mac("01:00:5e:00:00:01"), None, "multicast");
+        assert_eq!(parse_mac("52:54:00:aa:bb"), None);
+        assert!(parse_mac(&random_mac()).is_some());
+        let u = random_uuid();
+        assert_eq!(u.len(), 36);
+        assert_eq!(&u[14..15], "4");
+        assert_ne!(random_uuid(), u);
+    }
+
+    #[test]
+    fn a_linked_clone_is_a_qcow2_overlay_on_the_original() {
+        let xml = "<domain type='kvm'><name>web</name><uuid>u</uuid>\
+            <os><nvram>/nv/web_VARS.fd</nvram></os><devices>\
+            <disk type='file' device='disk'><driver name='qemu' type='raw'/>\
+            <source file='/i/web.img'/><target dev='vda'/></disk>\
+            <interface type='network'><target dev='vnet3'/><source network='default'/></interface>\
+            </devices></domain>";
+        let mut plan = ClonePlan::new(xml, &|_| false, &|_| false).unwrap();
+        plan.set_action(0, DiskAction::Linked, &|_| false);
+        assert_eq!(plan.disks[0].new_path.as_deref(), Some("/i/web-clone.qcow2"));
+        assert_eq!(plan.nvram.as_ref().unwrap().1, "/nv/web-clone_VARS.fd");
+        let out = plan.domain_xml("new-uuid", &["52:54:00:01:02:03".into()]).unwrap();
+        assert!(out.contains("<driver name='qemu' type='qcow2'/>"), "{out}");
+        assert!(out.contains("<mac address='52:54:00:01:02:03'/>"), "{out}");
+        assert!(!out.contains("vnet3"), "the original's tap name goes: {out}");
+        assert!(out.contains("<nvram>/nv/web-clone_VARS.fd</nvram>"));
+        let vol = overlay_volume_xml("web-clone.qcow2", 1 << 30, "/i/web.img", "raw");
+        assert!(vol.contains("<path>/i/web.img</path>") && vol.contains("<format type='raw'/>"));
+        assert_eq!(
+            plan.problems(true, &|n| n == "web-clone", &|_| false),
+            [CloneProblem::Running, CloneProblem::NameTaken("web-clone".into())]
+        );
+    }
+}

@@ -509,3 +509,130 @@ pub enum AfterRevert {
     Running,
     Paused,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> String {
+        let path = format!("{}/tests/data/snapshot/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn snap(name: &str, parent: Option<&str>, created: i64) -> Snapshot {
+        Snapshot {
+            name: name.into(),
+            description: String::new(),
+            created,
+            state: SnapshotState::ShutOff,
+            parent: parent.map(Into::into),
+            current: false,
+            memory_file: None,
+            disks: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn snapshot_xml_matches_the_fixtures_for_each_mode() {
+        let facts = GuestFacts::read(&fixture("guest.xml"), true).unwrap();
+        assert!(facts.agent && !facts.uefi);
+        let spec = |mode| TakeSpec {
+            name: "before-upgrade".into(),
+            description: "Kernel 6.1 & nginx 1.22".into(),
+            mode,
+        };
+        assert_eq!(
+            snapshot_xml(&spec(Mode::Internal), &facts).trim(),
+            fixture("internal-running.xml").trim()
+        );
+        assert_eq!(
+            snapshot_xml(&spec(Mode::ExternalDiskOnly), &facts).trim(),
+            fixture("external-disk-only.xml").trim()
+        );
+        let o = offer(&facts);
+        assert_eq!(o.modes, [Mode::Internal, Mode::ExternalDiskOnly]);
+        assert!(o.memory && o.quiesce);
+    }
+
+    #[test]
+    fn a_listed_snapshot_reads_with_its_parent_time_and_state() {
+        let s = Snapshot::parse(&fixture("listed.xml"), true).unwrap();
+        assert_eq!(s.name, "updated");
+        assert_eq!(s.parent.as_deref(), Some("base"));
+        assert_eq!(s.created, 1764614400);
+        assert_eq!(s.state, SnapshotState::Running);
+        assert!(s.state.has_memory() && s.current && !s.is_external());
+        assert!(Snapshot::parse("<domain/>", false).is_err());
+        assert!(Snapshot::parse("<domainsnapshot>", false).is_err());
+    }
+
+    #[test]
+    fn the_tree_is_depth_first_with_the_newest_sibling_last() {
+        let list = vec![
+            snap("c", Some("a"), 30),
+            snap("a", None, 10),
+            snap("b", Some("a"), 20),
+            snap("d", Some("b"), 40),
+            snap("orphan", Some("gone"), 5),
+        ];
+        let rows: Vec<(usize, &str)> = tree(&list)
+            .iter()
+            .map(|r| (r.depth, list[r.index].name.as_str()))
+            .collect();
+        assert_eq!(
+            rows,
+            [(0, "orphan"), (0, "a"), (1, "b"), (2, "d"), (1, "c")]
+        );
+        // A loop of parents still lists every snapshot once.
+        let looped = vec![snap("x", Some("y"), 1), snap("y", Some("x"), 2)];
+        assert_eq!(tree(&looped).len(), 2);
+    }
+
+    #[test]
+    fn uefi_and_raw_disks_are_refused_with_the_way_out() {
+        let mut facts = GuestFacts::read(&fixture("guest.xml"), true).unwrap();
+        facts.uefi = true;
+        let o = offer(&facts);
+        assert_eq!(o.blocker, Some(Blocker::RunningUefi));
+        assert_eq!(o.modes, [Mode::ExternalDiskOnly]);
+        facts.running = false;
+        assert_eq!(offer(&facts).modes[0], Mode::Internal, "shut off, UEFI works");
+        facts.disks[0].format = "raw".into();
+        assert!(matches!(offer(&facts).blocker, Some(Blocker::NotQcow2 { .. })));
+    }
+
+    #[test]
+    fn names_and_deletions_are_checked() {
+        let list = vec![snap("a", None, 1), snap("b", Some("a"), 2)];
+        assert_eq!(check_name("x/y", &list), Err(NameProblem::Slash));
+        assert_eq!(check_name("a", &list), Err(NameProblem::Taken));
+        assert_eq!(check_name(" ", &list), Err(NameProblem::Empty));
+        assert_eq!(check_name("c", &list), Ok(()));
+
+        let mut ext = list.clone();
+        ext[0].disks.push(SnapshotDisk {
+            target: "vda".into(),
+            kind: "external".into(),
+            file: Some("/i/web.a.qcow2".into()),
+        });
+        assert_eq!(
+            deletion(&ext, "a", false),
+            Err(DeleteRefusal::ExternalWithChildren(vec!["b".into()]))
+        );
+        assert_eq!(deletion(&ext, "a", true), Err(DeleteRefusal::ExternalSubtree));
+        let mut lone = ext.clone();
+        lone.truncate(1);
+        lone[0].current = true;
+        let d = deletion(&lone, "a", false).unwrap();
+        assert_eq!(d.files, ["/i/web.a.qcow2"]);
+        assert!(d.current_goes);
+        let d = deletion(&list, "a", true).unwrap();
+        assert_eq!(d.snapshots, ["a", "b"]);
+        assert_eq!(deletion(&list, "z", false), Err(DeleteRefusal::NoSuchSnapshot));
+        assert_eq!(overlay_path("/i/web.qcow2", "s1"), "/i/web.s1.qcow2");
+        let xml = with_description(&fixture("listed.xml"), "new words").unwrap();
+        assert_eq!(Snapshot::parse(&xml, false).unwrap().description, "new words");
+        let bare = with_description("<domainsnapshot><name>n</name></domainsnapshot>", "d").unwrap();
+        assert!(bare.contains("<description>d</description>"), "{bare}");
+    }
+}
