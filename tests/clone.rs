@@ -446,6 +446,10 @@ fn what_libvirt_9_refuses_is_said_before_it_is_tried() {
 fn the_snapshot_xml_fixtures_are_valid_for_libvirt() {
     for name in ["internal-running", "external-disk-only", "listed"] {
         let path = common::root().join(format!("tests/data/snapshot/{name}.xml"));
-        common::validate_xml(&std::fs::read_to_string(path).unwrap(), "domainsnapshot", name);
+        common::validate_xml(
+            &std::fs::read_to_string(path).unwrap(),
+            "domainsnapshot",
+            name,
+        );
     }
 }

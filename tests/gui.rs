@@ -1186,18 +1186,23 @@ fn wizard_button<'a>(nodes: &'a [Node], label: &str) -> Option<&'a Node> {
 /// Replace the value of the wizard's field named `field` (a spin button or
 /// an entry) by `text`, as a user does: click, select all, type, Tab.
 fn set_field(app: &mut App, field: &str, text: &str) {
+    set_field_in(app, WIZARD, field, text);
+}
+
+/// Replace the text of the field `field` in the window `window`.
+fn set_field_in(app: &mut App, window: &str, field: &str, text: &str) {
     let is_field = |n: &Node| {
         n.name == field && n.on_screen() && (n.role == "text" || n.role == "spin button")
     };
     let nodes = app.wait_until(&format!("the field {field:?}"), |n| {
-        window_nodes(n, WIZARD).iter().any(is_field)
+        window_nodes(n, window).iter().any(is_field)
     });
-    let node = window_nodes(&nodes, WIZARD)
+    let node = window_nodes(&nodes, window)
         .iter()
         .find(|n| is_field(n))
         .unwrap()
         .clone();
-    app.click(WIZARD, &node);
+    app.click(window, &node);
     app.keys_to_focus("ctrl+a");
     app.type_text(text);
     app.keys_to_focus("Tab");
@@ -3144,4 +3149,131 @@ fn an_empty_host_offers_to_create_a_vm() {
     app.wait_for_text("No Virtual Machines");
     app.act("push button", "Create a VM");
     app.wait_for_text("Step 1 of 5: Install Source");
+}
+
+/// Click the page tab `tab` of the VM window `vm`.
+fn show_page(app: &mut App, vm: &str, tab: &str) {
+    let nodes = app.wait_until(&format!("the {tab} tab"), |n| {
+        window_nodes(n, vm)
+            .iter()
+            .any(|n| n.role == "page tab" && n.name == tab)
+    });
+    let node = window_nodes(&nodes, vm)
+        .iter()
+        .find(|n| n.role == "page tab" && n.name == tab)
+        .unwrap()
+        .clone();
+    app.click(vm, &node);
+}
+
+/// Wait for a list row whose accessible name starts with `label` (rows
+/// also carry their title).
+fn wait_for_row(app: &mut App, label: &str) {
+    app.wait_until(&format!("the row {label:?}"), |n| {
+        n.iter()
+            .any(|n| n.role == "list item" && n.on_screen() && n.name.starts_with(label))
+    });
+}
+
+#[test]
+fn snapshots_are_taken_reverted_described_and_deleted_from_their_page() {
+    let uri = common::fixture_uri("clones.xml");
+    let vm = "runner";
+    let mut app = App::launch_tall(&["--connect", &uri, "--show-domain-editor", vm]);
+    show_page(&mut app, vm, "Snapshots");
+    app.wait_for_text("No Snapshots");
+    let take = |app: &mut App, name: &str, description: &str| {
+        app.act("push button", "Take Snapshot…");
+        app.wait_for_text(
+            "The guest is running: its memory is saved too, so reverting resumes it where it is now.",
+        );
+        set_field_in(app, "Take Snapshot", "Name", name);
+        if !description.is_empty() {
+            set_field_in(app, "Take Snapshot", "Description", description);
+        }
+        app.act_in(Some("Take Snapshot"), "push button", "Take Snapshot");
+        wait_for_row(app, &format!("Snapshot “{name}”, current"));
+    };
+    take(&mut app, "base", "Fresh install");
+    take(&mut app, "updated", "After the upgrade");
+
+    // A name with a slash, or one taken, is refused before anything is tried.
+    app.act("push button", "Take Snapshot…");
+    set_field_in(&mut app, "Take Snapshot", "Name", "a/b");
+    let nodes = app.wait_for_text("A snapshot’s name cannot contain “/”.");
+    let confirm = window_nodes(&nodes, "Take Snapshot")
+        .iter()
+        .find(|n| n.role == "push button" && n.name == "Take Snapshot")
+        .unwrap()
+        .clone();
+    assert!(!confirm.sensitive(), "Take Snapshot waits for a good name");
+    set_field_in(&mut app, "Take Snapshot", "Name", "base");
+    app.wait_for_text("There is already a snapshot named “base”.");
+    app.act_in(Some("Take Snapshot"), "push button", "Cancel");
+
+    // The tree: "updated" hangs under "base"; then back to base.
+    app.screenshot(vm, "snapshots-page.png");
+    app.act("push button", "Revert to “base”");
+    app.wait_for_text("Revert to “base”?");
+    app.act_in(Some("Revert to “base”?"), "push button", "Revert");
+    app.wait_for_text("Reverted to “base”.");
+    wait_for_row(&mut app, "Snapshot “base”, current");
+    wait_for_row(&mut app, "Snapshot “updated”");
+
+    app.act("push button", "Edit the description of “updated”");
+    set_field_in(
+        &mut app,
+        "Description of “updated”",
+        "Description",
+        "Kernel 6.1",
+    );
+    app.act_in(Some("Description of “updated”"), "push button", "Change");
+    app.wait_for_text("Changed the description of “updated”.");
+
+    app.act("push button", "Delete “updated”");
+    app.wait_for_text("Delete “updated”?");
+    app.wait_for_text(
+        "No file is removed: the space the snapshot takes inside the disk images is freed.",
+    );
+    app.act_in(Some("Delete “updated”?"), "push button", "Delete");
+    app.wait_for_text("Deleted snapshot “updated”.");
+    app.wait_until("only base is left", |n| {
+        !n.iter().any(|n| n.name.starts_with("Snapshot “updated”"))
+            && n.iter()
+                .any(|n| n.name.starts_with("Snapshot “base”, current"))
+    });
+    assert!(app.alive());
+}
+
+#[test]
+fn a_vm_is_cloned_from_the_list_and_a_running_one_is_refused() {
+    let uri = common::fixture_uri("clones.xml");
+    let mut app = App::launch_tall(&["--connect", &uri]);
+    app.wait_for_text("7 virtual machines");
+    app.choose("Actions for runner", "Clone…");
+    let title = "Clone “runner”";
+    let nodes = app.wait_for_text(
+        "The virtual machine is running: shut it down or pause it first, so that its disks hold still while they are copied.",
+    );
+    let clone = window_nodes(&nodes, title)
+        .iter()
+        .find(|n| n.role == "push button" && n.name == "Clone")
+        .unwrap()
+        .clone();
+    assert!(!clone.sensitive(), "a running VM cannot be cloned");
+    app.act_in(Some(title), "push button", "Cancel");
+
+    app.choose("Actions for golden", "Clone…");
+    let title = "Clone “golden”";
+    app.wait_for_text("A full copy at /var/lib/libvirt/images/golden-clone1-1.qcow2");
+    app.wait_for_text("/var/lib/libvirt/isos/tools.iso, used by both");
+    set_field_in(&mut app, title, "Name", "golden-clone");
+    app.wait_for_text("There is already a virtual machine named “golden-clone”.");
+    set_field_in(&mut app, title, "Name", "build-8");
+    app.wait_for_text("A full copy at /var/lib/libvirt/images/build-8.qcow2");
+    app.screenshot_screen("clone-dialog.png");
+    app.act_in(Some(title), "push button", "Clone");
+    app.wait_for_text("Cloned into “build-8”");
+    app.wait_for_text("8 virtual machines");
+    assert!(app.alive());
 }

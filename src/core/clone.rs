@@ -587,7 +587,10 @@ mod tests {
 
     #[test]
     fn macs_and_uuids_are_well_formed() {
-        assert_eq!(parse_mac("52:54:00:AA:bb:01").as_deref(), Some("52:54:00:aa:bb:01"));
+        assert_eq!(
+            parse_mac("52:54:00:AA:bb:01").as_deref(),
+            Some("52:54:00:aa:bb:01")
+        );
         assert_eq!(parse_mac("01:00:5e:00:00:01"), None, "multicast");
         assert_eq!(parse_mac("52:54:00:aa:bb"), None);
         assert!(parse_mac(&random_mac()).is_some());
@@ -607,18 +610,29 @@ mod tests {
             </devices></domain>";
         let mut plan = ClonePlan::new(xml, &|_| false, &|_| false).unwrap();
         plan.set_action(0, DiskAction::Linked, &|_| false);
-        assert_eq!(plan.disks[0].new_path.as_deref(), Some("/i/web-clone.qcow2"));
+        assert_eq!(
+            plan.disks[0].new_path.as_deref(),
+            Some("/i/web-clone.qcow2")
+        );
         assert_eq!(plan.nvram.as_ref().unwrap().1, "/nv/web-clone_VARS.fd");
-        let out = plan.domain_xml("new-uuid", &["52:54:00:01:02:03".into()]).unwrap();
+        let out = plan
+            .domain_xml("new-uuid", &["52:54:00:01:02:03".into()])
+            .unwrap();
         assert!(out.contains("<driver name='qemu' type='qcow2'/>"), "{out}");
         assert!(out.contains("<mac address='52:54:00:01:02:03'/>"), "{out}");
-        assert!(!out.contains("vnet3"), "the original's tap name goes: {out}");
+        assert!(
+            !out.contains("vnet3"),
+            "the original's tap name goes: {out}"
+        );
         assert!(out.contains("<nvram>/nv/web-clone_VARS.fd</nvram>"));
         let vol = overlay_volume_xml("web-clone.qcow2", 1 << 30, "/i/web.img", "raw");
         assert!(vol.contains("<path>/i/web.img</path>") && vol.contains("<format type='raw'/>"));
         assert_eq!(
             plan.problems(true, &|n| n == "web-clone", &|_| false),
-            [CloneProblem::Running, CloneProblem::NameTaken("web-clone".into())]
+            [
+                CloneProblem::Running,
+                CloneProblem::NameTaken("web-clone".into())
+            ]
         );
     }
 }

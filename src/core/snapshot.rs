@@ -596,9 +596,16 @@ mod tests {
         assert_eq!(o.blocker, Some(Blocker::RunningUefi));
         assert_eq!(o.modes, [Mode::ExternalDiskOnly]);
         facts.running = false;
-        assert_eq!(offer(&facts).modes[0], Mode::Internal, "shut off, UEFI works");
+        assert_eq!(
+            offer(&facts).modes[0],
+            Mode::Internal,
+            "shut off, UEFI works"
+        );
         facts.disks[0].format = "raw".into();
-        assert!(matches!(offer(&facts).blocker, Some(Blocker::NotQcow2 { .. })));
+        assert!(matches!(
+            offer(&facts).blocker,
+            Some(Blocker::NotQcow2 { .. })
+        ));
     }
 
     #[test]
@@ -619,7 +626,10 @@ mod tests {
             deletion(&ext, "a", false),
             Err(DeleteRefusal::ExternalWithChildren(vec!["b".into()]))
         );
-        assert_eq!(deletion(&ext, "a", true), Err(DeleteRefusal::ExternalSubtree));
+        assert_eq!(
+            deletion(&ext, "a", true),
+            Err(DeleteRefusal::ExternalSubtree)
+        );
         let mut lone = ext.clone();
         lone.truncate(1);
         lone[0].current = true;
@@ -628,11 +638,18 @@ mod tests {
         assert!(d.current_goes);
         let d = deletion(&list, "a", true).unwrap();
         assert_eq!(d.snapshots, ["a", "b"]);
-        assert_eq!(deletion(&list, "z", false), Err(DeleteRefusal::NoSuchSnapshot));
+        assert_eq!(
+            deletion(&list, "z", false),
+            Err(DeleteRefusal::NoSuchSnapshot)
+        );
         assert_eq!(overlay_path("/i/web.qcow2", "s1"), "/i/web.s1.qcow2");
         let xml = with_description(&fixture("listed.xml"), "new words").unwrap();
-        assert_eq!(Snapshot::parse(&xml, false).unwrap().description, "new words");
-        let bare = with_description("<domainsnapshot><name>n</name></domainsnapshot>", "d").unwrap();
+        assert_eq!(
+            Snapshot::parse(&xml, false).unwrap().description,
+            "new words"
+        );
+        let bare =
+            with_description("<domainsnapshot><name>n</name></domainsnapshot>", "d").unwrap();
         assert!(bare.contains("<description>d</description>"), "{bare}");
     }
 }

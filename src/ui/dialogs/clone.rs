@@ -255,7 +255,6 @@ impl Component for CloneDialog {
         let page = adw::PreferencesPage::new();
         let naming = adw::PreferencesGroup::new();
         let name = adw::EntryRow::builder().title(gettext("Name")).build();
-        name.set_accessible_label(&gettext("Name of the clone"));
         naming.add(&name);
         page.add(&naming);
         let disks = adw::PreferencesGroup::builder()

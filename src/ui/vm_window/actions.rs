@@ -54,6 +54,7 @@ impl VmWindow {
             VmWindowInput::Console(ConsoleInput::Reconnect)
         });
         simple("fullscreen", || VmWindowInput::ToggleFullscreen);
+        simple("clone", || VmWindowInput::Clone);
         simple("edit-vcpus", || {
             VmWindowInput::Details(DetailsInput::EditVcpus)
         });

@@ -207,7 +207,12 @@ pub(super) fn header(name: &str, stack: &adw::ViewStack) -> Header {
     power_menu.append(Some(&gettext("Force Reset")), Some("vm.reset"));
     power_menu.append(Some(&gettext("Force Off")), Some("vm.destroy"));
     power_menu.append(Some(&gettext("Save")), Some("vm.save"));
-    more_power.set_menu_model(Some(&power_menu));
+    let more_menu = gio::Menu::new();
+    more_menu.append_section(None, &power_menu);
+    let other = gio::Menu::new();
+    other.append(Some(&gettext("Clone…")), Some("vm.clone"));
+    more_menu.append_section(None, &other);
+    more_power.set_menu_model(Some(&more_menu));
     let power_box = gtk::Box::new(gtk::Orientation::Horizontal, 0);
     power_box.add_css_class("linked");
     power_box.append(&shutdown);

@@ -37,7 +37,7 @@ use crate::ui::main_window::vm_list;
 use console_page::{ConsoleInput, ConsoleOutput, ConsolePage, ConsolePageInit};
 use details_page::{DetailsInput, DetailsOutput, DetailsPage, DetailsPageInit};
 use header::{Header, header, install_bar};
-use snapshots_page::SnapshotsPage;
+use snapshots_page::{SnapshotsInput, SnapshotsOutput, SnapshotsPage, SnapshotsPageInit};
 use xml_page::{XmlPage, XmlPageInit, XmlPageInput, XmlPageOutput};
 
 pub struct VmWindowInit {
@@ -77,6 +77,10 @@ pub enum VmWindowInput {
     /// The text console shown (`None`: the graphical one).
     TextShown(Option<String>),
     Autostart(bool),
+    /// Open the Clone dialog.
+    Clone,
+    /// The Clone dialog made a clone (its name).
+    Cloned(String),
     /// To the pages.
     Console(ConsoleInput),
     Details(DetailsInput),
@@ -121,7 +125,9 @@ pub struct VmWindow {
     console: Controller<ConsolePage>,
     details: Controller<DetailsPage>,
     xml: Controller<XmlPage>,
-    _snapshots: Controller<SnapshotsPage>,
+    snapshots: Controller<SnapshotsPage>,
+    /// The open Clone dialog.
+    clone_dialog: Option<Controller<crate::ui::dialogs::clone::CloneDialog>>,
 }
 
 pub struct VmWindowWidgets {
@@ -280,7 +286,14 @@ impl Component for VmWindow {
                 XmlPageOutput::Toast(text) => VmWindowInput::Toast(text),
                 XmlPageOutput::Defined => VmWindowInput::Details(DetailsInput::Refresh),
             });
-        let snapshots = SnapshotsPage::builder().launch(()).detach();
+        let snapshots = SnapshotsPage::builder()
+            .launch(SnapshotsPageInit {
+                conn: init.conn.clone(),
+                uuid: init.uuid.clone(),
+            })
+            .forward(sender.input_sender(), |out| match out {
+                SnapshotsOutput::StateChanged => VmWindowInput::CheckState,
+            });
 
         let stack = adw::ViewStack::new();
         for (widget, name, title, icon) in [
@@ -315,10 +328,12 @@ impl Component for VmWindow {
         }
         {
             let (details, xml) = (details.sender().clone(), xml.sender().clone());
+            let snaps = snapshots.sender().clone();
             stack.connect_visible_child_name_notify(move |s| {
                 match s.visible_child_name().as_deref() {
                     Some("details") => details.emit(DetailsInput::Refresh),
                     Some("xml") => xml.emit(XmlPageInput::Load),
+                    Some("snapshots") => snaps.emit(SnapshotsInput::Load),
                     _ => {}
                 }
             });
@@ -382,7 +397,8 @@ impl Component for VmWindow {
             console,
             details,
             xml,
-            _snapshots: snapshots,
+            snapshots,
+            clone_dialog: None,
         };
         root.insert_action_group("vm", Some(&model.actions(&sender)));
         {
@@ -505,6 +521,27 @@ impl Component for VmWindow {
             VmWindowInput::Autostart(on) => self.autostart.set_state(&on.to_variant()),
             VmWindowInput::Console(msg) => self.console.emit(msg),
             VmWindowInput::Details(msg) => self.details.emit(msg),
+            VmWindowInput::Clone => {
+                use crate::ui::dialogs::clone::{CloneDialog, CloneInit, CloneOutput};
+                let dialog = CloneDialog::builder()
+                    .launch(CloneInit {
+                        conn: self.conn.clone(),
+                        uuid: self.uuid.clone(),
+                        name: self.name.clone(),
+                        parent: Some(root.clone().upcast()),
+                    })
+                    .forward(sender.input_sender(), |out| match out {
+                        CloneOutput::Cloned(name) => VmWindowInput::Cloned(name),
+                    });
+                self.clone_dialog = Some(dialog);
+            }
+            VmWindowInput::Cloned(name) => {
+                self.clone_dialog = None;
+                sender.input(VmWindowInput::Toast(gettext_f(
+                    "Cloned into “{name}”",
+                    &[("name", &name)],
+                )));
+            }
         }
     }
 
@@ -530,6 +567,7 @@ impl Component for VmWindow {
                 self.xml.emit(XmlPageInput::Running(active));
                 self.console.emit(ConsoleInput::Active(active));
                 if changed {
+                    self.snapshots.emit(SnapshotsInput::VmChanged);
                     self.refresh_details();
                 }
             }
@@ -596,5 +634,6 @@ impl VmWindow {
         self.state = Some(state);
         self.details.emit(DetailsInput::State(state));
         self.xml.emit(XmlPageInput::Running(state.is_active()));
+        self.snapshots.emit(SnapshotsInput::VmChanged);
     }
 }
