@@ -493,6 +493,31 @@ impl ClonePlan {
                         }
                     }
                 }
+                "serial" | "console" | "parallel" => {
+                    // Sockets and logs named after the original get the
+                    // clone's name, so that both can run at once.
+                    let rename = |path: String| -> Option<String> {
+                        let (dir, file) = path.rsplit_once('/').unwrap_or(("", &path));
+                        file.contains(&self.original_name).then(|| {
+                            let file = file.replace(&self.original_name, &self.name);
+                            if dir.is_empty() && !path.starts_with('/') {
+                                file
+                            } else {
+                                format!("{dir}/{file}")
+                            }
+                        })
+                    };
+                    if let Some(src) = dev.child_mut("source")
+                        && let Some(new) = src.attr("path").and_then(rename)
+                    {
+                        src.set_attr("path", Some(&new));
+                    }
+                    if let Some(log) = dev.child_mut("log")
+                        && let Some(new) = log.attr("file").and_then(rename)
+                    {
+                        log.set_attr("file", Some(&new));
+                    }
+                }
                 "channel" => {
                     // A socket path named after the original: libvirt picks a new one.
                     let target = dev.child("target").and_then(|t| t.attr("name"));
@@ -625,6 +650,16 @@ mod tests {
             "the original's tap name goes: {out}"
         );
         assert!(out.contains("<nvram>/nv/web-clone_VARS.fd</nvram>"));
+        let serial = "<domain><name>web</name><devices><serial type='unix'>\
+            <source mode='bind' path='/vm/web.serial.sock'/><log file='/vm/web.log'/>\
+            </serial><serial type='pty'/></devices></domain>";
+        let plan = ClonePlan::new(serial, &|_| false, &|_| false).unwrap();
+        let out = plan.domain_xml("u", &[]).unwrap();
+        assert!(
+            out.contains("path='/vm/web-clone.serial.sock'")
+                && out.contains("file='/vm/web-clone.log'"),
+            "{out}"
+        );
         let vol = overlay_volume_xml("web-clone.qcow2", 1 << 30, "/i/web.img", "raw");
         assert!(vol.contains("<path>/i/web.img</path>") && vol.contains("<format type='raw'/>"));
         assert_eq!(

@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod daemon;
 pub mod guest;
+pub mod shell;
 pub mod sshd;
 
 use std::path::PathBuf;

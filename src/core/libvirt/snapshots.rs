@@ -237,7 +237,15 @@ fn take(
     // screen cannot be read still gets its snapshot.
     let shot = thumb
         .as_deref()
-        .and_then(|path| save_screenshot(conn, d, path).ok());
+        .and_then(|path| match save_screenshot(conn, d, path) {
+            Ok(file) => Some(file),
+            Err(e) => {
+                if std::env::var_os("VIREO_DEBUG").is_some() {
+                    eprintln!("vireo: no thumbnail for {}: {e}", spec.name);
+                }
+                None
+            }
+        });
     let xml = snapshot::snapshot_xml(spec, &facts);
     let made = match spec.mode {
         Mode::Internal => d.create_snapshot_xml(&xml, virt::sys::VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC),
