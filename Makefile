@@ -9,8 +9,9 @@ DEMO := test://$(CURDIR)/tests/data/testdriver/demo.xml
 
 # Build: GTK 4.8, libadwaita 1.2, libvirt 9.0 and the tools build.rs calls.
 BUILD_PKGS := pkg-config libgtk-4-dev libadwaita-1-dev libvirt-dev libgvnc-1.0-dev libspice-client-glib-2.0-dev libusb-1.0-0-dev libvte-2.91-gtk4-dev libosinfo-1.0-dev gettext libglib2.0-bin
-# Run: a local libvirt daemon with QEMU (TCG), and Xvfb for headless machines.
-RUN_PKGS := osinfo-db libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 xvfb xauth openssh-client
+# Run: a local libvirt daemon with QEMU (TCG) and qemu-img (qcow2 volumes, clones),
+# and Xvfb for headless machines.
+RUN_PKGS := osinfo-db libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils xvfb xauth openssh-client
 # Test: validators, screenshots, AT-SPI, a D-Bus session, what the tiny guest is built from,
 # a private SSH server for qemu+ssh connections and their console tunnels,
 # a window manager for the fullscreen test, openssl for a SPICE TLS host's certificates,
@@ -81,8 +82,9 @@ test: deps-test
 	GDK_SCALE=2 xvfb-run -a -s "-screen 0 1280x800x24" $(CARGO) test --test console_rfb
 
 bench: deps-test
-	@$(call ensure_pkgs,gvncviewer virt-viewer)
+	@$(call ensure_pkgs,gvncviewer virt-viewer virtinst)
 	$(CARGO) bench --bench core
+	$(CARGO) bench --bench clone
 	xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- $(CARGO) bench --bench list
 	xvfb-run -a -s "-screen 0 2048x1200x24" dbus-run-session -- $(CARGO) bench --bench console
 

@@ -307,61 +307,60 @@ fn copy_volume(
         done: 0,
         total,
     });
-    // The copy blocks this thread; another one watches the new file grow.
+    // The copy blocks a thread; another one watches the new file grow and
+    // is woken the moment the copy ends. `None` on the channel: copy done.
     let finished = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = std::sync::mpsc::channel::<Option<u64>>();
     let watcher = {
-        let (finished, conn, path, target) = (
+        let (finished, conn, path, tx) = (
             finished.clone(),
             conn.clone(),
             new_path.to_owned(),
-            target.to_owned(),
+            tx.clone(),
         );
-        let (tx, rx) = std::sync::mpsc::channel();
-        let handle = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name("clone progress".into())
             .spawn(move || {
-                while !finished.load(Ordering::Relaxed) {
-                    std::thread::sleep(std::time::Duration::from_millis(200));
+                loop {
+                    std::thread::park_timeout(std::time::Duration::from_millis(250));
+                    if finished.load(Ordering::Acquire) {
+                        break;
+                    }
                     if let Ok(info) = conn
                         .lookup_storage_vol_by_path(&path)
                         .and_then(|v| v.info())
                     {
-                        let _ = tx.send(info.allocation.min(total));
+                        let _ = tx.send(Some(info.allocation.min(total)));
                     }
                 }
             })
-            .ok();
-        (handle, rx, target)
+            .ok()
     };
+    let waker = watcher.as_ref().map(|w| w.thread().clone());
+    let (pool, xml) = (&pool, &xml);
     let made_vol = std::thread::scope(|scope| {
-        let copy = scope.spawn(|| {
-            let flags = if format == "qcow2" {
-                virt::sys::VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA
-            } else {
-                0
-            };
-            let r = StorageVol::create_xml_from(&pool, &xml, original, flags)
-                .or_else(|_| StorageVol::create_xml_from(&pool, &xml, original, 0));
-            finished.store(true, Ordering::Relaxed);
+        // Owns the last sender: if it dies, the loop below ends too.
+        let copy = scope.spawn(move || {
+            // Sparse, as virt-clone copies: only what the original holds.
+            let r = StorageVol::create_xml_from(pool, xml, original, 0);
+            finished.store(true, Ordering::Release);
+            if let Some(w) = waker {
+                w.unpark();
+            }
+            let _ = tx.send(None);
             r
         });
-        while !copy.is_finished() {
-            if let Ok(done) = watcher
-                .1
-                .recv_timeout(std::time::Duration::from_millis(250))
-            {
-                report(CloneStep::Copying {
-                    target: watcher.2.clone(),
-                    done,
-                    total,
-                });
-            }
+        while let Ok(Some(done)) = rx.recv() {
+            report(CloneStep::Copying {
+                target: target.to_owned(),
+                done,
+                total,
+            });
         }
         copy.join().map_err(|_| other("the copy thread failed"))
     })?;
-    finished.store(true, Ordering::Relaxed);
-    if let Some(h) = watcher.0 {
-        let _ = h.join();
+    if let Some(w) = watcher {
+        let _ = w.join();
     }
     made.volumes.push(made_vol?);
     report(CloneStep::Copying {
