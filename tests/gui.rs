@@ -145,6 +145,8 @@ impl App {
         let child = Command::new(env!("CARGO_BIN_EXE_vireo"))
             .args(args)
             .env("XDG_CONFIG_HOME", &config)
+            // Snapshot thumbnails and other caches stay with the test.
+            .env("XDG_CACHE_HOME", config.join("cache"))
             // Settings in a key file of this test's own: dconf's service is
             // shared by the whole D-Bus session, so its values would leak
             // from one test into the next.
@@ -3237,12 +3239,46 @@ fn snapshots_are_taken_reverted_described_and_deleted_from_their_page() {
     );
     app.act_in(Some("Delete “updated”?"), "push button", "Delete");
     app.wait_for_text("Deleted snapshot “updated”.");
+    let cache = app.log.parent().unwrap().join("cache/vireo/snapshots");
+    let thumbnails = std::fs::read_dir(fs_find_dir(&cache).expect("a VM's thumbnails"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect::<Vec<_>>();
+    assert_eq!(
+        thumbnails,
+        ["base.png"],
+        "the deleted snapshot's thumbnail went with it"
+    );
     app.wait_until("only base is left", |n| {
         !n.iter().any(|n| n.name.starts_with("Snapshot “updated”"))
             && n.iter()
                 .any(|n| n.name.starts_with("Snapshot “base”, current"))
     });
+
+    // Clone… in the window's menu: a running VM is refused with the reason.
+    app.act_in(Some(vm), "push button", "More Power Actions");
+    app.wait_for_text("Clone…");
+    app.act_in(Some(vm), "menu item", "Clone…");
+    let nodes = app.wait_for_text(
+        "The virtual machine is running: shut it down or pause it first, so that its disks hold still while they are copied.",
+    );
+    assert!(
+        window_nodes(&nodes, "Clone “runner”")
+            .iter()
+            .any(|n| n.role == "push button" && n.name == "Clone" && !n.sensitive())
+    );
+    app.act_in(Some("Clone “runner”"), "push button", "Cancel");
     assert!(app.alive());
+}
+
+/// The one folder inside `dir`.
+fn fs_find_dir(dir: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.is_dir())
 }
 
 #[test]

@@ -771,8 +771,20 @@ impl Component for SnapshotsPage {
             }
             SnapshotsInput::Delete { name, children } => {
                 self.set_busy(Some(gettext_f("Deleting “{name}”…", &[("name", &name)])));
+                // Their thumbnails go with them.
+                let gone: Vec<String> = self
+                    .view
+                    .as_ref()
+                    .and_then(|v| snapshot::deletion(&v.snapshots, &name, children).ok())
+                    .map(|d| d.snapshots)
+                    .unwrap_or_default();
                 sender.oneshot_command(async move {
                     let result = conn.delete_snapshot(&uuid, &name, children).await;
+                    if result.is_ok() {
+                        for old in gone.iter().filter_map(|n| thumbnail_of(&uuid, n)) {
+                            let _ = std::fs::remove_file(old);
+                        }
+                    }
                     SnapshotsCmd::Done(
                         result
                             .map(|()| gettext_f("Deleted snapshot “{name}”.", &[("name", &name)])),
