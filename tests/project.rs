@@ -439,6 +439,7 @@ fn the_ui_is_grouped_by_window() {
         "dialogs/delete.rs",
         "dialogs/preferences.rs",
         "dialogs/about.rs",
+        "dialogs/clone.rs",
         "host_window/mod.rs",
     ] {
         assert!(
@@ -454,6 +455,7 @@ fn the_ui_is_grouped_by_window() {
         "dialog.rs",
         "msg.rs",
         "create_cli.rs",
+        "clone_cli.rs",
     ]
     .into();
     for entry in std::fs::read_dir(root().join("src/ui")).unwrap().flatten() {

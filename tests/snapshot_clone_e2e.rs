@@ -225,7 +225,7 @@ fn a_snapshot_undoes_what_came_after_and_clones_boot_beside_the_original() {
             .delete(&full.uuid, vec![full_image.clone()])
             .await
             .unwrap();
-        assert_eq!(report.deleted, [full_image.clone()]);
+        assert_eq!(report.deleted, std::slice::from_ref(&full_image));
         assert!(!Path::new(&full_image).exists());
         let report = conn
             .delete(&linked.uuid, vec![linked_image.clone()])
