@@ -435,6 +435,19 @@ fn what_libvirt_9_refuses_is_said_before_it_is_tried() {
             .is_empty()
     );
 
+    // A snapshot without the domain's configuration (an old or redefined
+    // one): libvirt calls going back to it risky, and Vireo says so apart
+    // from other failures, so that the UI can offer to force it.
+    let old = uuid_of(&rt, &conn, "golden-clone");
+    let view = rt.block_on(conn.snapshots(&old)).unwrap();
+    assert_eq!(view.snapshots[0].name, "legacy");
+    assert_eq!(view.snapshots[0].created, 1700000000);
+    let err = rt
+        .block_on(conn.revert_snapshot(&old, "legacy", AfterRevert::AsTaken, false))
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::RevertRisky, "{err}");
+    assert!(err.message.contains("lacks domain"), "{err}");
+
     // A shut-off guest: internal snapshots without memory.
     let golden = uuid_of(&rt, &conn, "golden");
     let view = rt.block_on(conn.snapshots(&golden)).unwrap();

@@ -3310,6 +3310,94 @@ fn a_vm_is_cloned_from_the_list_and_a_running_one_is_refused() {
     app.screenshot_screen("clone-dialog.png");
     app.act_in(Some(title), "push button", "Clone");
     app.wait_for_text("Cloned into “build-8”");
-    app.wait_for_text("8 virtual machines");
+    let nodes = app.wait_for_text("8 virtual machines");
+
+    // The header bar's menu clones the selected VM too.
+    let row = nodes
+        .iter()
+        .find(|n| n.role == "list item" && n.name == "build-8")
+        .unwrap()
+        .clone();
+    app.click("Vireo", &row);
+    app.act_in(Some("Vireo"), "push button", "More Power Actions");
+    app.wait_for_text("Clone…");
+    app.act_in(Some("Vireo"), "menu item", "Clone…");
+    app.wait_until("the clone of the clone", |n| {
+        window_nodes(n, "Clone “build-8”")
+            .iter()
+            .any(|n| n.name == "A full copy at /var/lib/libvirt/images/build-8-clone.qcow2")
+    });
+    app.act_in(Some("Clone “build-8”"), "push button", "Cancel");
+    assert!(app.alive());
+}
+
+#[test]
+fn a_running_uefi_guest_is_offered_a_shut_down_before_a_full_snapshot() {
+    let uri = common::fixture_uri("clones.xml");
+    let vm = "efi-runner";
+    let mut app = App::launch_tall(&["--connect", &uri, "--show-domain-editor", vm]);
+    show_page(&mut app, vm, "Snapshots");
+    app.wait_for_text("No Snapshots");
+    app.act("push button", "Take Snapshot…");
+    app.wait_for_text(
+        "libvirt 9.0 cannot take a full snapshot of a running UEFI guest. Shut it down to take one, or take a disk-only snapshot now.",
+    );
+    app.wait_for_text(
+        "libvirt 9.0 cannot revert to a disk-only snapshot: it keeps the disks as they are now, and later writes go to new overlay files.",
+    );
+    app.screenshot_screen("snapshot-uefi.png");
+    app.act_in(Some("Take Snapshot"), "push button", "Shut Down the Guest");
+    // Shut off, a full snapshot is possible: no warning, the note gone.
+    app.wait_until("the guest shut off", |n| {
+        window_nodes(n, vm).iter().any(|n| n.name == "Shut Off")
+    });
+    app.act("push button", "Take Snapshot…");
+    let nodes = app.wait_for_text("Take Snapshot");
+    assert!(
+        !window_nodes(&nodes, "Take Snapshot")
+            .iter()
+            .any(|n| n.on_screen() && n.name.contains("running UEFI guest")),
+        "a shut-off UEFI guest takes full snapshots"
+    );
+    app.act_in(Some("Take Snapshot"), "push button", "Take Snapshot");
+    wait_for_row(&mut app, "Snapshot “");
+    let nodes = app.wait_until("the snapshot's state", |n| {
+        n.iter()
+            .any(|n| n.name.contains(" · Shut off") && n.role == "label")
+    });
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n.name.starts_with("Snapshot “") && n.name.contains(", current"))
+    );
+}
+
+#[test]
+fn a_revert_libvirt_calls_risky_asks_before_forcing_it() {
+    let uri = common::fixture_uri("clones.xml");
+    let vm = "golden-clone";
+    let mut app = App::launch_tall(&["--connect", &uri, "--show-domain-editor", vm]);
+    show_page(&mut app, vm, "Snapshots");
+    wait_for_row(&mut app, "Snapshot “legacy”");
+    app.act("push button", "Revert to “legacy”");
+    app.act_in(Some("Revert to “legacy”?"), "push button", "Revert");
+    app.wait_for_text("Force the Revert to “legacy”?");
+    app.act_in(
+        Some("Force the Revert to “legacy”?"),
+        "push button",
+        "Force Revert",
+    );
+    // Forced, libvirt 9.0 still refuses a snapshot without the domain's
+    // configuration: its reason is shown, not the question again.
+    app.wait_for_text(
+        "Reverting to “legacy” failed: revert requires force: snapshot 'legacy' lacks domain 'golden-clone' rollback info",
+    );
+    let nodes = app.dump().unwrap();
+    assert!(
+        !nodes
+            .iter()
+            .any(|n| n.on_screen() && n.name == "Force the Revert to “legacy”?"),
+        "asked only once"
+    );
     assert!(app.alive());
 }

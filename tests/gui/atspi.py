@@ -76,9 +76,16 @@ def main():
             if root is None:
                 print("no window %r" % sys.argv[5], file=sys.stderr)
                 sys.exit(4)
-        for _, node in walk(root):
-            if node.getRoleName() != role or node.name != name:
-                continue
+        # Nodes on screen first: a closed menu of another row can hold an
+        # item of the same name.
+        matches = [node for _, node in walk(root)
+                   if node.getRoleName() == role and node.name == name]
+        def showing(node):
+            try:
+                return node.getState().contains(pyatspi.STATE_SHOWING)
+            except Exception:
+                return False
+        for node in sorted(matches, key=lambda n: not showing(n)):
             try:
                 action = node.queryAction()
             except NotImplementedError:

@@ -293,6 +293,7 @@ impl Component for VmWindow {
             })
             .forward(sender.input_sender(), |out| match out {
                 SnapshotsOutput::StateChanged => VmWindowInput::CheckState,
+                SnapshotsOutput::Power(action) => VmWindowInput::Power(action),
             });
 
         let stack = adw::ViewStack::new();

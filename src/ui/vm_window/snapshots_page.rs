@@ -30,6 +30,8 @@ pub enum SnapshotsInput {
     Load,
     /// The VM's state changed (what can be taken changes with it).
     VmChanged,
+    /// Shut the guest down (a running UEFI guest's full snapshot needs it).
+    ShutDown,
     AskTake,
     Take(TakeSpec),
     AskRevert(String),
@@ -57,6 +59,7 @@ pub enum SnapshotsCmd {
     Reverted {
         name: String,
         after: AfterRevert,
+        forced: bool,
         result: Result<Reverted, Error>,
     },
     Done(Result<String, Error>),
@@ -66,6 +69,8 @@ pub enum SnapshotsCmd {
 pub enum SnapshotsOutput {
     /// A revert changed the VM's state: read it again.
     StateChanged,
+    /// Run a power action on the VM.
+    Power(crate::core::libvirt::PowerAction),
 }
 
 pub struct SnapshotsPage {
@@ -251,6 +256,13 @@ impl SnapshotsPage {
             b.set_valign(gtk::Align::Center);
             b.add_css_class("flat");
             b.set_tooltip_text(Some(&label));
+            if icon == "edit-undo-symbolic" && s.is_external() {
+                // Said on the button rather than after a failed try.
+                b.set_sensitive(false);
+                b.set_tooltip_text(Some(&gettext(
+                    "libvirt 9.0 cannot revert to an external snapshot",
+                )));
+            }
             b.set_accessible_label(&label);
             let (input, name) = (sender.input_sender().clone(), s.name.clone());
             b.connect_clicked(move |_| input.emit(msg(name.clone())));
@@ -359,6 +371,12 @@ impl Component for SnapshotsPage {
                     self.load(&sender)
                 }
             }
+            SnapshotsInput::ShutDown => {
+                self.say(&gettext("Shutting the guest down…"), false);
+                let _ = sender.output(SnapshotsOutput::Power(
+                    crate::core::libvirt::PowerAction::ShutDown,
+                ));
+            }
             SnapshotsInput::AskTake => {
                 if let Some(p) = parent {
                     self.ask_take(&p, &sender)
@@ -400,6 +418,7 @@ impl Component for SnapshotsPage {
                     SnapshotsCmd::Reverted {
                         name,
                         after,
+                        forced: force,
                         result,
                     }
                 });
@@ -471,6 +490,7 @@ impl Component for SnapshotsPage {
             SnapshotsCmd::Reverted {
                 name,
                 after,
+                forced,
                 result,
             } => {
                 self.set_busy(None);
@@ -485,7 +505,9 @@ impl Component for SnapshotsPage {
                         }
                         self.say(&text, false);
                     }
-                    Err(e) if e.kind == ErrorKind::RevertRisky => {
+                    // Asked once: when even a forced revert is refused,
+                    // libvirt's reason is shown.
+                    Err(e) if e.kind == ErrorKind::RevertRisky && !forced => {
                         self.say("", false);
                         if let Some(p) = root.root().and_downcast::<gtk::Window>() {
                             self.ask_force(&p, &name, after, &e.to_string(), &sender);

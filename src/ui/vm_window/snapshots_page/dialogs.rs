@@ -47,6 +47,7 @@ impl SnapshotsPage {
             controls.append(&l);
             l
         };
+        let shut_down = gtk::Button::with_label(&gettext("Shut Down the Guest"));
         match &offer.blocker {
             Some(Blocker::RunningUefi) => {
                 note(
@@ -55,6 +56,8 @@ impl SnapshotsPage {
                     ),
                     None,
                 );
+                shut_down.set_halign(gtk::Align::Start);
+                controls.append(&shut_down);
             }
             Some(Blocker::NotQcow2 { target, format }) => {
                 note(
@@ -143,6 +146,16 @@ impl SnapshotsPage {
                 }))
             },
         );
+        {
+            // Shut down, then a full snapshot can be taken.
+            let (input, confirm) = (sender.input_sender().clone(), confirm.clone());
+            shut_down.connect_clicked(move |_| {
+                input.emit(SnapshotsInput::ShutDown);
+                if let Some(w) = confirm.root().and_downcast::<gtk::Window>() {
+                    w.close();
+                }
+            });
+        }
         let existing = view.snapshots.clone();
         let check = {
             let (confirm, problem) = (confirm.clone(), problem.clone());
