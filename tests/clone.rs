@@ -280,6 +280,29 @@ fn a_clone_copies_links_or_shares_each_disk_and_a_failure_leaves_nothing() {
         pools_before
     );
 
+    // A UEFI guest's clone gets a copy of its variables of its own.
+    let efi = uuid_of(&rt, &conn, "efi-runner");
+    rt.block_on(conn.force_off(&efi)).unwrap();
+    let source = rt.block_on(conn.clone_source(&efi)).unwrap();
+    let plan = source.plan().unwrap();
+    let new_vars = "/var/lib/libvirt/qemu/nvram/efi-runner-clone_VARS.fd";
+    assert_eq!(plan.nvram.as_ref().map(|(_, n)| n.as_str()), Some(new_vars));
+    let made = rt
+        .block_on(conn.clone_vm(
+            &efi,
+            CloneJob {
+                plan,
+                progress: None,
+                cancel: Default::default(),
+            },
+        ))
+        .unwrap();
+    let xml = rt.block_on(conn.domain_xml(&made.uuid, true)).unwrap();
+    assert!(xml.contains(&format!("<nvram>{new_vars}</nvram>")), "{xml}");
+    let after = rt.block_on(conn.clone_source(&efi)).unwrap();
+    assert!(after.path_taken(new_vars), "the variables were copied");
+    assert!(after.path_taken("/var/lib/libvirt/qemu/nvram/efi-runner_VARS.fd"));
+
     // Cancel before the work starts: nothing is made.
     let job = CloneJob {
         plan: before.plan().unwrap(),
