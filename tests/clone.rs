@@ -220,11 +220,7 @@ fn a_clone_copies_links_or_shares_each_disk_and_a_failure_leaves_nothing() {
         Some("/var/lib/libvirt/images/golden-data-clone.qcow2"),
         "a linked clone's overlay is qcow2"
     );
-    let job = CloneJob {
-        plan,
-        progress: None,
-        cancel: Default::default(),
-    };
+    let job = CloneJob::new(plan);
     let made = rt.block_on(conn.clone_vm(&golden, job)).unwrap();
     assert_eq!(
         (made.name.as_str(), made.state),
@@ -260,11 +256,7 @@ fn a_clone_copies_links_or_shares_each_disk_and_a_failure_leaves_nothing() {
     let broken = uuid_of(&rt, &conn, "broken");
     let source = rt.block_on(conn.clone_source(&broken)).unwrap();
     let pools_before = rt.block_on(conn.host_overview()).unwrap().pools.len();
-    let job = CloneJob {
-        plan: source.plan().unwrap(),
-        progress: None,
-        cancel: Default::default(),
-    };
+    let job = CloneJob::new(source.plan().unwrap());
     let err = rt.block_on(conn.clone_vm(&broken, job)).unwrap_err();
     assert!(
         err.message
@@ -288,14 +280,7 @@ fn a_clone_copies_links_or_shares_each_disk_and_a_failure_leaves_nothing() {
     let new_vars = "/var/lib/libvirt/qemu/nvram/efi-runner-clone_VARS.fd";
     assert_eq!(plan.nvram.as_ref().map(|(_, n)| n.as_str()), Some(new_vars));
     let made = rt
-        .block_on(conn.clone_vm(
-            &efi,
-            CloneJob {
-                plan,
-                progress: None,
-                cancel: Default::default(),
-            },
-        ))
+        .block_on(conn.clone_vm(&efi, CloneJob::new(plan)))
         .unwrap();
     let xml = rt.block_on(conn.domain_xml(&made.uuid, true)).unwrap();
     assert!(xml.contains(&format!("<nvram>{new_vars}</nvram>")), "{xml}");

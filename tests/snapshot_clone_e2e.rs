@@ -152,14 +152,7 @@ fn a_snapshot_undoes_what_came_after_and_clones_boot_beside_the_original() {
         let full_plan = source.plan().unwrap();
         assert_eq!(full_plan.name, "snappy-clone");
         let full = conn
-            .clone_vm(
-                &vm.uuid,
-                CloneJob {
-                    plan: full_plan,
-                    progress: None,
-                    cancel: Default::default(),
-                },
-            )
+            .clone_vm(&vm.uuid, CloneJob::new(full_plan))
             .await
             .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
         let full_image = format!("{pool_path}/snappy-clone.qcow2");
@@ -174,14 +167,7 @@ fn a_snapshot_undoes_what_came_after_and_clones_boot_beside_the_original() {
         linked_plan.set_action(0, DiskAction::Linked, &|p| source.path_taken(p));
         let started = std::time::Instant::now();
         let linked = conn
-            .clone_vm(
-                &vm.uuid,
-                CloneJob {
-                    plan: linked_plan,
-                    progress: None,
-                    cancel: Default::default(),
-                },
-            )
+            .clone_vm(&vm.uuid, CloneJob::new(linked_plan))
             .await
             .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
         assert!(

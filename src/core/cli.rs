@@ -94,6 +94,26 @@ impl fmt::Display for CliError {
 
 impl std::error::Error for CliError {}
 
+/// The value of option `opt`: what followed its `=` (`inline`), else the
+/// next argument; never empty.
+pub(crate) fn option_value<'a>(
+    opt: &str,
+    inline: Option<&str>,
+    rest: &mut impl Iterator<Item = &'a String>,
+) -> Result<String, CliError> {
+    let v = match inline {
+        Some(v) => v.to_owned(),
+        None => rest
+            .next()
+            .cloned()
+            .ok_or_else(|| CliError::MissingValue(opt.to_owned()))?,
+    };
+    if v.is_empty() {
+        return Err(CliError::EmptyValue(opt.to_owned()));
+    }
+    Ok(v)
+}
+
 impl Show {
     fn option_name(&self) -> &'static str {
         match self {

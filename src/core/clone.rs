@@ -549,16 +549,7 @@ pub fn overlay_volume_xml(
     backing: &str,
     backing_format: &str,
 ) -> String {
-    Element::new("volume")
-        .with_child(Element::new("name").with_text(name))
-        .with_child(
-            Element::new("capacity")
-                .with_attr("unit", "bytes")
-                .with_text(&capacity.to_string()),
-        )
-        .with_child(
-            Element::new("target").with_child(Element::new("format").with_attr("type", "qcow2")),
-        )
+    volume(name, capacity, "qcow2")
         .with_child(
             Element::new("backingStore")
                 .with_child(Element::new("path").with_text(backing))
@@ -571,6 +562,10 @@ pub fn overlay_volume_xml(
 /// The XML of a full copy's volume: named `name`, in `format`, of the
 /// original's `capacity`.
 pub fn copy_volume_xml(name: &str, capacity: u64, format: &str) -> String {
+    volume(name, capacity, format).into_pretty().to_xml_string()
+}
+
+fn volume(name: &str, capacity: u64, format: &str) -> Element {
     Element::new("volume")
         .with_child(Element::new("name").with_text(name))
         .with_child(
@@ -581,8 +576,6 @@ pub fn copy_volume_xml(name: &str, capacity: u64, format: &str) -> String {
         .with_child(
             Element::new("target").with_child(Element::new("format").with_attr("type", format)),
         )
-        .into_pretty()
-        .to_xml_string()
 }
 
 #[cfg(test)]

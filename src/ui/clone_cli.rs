@@ -4,34 +4,14 @@
 //! makes the clone with the same core operation.
 
 use crate::core::clone::args::{ArgsProblem, CloneArgs};
-use crate::core::libvirt::{CloneJob, CloneStep, Connection};
+use crate::core::libvirt::CloneJob;
+use crate::ui::create_cli::{fail, with_connection};
 use crate::ui::dialogs::clone::{problem_text, step_text};
 use crate::ui::i18n::gettext_f;
 
 /// Run `vireo clone`; the process's exit code.
 pub fn run(args: CloneArgs) -> u8 {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("vireo: {e}");
-            return 1;
-        }
-    };
-    let uri = args.connect.clone().unwrap_or_else(|| {
-        crate::core::uri::default_uri(crate::core::uri::system_daemon_reachable()).to_owned()
-    });
-    rt.block_on(async move {
-        let fail = |message: String| {
-            eprintln!("vireo: {message}");
-            1
-        };
-        let conn = match Connection::open(&uri).await {
-            Ok(c) => c,
-            Err(e) => return fail(e.to_string()),
-        };
+    with_connection(args.connect.clone(), |conn| async move {
         let original = match conn.lookup_domain(&args.original).await {
             Ok(d) => d,
             Err(e) => return fail(e.to_string()),
@@ -85,9 +65,6 @@ pub fn run(args: CloneArgs) -> u8 {
                 if line != last {
                     eprintln!("{line}");
                     last = line;
-                }
-                if matches!(step, CloneStep::Defining) {
-                    continue;
                 }
             }
         };

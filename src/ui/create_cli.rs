@@ -40,30 +40,39 @@ fn os_for(args: &CreateArgs) -> Result<OsProfile, String> {
     Ok(OsProfile::generic())
 }
 
-/// Run `vireo create`; the process's exit code.
-pub fn run(args: CreateArgs) -> u8 {
+/// Print `message` as the command's error; the exit code 1.
+pub fn fail(message: String) -> u8 {
+    eprintln!("vireo: {message}");
+    1
+}
+
+/// Open `connect` (else the default connection) on a runtime of its own and
+/// run `work` with it; the process's exit code.
+pub fn with_connection<F: std::future::Future<Output = u8>>(
+    connect: Option<String>,
+    work: impl FnOnce(Connection) -> F,
+) -> u8 {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
     {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("vireo: {e}");
-            return 1;
-        }
+        Err(e) => return fail(e.to_string()),
     };
-    let uri = args.connect.clone().unwrap_or_else(|| {
+    let uri = connect.unwrap_or_else(|| {
         crate::core::uri::default_uri(crate::core::uri::system_daemon_reachable()).to_owned()
     });
     rt.block_on(async move {
-        let fail = |message: String| {
-            eprintln!("vireo: {message}");
-            1
-        };
-        let conn = match Connection::open(&uri).await {
-            Ok(c) => c,
-            Err(e) => return fail(e.to_string()),
-        };
+        match Connection::open(&uri).await {
+            Ok(conn) => work(conn).await,
+            Err(e) => fail(e.to_string()),
+        }
+    })
+}
+
+/// Run `vireo create`; the process's exit code.
+pub fn run(args: CreateArgs) -> u8 {
+    with_connection(args.connect.clone(), |conn| async move {
         let facts = match conn.wizard_facts().await {
             Ok(f) => f,
             Err(e) => return fail(e.to_string()),
@@ -80,10 +89,16 @@ pub fn run(args: CreateArgs) -> u8 {
         }
         let plan = args.plan(os, &facts);
         let problems = plan.check_all(&facts);
-        for p in problems.iter().filter(|p| p.severity() == Severity::Warning) {
+        for p in problems
+            .iter()
+            .filter(|p| p.severity() == Severity::Warning)
+        {
             eprintln!(
                 "{}",
-                gettext_f("vireo: warning: {problem}", &[("problem", &problem_text(p))])
+                gettext_f(
+                    "vireo: warning: {problem}",
+                    &[("problem", &problem_text(p))]
+                )
             );
         }
         let errors: Vec<&Problem> = problems.iter().filter(|p| p.is_error()).collect();

@@ -50,6 +50,30 @@ pub fn change(
     )
 }
 
+/// [`show`] with a Cancel button: ask `heading`, confirmed by `confirm`.
+pub fn ask(
+    parent: &gtk::Window,
+    heading: &str,
+    body: Option<&str>,
+    extra: Option<&gtk::Widget>,
+    confirm: (&str, Confirm),
+    on_confirm: impl Fn() + 'static,
+) -> gtk::Button {
+    let cancel = gettext("Cancel");
+    show(
+        parent,
+        Texts {
+            heading,
+            body,
+            cancel: &cancel,
+            confirm: confirm.0,
+        },
+        extra,
+        confirm.1,
+        on_confirm,
+    )
+}
+
 /// Build and present the dialog; `on_confirm` runs when the confirm button
 /// is pressed, then the dialog closes. Escape and Cancel close it. Returns
 /// the confirm button, for callers that enable it only on valid input.
@@ -142,6 +166,17 @@ pub fn show(
     window.present();
     cancel.grab_focus();
     confirm
+}
+
+/// A boxed list that selects nothing, holding `rows` (a dialog's fields).
+pub fn boxed_list(rows: &[&gtk::Widget]) -> gtk::ListBox {
+    let list = gtk::ListBox::new();
+    list.add_css_class("boxed-list");
+    list.set_selection_mode(gtk::SelectionMode::None);
+    for row in rows {
+        list.append(*row);
+    }
+    list
 }
 
 /// A boxed-list row for a radio (check) button: the button's label becomes

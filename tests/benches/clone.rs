@@ -95,27 +95,25 @@ fn main() {
             .unwrap();
         assert!(report.failed.is_empty(), "{report:?}");
     };
+    // Clone with `plan`, time it, delete the clone.
+    let timed = |plan| {
+        let start = Instant::now();
+        let made = rt
+            .block_on(conn.clone_vm(&vm.uuid, CloneJob::new(plan)))
+            .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+        let took = start.elapsed();
+        remove(&made.uuid);
+        took
+    };
     let (mut ours, mut theirs, mut linked) = (Vec::new(), Vec::new(), Vec::new());
     // Round 0 warms the page cache for both and is not counted.
     for round in 0..=rounds {
         let keep = round > 0;
         let source = rt.block_on(conn.clone_source(&vm.uuid)).unwrap();
-        let plan = source.plan().unwrap();
-        let start = Instant::now();
-        let made = rt
-            .block_on(conn.clone_vm(
-                &vm.uuid,
-                CloneJob {
-                    plan,
-                    progress: None,
-                    cancel: Default::default(),
-                },
-            ))
-            .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+        let took = timed(source.plan().unwrap());
         if keep {
-            ours.push(start.elapsed());
+            ours.push(took);
         }
-        remove(&made.uuid);
 
         let start = Instant::now();
         let out = Command::new("virt-clone")
@@ -138,21 +136,10 @@ fn main() {
         let source = rt.block_on(conn.clone_source(&vm.uuid)).unwrap();
         let mut plan = source.plan().unwrap();
         plan.set_action(0, DiskAction::Linked, &|p| source.path_taken(p));
-        let start = Instant::now();
-        let made = rt
-            .block_on(conn.clone_vm(
-                &vm.uuid,
-                CloneJob {
-                    plan,
-                    progress: None,
-                    cancel: Default::default(),
-                },
-            ))
-            .unwrap();
+        let took = timed(plan);
         if keep {
-            linked.push(start.elapsed());
+            linked.push(took);
         }
-        remove(&made.uuid);
     }
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let show = |v: &[Duration]| {

@@ -41,19 +41,7 @@ pub fn parse(args: &[String]) -> Result<CloneArgs, CliError> {
         if !opt.starts_with('-') {
             return Err(CliError::UnexpectedArgument(arg.clone()));
         }
-        let mut value = || -> Result<String, CliError> {
-            let v = match &inline {
-                Some(v) => v.clone(),
-                None => it
-                    .next()
-                    .cloned()
-                    .ok_or_else(|| CliError::MissingValue(opt.clone()))?,
-            };
-            if v.is_empty() {
-                return Err(CliError::EmptyValue(opt.clone()));
-            }
-            Ok(v)
-        };
+        let mut value = || crate::core::cli::option_value(&opt, inline.as_deref(), &mut it);
         let flag = |set: &mut bool| -> Result<(), CliError> {
             if inline.is_some() {
                 return Err(CliError::UnexpectedValue(opt.clone()));

@@ -122,6 +122,17 @@ pub struct CloneJob {
     pub cancel: Arc<AtomicBool>,
 }
 
+impl CloneJob {
+    /// A job without progress reports or Cancel.
+    pub fn new(plan: ClonePlan) -> CloneJob {
+        CloneJob {
+            plan,
+            progress: None,
+            cancel: Arc::default(),
+        }
+    }
+}
+
 fn other(message: impl Into<String>) -> Error {
     Error::new(ErrorKind::Other, message)
 }
@@ -226,15 +237,16 @@ fn pool_path(pool: &StoragePool) -> Option<String> {
 }
 
 /// The active pool whose folder is `dir`, or a directory pool made for it
-/// (named after the folder, autostarted, as virt-install does).
-fn pool_at(conn: &Connect, dir: &str, made: &mut Made) -> Result<StoragePool, Error> {
+/// (named after the folder, autostarted, as virt-install does); `true` when
+/// it was made.
+pub(super) fn pool_for_dir(conn: &Connect, dir: &str) -> Result<(StoragePool, bool), Error> {
     let dir = dir.trim_end_matches('/');
     let pools = conn.list_all_storage_pools(0)?;
     if let Some(pool) = pools.iter().find(|p| pool_path(p).as_deref() == Some(dir)) {
         if !pool.is_active()? {
             pool.create(0)?;
         }
-        return Ok(pool.clone());
+        return Ok((pool.clone(), false));
     }
     let taken: Vec<String> = pools.iter().filter_map(|p| p.name().ok()).collect();
     let base: String = dir
@@ -261,9 +273,19 @@ fn pool_at(conn: &Connect, dir: &str, made: &mut Made) -> Result<StoragePool, Er
         xml_escape(dir)
     );
     let pool = conn.define_storage_pool_xml(&xml, 0)?;
-    made.pools.push(pool.clone());
-    pool.create(0)?;
+    if let Err(e) = pool.create(0) {
+        let _ = pool.undefine();
+        return Err(e.into());
+    }
     let _ = pool.set_autostart(true);
+    Ok((pool, true))
+}
+
+fn pool_at(conn: &Connect, dir: &str, made: &mut Made) -> Result<StoragePool, Error> {
+    let (pool, new) = pool_for_dir(conn, dir)?;
+    if new {
+        made.pools.push(pool.clone());
+    }
     Ok(pool)
 }
 

@@ -187,7 +187,6 @@ impl Made {
 /// after it, started and autostarted, as virt-install does).
 fn image_at(
     conn: &Connect,
-    host: &HostFacts,
     path: &str,
     size_bytes: u64,
     made: &mut Made,
@@ -196,54 +195,9 @@ fn image_at(
     let (Some(dir), Some(file)) = (p.parent(), p.file_name()) else {
         return Err(other(format!("“{path}” is not a file path")));
     };
-    let dir = dir.display().to_string();
-    let holder = host
-        .pools
-        .iter()
-        .find(|pool| pool.path.as_deref().map(|d| d.trim_end_matches('/')) == Some(dir.as_str()));
-    let pool = match holder {
-        Some(found) => conn.lookup_storage_pool_by_name(&found.name)?,
-        None => {
-            let base: String = std::path::Path::new(&dir)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "root".into())
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                        c
-                    } else {
-                        '-'
-                    }
-                })
-                .collect();
-            let name = (1..)
-                .map(|n| {
-                    if n == 1 {
-                        base.clone()
-                    } else {
-                        format!("{base}-{n}")
-                    }
-                })
-                .find(|n| host.pool(n).is_none())
-                .expect("a free pool name");
-            let xml = crate::core::xml::Element::new("pool")
-                .with_attr("type", "dir")
-                .with_child(crate::core::xml::Element::new("name").with_text(&name))
-                .with_child(
-                    crate::core::xml::Element::new("target")
-                        .with_child(crate::core::xml::Element::new("path").with_text(&dir)),
-                )
-                .to_xml_string();
-            let pool = conn.define_storage_pool_xml(&xml, 0)?;
-            made.pool = Some(pool.clone());
-            pool.create(0)?;
-            pool.set_autostart(true)?;
-            pool
-        }
-    };
-    if !pool.is_active()? {
-        pool.create(0)?;
+    let (pool, new) = super::clone::pool_for_dir(conn, &dir.display().to_string())?;
+    if new {
+        made.pool = Some(pool.clone());
     }
     let xml = volume_xml_format(&file.to_string_lossy(), size_bytes, new_image_format(path));
     Ok(StorageVol::create_xml(&pool, &xml, 0)?)
@@ -302,7 +256,7 @@ fn steps(
     }
     if let StorageChoice::NewAt { path, size_bytes } = &plan.storage {
         report(CreateStep::CreatingVolume);
-        let vol = image_at(conn, &job.host, path, *size_bytes, made)?;
+        let vol = image_at(conn, path, *size_bytes, made)?;
         volume_path = vol.path().ok();
         made.volume = Some(vol);
     }

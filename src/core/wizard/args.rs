@@ -224,19 +224,7 @@ pub fn parse(args: &[String]) -> Result<CreateArgs, CliError> {
             Some((o, v)) => (o.to_owned(), Some(v.to_owned())),
             None => (arg.clone(), None),
         };
-        let mut value = || -> Result<String, CliError> {
-            let v = match &inline {
-                Some(v) => v.clone(),
-                None => it
-                    .next()
-                    .cloned()
-                    .ok_or_else(|| CliError::MissingValue(opt.clone()))?,
-            };
-            if v.is_empty() {
-                return Err(CliError::EmptyValue(opt.clone()));
-            }
-            Ok(v)
-        };
+        let mut value = || crate::core::cli::option_value(&opt, inline.as_deref(), &mut it);
         match opt.as_str() {
             "-c" | "--connect" => connect = Some(value()?),
             "-n" | "--name" => name = Some(value()?),

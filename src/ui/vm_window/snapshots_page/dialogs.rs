@@ -12,7 +12,7 @@ use crate::core::snapshot::{
     self, AfterRevert, Blocker, DeleteRefusal, Mode, NameProblem, Snapshot, TakeSpec,
 };
 use crate::ui::a11y::AccessibleLabelExt;
-use crate::ui::dialog::{self, Confirm, Texts};
+use crate::ui::dialog::{self, Confirm};
 use crate::ui::i18n::gettext_f;
 
 impl SnapshotsPage {
@@ -24,17 +24,15 @@ impl SnapshotsPage {
             .map(|s| s.to_string())
             .unwrap_or_else(|_| "snapshot".into());
         let controls = gtk::Box::new(gtk::Orientation::Vertical, 12);
-        let fields = gtk::ListBox::new();
-        fields.add_css_class("boxed-list");
-        fields.set_selection_mode(gtk::SelectionMode::None);
         let name = adw::EntryRow::builder().title(gettext("Name")).build();
         name.set_text(&default_name);
         let description = adw::EntryRow::builder()
             .title(gettext("Description"))
             .build();
-        fields.append(&name);
-        fields.append(&description);
-        controls.append(&fields);
+        controls.append(&dialog::boxed_list(&[
+            name.upcast_ref(),
+            description.upcast_ref(),
+        ]));
         let note = |text: String, css: Option<&str>| {
             let l = gtk::Label::builder()
                 .label(text)
@@ -85,12 +83,11 @@ impl SnapshotsPage {
             let full = gtk::CheckButton::with_label(&gettext("Full snapshot (recommended)"));
             full.set_active(true);
             external.set_group(Some(&full));
-            let modes = gtk::ListBox::new();
-            modes.add_css_class("boxed-list");
-            modes.set_selection_mode(gtk::SelectionMode::None);
-            modes.append(&dialog::radio_row(&full));
-            modes.append(&dialog::radio_row(&external));
-            controls.append(&modes);
+            let (full, external) = (dialog::radio_row(&full), dialog::radio_row(&external));
+            controls.append(&dialog::boxed_list(&[
+                full.upcast_ref(),
+                external.upcast_ref(),
+            ]));
         } else if offer.modes == [Mode::ExternalDiskOnly] {
             external.set_active(true);
         }
@@ -120,20 +117,16 @@ impl SnapshotsPage {
         let problem = note(String::new(), Some("error"));
         problem.set_visible(false);
         let heading = gettext("Take Snapshot");
-        let (cancel, take) = (gettext("Cancel"), gettext("Take Snapshot"));
+        let take = gettext("Take Snapshot");
         let input = sender.input_sender().clone();
         let (n, d, e) = (name.clone(), description.clone(), external.clone());
         let nothing = offer.modes.is_empty();
-        let confirm = dialog::show(
+        let confirm = dialog::ask(
             parent,
-            Texts {
-                heading: &heading,
-                body: None,
-                cancel: &cancel,
-                confirm: &take,
-            },
+            &heading,
+            None,
             Some(controls.upcast_ref()),
-            Confirm::Suggested,
+            (&take, Confirm::Suggested),
             move || {
                 input.emit(SnapshotsInput::Take(TakeSpec {
                     name: n.text().trim().to_owned(),
@@ -209,22 +202,15 @@ impl SnapshotsPage {
             &labels.iter().map(String::as_str).collect::<Vec<_>>(),
         )));
         after.set_accessible_label(&gettext("State after reverting"));
-        let list = gtk::ListBox::new();
-        list.add_css_class("boxed-list");
-        list.set_selection_mode(gtk::SelectionMode::None);
-        list.append(&after);
-        let (cancel, revert) = (gettext("Cancel"), gettext("Revert"));
+        let list = dialog::boxed_list(&[after.upcast_ref()]);
+        let revert = gettext("Revert");
         let (input, name) = (sender.input_sender().clone(), name.to_owned());
-        dialog::show(
+        dialog::ask(
             parent,
-            Texts {
-                heading: &heading,
-                body: Some(&body),
-                cancel: &cancel,
-                confirm: &revert,
-            },
+            &heading,
+            Some(&body),
             Some(list.upcast_ref()),
-            Confirm::Destructive,
+            (&revert, Confirm::Destructive),
             move || {
                 input.emit(SnapshotsInput::Revert {
                     name: name.clone(),
@@ -324,18 +310,14 @@ impl SnapshotsPage {
             controls.append(&also);
         }
         let heading = gettext_f("Delete “{name}”?", &[("name", name)]);
-        let (cancel, delete) = (gettext("Cancel"), gettext("Delete"));
+        let delete = gettext("Delete");
         let (input, name) = (sender.input_sender().clone(), name.to_owned());
-        dialog::show(
+        dialog::ask(
             parent,
-            Texts {
-                heading: &heading,
-                body: None,
-                cancel: &cancel,
-                confirm: &delete,
-            },
+            &heading,
+            None,
             Some(controls.upcast_ref()),
-            Confirm::Destructive,
+            (&delete, Confirm::Destructive),
             move || {
                 input.emit(SnapshotsInput::Delete {
                     name: name.clone(),
@@ -356,10 +338,7 @@ impl SnapshotsPage {
             .title(gettext("Description"))
             .build();
         entry.set_text(&s.description);
-        let list = gtk::ListBox::new();
-        list.add_css_class("boxed-list");
-        list.set_selection_mode(gtk::SelectionMode::None);
-        list.append(&entry);
+        let list = dialog::boxed_list(&[entry.upcast_ref()]);
         let heading = gettext_f("Description of “{name}”", &[("name", name)]);
         let (input, name) = (sender.input_sender().clone(), name.to_owned());
         dialog::change(
@@ -389,18 +368,14 @@ impl SnapshotsPage {
             "libvirt calls this revert risky: {reason}",
             &[("reason", why)],
         );
-        let (cancel, force) = (gettext("Cancel"), gettext("Force Revert"));
+        let force = gettext("Force Revert");
         let (input, name) = (sender.input_sender().clone(), name.to_owned());
-        dialog::show(
+        dialog::ask(
             parent,
-            Texts {
-                heading: &heading,
-                body: Some(&body),
-                cancel: &cancel,
-                confirm: &force,
-            },
+            &heading,
+            Some(&body),
             None,
-            Confirm::Destructive,
+            (&force, Confirm::Destructive),
             move || {
                 input.emit(SnapshotsInput::Revert {
                     name: name.clone(),
