@@ -85,6 +85,7 @@ bench: deps-test
 	@$(call ensure_pkgs,gvncviewer virt-viewer virtinst)
 	$(CARGO) bench --bench core
 	$(CARGO) bench --bench clone
+	$(CARGO) bench --bench volumes
 	xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- $(CARGO) bench --bench list
 	xvfb-run -a -s "-screen 0 2048x1200x24" dbus-run-session -- $(CARGO) bench --bench console
 

@@ -7,6 +7,7 @@
 
 pub mod args;
 
+use crate::core::storage::volume_element;
 use crate::core::xml::{Document, Element};
 
 /// What happens to one disk.
@@ -549,12 +550,7 @@ pub fn overlay_volume_xml(
     backing: &str,
     backing_format: &str,
 ) -> String {
-    volume(name, capacity, "qcow2")
-        .with_child(
-            Element::new("backingStore")
-                .with_child(Element::new("path").with_text(backing))
-                .with_child(Element::new("format").with_attr("type", backing_format)),
-        )
+    volume_element(name, capacity, "qcow2", Some((backing, backing_format)))
         .into_pretty()
         .to_xml_string()
 }
@@ -562,20 +558,9 @@ pub fn overlay_volume_xml(
 /// The XML of a full copy's volume: named `name`, in `format`, of the
 /// original's `capacity`.
 pub fn copy_volume_xml(name: &str, capacity: u64, format: &str) -> String {
-    volume(name, capacity, format).into_pretty().to_xml_string()
-}
-
-fn volume(name: &str, capacity: u64, format: &str) -> Element {
-    Element::new("volume")
-        .with_child(Element::new("name").with_text(name))
-        .with_child(
-            Element::new("capacity")
-                .with_attr("unit", "bytes")
-                .with_text(&capacity.to_string()),
-        )
-        .with_child(
-            Element::new("target").with_child(Element::new("format").with_attr("type", format)),
-        )
+    volume_element(name, capacity, format, None)
+        .into_pretty()
+        .to_xml_string()
 }
 
 #[cfg(test)]

@@ -256,6 +256,8 @@ fn serve(conn: &Connect, request: Request) {
         Request::CloneSource { uuid, reply } => {
             let _ = reply.send(by_uuid(conn, &uuid).and_then(|d| super::clone::source(conn, &d)));
         }
+        Request::Storage(request) => super::storage::serve(conn, request),
+        Request::Network(request) => super::networks::serve(conn, request),
         Request::Clone { uuid, job, reply } => {
             super::clone::spawn(conn, by_uuid(conn, &uuid), job, reply);
         }

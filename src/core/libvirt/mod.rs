@@ -35,8 +35,10 @@ mod error;
 mod events;
 mod graphics;
 mod host;
+pub mod networks;
 pub mod snapshots;
 mod stats;
+pub mod storage;
 pub mod text;
 pub mod tunnel;
 
@@ -50,8 +52,10 @@ pub use error::{Error, ErrorKind};
 pub use events::{CloseReason, Event, Lifecycle};
 pub use graphics::{ChannelSocket, Console, ConsoleTarget, GraphicsInfo, Protocol, graphics_of};
 pub use host::{Acceleration, HostOverview, NetworkSummary, PoolSummary, is_local_uri};
+pub use networks::{Lease, NetworkAction, NetworkDetails, NetworkRequest};
 pub use snapshots::{Reverted, SnapshotRequest, SnapshotsView};
 pub use stats::{DomainStats, Usage, usage};
+pub use storage::{PoolAction, PoolDetails, StorageRequest, Transfer, VolumeInfo};
 pub use text::{TextConsole, TextDevice, TextEvent};
 
 use std::sync::OnceLock;
@@ -254,6 +258,11 @@ pub enum Request {
         job: Box<CloneJob>,
         reply: Reply<DomainSummary>,
     },
+    /// Volume work ([`StorageRequest`]); wipes and transfers run on a
+    /// worker thread.
+    Storage(StorageRequest),
+    /// Virtual network work ([`NetworkRequest`]).
+    Network(NetworkRequest),
 }
 
 /// A USB device of the host.
