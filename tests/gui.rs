@@ -3401,3 +3401,122 @@ fn a_revert_libvirt_calls_risky_asks_before_forcing_it() {
     );
     assert!(app.alive());
 }
+
+/// Choose where to save in the file chooser titled `title`: the full path
+/// typed into its name field.
+fn save_in_chooser(app: &mut App, title: &str, path: &Path) {
+    let is_chooser = |n: &Node| n.depth == 1 && n.name == title;
+    app.wait_until(&format!("the file chooser {title:?}"), |n| {
+        n.iter().any(is_chooser)
+    });
+    std::thread::sleep(Duration::from_millis(700));
+    app.keys_to_focus("ctrl+a");
+    app.type_text(path.to_str().unwrap());
+    std::thread::sleep(Duration::from_millis(300));
+    app.keys_to_focus("Return");
+    app.wait_until("the file chooser closed", |n| !n.iter().any(is_chooser));
+}
+
+/// Choose `item` in the menu of the button `button` of the host window.
+fn host_menu(app: &mut App, button: &str, item: &str) {
+    app.act_in(Some("Host Details"), "push button", button);
+    app.wait_for_text(item);
+    app.act_in(Some("Host Details"), "menu item", item);
+}
+
+#[test]
+fn the_host_window_manages_pools_and_volumes_and_moves_files_through_libvirt() {
+    use vireo::core::libvirt::Connection;
+    let daemon = common::daemon::Daemon::start();
+    let data_home = daemon.vm_dir().parent().unwrap().join("data");
+    let files = common::fresh_dir("gui-storage");
+    let rt = common::runtime();
+    rt.block_on(async {
+        let conn = Connection::open(&daemon.uri).await.unwrap();
+        conn.create_default_pool(Some(data_home.display().to_string()))
+            .await
+            .unwrap();
+    });
+    let mut app = App::launch_tall(&["--connect", &daemon.uri]);
+    app.wait_for_text("No Virtual Machines");
+    app.choose("Main Menu", "Host Details");
+    show_page(&mut app, "Host Details", "Storage");
+    app.wait_for_text("No volumes");
+
+    // A new volume, sized with units.
+    host_menu(&mut app, "Actions for pool default", "New Volume…");
+    set_field_in(&mut app, "New Volume in default", "Name", "scratch");
+    set_field_in(&mut app, "New Volume in default", "Size", "2 MiB");
+    app.act_in(Some("New Volume in default"), "push button", "Create");
+    app.wait_for_text("Created volume scratch.qcow2.");
+    app.wait_for_text("scratch.qcow2");
+
+    // Resized (grown), then refused below what it holds.
+    host_menu(&mut app, "Actions for volume scratch.qcow2", "Resize…");
+    set_field_in(&mut app, "Resize scratch.qcow2", "New size", "4 MiB");
+    app.act_in(Some("Resize scratch.qcow2"), "push button", "Resize");
+    app.wait_for_text("Resized scratch.qcow2 to 4.0\u{a0}MiB.");
+
+    // A raw volume: a file goes in through libvirt and comes back the same.
+    host_menu(&mut app, "Actions for pool default", "New Volume…");
+    set_field_in(&mut app, "New Volume in default", "Name", "data.img");
+    set_field_in(&mut app, "New Volume in default", "Size", "1 MiB");
+    app.act_in(Some("New Volume in default"), "push button", "Create");
+    app.wait_for_text("Created volume data.img.");
+    let upload = files.join("upload.bin");
+    let bytes: Vec<u8> = (0..(1u32 << 20)).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&upload, &bytes).unwrap();
+    host_menu(&mut app, "Actions for volume data.img", "Upload a File…");
+    pick_in_chooser(&mut app, "Upload a File", &upload);
+    app.wait_until("the upload", |n| {
+        n.iter().any(|n| {
+            n.name.starts_with("Uploaded 1.0\u{a0}MiB into ") && n.name.ends_with("data.img.")
+        })
+    });
+    let download = files.join("download.bin");
+    host_menu(
+        &mut app,
+        "Actions for volume data.img",
+        "Download to a File…",
+    );
+    save_in_chooser(&mut app, "Download to a File", &download);
+    app.wait_until("the download", |n| {
+        n.iter()
+            .any(|n| n.name.starts_with("Downloaded 1.0\u{a0}MiB into "))
+    });
+    assert_eq!(std::fs::read(&download).unwrap(), bytes, "byte for byte");
+
+    host_menu(&mut app, "Actions for volume data.img", "Wipe…");
+    app.act_in(Some("Wipe data.img?"), "push button", "Wipe");
+    app.wait_for_text("Wiped.");
+    host_menu(&mut app, "Actions for volume scratch.qcow2", "Delete…");
+    app.wait_for_text("No virtual machine uses it. This cannot be undone.");
+    app.act_in(Some("Delete scratch.qcow2?"), "push button", "Delete");
+    app.wait_until("scratch gone", |n| {
+        n.iter()
+            .any(|n| n.name.starts_with("Deleted ") && n.name.ends_with("scratch.qcow2."))
+    });
+
+    // A new folder pool (where the daemon's user may write); a relative
+    // folder is refused first.
+    let folder = daemon.vm_dir().join("pools/lab");
+    app.act("push button", "New Pool…");
+    set_field_in(&mut app, "New Pool", "Name", "lab");
+    set_field_in(&mut app, "New Pool", "Folder", "lab");
+    app.act_in(Some("New Pool"), "push button", "Create");
+    app.wait_for_text("“lab” is not an absolute path.");
+    app.act("push button", "New Pool…");
+    set_field_in(&mut app, "New Pool", "Name", "lab");
+    set_field_in(&mut app, "New Pool", "Folder", folder.to_str().unwrap());
+    app.act_in(Some("New Pool"), "push button", "Create");
+    app.wait_for_text("Created pool lab.");
+    assert!(folder.is_dir(), "libvirt built the folder");
+    app.screenshot("Host Details", "host-storage.png");
+    host_menu(&mut app, "Actions for pool lab", "Stop");
+    app.wait_for_text("Stopped pool lab.");
+    host_menu(&mut app, "Actions for pool lab", "Delete Pool…");
+    app.act_in(Some("Delete Pool lab?"), "push button", "Delete");
+    app.wait_for_text("Deleted pool lab.");
+    assert!(folder.is_dir(), "only forgotten: the folder stays");
+    assert!(app.alive());
+}

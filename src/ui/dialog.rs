@@ -244,3 +244,41 @@ pub fn choose_file(
         Err(gettext("No file chooser could be opened on this desktop."))
     }
 }
+
+/// Ask where to save a file (suggesting `name`), modal to `parent`;
+/// `chosen` gets its path. Kept alive as [`choose_file`] keeps its chooser.
+pub fn choose_save_file(
+    parent: &impl IsA<gtk::Window>,
+    title: &str,
+    name: &str,
+    chosen: impl Fn(String) + 'static,
+) -> Result<(), String> {
+    let chooser = gtk::FileChooserNative::new(
+        Some(title),
+        Some(parent),
+        gtk::FileChooserAction::Save,
+        Some(&gettext("_Save")),
+        Some(&gettext("_Cancel")),
+    );
+    chooser.set_modal(true);
+    chooser.set_current_name(name);
+    let alive = std::rc::Rc::new(std::cell::RefCell::new(Some(chooser.clone())));
+    let keep = alive.clone();
+    chooser.connect_response(move |c, response| {
+        if response == gtk::ResponseType::Accept
+            && let Some(path) = c.file().and_then(|f| f.path())
+        {
+            chosen(path.display().to_string());
+        }
+        c.destroy();
+        let keep = keep.clone();
+        gtk::glib::idle_add_local_once(move || drop(keep.borrow_mut().take()));
+    });
+    chooser.show();
+    if chooser.is_visible() {
+        Ok(())
+    } else {
+        alive.borrow_mut().take();
+        Err(gettext("No file chooser could be opened on this desktop."))
+    }
+}

@@ -1,4 +1,7 @@
-//! The host overview window: what the seed guides check first.
+//! The host window: its overview (what the seed guides check first) and
+//! its storage (`storage_page`).
+
+pub mod storage_page;
 
 use gettextrs::gettext;
 use relm4::adw::{self, prelude::*};
@@ -50,10 +53,14 @@ pub fn open(parent: &gtk::Window, uri: &str) -> adw::PreferencesWindow {
     window
 }
 
+/// Put `page` in place of the loading page (the window's only page then;
+/// the Storage page is added after it).
 fn replace_page(window: &adw::PreferencesWindow, page: &adw::PreferencesPage) {
     if let Some(old) = window.visible_page() {
         window.remove(&old);
     }
+    page.set_title(&gettext("Overview"));
+    page.set_icon_name(Some("computer-symbolic"));
     window.add(page);
 }
 

@@ -61,7 +61,14 @@ pub struct App {
     sel_actions: Vec<(&'static str, gio::SimpleAction)>,
     toasts: adw::ToastOverlay,
     /// The open host window, and the token its data must carry.
-    host_window: Option<(u64, adw::PreferencesWindow)>,
+    /// The host window: its token, window, connection and Storage page
+    /// (added once the overview is read).
+    host_window: Option<(
+        u64,
+        adw::PreferencesWindow,
+        Connection,
+        Option<relm4::Controller<host_window::storage_page::StoragePage>>,
+    )>,
     host_token: u64,
     /// Usage per (connection, VM) and the rows that show it.
     usage: HashMap<(usize, String), usage::History>,
@@ -774,7 +781,7 @@ impl Component for App {
                 self.host_token += 1;
                 let token = self.host_token;
                 let window = host_window::open(root.upcast_ref(), conn.uri());
-                self.host_window = Some((token, window));
+                self.host_window = Some((token, window, conn.clone(), None));
                 sender.oneshot_command(async move {
                     let result = conn.host_overview().await;
                     AppCommandOutput::HostLoaded { token, result }
@@ -977,12 +984,19 @@ impl Component for App {
                 }
             }
             AppCommandOutput::HostLoaded { token, result } => {
-                if let Some((t, window)) = &self.host_window
+                if let Some((t, window, conn, storage)) = &mut self.host_window
                     && *t == token
                 {
                     match result {
                         Ok(host) => host_window::fill(window, &host),
                         Err(e) => host_window::fail(window, &e.message),
+                    }
+                    if storage.is_none() {
+                        let page = host_window::storage_page::StoragePage::builder()
+                            .launch(conn.clone())
+                            .detach();
+                        window.add(page.widget());
+                        *storage = Some(page);
                     }
                 }
             }

@@ -1,0 +1,850 @@
+//! The host window's Storage page: each pool as a group (type, folder,
+//! space, state, autostart) with its volumes (format, size, the VMs using
+//! them); pools are added, started, stopped, refreshed and deleted, volumes
+//! created, resized, wiped, deleted, and files uploaded into them or
+//! downloaded from them through libvirt (remote hosts too) with a progress
+//! bar and Cancel. Every change is one core request run as a command.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use gettextrs::gettext;
+use relm4::adw::{self, prelude::*};
+use relm4::gtk::{self, gio, glib};
+use relm4::{Component, ComponentParts, ComponentSender};
+
+use crate::core::libvirt::{Connection, Error, PoolAction, PoolDetails, Transfer, VolumeInfo};
+use crate::core::storage::{self, NewPool, NewVolume, PoolKind, VolumeFormat};
+use crate::ui::a11y::AccessibleLabelExt;
+use crate::ui::dialog::{self, Confirm};
+use crate::ui::i18n::gettext_f;
+
+fn size(bytes: u64) -> String {
+    glib::format_size_full(bytes, glib::FormatSizeFlags::IEC_UNITS).to_string()
+}
+
+#[derive(Debug)]
+pub enum StorageInput {
+    Pool(String, PoolAction),
+    AskDeletePool(String),
+    AskNewPool,
+    CreatePool(NewPool),
+    AskNewVolume(String),
+    CreateVolume(String, NewVolume),
+    AskResize(String),
+    Resize(String, u64, bool),
+    AskWipe(String),
+    Wipe(String),
+    AskDeleteVolume(String),
+    DeleteVolume(String),
+    AskUpload(String),
+    Upload(String, String),
+    AskDownload(String),
+    Download(String, String),
+    CancelTransfer,
+}
+
+#[derive(Debug)]
+pub enum StorageCmd {
+    Loaded(Result<Vec<(PoolDetails, Vec<VolumeInfo>)>, Error>),
+    /// A change ended: what to say.
+    Done(Result<String, Error>),
+    Progress(Transfer),
+}
+
+pub struct StoragePage {
+    conn: Connection,
+    pools: Vec<(PoolDetails, Vec<VolumeInfo>)>,
+    groups: Vec<adw::PreferencesGroup>,
+    status: gtk::Label,
+    progress: gtk::ProgressBar,
+    cancel_button: gtk::Button,
+    transfer: Option<Arc<AtomicBool>>,
+}
+
+impl StoragePage {
+    fn load(&self, sender: &ComponentSender<Self>) {
+        let conn = self.conn.clone();
+        sender.oneshot_command(async move {
+            let result = async {
+                let mut out = Vec::new();
+                for pool in conn.pools().await? {
+                    let vols = if pool.active {
+                        conn.volumes(&pool.name).await.unwrap_or_default()
+                    } else {
+                        Vec::new()
+                    };
+                    out.push((pool, vols));
+                }
+                Ok(out)
+            }
+            .await;
+            StorageCmd::Loaded(result)
+        });
+    }
+
+    fn say(&self, text: &str, error: bool) {
+        self.status.set_label(text);
+        self.status.set_visible(!text.is_empty());
+        if error {
+            self.status.add_css_class("error");
+        } else {
+            self.status.remove_css_class("error");
+        }
+    }
+
+    fn volume(&self, path: &str) -> Option<&VolumeInfo> {
+        self.pools
+            .iter()
+            .flat_map(|(_, v)| v)
+            .find(|v| v.path == path)
+    }
+
+    fn run(
+        &self,
+        sender: &ComponentSender<Self>,
+        work: impl std::future::Future<Output = Result<String, Error>> + Send + 'static,
+    ) {
+        sender.oneshot_command(async move { StorageCmd::Done(work.await) });
+    }
+
+    fn show(&mut self, root: &adw::PreferencesPage) {
+        for g in self.groups.drain(..) {
+            root.remove(&g);
+        }
+        for (pool, vols) in &self.pools {
+            let mut facts = vec![pool.kind.clone()];
+            facts.extend(pool.path.clone());
+            if pool.active {
+                facts.push(gettext_f(
+                    "{free} free of {total}",
+                    &[
+                        ("free", &size(pool.available)),
+                        ("total", &size(pool.capacity)),
+                    ],
+                ));
+            }
+            facts.push(if pool.active {
+                gettext("Active")
+            } else {
+                gettext("Inactive")
+            });
+            if pool.autostart {
+                facts.push(gettext("Starts with the host"));
+            }
+            let group = adw::PreferencesGroup::builder()
+                .title(glib::markup_escape_text(&pool.name).as_str())
+                .description(glib::markup_escape_text(&facts.join(" · ")).as_str())
+                .build();
+            group.set_header_suffix(Some(&pool_menu(pool)));
+            if pool.active && vols.is_empty() {
+                group.add(
+                    &adw::ActionRow::builder()
+                        .title(gettext("No volumes"))
+                        .build(),
+                );
+            }
+            for v in vols {
+                let mut line = vec![
+                    v.format.clone(),
+                    gettext_f(
+                        "{used} of {size}",
+                        &[("used", &size(v.allocation)), ("size", &size(v.capacity))],
+                    ),
+                ];
+                line.push(if v.users.is_empty() {
+                    gettext("Not used by any VM")
+                } else {
+                    gettext_f("Used by {vms}", &[("vms", &v.users.join(", "))])
+                });
+                let row = adw::ActionRow::builder()
+                    .title(glib::markup_escape_text(&v.name).as_str())
+                    .subtitle(glib::markup_escape_text(&line.join(" · ")).as_str())
+                    .build();
+                row.add_suffix(&volume_menu(v));
+                group.add(&row);
+            }
+            root.add(&group);
+            self.groups.push(group);
+        }
+    }
+
+    fn transfer_started(&mut self, what: String) -> Arc<AtomicBool> {
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.transfer = Some(cancel.clone());
+        self.progress.set_fraction(0.0);
+        self.progress.set_visible(true);
+        self.cancel_button.set_visible(true);
+        self.say(&what, false);
+        cancel
+    }
+}
+
+fn menu_button(label: &str, menu: &gio::Menu) -> gtk::MenuButton {
+    let b = gtk::MenuButton::builder()
+        .icon_name("view-more-symbolic")
+        .menu_model(menu)
+        .valign(gtk::Align::Center)
+        .tooltip_text(label)
+        .build();
+    b.add_css_class("flat");
+    b.set_accessible_label(label);
+    b
+}
+
+fn item(menu: &gio::Menu, label: &str, action: &str, target: &str) {
+    menu.append(
+        Some(label),
+        Some(&gio::Action::print_detailed_name(
+            &format!("storage.{action}"),
+            Some(&target.to_variant()),
+        )),
+    );
+}
+
+fn pool_menu(pool: &PoolDetails) -> gtk::MenuButton {
+    let menu = gio::Menu::new();
+    let n = &pool.name;
+    if pool.active {
+        item(&menu, &gettext("New Volume…"), "new-volume", n);
+        item(&menu, &gettext("Refresh"), "pool-refresh", n);
+        item(&menu, &gettext("Stop"), "pool-stop", n);
+    } else {
+        item(&menu, &gettext("Start"), "pool-start", n);
+    }
+    if pool.autostart {
+        item(
+            &menu,
+            &gettext("Do Not Start with the Host"),
+            "pool-autostart-off",
+            n,
+        );
+    } else {
+        item(
+            &menu,
+            &gettext("Start with the Host"),
+            "pool-autostart-on",
+            n,
+        );
+    }
+    item(&menu, &gettext("Delete Pool…"), "pool-delete", n);
+    menu_button(&gettext_f("Actions for pool {name}", &[("name", n)]), &menu)
+}
+
+fn volume_menu(v: &VolumeInfo) -> gtk::MenuButton {
+    let menu = gio::Menu::new();
+    let p = &v.path;
+    item(&menu, &gettext("Resize…"), "volume-resize", p);
+    item(&menu, &gettext("Upload a File…"), "volume-upload", p);
+    item(&menu, &gettext("Download to a File…"), "volume-download", p);
+    item(&menu, &gettext("Wipe…"), "volume-wipe", p);
+    item(&menu, &gettext("Delete…"), "volume-delete", p);
+    menu_button(
+        &gettext_f("Actions for volume {name}", &[("name", &v.name)]),
+        &menu,
+    )
+}
+
+/// The sentence for a pool that cannot be created as typed.
+fn pool_problem_text(p: &storage::PoolProblem) -> String {
+    use storage::PoolProblem::*;
+    match p {
+        EmptyName => gettext("The pool needs a name."),
+        NameWithSlash => gettext("A pool’s name cannot contain “/”."),
+        NameTaken(n) => gettext_f("There is already a pool named “{name}”.", &[("name", n)]),
+        Missing(field) => {
+            let what = match *field {
+                "path" => gettext("a folder"),
+                "device" => gettext("a device"),
+                "host" => gettext("a server"),
+                "dir" => gettext("an exported folder"),
+                "group" => gettext("a volume group"),
+                _ => gettext("a target IQN"),
+            };
+            gettext_f("The pool needs {what}.", &[("what", &what)])
+        }
+        RelativePath(p) => gettext_f("“{path}” is not an absolute path.", &[("path", p)]),
+    }
+}
+
+/// An entry row titled `title` holding `text`.
+fn entry(title: &str, text: &str) -> adw::EntryRow {
+    let e = adw::EntryRow::builder().title(title).build();
+    e.set_text(text);
+    e
+}
+
+impl Component for StoragePage {
+    type Init = Connection;
+    type Input = StorageInput;
+    type Output = ();
+    type CommandOutput = StorageCmd;
+    type Root = adw::PreferencesPage;
+    type Widgets = ();
+
+    fn init_root() -> adw::PreferencesPage {
+        adw::PreferencesPage::builder()
+            .title(gettext("Storage"))
+            .icon_name("drive-harddisk-symbolic")
+            .name("storage")
+            .build()
+    }
+
+    fn init(
+        conn: Connection,
+        root: adw::PreferencesPage,
+        sender: ComponentSender<Self>,
+    ) -> ComponentParts<Self> {
+        let top = adw::PreferencesGroup::new();
+        let add = gtk::Button::with_label(&gettext("New Pool…"));
+        add.add_css_class("suggested-action");
+        {
+            let input = sender.input_sender().clone();
+            add.connect_clicked(move |_| input.emit(StorageInput::AskNewPool));
+        }
+        let status = gtk::Label::builder()
+            .wrap(true)
+            .xalign(0.0)
+            .hexpand(true)
+            .visible(false)
+            .build();
+        let bar = gtk::Box::new(gtk::Orientation::Horizontal, 12);
+        bar.append(&status);
+        bar.append(&add);
+        let progress = gtk::ProgressBar::builder()
+            .visible(false)
+            .show_text(true)
+            .build();
+        progress.set_accessible_label(&gettext("Transfer progress"));
+        let cancel_button = gtk::Button::builder()
+            .label(gettext("Cancel"))
+            .visible(false)
+            .halign(gtk::Align::End)
+            .build();
+        {
+            let input = sender.input_sender().clone();
+            cancel_button.connect_clicked(move |_| input.emit(StorageInput::CancelTransfer));
+        }
+        let column = gtk::Box::new(gtk::Orientation::Vertical, 6);
+        column.append(&bar);
+        column.append(&progress);
+        column.append(&cancel_button);
+        top.add(&column);
+        root.add(&top);
+
+        let actions = gio::SimpleActionGroup::new();
+        let string_action = |name: &str, msg: fn(String) -> StorageInput| {
+            let a = gio::SimpleAction::new(name, Some(glib::VariantTy::STRING));
+            let input = sender.input_sender().clone();
+            a.connect_activate(move |_, t| {
+                if let Some(t) = t.and_then(|t| t.get::<String>()) {
+                    input.emit(msg(t));
+                }
+            });
+            actions.add_action(&a);
+        };
+        string_action("pool-start", |n| StorageInput::Pool(n, PoolAction::Start));
+        string_action("pool-stop", |n| StorageInput::Pool(n, PoolAction::Stop));
+        string_action("pool-refresh", |n| {
+            StorageInput::Pool(n, PoolAction::Refresh)
+        });
+        string_action("pool-autostart-on", |n| {
+            StorageInput::Pool(n, PoolAction::Autostart(true))
+        });
+        string_action("pool-autostart-off", |n| {
+            StorageInput::Pool(n, PoolAction::Autostart(false))
+        });
+        string_action("pool-delete", StorageInput::AskDeletePool);
+        string_action("new-volume", StorageInput::AskNewVolume);
+        string_action("volume-resize", StorageInput::AskResize);
+        string_action("volume-upload", StorageInput::AskUpload);
+        string_action("volume-download", StorageInput::AskDownload);
+        string_action("volume-wipe", StorageInput::AskWipe);
+        string_action("volume-delete", StorageInput::AskDeleteVolume);
+        root.insert_action_group("storage", Some(&actions));
+
+        let model = StoragePage {
+            conn,
+            pools: Vec::new(),
+            groups: Vec::new(),
+            status,
+            progress,
+            cancel_button,
+            transfer: None,
+        };
+        model.load(&sender);
+        ComponentParts { model, widgets: () }
+    }
+
+    fn update(
+        &mut self,
+        msg: StorageInput,
+        sender: ComponentSender<Self>,
+        root: &adw::PreferencesPage,
+    ) {
+        let Some(parent) = root.root().and_downcast::<gtk::Window>() else {
+            return;
+        };
+        let conn = self.conn.clone();
+        match msg {
+            StorageInput::Pool(name, action) => self.run(&sender, async move {
+                conn.pool_action(&name, action).await?;
+                Ok(match action {
+                    PoolAction::Start => gettext_f("Started pool {name}.", &[("name", &name)]),
+                    PoolAction::Stop => gettext_f("Stopped pool {name}.", &[("name", &name)]),
+                    PoolAction::Refresh => gettext_f("Refreshed pool {name}.", &[("name", &name)]),
+                    PoolAction::Autostart(true) => {
+                        gettext_f("Pool {name} starts with the host.", &[("name", &name)])
+                    }
+                    PoolAction::Autostart(false) => gettext_f(
+                        "Pool {name} no longer starts with the host.",
+                        &[("name", &name)],
+                    ),
+                    PoolAction::Delete { .. } => {
+                        gettext_f("Deleted pool {name}.", &[("name", &name)])
+                    }
+                })
+            }),
+            StorageInput::AskDeletePool(name) => {
+                let count = self
+                    .pools
+                    .iter()
+                    .find(|(p, _)| p.name == name)
+                    .map_or(0, |(_, v)| v.len());
+                let also = gtk::CheckButton::with_label(&gettext_f(
+                    "Also delete its {count} volumes and its folder",
+                    &[("count", &count.to_string())],
+                ));
+                let body = gettext(
+                    "Without that, the pool is only forgotten: its files stay where they are.",
+                );
+                let input = sender.input_sender().clone();
+                let (n, a) = (name.clone(), also.clone());
+                dialog::ask(
+                    &parent,
+                    &gettext_f("Delete Pool {name}?", &[("name", &name)]),
+                    Some(&body),
+                    Some(also.upcast_ref()),
+                    (&gettext("Delete"), Confirm::Destructive),
+                    move || {
+                        input.emit(StorageInput::Pool(
+                            n.clone(),
+                            PoolAction::Delete {
+                                contents: a.is_active(),
+                            },
+                        ))
+                    },
+                );
+            }
+            StorageInput::AskNewPool => {
+                let kinds = [
+                    gettext("Folder"),
+                    gettext("Filesystem on a device"),
+                    gettext("NFS share"),
+                    gettext("LVM volume group"),
+                    gettext("Whole disk"),
+                    gettext("iSCSI target"),
+                ];
+                let kind = adw::ComboRow::builder()
+                    .title(gettext("Type"))
+                    .model(&gtk::StringList::new(
+                        &kinds.iter().map(String::as_str).collect::<Vec<_>>(),
+                    ))
+                    .build();
+                let name = entry(&gettext("Name"), "");
+                let path = entry(&gettext("Folder"), "");
+                let device = entry(&gettext("Device"), "");
+                let host = entry(&gettext("Server"), "");
+                let source = entry(&gettext("Exported folder"), "");
+                let group = entry(&gettext("Volume group"), "");
+                let target = entry(&gettext("Target IQN"), "");
+                let list = dialog::boxed_list(&[
+                    name.upcast_ref(),
+                    kind.upcast_ref(),
+                    path.upcast_ref(),
+                    device.upcast_ref(),
+                    host.upcast_ref(),
+                    source.upcast_ref(),
+                    group.upcast_ref(),
+                    target.upcast_ref(),
+                ]);
+                // Only the fields the chosen type needs.
+                let show = {
+                    let (path, device, host, source, group, target) = (
+                        path.clone(),
+                        device.clone(),
+                        host.clone(),
+                        source.clone(),
+                        group.clone(),
+                        target.clone(),
+                    );
+                    move |k: u32| {
+                        path.set_visible(matches!(k, 0..=2));
+                        device.set_visible(matches!(k, 1 | 4));
+                        host.set_visible(matches!(k, 2 | 5));
+                        source.set_visible(k == 2);
+                        group.set_visible(k == 3);
+                        target.set_visible(k == 5);
+                    }
+                };
+                show(0);
+                kind.connect_selected_notify(move |k| show(k.selected()));
+                let input = sender.input_sender().clone();
+                dialog::ask(
+                    &parent,
+                    &gettext("New Pool"),
+                    None,
+                    Some(list.upcast_ref()),
+                    (&gettext("Create"), Confirm::Suggested),
+                    move || {
+                        let t = |e: &adw::EntryRow| e.text().trim().to_owned();
+                        let kind = match kind.selected() {
+                            0 => PoolKind::Dir { path: t(&path) },
+                            1 => PoolKind::Fs {
+                                device: t(&device),
+                                path: t(&path),
+                            },
+                            2 => PoolKind::Netfs {
+                                host: t(&host),
+                                dir: t(&source),
+                                path: t(&path),
+                            },
+                            3 => PoolKind::Logical { group: t(&group) },
+                            4 => PoolKind::Disk { device: t(&device) },
+                            _ => PoolKind::Iscsi {
+                                host: t(&host),
+                                target: t(&target),
+                            },
+                        };
+                        input.emit(StorageInput::CreatePool(NewPool {
+                            name: t(&name),
+                            kind,
+                        }))
+                    },
+                );
+            }
+            StorageInput::CreatePool(pool) => {
+                let names: Vec<String> = self.pools.iter().map(|(p, _)| p.name.clone()).collect();
+                if let Some(problem) = storage::check_pool(&pool, &names).first() {
+                    self.say(&pool_problem_text(problem), true);
+                    return;
+                }
+                self.run(&sender, async move {
+                    let name = pool.name.clone();
+                    conn.create_pool(pool).await?;
+                    Ok(gettext_f("Created pool {name}.", &[("name", &name)]))
+                })
+            }
+            StorageInput::AskNewVolume(pool) => {
+                let name = entry(&gettext("Name"), "");
+                let format = adw::ComboRow::builder()
+                    .title(gettext("Format"))
+                    .model(&gtk::StringList::new(&["qcow2", "raw"]))
+                    .build();
+                let capacity = entry(&gettext("Size"), "20 GiB");
+                let list = dialog::boxed_list(&[
+                    name.upcast_ref(),
+                    format.upcast_ref(),
+                    capacity.upcast_ref(),
+                ]);
+                let input = sender.input_sender().clone();
+                let p = pool.clone();
+                dialog::ask(
+                    &parent,
+                    &gettext_f("New Volume in {pool}", &[("pool", &pool)]),
+                    None,
+                    Some(list.upcast_ref()),
+                    (&gettext("Create"), Confirm::Suggested),
+                    move || {
+                        let fmt = if format.selected() == 0 {
+                            VolumeFormat::Qcow2
+                        } else {
+                            VolumeFormat::Raw
+                        };
+                        let mut n = name.text().trim().to_owned();
+                        if !n.contains('.') {
+                            n = format!("{n}.{}", fmt.as_str());
+                        }
+                        match storage::parse_size(&capacity.text()) {
+                            Ok(bytes) => input.emit(StorageInput::CreateVolume(
+                                p.clone(),
+                                NewVolume {
+                                    name: n,
+                                    format: fmt,
+                                    capacity: bytes,
+                                    backing: None,
+                                },
+                            )),
+                            Err(_) => input.emit(StorageInput::CreateVolume(
+                                p.clone(),
+                                NewVolume {
+                                    name: String::new(),
+                                    format: fmt,
+                                    capacity: 0,
+                                    backing: None,
+                                },
+                            )),
+                        }
+                    },
+                );
+            }
+            StorageInput::CreateVolume(pool, v) => {
+                if v.capacity == 0 || v.name.is_empty() {
+                    self.say(
+                        &gettext("A volume needs a name and a size such as “20 GiB”."),
+                        true,
+                    );
+                    return;
+                }
+                self.run(&sender, async move {
+                    let name = v.name.clone();
+                    conn.create_volume(&pool, v).await?;
+                    Ok(gettext_f("Created volume {name}.", &[("name", &name)]))
+                })
+            }
+            StorageInput::AskResize(path) => {
+                let Some(v) = self.volume(&path).cloned() else {
+                    return;
+                };
+                let capacity = entry(&gettext("New size"), &size(v.capacity));
+                let list = dialog::boxed_list(&[capacity.upcast_ref()]);
+                let body = gettext_f(
+                    "Now {size}, of which {used} is used. A guest sees the new size after a restart or a rescan; its partitions and filesystems are left to it.",
+                    &[("size", &size(v.capacity)), ("used", &size(v.allocation))],
+                );
+                let input = sender.input_sender().clone();
+                dialog::ask(
+                    &parent,
+                    &gettext_f("Resize {name}", &[("name", &v.name)]),
+                    Some(&body),
+                    Some(list.upcast_ref()),
+                    (&gettext("Resize"), Confirm::Suggested),
+                    move || {
+                        let bytes = storage::parse_size(&capacity.text()).unwrap_or(0);
+                        input.emit(StorageInput::Resize(path.clone(), bytes, false))
+                    },
+                );
+            }
+            StorageInput::Resize(path, bytes, shrink) => {
+                let Some(v) = self.volume(&path).cloned() else {
+                    return;
+                };
+                match storage::check_resize(v.capacity, v.allocation, bytes) {
+                    _ if bytes == 0 => self.say(&gettext("Type a size such as “40 GiB”."), true),
+                    Err(storage::ResizeProblem::Unchanged) => {
+                        self.say(&gettext("That is its size already."), false)
+                    }
+                    Err(storage::ResizeProblem::BelowAllocation { allocation }) => self.say(
+                        &gettext_f(
+                            "{name} already holds {used}: it cannot be made smaller than that.",
+                            &[("name", &v.name), ("used", &size(allocation))],
+                        ),
+                        true,
+                    ),
+                    Ok(true) if !shrink => {
+                        let input = sender.input_sender().clone();
+                        dialog::ask(
+                            &parent,
+                            &gettext_f("Shrink {name}?", &[("name", &v.name)]),
+                            Some(&gettext(
+                                "Whatever the guest kept past the new end is lost.",
+                            )),
+                            None,
+                            (&gettext("Shrink"), Confirm::Destructive),
+                            move || input.emit(StorageInput::Resize(path.clone(), bytes, true)),
+                        );
+                    }
+                    Ok(_) => self.run(&sender, async move {
+                        conn.resize_volume(&path, bytes, shrink).await?;
+                        Ok(gettext_f(
+                            "Resized {name} to {size}.",
+                            &[("name", &v.name), ("size", &size(bytes))],
+                        ))
+                    }),
+                }
+            }
+            StorageInput::AskWipe(path) => {
+                let Some(v) = self.volume(&path).cloned() else {
+                    return;
+                };
+                let input = sender.input_sender().clone();
+                dialog::ask(
+                    &parent,
+                    &gettext_f("Wipe {name}?", &[("name", &v.name)]),
+                    Some(&gettext(
+                        "Its data is overwritten with zeros. This cannot be undone.",
+                    )),
+                    None,
+                    (&gettext("Wipe"), Confirm::Destructive),
+                    move || input.emit(StorageInput::Wipe(path.clone())),
+                );
+            }
+            StorageInput::Wipe(path) => {
+                self.say(&gettext("Wiping…"), false);
+                self.run(&sender, async move {
+                    conn.wipe_volume(&path).await?;
+                    Ok(gettext("Wiped."))
+                })
+            }
+            StorageInput::AskDeleteVolume(path) => {
+                let Some(v) = self.volume(&path).cloned() else {
+                    return;
+                };
+                let body = if v.users.is_empty() {
+                    gettext("No virtual machine uses it. This cannot be undone.")
+                } else {
+                    gettext_f(
+                        "It is a disk of {vms}, which will no longer find it. This cannot be undone.",
+                        &[("vms", &v.users.join(", "))],
+                    )
+                };
+                let input = sender.input_sender().clone();
+                dialog::ask(
+                    &parent,
+                    &gettext_f("Delete {name}?", &[("name", &v.name)]),
+                    Some(&body),
+                    None,
+                    (&gettext("Delete"), Confirm::Destructive),
+                    move || input.emit(StorageInput::DeleteVolume(path.clone())),
+                );
+            }
+            StorageInput::DeleteVolume(path) => self.run(&sender, async move {
+                conn.delete_volume(&path).await?;
+                Ok(gettext_f("Deleted {path}.", &[("path", &path)]))
+            }),
+            StorageInput::AskUpload(path) => {
+                let input = sender.input_sender().clone();
+                let opened =
+                    dialog::choose_file(&parent, &gettext("Upload a File"), false, move |file| {
+                        input.emit(StorageInput::Upload(path.clone(), file))
+                    });
+                if let Err(e) = opened {
+                    self.say(&e, true);
+                }
+            }
+            StorageInput::AskDownload(path) => {
+                let Some(v) = self.volume(&path).cloned() else {
+                    return;
+                };
+                let input = sender.input_sender().clone();
+                let opened = dialog::choose_save_file(
+                    &parent,
+                    &gettext("Download to a File"),
+                    &v.name,
+                    move |file| input.emit(StorageInput::Download(path.clone(), file)),
+                );
+                if let Err(e) = opened {
+                    self.say(&e, true);
+                }
+            }
+            StorageInput::Upload(path, file) => {
+                if self.transfer.is_some() {
+                    return;
+                }
+                let cancel =
+                    self.transfer_started(gettext_f("Uploading {file}…", &[("file", &file)]));
+                let file_path = std::path::PathBuf::from(&file);
+                sender.command(move |out, shutdown| {
+                    shutdown
+                        .register(async move {
+                            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                            let steps = {
+                                let out = out.clone();
+                                async move {
+                                    while let Some(t) = rx.recv().await {
+                                        let _ = out.send(StorageCmd::Progress(t));
+                                    }
+                                }
+                            };
+                            let (r, ()) = tokio::join!(
+                                conn.upload_volume(&path, file_path, Some(tx), cancel),
+                                steps
+                            );
+                            let _ = out.send(StorageCmd::Done(r.map(|n| {
+                                gettext_f(
+                                    "Uploaded {size} into {path}.",
+                                    &[("size", &size(n)), ("path", &path)],
+                                )
+                            })));
+                        })
+                        .drop_on_shutdown()
+                });
+            }
+            StorageInput::Download(path, file) => {
+                if self.transfer.is_some() {
+                    return;
+                }
+                let cancel = self
+                    .transfer_started(gettext_f("Downloading into {file}…", &[("file", &file)]));
+                let file_path = std::path::PathBuf::from(&file);
+                sender.command(move |out, shutdown| {
+                    shutdown
+                        .register(async move {
+                            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                            let steps = {
+                                let out = out.clone();
+                                async move {
+                                    while let Some(t) = rx.recv().await {
+                                        let _ = out.send(StorageCmd::Progress(t));
+                                    }
+                                }
+                            };
+                            let (r, ()) = tokio::join!(
+                                conn.download_volume(&path, file_path, Some(tx), cancel),
+                                steps
+                            );
+                            let _ = out.send(StorageCmd::Done(r.map(|n| {
+                                gettext_f(
+                                    "Downloaded {size} into {file}.",
+                                    &[("size", &size(n)), ("file", &file)],
+                                )
+                            })));
+                        })
+                        .drop_on_shutdown()
+                });
+            }
+            StorageInput::CancelTransfer => {
+                if let Some(c) = &self.transfer {
+                    c.store(true, Ordering::Relaxed);
+                    self.say(&gettext("Cancelling…"), false);
+                }
+            }
+        }
+    }
+
+    fn update_cmd(
+        &mut self,
+        msg: StorageCmd,
+        sender: ComponentSender<Self>,
+        root: &adw::PreferencesPage,
+    ) {
+        match msg {
+            StorageCmd::Loaded(Ok(pools)) => {
+                self.pools = pools;
+                self.show(root);
+            }
+            StorageCmd::Loaded(Err(e)) => self.say(&e.to_string(), true),
+            StorageCmd::Progress(t) => {
+                let f = t.done as f64 / t.total.max(1) as f64;
+                self.progress.set_fraction(f.min(1.0));
+                self.progress.set_text(Some(&gettext_f(
+                    "{done} of {total}",
+                    &[("done", &size(t.done)), ("total", &size(t.total))],
+                )));
+            }
+            StorageCmd::Done(result) => {
+                self.transfer = None;
+                self.progress.set_visible(false);
+                self.cancel_button.set_visible(false);
+                match result {
+                    Ok(text) => self.say(&text, false),
+                    Err(e) if e.kind == crate::core::libvirt::ErrorKind::Cancelled => {
+                        self.say(&gettext("Cancelled."), false)
+                    }
+                    Err(e) => self.say(&e.to_string(), true),
+                }
+                self.load(&sender);
+            }
+        }
+    }
+}
