@@ -3165,6 +3165,10 @@ fn show_page(app: &mut App, vm: &str, tab: &str) {
         .find(|n| n.role == "page tab" && n.name == tab)
         .unwrap()
         .clone();
+    // A window that just appeared may not take the first click yet; a
+    // second click on a shown tab changes nothing.
+    app.click(vm, &node);
+    std::thread::sleep(Duration::from_millis(700));
     app.click(vm, &node);
 }
 
