@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use common::daemon::Daemon;
-use vireo::core::libvirt::{Connection, ErrorKind, PoolAction};
+use vireo::core::libvirt::{Connection, Direction, ErrorKind, PoolAction};
 use vireo::core::storage::{NewPool, NewVolume, PoolKind, VolumeFormat};
 
 #[test]
@@ -158,7 +158,13 @@ fn a_file_goes_into_a_volume_and_comes_back_byte_for_byte() {
         std::fs::write(&source, &upload).unwrap();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let sent = conn
-            .upload_volume(&path, source.clone(), Some(tx), Arc::default())
+            .transfer_volume(
+                Direction::Upload,
+                &path,
+                source.clone(),
+                Some(tx),
+                Arc::default(),
+            )
             .await
             .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
         assert_eq!(sent, upload.len() as u64);
@@ -171,7 +177,13 @@ fn a_file_goes_into_a_volume_and_comes_back_byte_for_byte() {
 
         let back = dir.join("download.bin");
         let got = conn
-            .download_volume(&path, back.clone(), None, Arc::default())
+            .transfer_volume(
+                Direction::Download,
+                &path,
+                back.clone(),
+                None,
+                Arc::default(),
+            )
             .await
             .unwrap();
         assert_eq!(got, 8 * mib, "the whole volume comes back");
@@ -183,7 +195,7 @@ fn a_file_goes_into_a_volume_and_comes_back_byte_for_byte() {
         let big = dir.join("big.bin");
         std::fs::write(&big, vec![1u8; 9 * mib as usize]).unwrap();
         let err = conn
-            .upload_volume(&path, big, None, Arc::default())
+            .transfer_volume(Direction::Upload, &path, big, None, Arc::default())
             .await
             .unwrap_err();
         assert!(err.message.contains("the volume takes"), "{err}");
@@ -208,7 +220,8 @@ fn a_file_goes_into_a_volume_and_comes_back_byte_for_byte() {
         // Cancelled before it starts: no half file is left.
         let cancelled = dir.join("cancelled.bin");
         let err = conn
-            .download_volume(
+            .transfer_volume(
+                Direction::Download,
                 &path,
                 cancelled.clone(),
                 None,
@@ -221,9 +234,15 @@ fn a_file_goes_into_a_volume_and_comes_back_byte_for_byte() {
 
         // Wiped: zeros where the upload was.
         conn.wipe_volume(&path).await.unwrap();
-        conn.download_volume(&path, back.clone(), None, Arc::default())
-            .await
-            .unwrap();
+        conn.transfer_volume(
+            Direction::Download,
+            &path,
+            back.clone(),
+            None,
+            Arc::default(),
+        )
+        .await
+        .unwrap();
         assert!(std::fs::read(&back).unwrap().iter().all(|b| *b == 0));
 
         conn.delete_volume(&path).await.unwrap();

@@ -194,10 +194,6 @@ pub fn radio_row(button: &gtk::CheckButton) -> adw::ActionRow {
 /// Ask for a file (an ISO image when `iso` is true), modal to `parent`;
 /// `chosen` gets its path. Returns an error sentence when no chooser could
 /// be shown (no portal and no display to fall back on).
-///
-/// GTK does not keep a native dialog alive while it is shown: the chooser
-/// holds itself (through its response handler's cell) until it answers,
-/// then lets go.
 pub fn choose_file(
     parent: &impl IsA<gtk::Window>,
     title: &str,
@@ -211,7 +207,6 @@ pub fn choose_file(
         Some(&gettext("_Open")),
         Some(&gettext("_Cancel")),
     );
-    chooser.set_modal(true);
     if iso {
         let filter = gtk::FileFilter::new();
         filter.set_name(Some(&gettext("ISO images")));
@@ -223,6 +218,38 @@ pub fn choose_file(
         all.add_pattern("*");
         chooser.add_filter(&all);
     }
+    run_chooser(chooser, chosen)
+}
+
+/// Ask where to save a file (suggesting `name`), modal to `parent`;
+/// `chosen` gets its path.
+pub fn choose_save_file(
+    parent: &impl IsA<gtk::Window>,
+    title: &str,
+    name: &str,
+    chosen: impl Fn(String) + 'static,
+) -> Result<(), String> {
+    let chooser = gtk::FileChooserNative::new(
+        Some(title),
+        Some(parent),
+        gtk::FileChooserAction::Save,
+        Some(&gettext("_Save")),
+        Some(&gettext("_Cancel")),
+    );
+    chooser.set_current_name(name);
+    run_chooser(chooser, chosen)
+}
+
+/// Show `chooser` modally and hand the chosen path to `chosen`.
+///
+/// GTK does not keep a native dialog alive while it is shown: the chooser
+/// holds itself (through its response handler's cell) until it answers,
+/// then lets go.
+fn run_chooser(
+    chooser: gtk::FileChooserNative,
+    chosen: impl Fn(String) + 'static,
+) -> Result<(), String> {
+    chooser.set_modal(true);
     let alive = std::rc::Rc::new(std::cell::RefCell::new(Some(chooser.clone())));
     let keep = alive.clone();
     chooser.connect_response(move |c, response| {
@@ -245,40 +272,14 @@ pub fn choose_file(
     }
 }
 
-/// Ask where to save a file (suggesting `name`), modal to `parent`;
-/// `chosen` gets its path. Kept alive as [`choose_file`] keeps its chooser.
-pub fn choose_save_file(
-    parent: &impl IsA<gtk::Window>,
-    title: &str,
-    name: &str,
-    chosen: impl Fn(String) + 'static,
-) -> Result<(), String> {
-    let chooser = gtk::FileChooserNative::new(
-        Some(title),
-        Some(parent),
-        gtk::FileChooserAction::Save,
-        Some(&gettext("_Save")),
-        Some(&gettext("_Cancel")),
-    );
-    chooser.set_modal(true);
-    chooser.set_current_name(name);
-    let alive = std::rc::Rc::new(std::cell::RefCell::new(Some(chooser.clone())));
-    let keep = alive.clone();
-    chooser.connect_response(move |c, response| {
-        if response == gtk::ResponseType::Accept
-            && let Some(path) = c.file().and_then(|f| f.path())
-        {
-            chosen(path.display().to_string());
-        }
-        c.destroy();
-        let keep = keep.clone();
-        gtk::glib::idle_add_local_once(move || drop(keep.borrow_mut().take()));
-    });
-    chooser.show();
-    if chooser.is_visible() {
-        Ok(())
+/// Show `text` in a page's status line (hidden when empty), in the error
+/// style when `error`.
+pub fn show_status(label: &gtk::Label, text: &str, error: bool) {
+    label.set_label(text);
+    label.set_visible(!text.is_empty());
+    if error {
+        label.add_css_class("error");
     } else {
-        alive.borrow_mut().take();
-        Err(gettext("No file chooser could be opened on this desktop."))
+        label.remove_css_class("error");
     }
 }

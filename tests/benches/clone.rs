@@ -18,11 +18,6 @@ use vireo::core::clone::DiskAction;
 use vireo::core::hardware::{DiskStorage, NewDisk, Scope};
 use vireo::core::libvirt::{CloneJob, Connection};
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         eprintln!("clone benchmark: run it with `make bench`");
@@ -40,10 +35,7 @@ fn main() {
         );
         return;
     }
-    let rounds: usize = std::env::var("VIREO_BENCH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3);
+    let rounds = common::bench_rounds(3);
     let daemon = common::daemon::Daemon::start();
     let files = common::guest::install(&daemon);
     let vm_dir = daemon.vm_dir();
@@ -152,22 +144,22 @@ fn main() {
     println!(
         "  {:<34}{:>10.0}  ({})",
         "Vireo full copy (median)",
-        ms(median(ours.clone())),
+        ms(common::median(ours.clone())),
         show(&ours)
     );
     println!(
         "  {:<34}{:>10.0}  ({})",
         "virt-clone --auto-clone (median)",
-        ms(median(theirs.clone())),
+        ms(common::median(theirs.clone())),
         show(&theirs)
     );
     println!(
         "  {:<34}{:>10.0}  ({})",
         "Vireo linked clone (median)",
-        ms(median(linked.clone())),
+        ms(common::median(linked.clone())),
         show(&linked)
     );
-    let (a, b) = (median(ours), median(theirs));
+    let (a, b) = (common::median(ours), common::median(theirs));
     println!(
         "  target: no slower than virt-clone: {}",
         if a <= b + b / 20 { "met" } else { "NOT met" }

@@ -10,23 +10,15 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use vireo::core::libvirt::Connection;
+use vireo::core::libvirt::{Connection, Direction};
 use vireo::core::storage::{NewVolume, VolumeFormat};
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
 
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         eprintln!("volume benchmark: run it with `make bench`");
         return;
     }
-    let rounds: usize = std::env::var("VIREO_BENCH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3);
+    let rounds = common::bench_rounds(3);
     let daemon = common::daemon::Daemon::start();
     let dir = common::fresh_dir("bench-volumes");
     let data_home = daemon.vm_dir().parent().unwrap().join("data");
@@ -75,20 +67,32 @@ fn main() {
     let b = back.display().to_string();
     for _ in 0..rounds {
         let start = Instant::now();
-        rt.block_on(conn.upload_volume(&path, file.clone(), None, Arc::default()))
-            .unwrap();
+        rt.block_on(conn.transfer_volume(
+            Direction::Upload,
+            &path,
+            file.clone(),
+            None,
+            Arc::default(),
+        ))
+        .unwrap();
         up.push(start.elapsed());
         vup.push(virsh(&["vol-upload", &path, &f]));
         let start = Instant::now();
-        rt.block_on(conn.download_volume(&path, back.clone(), None, Arc::default()))
-            .unwrap();
+        rt.block_on(conn.transfer_volume(
+            Direction::Download,
+            &path,
+            back.clone(),
+            None,
+            Arc::default(),
+        ))
+        .unwrap();
         down.push(start.elapsed());
         vdown.push(virsh(&["vol-download", &path, &b]));
     }
     let rate = |d: Duration| size as f64 / d.as_secs_f64() / f64::from(1 << 20);
     println!("A 512 MiB volume through libvirt streams ({rounds} rounds, median MiB/s):");
     for (what, ours, theirs) in [("upload", up, vup), ("download", down, vdown)] {
-        let (a, b) = (median(ours), median(theirs));
+        let (a, b) = (common::median(ours), common::median(theirs));
         println!(
             "  {what:<9} Vireo {:>7.0}   virsh vol-{what} {:>7.0}   target no slower: {}",
             rate(a),

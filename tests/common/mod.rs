@@ -98,3 +98,17 @@ pub fn validate_xml(xml: &str, schema: &str, what: &str) {
     );
     let _ = std::fs::remove_file(file);
 }
+
+/// The middle of a benchmark's measurements.
+pub fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// How many rounds a benchmark runs: `VIREO_BENCH_ROUNDS`, else `default`.
+pub fn bench_rounds(default: usize) -> usize {
+    std::env::var("VIREO_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}

@@ -55,7 +55,7 @@ pub use host::{Acceleration, HostOverview, NetworkSummary, PoolSummary, is_local
 pub use networks::{Lease, NetworkAction, NetworkDetails, NetworkRequest};
 pub use snapshots::{Reverted, SnapshotRequest, SnapshotsView};
 pub use stats::{DomainStats, Usage, usage};
-pub use storage::{PoolAction, PoolDetails, StorageRequest, Transfer, VolumeInfo};
+pub use storage::{Direction, PoolAction, PoolDetails, StorageRequest, Transfer, VolumeInfo};
 pub use text::{TextConsole, TextDevice, TextEvent};
 
 use std::sync::OnceLock;

@@ -34,6 +34,15 @@ pub struct VolumeInfo {
     pub users: Vec<String>,
 }
 
+/// Which way a volume's bytes go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// From a local file into the volume.
+    Upload,
+    /// From the volume into a local file.
+    Download,
+}
+
 /// Bytes moved so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transfer {
@@ -115,16 +124,10 @@ pub enum StorageRequest {
         path: String,
         reply: Reply<()>,
     },
-    /// Copy the local `file` into the volume at `path`.
-    Upload {
-        path: String,
-        file: PathBuf,
-        progress: Option<mpsc::UnboundedSender<Transfer>>,
-        cancel: Arc<AtomicBool>,
-        reply: Reply<u64>,
-    },
-    /// Copy the volume at `path` into the local `file` (made anew).
-    Download {
+    /// Copy the local `file` into the volume at `path` (upload), or the
+    /// volume into `file`, made anew (download).
+    Stream {
+        direction: Direction,
         path: String,
         file: PathBuf,
         progress: Option<mpsc::UnboundedSender<Transfer>>,
@@ -187,7 +190,8 @@ pub(super) fn serve(conn: &Connect, request: StorageRequest) {
                 volume(&conn, &path).and_then(|v| Ok(v.wipe(0)?))
             });
         }
-        StorageRequest::Upload {
+        StorageRequest::Stream {
+            direction,
             path,
             file,
             progress,
@@ -195,20 +199,9 @@ pub(super) fn serve(conn: &Connect, request: StorageRequest) {
             reply,
         } => {
             let conn = conn.clone();
-            worker(reply, move || {
-                upload(&conn, &path, &file, progress.as_ref(), &cancel)
-            });
-        }
-        StorageRequest::Download {
-            path,
-            file,
-            progress,
-            cancel,
-            reply,
-        } => {
-            let conn = conn.clone();
-            worker(reply, move || {
-                download(&conn, &path, &file, progress.as_ref(), &cancel)
+            worker(reply, move || match direction {
+                Direction::Upload => upload(&conn, &path, &file, progress.as_ref(), &cancel),
+                Direction::Download => download(&conn, &path, &file, progress.as_ref(), &cancel),
             });
         }
     }
@@ -596,35 +589,18 @@ impl Connection {
             .await
     }
 
-    /// See [`StorageRequest::Upload`].
-    pub async fn upload_volume(
+    /// See [`StorageRequest::Stream`].
+    pub async fn transfer_volume(
         &self,
+        direction: Direction,
         path: &str,
         file: PathBuf,
         progress: Option<mpsc::UnboundedSender<Transfer>>,
         cancel: Arc<AtomicBool>,
     ) -> Result<u64, Error> {
         let path = path.to_owned();
-        self.storage(|reply| StorageRequest::Upload {
-            path,
-            file,
-            progress,
-            cancel,
-            reply,
-        })
-        .await
-    }
-
-    /// See [`StorageRequest::Download`].
-    pub async fn download_volume(
-        &self,
-        path: &str,
-        file: PathBuf,
-        progress: Option<mpsc::UnboundedSender<Transfer>>,
-        cancel: Arc<AtomicBool>,
-    ) -> Result<u64, Error> {
-        let path = path.to_owned();
-        self.storage(|reply| StorageRequest::Download {
+        self.storage(|reply| StorageRequest::Stream {
+            direction,
             path,
             file,
             progress,

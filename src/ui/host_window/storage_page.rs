@@ -15,7 +15,9 @@ use relm4::adw::{self, prelude::*};
 use relm4::gtk::{self, gio, glib};
 use relm4::{Component, ComponentParts, ComponentSender};
 
-use crate::core::libvirt::{Connection, Error, PoolAction, PoolDetails, Transfer, VolumeInfo};
+use crate::core::libvirt::{
+    Connection, Direction, Error, PoolAction, PoolDetails, Transfer, VolumeInfo,
+};
 use crate::core::storage::{self, NewPool, NewVolume};
 use crate::ui::a11y::AccessibleLabelExt;
 use crate::ui::dialog::{self, Confirm};
@@ -40,9 +42,9 @@ pub enum StorageInput {
     AskDeleteVolume(String),
     DeleteVolume(String),
     AskUpload(String),
-    Upload(String, String),
     AskDownload(String),
-    Download(String, String),
+    /// Move a file's bytes into a volume or out of it (volume path, file).
+    Stream(Direction, String, String),
     CancelTransfer,
 }
 
@@ -86,13 +88,7 @@ impl StoragePage {
     }
 
     fn say(&self, text: &str, error: bool) {
-        self.status.set_label(text);
-        self.status.set_visible(!text.is_empty());
-        if error {
-            self.status.add_css_class("error");
-        } else {
-            self.status.remove_css_class("error");
-        }
+        crate::ui::dialog::show_status(&self.status, text, error);
     }
 
     fn volume(&self, path: &str) -> Option<&VolumeInfo> {
@@ -492,7 +488,7 @@ impl Component for StoragePage {
                 let input = sender.input_sender().clone();
                 let opened =
                     dialog::choose_file(&parent, &gettext("Upload a File"), false, move |file| {
-                        input.emit(StorageInput::Upload(path.clone(), file))
+                        input.emit(StorageInput::Stream(Direction::Upload, path.clone(), file))
                     });
                 if let Err(e) = opened {
                     self.say(&e, true);
@@ -507,18 +503,29 @@ impl Component for StoragePage {
                     &parent,
                     &gettext("Download to a File"),
                     &v.name,
-                    move |file| input.emit(StorageInput::Download(path.clone(), file)),
+                    move |file| {
+                        input.emit(StorageInput::Stream(
+                            Direction::Download,
+                            path.clone(),
+                            file,
+                        ))
+                    },
                 );
                 if let Err(e) = opened {
                     self.say(&e, true);
                 }
             }
-            StorageInput::Upload(path, file) => {
+            StorageInput::Stream(direction, path, file) => {
                 if self.transfer.is_some() {
                     return;
                 }
-                let cancel =
-                    self.transfer_started(gettext_f("Uploading {file}…", &[("file", &file)]));
+                let what = match direction {
+                    Direction::Upload => gettext_f("Uploading {file}…", &[("file", &file)]),
+                    Direction::Download => {
+                        gettext_f("Downloading into {file}…", &[("file", &file)])
+                    }
+                };
+                let cancel = self.transfer_started(what);
                 let file_path = std::path::PathBuf::from(&file);
                 sender.command(move |out, shutdown| {
                     shutdown
@@ -532,48 +539,21 @@ impl Component for StoragePage {
                                     }
                                 }
                             };
-                            let (r, ()) = tokio::join!(
-                                conn.upload_volume(&path, file_path, Some(tx), cancel),
-                                steps
-                            );
+                            let moved =
+                                conn.transfer_volume(direction, &path, file_path, Some(tx), cancel);
+                            let (r, ()) = tokio::join!(moved, steps);
                             let _ = out.send(StorageCmd::Done(r.map(|n| {
-                                gettext_f(
-                                    "Uploaded {size} into {path}.",
-                                    &[("size", &size(n)), ("path", &path)],
-                                )
-                            })));
-                        })
-                        .drop_on_shutdown()
-                });
-            }
-            StorageInput::Download(path, file) => {
-                if self.transfer.is_some() {
-                    return;
-                }
-                let cancel = self
-                    .transfer_started(gettext_f("Downloading into {file}…", &[("file", &file)]));
-                let file_path = std::path::PathBuf::from(&file);
-                sender.command(move |out, shutdown| {
-                    shutdown
-                        .register(async move {
-                            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-                            let steps = {
-                                let out = out.clone();
-                                async move {
-                                    while let Some(t) = rx.recv().await {
-                                        let _ = out.send(StorageCmd::Progress(t));
-                                    }
+                                let n = size(n);
+                                match direction {
+                                    Direction::Upload => gettext_f(
+                                        "Uploaded {size} into {path}.",
+                                        &[("size", &n), ("path", &path)],
+                                    ),
+                                    Direction::Download => gettext_f(
+                                        "Downloaded {size} into {file}.",
+                                        &[("size", &n), ("file", &file)],
+                                    ),
                                 }
-                            };
-                            let (r, ()) = tokio::join!(
-                                conn.download_volume(&path, file_path, Some(tx), cancel),
-                                steps
-                            );
-                            let _ = out.send(StorageCmd::Done(r.map(|n| {
-                                gettext_f(
-                                    "Downloaded {size} into {file}.",
-                                    &[("size", &size(n)), ("file", &file)],
-                                )
                             })));
                         })
                         .drop_on_shutdown()

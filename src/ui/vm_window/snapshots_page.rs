@@ -138,13 +138,7 @@ impl SnapshotsPage {
     }
 
     fn say(&self, text: &str, error: bool) {
-        self.status.set_label(text);
-        self.status.set_visible(!text.is_empty());
-        if error {
-            self.status.add_css_class("error");
-        } else {
-            self.status.remove_css_class("error");
-        }
+        crate::ui::dialog::show_status(&self.status, text, error);
     }
 
     fn snapshot(&self, name: &str) -> Option<&Snapshot> {
