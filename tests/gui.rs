@@ -3447,6 +3447,13 @@ fn the_host_window_manages_pools_and_volumes_and_moves_files_through_libvirt() {
     show_page(&mut app, "Host Details", "Storage");
     app.wait_for_text("No volumes");
 
+    // No name and no readable size: one sentence, nothing made.
+    host_menu(&mut app, "Actions for pool default", "New Volume…");
+    set_field_in(&mut app, "New Volume in default", "Size", "lots");
+    app.act_in(Some("New Volume in default"), "push button", "Create");
+    app.wait_for_text("A volume needs a name and a size such as “20 GiB”.");
+    app.wait_for_text("No volumes");
+
     // A new volume, sized with units.
     host_menu(&mut app, "Actions for pool default", "New Volume…");
     set_field_in(&mut app, "New Volume in default", "Name", "scratch");

@@ -172,3 +172,23 @@ pub enum ShowWhat {
     Console,
     Editor,
 }
+
+/// A channel for a core operation's progress reports, and the future that
+/// hands each one to a command's output as `wrap(report)` until the
+/// operation drops its sender. Run the two together (`tokio::join!`).
+pub fn forward_progress<T: Send + 'static, C: Send + 'static>(
+    out: &relm4::Sender<C>,
+    wrap: fn(T) -> C,
+) -> (
+    tokio::sync::mpsc::UnboundedSender<T>,
+    impl std::future::Future<Output = ()> + use<T, C>,
+) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let out = out.clone();
+    let forward = async move {
+        while let Some(report) = rx.recv().await {
+            let _ = out.send(wrap(report));
+        }
+    };
+    (tx, forward)
+}

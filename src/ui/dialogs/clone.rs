@@ -392,15 +392,8 @@ impl Component for CloneDialog {
                 sender.command(move |out, shutdown| {
                     shutdown
                         .register(async move {
-                            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-                            let steps = {
-                                let out = out.clone();
-                                async move {
-                                    while let Some(step) = rx.recv().await {
-                                        let _ = out.send(CloneCmd::Step(step));
-                                    }
-                                }
-                            };
+                            let (tx, steps) =
+                                crate::ui::msg::forward_progress(&out, CloneCmd::Step);
                             let job = CloneJob {
                                 plan,
                                 progress: Some(tx),

@@ -530,15 +530,8 @@ impl Component for StoragePage {
                 sender.command(move |out, shutdown| {
                     shutdown
                         .register(async move {
-                            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-                            let steps = {
-                                let out = out.clone();
-                                async move {
-                                    while let Some(t) = rx.recv().await {
-                                        let _ = out.send(StorageCmd::Progress(t));
-                                    }
-                                }
-                            };
+                            let (tx, steps) =
+                                crate::ui::msg::forward_progress(&out, StorageCmd::Progress);
                             let moved =
                                 conn.transfer_volume(direction, &path, file_path, Some(tx), cancel);
                             let (r, ()) = tokio::join!(moved, steps);

@@ -1098,15 +1098,8 @@ impl Component for Wizard {
                 sender.command(move |out, shutdown| {
                     shutdown
                         .register(async move {
-                            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-                            let steps = {
-                                let out = out.clone();
-                                async move {
-                                    while let Some(step) = rx.recv().await {
-                                        let _ = out.send(WizardCmd::Step(step));
-                                    }
-                                }
-                            };
+                            let (tx, steps) =
+                                crate::ui::msg::forward_progress(&out, WizardCmd::Step);
                             let job = CreateJob {
                                 plan,
                                 host: facts,

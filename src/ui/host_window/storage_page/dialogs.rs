@@ -169,30 +169,22 @@ impl StoragePage {
                 } else {
                     VolumeFormat::Raw
                 };
+                // An empty name or an unreadable size is refused by the
+                // page with one sentence; a bare name gets its format's
+                // extension.
                 let mut n = name.text().trim().to_owned();
-                if !n.contains('.') {
+                if !n.is_empty() && !n.contains('.') {
                     n = format!("{n}.{}", fmt.as_str());
                 }
-                match storage::parse_size(&capacity.text()) {
-                    Ok(bytes) => input.emit(StorageInput::CreateVolume(
-                        p.clone(),
-                        NewVolume {
-                            name: n,
-                            format: fmt,
-                            capacity: bytes,
-                            backing: None,
-                        },
-                    )),
-                    Err(_) => input.emit(StorageInput::CreateVolume(
-                        p.clone(),
-                        NewVolume {
-                            name: String::new(),
-                            format: fmt,
-                            capacity: 0,
-                            backing: None,
-                        },
-                    )),
-                }
+                input.emit(StorageInput::CreateVolume(
+                    p.clone(),
+                    NewVolume {
+                        name: n,
+                        format: fmt,
+                        capacity: storage::parse_size(&capacity.text()).unwrap_or(0),
+                        backing: None,
+                    },
+                ))
             },
         );
     }
