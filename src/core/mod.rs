@@ -12,6 +12,7 @@ pub mod cli;
 pub mod clone;
 pub mod config;
 pub mod edit;
+pub mod guest;
 pub mod hardware;
 pub mod libvirt;
 pub mod network;

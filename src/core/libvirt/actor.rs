@@ -258,6 +258,10 @@ fn serve(conn: &Connect, request: Request) {
         }
         Request::Storage(request) => super::storage::serve(conn, request),
         Request::Network(request) => super::networks::serve(conn, request),
+        Request::Guest { uuid, reply } => super::guest::worker(conn, reply, move |c| {
+            super::guest::report(c, &by_uuid(c, &uuid)?)
+        }),
+        Request::Addresses { reply } => super::guest::worker(conn, reply, super::guest::all_addresses),
         Request::Clone { uuid, job, reply } => {
             super::clone::spawn(conn, by_uuid(conn, &uuid), job, reply);
         }

@@ -34,6 +34,7 @@ mod edit;
 mod error;
 mod events;
 mod graphics;
+pub mod guest;
 mod host;
 pub mod networks;
 pub mod snapshots;
@@ -51,6 +52,7 @@ pub use domain::{DomainState, DomainSummary};
 pub use error::{Error, ErrorKind};
 pub use events::{CloseReason, Event, Lifecycle};
 pub use graphics::{ChannelSocket, Console, ConsoleTarget, GraphicsInfo, Protocol, graphics_of};
+pub use guest::{AgentState, GuestReport};
 pub use host::{Acceleration, HostOverview, NetworkSummary, PoolSummary, is_local_uri};
 pub use networks::{Lease, NetworkAction, NetworkDetails, NetworkRequest};
 pub use snapshots::{Reverted, SnapshotRequest, SnapshotsView};
@@ -263,6 +265,17 @@ pub enum Request {
     Storage(StorageRequest),
     /// Virtual network work ([`NetworkRequest`]).
     Network(NetworkRequest),
+    /// What the running guest says about itself (addresses, the guest
+    /// agent's report), read on a worker thread.
+    Guest {
+        uuid: String,
+        reply: Reply<GuestReport>,
+    },
+    /// The addresses of every running guest: (UUID, addresses, best
+    /// first), read on a worker thread.
+    Addresses {
+        reply: Reply<Vec<(String, Vec<String>)>>,
+    },
 }
 
 /// A USB device of the host.
@@ -438,6 +451,17 @@ impl Connection {
         let (reply, answer) = oneshot::channel();
         self.send(make(reply))?;
         answer.await.map_err(|_| Error::service_gone())?
+    }
+
+    /// See [`Request::Guest`].
+    pub async fn guest_report(&self, uuid: &str) -> Result<GuestReport, Error> {
+        let uuid = uuid.to_owned();
+        self.ask(|reply| Request::Guest { uuid, reply }).await
+    }
+
+    /// See [`Request::Addresses`].
+    pub async fn addresses(&self) -> Result<Vec<(String, Vec<String>)>, Error> {
+        self.ask(|reply| Request::Addresses { reply }).await
     }
 
     /// See [`Request::ListDomains`].

@@ -28,16 +28,7 @@ pub struct NetworkDetails {
     pub static_leases: Vec<(String, String, Option<String>)>,
 }
 
-/// A lease the network's DHCP server handed out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lease {
-    pub mac: String,
-    pub ip: String,
-    pub prefix: u32,
-    pub hostname: Option<String>,
-    /// Seconds since the epoch.
-    pub expires: i64,
-}
+pub use crate::core::guest::Lease;
 
 /// What can be done to a network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,10 +99,14 @@ pub(super) fn serve(conn: &Connect, request: NetworkRequest) {
             let _ = reply.send(static_lease(conn, &name, &mac, ip, remove));
         }
         NetworkRequest::Leases { name, reply } => {
+            let fixture = super::guest::fixtures(conn).map(|dir| {
+                let table = std::fs::read_to_string(dir.join("leases").join(format!("{name}.txt")));
+                crate::core::guest::parse_lease_table(&table.unwrap_or_default())
+            });
             let _ = reply.send(
                 conn.lookup_network_by_name(&name)
                     .map_err(Error::from)
-                    .and_then(|n| leases(&n)),
+                    .and_then(|n| fixture.map_or_else(|| leases(&n), Ok)),
             );
         }
     }
