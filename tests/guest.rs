@@ -86,7 +86,7 @@ fn leases_give_addresses_and_guests_without_a_channel_say_so() {
     assert_eq!(leases.len(), 2);
     assert_eq!(leases[0].hostname.as_deref(), Some("db-primary"));
     assert_eq!(leases[1].hostname, None);
-    assert_eq!(leases[0].expires, 1_764_666_900);
+    assert_eq!(leases[0].expires, 1_796_202_900);
 }
 
 #[test]
