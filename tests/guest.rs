@@ -49,7 +49,11 @@ fn the_agent_report_reads_os_host_users_and_filesystems() {
     assert_eq!(info.users[0].login_time, Some(1_764_590_400_000));
     let root = &info.filesystems[0];
     assert_eq!(
-        (root.mountpoint.as_str(), root.fstype.as_str(), root.used_bytes),
+        (
+            root.mountpoint.as_str(),
+            root.fstype.as_str(),
+            root.used_bytes
+        ),
         ("/", "ext4", Some(5_368_709_120))
     );
     assert_eq!(info.filesystems[1].mountpoint, "/boot/efi");
@@ -103,7 +107,6 @@ fn an_agent_channel_is_seen_connected_or_not() {
         Some(false)
     );
     assert_eq!(guest::agent_channel("<domain><devices/></domain>"), None);
-    assert!(guest::agent_channel_xml().contains("org.qemu.guest_agent.0"));
     // Fewer filesystems than counted, and a missing name: what there is.
     let info = GuestInfo::from_params(&[
         ("os.name".into(), "Fedora Linux".into()),

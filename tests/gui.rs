@@ -102,6 +102,11 @@ impl App {
     /// A window tall enough for the demo host's 12 VMs (the list only
     /// makes widgets for the rows on screen).
     fn launch_tall(args: &[&str]) -> App {
+        Self::launch_tall_with(args, &[])
+    }
+
+    /// [`App::launch_tall`] with more environment.
+    fn launch_tall_with(args: &[&str], env: &[(&str, &str)]) -> App {
         let config = fresh_config_dir();
         std::fs::create_dir_all(config.join("vireo")).unwrap();
         std::fs::write(
@@ -109,7 +114,9 @@ impl App {
             "[vireo]\nwindow-width=900\nwindow-height=780\n",
         )
         .unwrap();
-        Self::launch_with_config(config, args, &[("GSETTINGS_BACKEND", "memory")])
+        let mut all = vec![("GSETTINGS_BACKEND", "memory")];
+        all.extend_from_slice(env);
+        Self::launch_with_config(config, args, &all)
     }
 
     /// Click at a node's centre (window coordinates) in the window `title`.
@@ -793,6 +800,63 @@ fn the_selected_vm_obeys_the_header_bar_and_shortcuts() {
             .all(|t| w.iter().any(|n| n.on_screen() && n.name == *t))
     });
     app.screenshot("router", "vm-details.png");
+    assert!(app.alive());
+}
+
+/// Guests' addresses in the list (copied with one click) and in Details
+/// with the guest agent's report, on the demo host with the fixtures of
+/// tests/data/guest (the test driver has no agent report or leases).
+#[test]
+fn guests_addresses_and_agent_reports_show_in_the_list_and_details() {
+    let uri = common::fixture_uri("demo.xml");
+    let fixtures = common::root().join("tests/data/guest");
+    let env = [("VIREO_TEST_FIXTURES", fixtures.to_str().unwrap())];
+    let mut app = App::launch_tall_with(&["--connect", &uri], &env);
+    let nodes = app.wait_for_text(" · 192.168.122.57");
+    // Shut-off guests have no address shown.
+    assert!(!nodes.iter().any(|n| n.on_screen()
+        && n.name.starts_with("Copy address")
+        && n.name.ends_with("of windows-11")),);
+    app.act("push button", "Copy address 192.168.122.57 of db-primary");
+    let copied = |text: &'static str| {
+        common::wait_for(
+            "the address on the clipboard",
+            Duration::from_secs(10),
+            || (clipboard_text() == text).then_some(()),
+        )
+        .unwrap();
+    };
+    copied("192.168.122.57");
+    app.screenshot("Vireo", "list-addresses.png");
+    drop(app);
+
+    let vm = "web-server";
+    let mut app = App::launch_tall_with(&["--connect", &uri, "--show-domain-editor", vm], &env);
+    show_page(&mut app, vm, "Details");
+    for text in [
+        "192.168.122.3 · Reported by the guest agent",
+        "Debian GNU/Linux 12 (bookworm)",
+        "6.1.0-27-amd64 (x86_64)",
+        "web01.example.test",
+        "Europe/Berlin",
+        "alice, root",
+        "/boot/efi (vfat)",
+    ] {
+        app.wait_for_text(text);
+    }
+    app.act("push button", "Copy 192.168.122.3");
+    copied("192.168.122.3");
+    app.screenshot(vm, "details-guest-agent.png");
+    drop(app);
+
+    // A lease, and no agent channel: Details says so and offers one.
+    let vm = "db-primary";
+    let mut app = App::launch_tall_with(&["--connect", &uri, "--show-domain-editor", vm], &env);
+    show_page(&mut app, vm, "Details");
+    app.wait_for_text("192.168.122.57 · From the network’s DHCP leases");
+    app.wait_for_text(
+        "This VM has no channel for the QEMU guest agent, so the guest cannot report its system, users and filesystems.",
+    );
     assert!(app.alive());
 }
 

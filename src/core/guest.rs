@@ -209,13 +209,6 @@ pub fn agent_channel(domain_xml: &str) -> Option<bool> {
 /// The virtio-serial port name qemu-guest-agent listens on.
 pub const AGENT_CHANNEL: &str = "org.qemu.guest_agent.0";
 
-/// The channel device that lets the guest agent talk to libvirt.
-pub fn agent_channel_xml() -> String {
-    format!(
-        "<channel type='unix'><target type='virtio' name='{AGENT_CHANNEL}'/></channel>"
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -126,6 +126,12 @@ pub enum AppCommandOutput {
         stats: Vec<DomainStats>,
         at: std::time::Instant,
     },
+    /// The running guests' addresses on one connection: (UUID, addresses).
+    Addresses {
+        generation: u64,
+        index: usize,
+        addresses: Vec<(String, Vec<String>)>,
+    },
     /// Time for the next automatic reconnect attempt.
     ReconnectDue { generation: u64, index: usize },
     /// A connection's domains, listed again after an event.

@@ -261,7 +261,9 @@ fn serve(conn: &Connect, request: Request) {
         Request::Guest { uuid, reply } => super::guest::worker(conn, reply, move |c| {
             super::guest::report(c, &by_uuid(c, &uuid)?)
         }),
-        Request::Addresses { reply } => super::guest::worker(conn, reply, super::guest::all_addresses),
+        Request::Addresses { reply } => {
+            super::guest::worker(conn, reply, super::guest::all_addresses)
+        }
         Request::Clone { uuid, job, reply } => {
             super::clone::spawn(conn, by_uuid(conn, &uuid), job, reply);
         }

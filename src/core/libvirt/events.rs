@@ -66,6 +66,11 @@ pub enum Event {
         detail: i32,
     },
     Closed(CloseReason),
+    /// The guest agent of a running domain connected or went away.
+    Agent {
+        uuid: String,
+        connected: bool,
+    },
 }
 
 impl Event {
@@ -85,16 +90,9 @@ unsafe extern "C" fn free_sender(opaque: *mut c_void) {
     drop(unsafe { Box::from_raw(opaque as *mut Sender) });
 }
 
-unsafe extern "C" fn on_lifecycle(
-    _conn: sys::virConnectPtr,
-    dom: sys::virDomainPtr,
-    event: c_int,
-    detail: c_int,
-    opaque: *mut c_void,
-) -> c_int {
-    // SAFETY: libvirt passes the opaque pointer registered below and a valid
-    // domain for the duration of the call.
-    let tx = unsafe { &*(opaque as *const Sender) };
+/// A domain's UUID and name, as an event callback receives it.
+fn identity(dom: sys::virDomainPtr) -> (String, String) {
+    // SAFETY: libvirt passes a valid domain for the duration of the call.
     let name = unsafe {
         let p = sys::virDomainGetName(dom);
         if p.is_null() {
@@ -111,6 +109,34 @@ unsafe extern "C" fn on_lifecycle(
             String::new()
         }
     };
+    (uuid, name)
+}
+
+unsafe extern "C" fn on_agent(
+    _conn: sys::virConnectPtr,
+    dom: sys::virDomainPtr,
+    state: c_int,
+    _reason: c_int,
+    opaque: *mut c_void,
+) {
+    // SAFETY: as for `on_lifecycle`.
+    let tx = unsafe { &*(opaque as *const Sender) };
+    let (uuid, _) = identity(dom);
+    let connected = state as u32 == sys::VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_STATE_CONNECTED;
+    let _ = tx.send(Event::Agent { uuid, connected });
+}
+
+unsafe extern "C" fn on_lifecycle(
+    _conn: sys::virConnectPtr,
+    dom: sys::virDomainPtr,
+    event: c_int,
+    detail: c_int,
+    opaque: *mut c_void,
+) -> c_int {
+    // SAFETY: libvirt passes the opaque pointer registered below and a valid
+    // domain for the duration of the call.
+    let tx = unsafe { &*(opaque as *const Sender) };
+    let (uuid, name) = identity(dom);
     let _ = tx.send(Event::Lifecycle {
         uuid,
         name,
@@ -135,37 +161,54 @@ unsafe extern "C" fn on_close(_conn: sys::virConnectPtr, reason: c_int, opaque: 
 /// The callbacks registered on one connection.
 pub(super) struct Registration {
     lifecycle: Option<c_int>,
+    agent: Option<c_int>,
     close: bool,
 }
 
 type LifecycleCb =
     unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, c_int, c_int, *mut c_void) -> c_int;
+type AgentCb =
+    unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, c_int, c_int, *mut c_void);
 type GenericCb = unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, *mut c_void);
+
+/// Register `cb` for domain event `id`, with a clone of `tx` as its opaque.
+fn register_domain_event(
+    ptr: sys::virConnectPtr,
+    tx: &Sender,
+    id: u32,
+    cb: GenericCb,
+) -> Option<c_int> {
+    let opaque = Box::into_raw(Box::new(tx.clone())) as *mut c_void;
+    // SAFETY: a valid connection; libvirt frees `opaque` with `free_sender`.
+    let rc = unsafe {
+        sys::virConnectDomainEventRegisterAny(
+            ptr,
+            std::ptr::null_mut(),
+            id as c_int,
+            Some(cb),
+            opaque,
+            Some(free_sender),
+        )
+    };
+    if rc < 0 {
+        // SAFETY: libvirt did not take it.
+        unsafe { free_sender(opaque) };
+        None
+    } else {
+        Some(rc)
+    }
+}
 
 pub(super) fn register(conn: &Connect, tx: &Sender) -> Registration {
     let ptr = unsafe { conn.as_ptr() };
-    let lifecycle = {
-        let opaque = Box::into_raw(Box::new(tx.clone())) as *mut c_void;
-        // SAFETY: libvirt calls the generic callback with the lifecycle
-        // signature for VIR_DOMAIN_EVENT_ID_LIFECYCLE (its documented cast).
-        let cb: GenericCb = unsafe { std::mem::transmute::<LifecycleCb, GenericCb>(on_lifecycle) };
-        let id = unsafe {
-            sys::virConnectDomainEventRegisterAny(
-                ptr,
-                std::ptr::null_mut(),
-                sys::VIR_DOMAIN_EVENT_ID_LIFECYCLE as c_int,
-                Some(cb),
-                opaque,
-                Some(free_sender),
-            )
-        };
-        if id < 0 {
-            unsafe { free_sender(opaque) };
-            None
-        } else {
-            Some(id)
-        }
-    };
+    // SAFETY: libvirt calls the generic callback with the signature of the
+    // event registered (its documented cast).
+    let lifecycle = register_domain_event(ptr, tx, sys::VIR_DOMAIN_EVENT_ID_LIFECYCLE, unsafe {
+        std::mem::transmute::<LifecycleCb, GenericCb>(on_lifecycle)
+    });
+    let agent = register_domain_event(ptr, tx, sys::VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE, unsafe {
+        std::mem::transmute::<AgentCb, GenericCb>(on_agent)
+    });
     let close = {
         let opaque = Box::into_raw(Box::new(tx.clone())) as *mut c_void;
         let rc = unsafe {
@@ -176,14 +219,18 @@ pub(super) fn register(conn: &Connect, tx: &Sender) -> Registration {
         }
         rc >= 0
     };
-    Registration { lifecycle, close }
+    Registration {
+        lifecycle,
+        agent,
+        close,
+    }
 }
 
 impl Registration {
     /// Undo [`register`] before the connection is closed.
     pub(super) fn deregister(self, conn: &Connect) {
         let ptr = unsafe { conn.as_ptr() };
-        if let Some(id) = self.lifecycle {
+        for id in [self.lifecycle, self.agent].into_iter().flatten() {
             unsafe { sys::virConnectDomainEventDeregisterAny(ptr, id) };
         }
         if self.close {

@@ -152,7 +152,11 @@ pub(super) fn addresses(
             return (leased, Some(AddressSource::Lease));
         }
     }
-    for source in [AddressSource::Agent, AddressSource::Lease, AddressSource::Arp] {
+    for source in [
+        AddressSource::Agent,
+        AddressSource::Lease,
+        AddressSource::Arp,
+    ] {
         if let Ok(ifaces) = interfaces(d, source)
             && !guest::shown_addresses(&ifaces).is_empty()
         {
@@ -177,7 +181,9 @@ fn guest_info_params(d: &Domain) -> Result<Vec<(String, String)>, Error> {
         // one `type_` names.
         unsafe {
             let p = &*params.add(i);
-            let name = CStr::from_ptr(p.field.as_ptr()).to_string_lossy().into_owned();
+            let name = CStr::from_ptr(p.field.as_ptr())
+                .to_string_lossy()
+                .into_owned();
             let value = match p.type_ as u32 {
                 sys::VIR_TYPED_PARAM_INT => p.value.i.to_string(),
                 sys::VIR_TYPED_PARAM_UINT => p.value.ui.to_string(),
@@ -199,7 +205,8 @@ fn guest_info_params(d: &Domain) -> Result<Vec<(String, String)>, Error> {
 fn agent_state(d: &Domain, fixtures: Option<&std::path::Path>) -> AgentState {
     if let Some(dir) = fixtures
         && let Ok(name) = d.name()
-        && let Ok(listing) = std::fs::read_to_string(dir.join("guestinfo").join(format!("{name}.txt")))
+        && let Ok(listing) =
+            std::fs::read_to_string(dir.join("guestinfo").join(format!("{name}.txt")))
     {
         return AgentState::Reported(GuestInfo::from_params(&guest::parse_guestinfo_listing(
             &listing,

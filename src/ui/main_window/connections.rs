@@ -91,8 +91,27 @@ impl App {
         });
     }
 
+    /// Ask the running guests of a connection for their addresses now.
+    pub(super) fn ask_addresses(
+        &self,
+        generation: u64,
+        index: usize,
+        conn: &Connection,
+        sender: &ComponentSender<Self>,
+    ) {
+        let conn = conn.clone();
+        sender.oneshot_command(async move {
+            AppCommandOutput::Addresses {
+                generation,
+                index,
+                addresses: conn.addresses().await.unwrap_or_default(),
+            }
+        });
+    }
+
     /// Sample the connection's statistics every `stats-interval` seconds
     /// (one bulk call) until its status changes.
+    // (Addresses, every ADDRESS_EVERY, ride along.)
     pub(super) fn poll(
         &self,
         generation: u64,
@@ -108,7 +127,20 @@ impl App {
             shutdown
                 .register(async move {
                     use std::sync::atomic::Ordering;
+                    // Addresses change rarely and cost a call per guest:
+                    // asked every ADDRESS_EVERY, not every sample.
+                    let mut addresses_due = std::time::Instant::now();
                     while alive.load(Ordering::SeqCst) {
+                        if std::time::Instant::now() >= addresses_due {
+                            addresses_due = std::time::Instant::now() + ADDRESS_EVERY;
+                            if let Ok(addresses) = conn.addresses().await {
+                                let _ = out.send(AppCommandOutput::Addresses {
+                                    generation,
+                                    index,
+                                    addresses,
+                                });
+                            }
+                        }
                         if let Ok(stats) = conn.stats().await {
                             let at = std::time::Instant::now();
                             if out
@@ -238,3 +270,6 @@ pub(super) fn save_connection(settings: &gio::Settings, uri: &str, autoconnect: 
     let _ = settings.set_strv("autoconnect", as_refs(&auto));
     gio::Settings::sync();
 }
+
+/// How often the running guests' addresses are asked for.
+const ADDRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(10);

@@ -932,11 +932,25 @@ impl Component for App {
                 }
                 self.list.resort_by_usage();
             }
+            AppCommandOutput::Addresses {
+                generation,
+                index,
+                addresses,
+            } if generation == self.generation => {
+                for (uuid, a) in addresses {
+                    self.list.show_addresses(index, &uuid, a);
+                }
+            }
             AppCommandOutput::Libvirt {
                 generation,
                 index,
                 event,
             } if generation == self.generation && index < self.connections.len() => match event {
+                Event::Agent { .. } => {
+                    if let ConnStatus::Connected { conn, .. } = &self.connections[index].status {
+                        self.ask_addresses(generation, index, conn, &sender);
+                    }
+                }
                 Event::Lifecycle { .. } => {
                     if let ConnStatus::Connected { conn, .. } = &self.connections[index].status {
                         let conn = conn.clone();
@@ -1089,6 +1103,7 @@ impl Component for App {
             | AppCommandOutput::Libvirt { .. }
             | AppCommandOutput::ReconnectDue { .. }
             | AppCommandOutput::Stats { .. }
+            | AppCommandOutput::Addresses { .. }
             | AppCommandOutput::Listed { .. } => {}
         }
         if changes_rows {

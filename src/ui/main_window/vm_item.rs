@@ -34,6 +34,8 @@ pub enum ItemData {
         history: Box<History>,
         /// A slow action in flight ("Shutting down…").
         busy: Option<String>,
+        /// A running guest's IP addresses, best first.
+        addresses: Vec<String>,
     },
 }
 

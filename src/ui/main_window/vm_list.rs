@@ -550,6 +550,7 @@ impl VmList {
                             summary: d.clone(),
                             history: Box::new(usage.get(&key).cloned().unwrap_or_default()),
                             busy: None,
+                            addresses: Vec::new(),
                         },
                     ));
                 }
@@ -574,10 +575,24 @@ impl VmList {
             match self.items.get(&key) {
                 Some(item) => item.update(|old| {
                     // Keep what only the list knows (busy marks).
-                    if let (ItemData::Vm { busy: keep, .. }, ItemData::Vm { busy, .. }) =
-                        (&*old, &mut data)
+                    if let (
+                        ItemData::Vm {
+                            busy: keep,
+                            addresses: known,
+                            ..
+                        },
+                        ItemData::Vm {
+                            busy,
+                            addresses,
+                            summary,
+                            ..
+                        },
+                    ) = (&*old, &mut data)
                     {
                         *busy = keep.clone();
+                        if summary.state.is_active() {
+                            *addresses = known.clone();
+                        }
                     }
                     *old = data;
                 }),
@@ -602,6 +617,21 @@ impl VmList {
                     **h = history.clone();
                 }
             });
+        }
+    }
+
+    /// A running guest's addresses, best first.
+    pub fn show_addresses(&self, index: usize, uuid: &str, addresses: Vec<String>) {
+        if let Some(item) = self.items.get(&Key::Vm(index, uuid.to_owned())) {
+            let same =
+                item.with(|d| matches!(d, ItemData::Vm { addresses: a, .. } if *a == addresses));
+            if !same {
+                item.update(|d| {
+                    if let ItemData::Vm { addresses: a, .. } = d {
+                        *a = addresses;
+                    }
+                });
+            }
         }
     }
 

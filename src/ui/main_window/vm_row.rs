@@ -36,6 +36,10 @@ pub struct Row {
     name: gtk::Label,
     title: gtk::Label,
     subtitle: gtk::Label,
+    /// A running guest's first address, with a button copying it.
+    address: gtk::Label,
+    copy: gtk::Button,
+    copy_text: Rc<RefCell<String>>,
     busy: gtk::Spinner,
     cpu: Sparkline,
     memory: Sparkline,
@@ -125,9 +129,27 @@ impl Row {
             .build();
         subtitle.add_css_class("dim-label");
         subtitle.add_css_class("caption");
+        let address = gtk::Label::builder()
+            .xalign(0.0)
+            .ellipsize(gtk::pango::EllipsizeMode::End)
+            .build();
+        address.add_css_class("dim-label");
+        address.add_css_class("caption");
+        address.add_css_class("numeric");
+        let copy = flat_button("edit-copy-symbolic", &gettext("Copy Address"));
+        copy.add_css_class("vm-row-copy");
+        let copy_text: Rc<RefCell<String>> = Rc::default();
+        {
+            let text = copy_text.clone();
+            copy.connect_clicked(move |b| b.clipboard().set_text(&text.borrow()));
+        }
+        let line = gtk::Box::new(gtk::Orientation::Horizontal, 0);
+        line.append(&subtitle);
+        line.append(&address);
         texts.append(&names);
-        texts.append(&subtitle);
+        texts.append(&line);
         vm.append(&texts);
+        vm.append(&copy);
         let busy = gtk::Spinner::new();
         busy.set_accessible_label(&gettext("Working…"));
         vm.append(&busy);
@@ -192,6 +214,9 @@ impl Row {
             name,
             title,
             subtitle,
+            address,
+            copy,
+            copy_text,
             busy,
             cpu,
             memory,
@@ -213,8 +238,29 @@ impl Row {
                 summary,
                 history,
                 busy,
-            } => self.render_vm(*index, summary, history, busy.as_deref(), graphs),
+                addresses,
+            } => {
+                self.render_vm(*index, summary, history, busy.as_deref(), graphs);
+                self.render_address(summary, addresses);
+            }
         });
+    }
+
+    /// A running guest's first address and its copy button.
+    fn render_address(&self, summary: &DomainSummary, addresses: &[String]) {
+        let first = addresses.first().filter(|_| summary.state.is_active());
+        self.address.set_visible(first.is_some());
+        self.copy.set_visible(first.is_some());
+        if let Some(a) = first {
+            self.address.set_text(&format!(" · {a}"));
+            let label = gettext_f(
+                "Copy address {address} of {name}",
+                &[("address", a), ("name", &summary.name)],
+            );
+            self.copy.set_tooltip_text(Some(&label));
+            self.copy.set_accessible_label(&label);
+            self.copy_text.replace(a.clone());
+        }
     }
 
     /// Name the list item (the row's parent) for assistive technologies.

@@ -15,12 +15,14 @@ use relm4::adw::prelude::*;
 use relm4::gtk::{self, gio};
 use relm4::{Component, ComponentParts, ComponentSender};
 
-use super::details_view;
 use super::hardware_dialogs as dialogs;
+use super::{details_view, guest_view};
 use crate::core::edit::Edit;
+use crate::core::guest;
 use crate::core::hardware::{self, NewDevice, NewDisk, Scope};
 use crate::core::libvirt::{
-    Applied, Connection, Detached, DiskRemoved, DomainState, Error, ErrorKind, UsbDevice,
+    Applied, Connection, Detached, DiskRemoved, DomainState, Error, ErrorKind, GuestReport,
+    UsbDevice,
 };
 use crate::core::xml::DomainXml;
 use crate::ui::dialog;
@@ -41,6 +43,8 @@ pub enum DetailsInput {
     Renamed(String),
     /// Read the XML again.
     Refresh,
+    /// The guest agent connected or left: ask the guest again.
+    GuestChanged,
     EditVcpus,
     EditMemory,
     SetVcpus(u32),
@@ -87,6 +91,10 @@ pub enum DetailsOutput {
 
 #[derive(Debug)]
 pub enum DetailsCmd {
+    /// What the running guest says (the round it answers).
+    Guest(u64, Result<GuestReport, Error>),
+    /// Time to ask a guest without an address again (its round).
+    GuestDue(u64),
     /// Live XML, the saved one, whether it starts with the host.
     Xml(Result<(String, Option<String>, Option<bool>), Error>),
     AutostartSet(Result<bool, Error>),
@@ -124,6 +132,12 @@ pub struct DetailsPage {
     settings: gio::Settings,
     /// The running (or defined) configuration last read.
     xml: Option<DomainXml>,
+    /// The live and saved XML last shown, to show again with a new report.
+    shown_xml: Option<(String, Option<String>)>,
+    /// What the running guest said last (`Err`: why it could not be asked).
+    guest: Option<Result<GuestReport, String>>,
+    /// Bumped by each question to the guest; older answers are dropped.
+    guest_round: u64,
 }
 
 impl DetailsPage {
@@ -145,7 +159,7 @@ impl DetailsPage {
         let _ = sender.output(DetailsOutput::Toast(text));
     }
 
-    fn load(&self, sender: &ComponentSender<Self>) {
+    fn load(&mut self, sender: &ComponentSender<Self>) {
         let (conn, uuid) = (self.conn.clone(), self.uuid.clone());
         sender.oneshot_command(async move {
             let live = conn.domain_xml(&uuid, false).await;
@@ -154,6 +168,20 @@ impl DetailsPage {
             let autostart = conn.autostart(&uuid, None).await.ok();
             DetailsCmd::Xml(live.map(|l| (l, saved, autostart)))
         });
+        self.ask_guest(sender);
+    }
+
+    /// Ask the running guest what it says about itself.
+    fn ask_guest(&mut self, sender: &ComponentSender<Self>) {
+        self.guest_round += 1;
+        if !self.running() {
+            self.guest = None;
+            return;
+        }
+        let (conn, uuid, round) = (self.conn.clone(), self.uuid.clone(), self.guest_round);
+        sender.oneshot_command(
+            async move { DetailsCmd::Guest(round, conn.guest_report(&uuid).await) },
+        );
     }
 
     fn show(
@@ -174,7 +202,17 @@ impl DetailsPage {
             running,
             state: self.state.map(vm_list::state_label),
             on_edit: std::rc::Rc::new(move |e| input.emit(DetailsInput::Edit(e))),
+            guest: self.guest.as_ref().filter(|_| running).map(|report| {
+                let input = sender.input_sender().clone();
+                guest_view::group(report, move || {
+                    input.emit(DetailsInput::AttachDevice(
+                        NewDevice::GuestAgent,
+                        Scope::BOTH,
+                    ))
+                })
+            }),
         };
+        self.shown_xml = Some((xml.to_owned(), saved.map(str::to_owned)));
         // The page shown (a device's) stays shown when it still exists.
         let shown = root
             .child()
@@ -307,6 +345,9 @@ impl Component for DetailsPage {
             state: None,
             settings: init.settings,
             xml: None,
+            shown_xml: None,
+            guest: None,
+            guest_round: 0,
         };
         // The shell's first reading of the VM's state asks for the XML.
         ComponentParts { model, widgets: () }
@@ -327,6 +368,7 @@ impl Component for DetailsPage {
             DetailsInput::State(state) => self.state = Some(state),
             DetailsInput::Renamed(name) => self.name = name,
             DetailsInput::Refresh => self.load(&sender),
+            DetailsInput::GuestChanged => self.ask_guest(&sender),
             DetailsInput::EditVcpus => {
                 let Some(parent) = parent else { return };
                 let Some(vm) = &self.xml else { return };
@@ -490,6 +532,27 @@ impl Component for DetailsPage {
             return;
         };
         match msg {
+            DetailsCmd::Guest(round, report) if round == self.guest_round => {
+                let wait = match &report {
+                    Ok(r) if guest::shown_addresses(&r.ifaces).is_empty() => Some(10),
+                    Ok(_) => None,
+                    Err(_) => Some(30),
+                };
+                self.guest = Some(report.map_err(|e| e.message));
+                if let Some((xml, saved)) = self.shown_xml.clone() {
+                    self.show(root, &xml, saved.as_deref(), &sender);
+                }
+                // A guest still booting gets its address later: ask again.
+                if let Some(secs) = wait.filter(|_| self.running()) {
+                    sender.oneshot_command(async move {
+                        tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+                        DetailsCmd::GuestDue(round)
+                    });
+                }
+            }
+            DetailsCmd::Guest(..) => {}
+            DetailsCmd::GuestDue(round) if round == self.guest_round => self.ask_guest(&sender),
+            DetailsCmd::GuestDue(_) => {}
             DetailsCmd::Xml(Ok((xml, saved, autostart))) => {
                 self.show(root, &xml, saved.as_deref(), &sender);
                 if let Some(on) = autostart {

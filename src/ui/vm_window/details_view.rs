@@ -388,6 +388,8 @@ pub struct Context {
     /// The state in words ("Running", "Shut off").
     pub state: Option<String>,
     pub on_edit: OnEdit,
+    /// What the running guest says (addresses, agent), after the overview.
+    pub guest: Option<adw::PreferencesGroup>,
 }
 
 /// Build the Details view for `xml` (with `pending`, the saved changes the
@@ -554,6 +556,9 @@ pub fn page(xml: &str, pending: &[crate::core::hardware::Pending], cx: &Context)
         .build();
     overview.set_header_suffix(Some(&add));
     page.add(&overview);
+    if let Some(guest) = &cx.guest {
+        page.add(guest);
+    }
 
     let cpus = adw::PreferencesGroup::builder()
         .title(gettext("Processors and Memory"))

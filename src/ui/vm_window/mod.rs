@@ -16,6 +16,7 @@ pub mod console_page;
 pub mod details_page;
 pub mod details_view;
 pub mod device_page;
+pub mod guest_view;
 pub mod hardware_dialogs;
 mod header;
 pub mod snapshots_page;
@@ -595,6 +596,9 @@ impl Component for VmWindow {
                 self.refresh_details();
             }
             VmWindowCmd::Event(Event::Closed(_)) => self.console.emit(ConsoleInput::ConnectionLost),
+            VmWindowCmd::Event(Event::Agent { uuid, .. }) if uuid == self.uuid => {
+                self.details.emit(DetailsInput::GuestChanged)
+            }
             VmWindowCmd::Event(_) => {}
             VmWindowCmd::PowerDone(action, Err(e)) => self.toast(&gettext_f(
                 "{action} “{name}” failed: {reason}",
