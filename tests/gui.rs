@@ -3595,3 +3595,120 @@ fn the_host_window_manages_pools_and_volumes_and_moves_files_through_libvirt() {
     assert!(folder.is_dir(), "only forgotten: the folder stays");
     assert!(app.alive());
 }
+
+/// The Networks page on the demo host (the test driver runs networks;
+/// its lease table comes from tests/data/guest): a network created with
+/// the offered subnet and range, an overlap and a bad range refused in one
+/// sentence, a static lease added and removed, a handed-out lease made
+/// static, stop, start, autostart and delete.
+#[test]
+fn the_host_window_manages_networks_and_their_leases() {
+    let uri = common::fixture_uri("demo.xml");
+    let fixtures = common::root().join("tests/data/guest");
+    let env = [("VIREO_TEST_FIXTURES", fixtures.to_str().unwrap())];
+    let mut app = App::launch_tall_with(&["--connect", &uri], &env);
+    app.wait_for_text("Host Details");
+    app.act("push button", "Host Details");
+    show_page(&mut app, "Host Details", "Networks");
+    app.wait_for_text("NAT · virbr0 · 192.168.122.1/24 · Active");
+
+    // The offered subnet is free: created as offered.
+    app.act_in(Some("Host Details"), "push button", "New Network…");
+    set_field_in(&mut app, "New Network", "Name", "lab");
+    app.act_in(Some("New Network"), "push button", "Create");
+    app.wait_for_text("Created network lab.");
+    app.wait_for_text("NAT · 192.168.100.1/24 · Active · Starts with the host");
+
+    // Refused, one sentence each, nothing made.
+    app.act_in(Some("Host Details"), "push button", "New Network…");
+    set_field_in(&mut app, "New Network", "Name", "clash");
+    set_field_in(&mut app, "New Network", "IPv4 subnet", "192.168.101.1/23");
+    app.act_in(Some("New Network"), "push button", "Create");
+    app.wait_for_text("The subnet overlaps that of the network “lab”.");
+    app.act_in(Some("Host Details"), "push button", "New Network…");
+    set_field_in(&mut app, "New Network", "Name", "outside");
+    set_field_in(&mut app, "New Network", "DHCP last address", "10.99.0.9");
+    app.act_in(Some("New Network"), "push button", "Create");
+    app.wait_for_text("The DHCP range must lie inside the subnet, first address first.");
+    let nodes = app.dump().unwrap();
+    assert!(
+        !nodes
+            .iter()
+            .any(|n| n.name == "clash" || n.name == "outside")
+    );
+
+    // A static lease, live; refused outside the subnet.
+    host_menu(&mut app, "Actions for network lab", "Add Static Lease…");
+    set_field_in(
+        &mut app,
+        "Add a Static Lease to lab",
+        "MAC address",
+        "52:54:00:AA:BB:CC",
+    );
+    set_field_in(
+        &mut app,
+        "Add a Static Lease to lab",
+        "IPv4 address",
+        "10.1.1.1",
+    );
+    app.act_in(Some("Add a Static Lease to lab"), "push button", "Add");
+    app.wait_for_text("10.1.1.1 is not in the subnet of network lab.");
+    host_menu(&mut app, "Actions for network lab", "Add Static Lease…");
+    set_field_in(
+        &mut app,
+        "Add a Static Lease to lab",
+        "MAC address",
+        "52:54:00:AA:BB:CC",
+    );
+    set_field_in(
+        &mut app,
+        "Add a Static Lease to lab",
+        "IPv4 address",
+        "192.168.100.50",
+    );
+    app.act_in(Some("Add a Static Lease to lab"), "push button", "Add");
+    app.wait_for_text("52:54:00:aa:bb:cc now always gets 192.168.100.50.");
+    app.wait_for_text("52:54:00:aa:bb:cc → 192.168.100.50");
+    app.act_in(
+        Some("Host Details"),
+        "push button",
+        "Remove the static lease of 52:54:00:aa:bb:cc",
+    );
+    app.wait_for_text("52:54:00:aa:bb:cc no longer always gets 192.168.100.50.");
+
+    // The default network's lease table; a lease made static.
+    let nodes = app.wait_for_text("DHCP leases (2)");
+    let table = window_nodes(&nodes, "Host Details")
+        .iter()
+        .find(|n| n.role == "list item" && n.name == "DHCP leases (2)")
+        .unwrap()
+        .clone();
+    app.click("Host Details", &table);
+    app.wait_for_text("192.168.122.57 · db-primary");
+    app.act_in(
+        Some("Host Details"),
+        "push button",
+        "Make the lease of 192.168.122.57 static",
+    );
+    app.wait_for_text("52:54:00:01:00:01 now always gets 192.168.122.57.");
+    app.wait_for_text("52:54:00:01:00:01 → 192.168.122.57");
+    app.screenshot("Host Details", "host-networks.png");
+
+    // Stop, start, autostart off, delete.
+    host_menu(&mut app, "Actions for network lab", "Stop");
+    app.wait_for_text("NAT · 192.168.100.1/24 · Inactive · Starts with the host");
+    host_menu(&mut app, "Actions for network lab", "Start");
+    app.wait_for_text("Started network lab.");
+    host_menu(
+        &mut app,
+        "Actions for network lab",
+        "Do Not Start with the Host",
+    );
+    app.wait_for_text("NAT · 192.168.100.1/24 · Active");
+    host_menu(&mut app, "Actions for network lab", "Delete Network…");
+    app.act_in(Some("Delete Network lab?"), "push button", "Delete");
+    app.wait_for_text("Deleted network lab.");
+    let nodes = app.dump().unwrap();
+    assert!(!nodes.iter().any(|n| n.name == "Actions for network lab"));
+    assert!(app.alive());
+}

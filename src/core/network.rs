@@ -125,6 +125,35 @@ pub fn network_xml(n: &NewNetwork) -> String {
     net.into_pretty().to_xml_string()
 }
 
+/// A /24 no other network uses (192.168.100.0 up, then 10.0.N.0), with the
+/// host at `.1`, for a new network's form.
+pub fn free_subnet(taken: &[Subnet4]) -> Subnet4 {
+    (100..=254)
+        .map(|n| Ipv4Addr::new(192, 168, n, 1))
+        .chain((0..=254).map(|n| Ipv4Addr::new(10, 0, n, 1)))
+        .map(|address| Subnet4 {
+            address,
+            prefix: 24,
+        })
+        .find(|s| !taken.iter().any(|t| t.overlaps(*s)))
+        .unwrap_or(Subnet4 {
+            address: Ipv4Addr::new(10, 254, 0, 1),
+            prefix: 24,
+        })
+}
+
+/// The DHCP range a subnet gets unless told otherwise: its upper half up
+/// to the last address before the broadcast (as virt-manager offers);
+/// `None` for subnets too small to hand out addresses.
+pub fn default_dhcp(s: Subnet4) -> Option<(Ipv4Addr, Ipv4Addr)> {
+    (s.prefix <= 29).then_some(())?;
+    let (lo, hi) = s.range();
+    Some((
+        Ipv4Addr::from(lo + (hi - lo).div_ceil(2)),
+        Ipv4Addr::from(hi - 1),
+    ))
+}
+
 /// The IPv4 subnets a network's XML declares.
 pub fn subnets_of(xml: &str) -> Vec<Subnet4> {
     let Ok(doc) = Document::parse(xml) else {
@@ -161,8 +190,8 @@ pub enum NetworkProblem {
     DhcpHasHost,
 }
 
-/// Everything wrong with `n` among the host's networks (name, XML).
-pub fn check_network(n: &NewNetwork, existing: &[(String, String)]) -> Vec<NetworkProblem> {
+/// Everything wrong with `n` among the host's networks (name, subnets).
+pub fn check_network(n: &NewNetwork, existing: &[(String, Vec<Subnet4>)]) -> Vec<NetworkProblem> {
     let mut out = Vec::new();
     let name = n.name.trim();
     if name.is_empty() {
@@ -178,8 +207,8 @@ pub fn check_network(n: &NewNetwork, existing: &[(String, String)]) -> Vec<Netwo
         }
         None => {}
         Some(v4) => {
-            for (other, xml) in existing {
-                if subnets_of(xml).iter().any(|s| s.overlaps(v4)) {
+            for (other, subnets) in existing {
+                if subnets.iter().any(|s| s.overlaps(v4)) {
                     out.push(NetworkProblem::Overlaps(other.clone()));
                 }
             }
@@ -248,11 +277,27 @@ mod tests {
     }
 
     #[test]
+    fn a_new_network_is_offered_a_free_subnet_and_its_upper_half() {
+        let taken = subnets_of("<network><ip address='192.168.100.1' prefix='24'/></network>");
+        let s = free_subnet(&taken);
+        assert_eq!(s, Subnet4::parse("192.168.101.1/24").unwrap());
+        assert_eq!(
+            default_dhcp(s),
+            Some((
+                "192.168.101.128".parse().unwrap(),
+                "192.168.101.254".parse().unwrap()
+            ))
+        );
+        assert_eq!(default_dhcp(Subnet4::parse("10.0.0.1/30").unwrap()), None);
+    }
+
+    #[test]
     fn overlaps_and_ranges_are_refused_with_the_reason() {
         let default = (
             "default".to_owned(),
-            "<network><name>default</name><ip address='192.168.122.1' netmask='255.255.255.0'/></network>"
-                .to_owned(),
+            subnets_of(
+                "<network><name>default</name><ip address='192.168.122.1' netmask='255.255.255.0'/></network>",
+            ),
         );
         assert!(check_network(&lab(), std::slice::from_ref(&default)).is_empty());
         let mut clash = lab();

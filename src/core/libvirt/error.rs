@@ -38,6 +38,14 @@ pub struct Error {
 }
 
 impl Error {
+    /// libvirt's "not supported by the connection driver".
+    pub fn is_unsupported(&self) -> bool {
+        self.kind
+            == (ErrorKind::Libvirt {
+                code: virt::sys::VIR_ERR_NO_SUPPORT as i32,
+            })
+    }
+
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,

@@ -26,6 +26,8 @@ pub struct NetworkDetails {
     pub autostart: bool,
     /// Static DHCP leases: (MAC, IP, name).
     pub static_leases: Vec<(String, String, Option<String>)>,
+    /// Whether it runs a DHCP server.
+    pub dhcp: bool,
 }
 
 pub use crate::core::guest::Lease;
@@ -147,6 +149,9 @@ fn details(n: &Network) -> Result<NetworkDetails, Error> {
         active: n.is_active()?,
         autostart: n.autostart().unwrap_or(false),
         static_leases,
+        dhcp: root
+            .children_named("ip")
+            .any(|ip| ip.child("dhcp").is_some()),
     })
 }
 
@@ -176,10 +181,10 @@ pub fn problem_text(p: &NetworkProblem) -> String {
 }
 
 fn create(conn: &Connect, n: &NewNetwork) -> Result<(), Error> {
-    let existing: Vec<(String, String)> = conn
+    let existing: Vec<(String, Vec<network::Subnet4>)> = conn
         .list_all_networks(0)?
         .iter()
-        .filter_map(|x| Some((x.name().ok()?, x.xml_desc(0).ok()?)))
+        .filter_map(|x| Some((x.name().ok()?, network::subnets_of(&x.xml_desc(0).ok()?))))
         .collect();
     if let Some(p) = network::check_network(n, &existing).first() {
         return Err(other(problem_text(p)));

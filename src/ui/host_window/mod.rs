@@ -1,11 +1,16 @@
 //! The host window: its overview (what the seed guides check first) and
 //! its storage (`storage_page`).
 
+pub mod networks_page;
 pub mod storage_page;
 
 use gettextrs::gettext;
 use relm4::adw::{self, prelude::*};
-use relm4::gtk::{self, glib};
+use relm4::gtk::{self, gio, glib};
+use relm4::prelude::*;
+
+use crate::core::libvirt::Connection;
+use crate::ui::a11y::AccessibleLabelExt;
 
 use crate::core::libvirt::HostOverview;
 use crate::ui::i18n::gettext_f;
@@ -18,6 +23,71 @@ pub fn row(title: &str, subtitle: &str) -> adw::ActionRow {
         .build();
     row.add_css_class("property");
     row
+}
+
+/// A "more" button opening `menu`, named `label`.
+pub fn menu_button(label: &str, menu: &gio::Menu) -> gtk::MenuButton {
+    let b = gtk::MenuButton::builder()
+        .icon_name("view-more-symbolic")
+        .menu_model(menu)
+        .valign(gtk::Align::Center)
+        .tooltip_text(label)
+        .build();
+    b.add_css_class("flat");
+    b.set_accessible_label(label);
+    b
+}
+
+/// Append `label`, running `action` (`group.name`) with a string target.
+pub fn menu_item(menu: &gio::Menu, label: &str, action: &str, target: &str) {
+    menu.append(
+        Some(label),
+        Some(&gio::Action::print_detailed_name(
+            action,
+            Some(&target.to_variant()),
+        )),
+    );
+}
+
+/// Add action `name` taking a string to `group`.
+pub fn string_action(group: &gio::SimpleActionGroup, name: &str, run: impl Fn(String) + 'static) {
+    let a = gio::SimpleAction::new(name, Some(glib::VariantTy::STRING));
+    a.connect_activate(move |_, t| {
+        if let Some(t) = t.and_then(|t| t.get::<String>()) {
+            run(t);
+        }
+    });
+    group.add_action(&a);
+}
+
+/// An entry row titled `title` holding `text`.
+pub fn entry(title: &str, text: &str) -> adw::EntryRow {
+    let e = adw::EntryRow::builder().title(title).build();
+    e.set_text(text);
+    e
+}
+
+/// The pages added once the overview is read (held: dropping them would
+/// stop their components).
+pub struct Pages {
+    _storage: Controller<storage_page::StoragePage>,
+    _networks: Controller<networks_page::NetworksPage>,
+}
+
+/// Add the Storage and Networks pages to `window`.
+pub fn add_pages(window: &adw::PreferencesWindow, conn: &Connection) -> Pages {
+    let storage = storage_page::StoragePage::builder()
+        .launch(conn.clone())
+        .detach();
+    window.add(storage.widget());
+    let networks = networks_page::NetworksPage::builder()
+        .launch(conn.clone())
+        .detach();
+    window.add(networks.widget());
+    Pages {
+        _storage: storage,
+        _networks: networks,
+    }
 }
 
 /// Sizes in binary units, as libvirt and virt-manager count memory and disks.

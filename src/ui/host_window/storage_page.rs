@@ -178,26 +178,8 @@ impl StoragePage {
     }
 }
 
-fn menu_button(label: &str, menu: &gio::Menu) -> gtk::MenuButton {
-    let b = gtk::MenuButton::builder()
-        .icon_name("view-more-symbolic")
-        .menu_model(menu)
-        .valign(gtk::Align::Center)
-        .tooltip_text(label)
-        .build();
-    b.add_css_class("flat");
-    b.set_accessible_label(label);
-    b
-}
-
 fn item(menu: &gio::Menu, label: &str, action: &str, target: &str) {
-    menu.append(
-        Some(label),
-        Some(&gio::Action::print_detailed_name(
-            &format!("storage.{action}"),
-            Some(&target.to_variant()),
-        )),
-    );
+    super::menu_item(menu, label, &format!("storage.{action}"), target);
 }
 
 fn pool_menu(pool: &PoolDetails) -> gtk::MenuButton {
@@ -226,7 +208,7 @@ fn pool_menu(pool: &PoolDetails) -> gtk::MenuButton {
         );
     }
     item(&menu, &gettext("Delete Pool…"), "pool-delete", n);
-    menu_button(&gettext_f("Actions for pool {name}", &[("name", n)]), &menu)
+    super::menu_button(&gettext_f("Actions for pool {name}", &[("name", n)]), &menu)
 }
 
 fn volume_menu(v: &VolumeInfo) -> gtk::MenuButton {
@@ -237,7 +219,7 @@ fn volume_menu(v: &VolumeInfo) -> gtk::MenuButton {
     item(&menu, &gettext("Download to a File…"), "volume-download", p);
     item(&menu, &gettext("Wipe…"), "volume-wipe", p);
     item(&menu, &gettext("Delete…"), "volume-delete", p);
-    menu_button(
+    super::menu_button(
         &gettext_f("Actions for volume {name}", &[("name", &v.name)]),
         &menu,
     )
@@ -265,12 +247,7 @@ fn pool_problem_text(p: &storage::PoolProblem) -> String {
     }
 }
 
-/// An entry row titled `title` holding `text`.
-fn entry(title: &str, text: &str) -> adw::EntryRow {
-    let e = adw::EntryRow::builder().title(title).build();
-    e.set_text(text);
-    e
-}
+use super::entry;
 
 impl Component for StoragePage {
     type Init = Connection;
@@ -332,14 +309,8 @@ impl Component for StoragePage {
 
         let actions = gio::SimpleActionGroup::new();
         let string_action = |name: &str, msg: fn(String) -> StorageInput| {
-            let a = gio::SimpleAction::new(name, Some(glib::VariantTy::STRING));
             let input = sender.input_sender().clone();
-            a.connect_activate(move |_, t| {
-                if let Some(t) = t.and_then(|t| t.get::<String>()) {
-                    input.emit(msg(t));
-                }
-            });
-            actions.add_action(&a);
+            super::string_action(&actions, name, move |t| input.emit(msg(t)));
         };
         string_action("pool-start", |n| StorageInput::Pool(n, PoolAction::Start));
         string_action("pool-stop", |n| StorageInput::Pool(n, PoolAction::Stop));

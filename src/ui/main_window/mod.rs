@@ -60,14 +60,13 @@ pub struct App {
     /// The actions on the selected VM, enabled by its state.
     sel_actions: Vec<(&'static str, gio::SimpleAction)>,
     toasts: adw::ToastOverlay,
-    /// The open host window, and the token its data must carry.
-    /// The host window: its token, window, connection and Storage page
-    /// (added once the overview is read).
+    /// The host window: its token, window, connection and Storage and
+    /// Networks pages (added once the overview is read).
     host_window: Option<(
         u64,
         adw::PreferencesWindow,
         Connection,
-        Option<relm4::Controller<host_window::storage_page::StoragePage>>,
+        Option<host_window::Pages>,
     )>,
     host_token: u64,
     /// Usage per (connection, VM) and the rows that show it.
@@ -998,19 +997,15 @@ impl Component for App {
                 }
             }
             AppCommandOutput::HostLoaded { token, result } => {
-                if let Some((t, window, conn, storage)) = &mut self.host_window
+                if let Some((t, window, conn, pages)) = &mut self.host_window
                     && *t == token
                 {
                     match result {
                         Ok(host) => host_window::fill(window, &host),
                         Err(e) => host_window::fail(window, &e.message),
                     }
-                    if storage.is_none() {
-                        let page = host_window::storage_page::StoragePage::builder()
-                            .launch(conn.clone())
-                            .detach();
-                        window.add(page.widget());
-                        *storage = Some(page);
+                    if pages.is_none() {
+                        *pages = Some(host_window::add_pages(window, conn));
                     }
                 }
             }

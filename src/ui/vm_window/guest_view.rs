@@ -114,11 +114,10 @@ pub fn group(
     };
     let shown = guest::shown_addresses(&report.ifaces);
     let addresses = if shown.is_empty() {
-        let r = row(
+        row(
             &gettext("IP addresses"),
             &gettext("None known yet: the guest has not asked for an address, or it has none."),
-        );
-        r
+        )
     } else {
         let mut lines = vec![shown.join(", ")];
         lines.extend(report.source.map(source_text));
