@@ -3600,7 +3600,8 @@ fn the_host_window_manages_pools_and_volumes_and_moves_files_through_libvirt() {
 /// its lease table comes from tests/data/guest): a network created with
 /// the offered subnet and range, an overlap and a bad range refused in one
 /// sentence, a static lease added and removed, a handed-out lease made
-/// static, stop, start, autostart and delete.
+/// static, stop, start, autostart and delete; then New Pool's search for
+/// an NFS server's exports and the host's volume groups.
 #[test]
 fn the_host_window_manages_networks_and_their_leases() {
     let uri = common::fixture_uri("demo.xml");
@@ -3710,5 +3711,29 @@ fn the_host_window_manages_networks_and_their_leases() {
     app.wait_for_text("Deleted network lab.");
     let nodes = app.dump().unwrap();
     assert!(!nodes.iter().any(|n| n.name == "Actions for network lab"));
+
+    // New Pool finds what libvirt sees: the host's volume groups, a
+    // server's NFS exports (the test driver's), and fills the form.
+    show_page(&mut app, "Host Details", "Storage");
+    app.act_in(Some("Host Details"), "push button", "New Pool…");
+    set_field_in(&mut app, "New Pool", "Name", "nas");
+    choose_in_combo(&mut app, "New Pool", "Type", 2);
+    set_field_in(&mut app, "New Pool", "Folder", "/mnt/nas");
+    app.act_in(Some("New Pool"), "push button", "Search");
+    app.wait_for_text("Type the server’s name first.");
+    set_field_in(&mut app, "New Pool", "Server", "nas.example.test");
+    app.act_in(Some("New Pool"), "push button", "Search");
+    app.wait_for_text("Found 1: choose below.");
+    app.screenshot_screen("new-pool-found.png");
+    // The export was never typed: the found one fills it.
+    app.act_in(Some("New Pool"), "push button", "Create");
+    app.wait_for_text("Created pool nas.");
+    app.act_in(Some("Host Details"), "push button", "New Pool…");
+    set_field_in(&mut app, "New Pool", "Name", "vg");
+    choose_in_combo(&mut app, "New Pool", "Type", 3);
+    app.act_in(Some("New Pool"), "push button", "Search");
+    app.wait_for_text("Found 2: choose below.");
+    app.act_in(Some("New Pool"), "push button", "Create");
+    app.wait_for_text("Created pool vg.");
     assert!(app.alive());
 }

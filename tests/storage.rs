@@ -268,3 +268,26 @@ fn a_file_goes_into_a_volume_and_comes_back_byte_for_byte() {
         assert!(!conn.pools().await.unwrap().iter().any(|p| p.name == "lab"));
     });
 }
+
+#[test]
+fn pool_sources_are_found_on_the_host_and_on_a_server() {
+    let rt = common::runtime();
+    let conn = rt
+        .block_on(Connection::open(&common::fixture_uri("clones.xml")))
+        .unwrap();
+    // The test driver's volume groups and NFS export.
+    let groups = rt.block_on(conn.find_pool_sources("logical", None)).unwrap();
+    let labels: Vec<String> = groups.iter().map(|s| s.label()).collect();
+    assert_eq!(labels, ["testvg1 (/dev/sda20)", "testvg2 (/dev/sda21)"]);
+    let exports = rt
+        .block_on(conn.find_pool_sources("netfs", Some("nas.example.test")))
+        .unwrap();
+    assert_eq!(exports.len(), 1);
+    assert_eq!(exports[0].label(), "nas.example.test:/testshare");
+    assert_eq!(exports[0].dir.as_deref(), Some("/testshare"));
+    // A type libvirt cannot search says so.
+    let err = rt
+        .block_on(conn.find_pool_sources("iscsi", Some("nas.example.test")))
+        .unwrap_err();
+    assert!(err.message.contains("source discovery"), "{err}");
+}

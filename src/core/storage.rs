@@ -211,6 +211,57 @@ pub struct NewPool {
     pub kind: PoolKind,
 }
 
+/// A pool source libvirt found on the host or a server
+/// (`virConnectFindStoragePoolSources`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FoundSource {
+    pub host: Option<String>,
+    /// An NFS export.
+    pub dir: Option<String>,
+    /// A volume group.
+    pub name: Option<String>,
+    /// A device (a volume group's physical volume, an iSCSI target's IQN).
+    pub device: Option<String>,
+}
+
+impl FoundSource {
+    /// How the New Pool form lists it.
+    pub fn label(&self) -> String {
+        match (&self.host, &self.dir, &self.name, &self.device) {
+            (Some(h), Some(d), _, _) => format!("{h}:{d}"),
+            (_, _, Some(n), Some(d)) => format!("{n} ({d})"),
+            (_, _, Some(n), None) => n.clone(),
+            (Some(h), None, None, Some(d)) => format!("{d} @ {h}"),
+            (_, _, _, Some(d)) => d.clone(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// The `<source>` spec naming the server to search (NFS, iSCSI).
+pub fn source_spec(host: &str) -> String {
+    Element::new("source")
+        .with_child(Element::new("host").with_attr("name", host))
+        .to_xml_string()
+}
+
+/// Read the `<sources>` document libvirt answers with.
+pub fn parse_sources(xml: &str) -> Vec<FoundSource> {
+    let Ok(doc) = Document::parse(xml) else {
+        return Vec::new();
+    };
+    let attr = |e: &Element, child: &str, a: &str| e.child(child).and_then(|c| c.attr(a));
+    doc.root
+        .children_named("source")
+        .map(|s| FoundSource {
+            host: attr(s, "host", "name"),
+            dir: attr(s, "dir", "path"),
+            name: s.child("name").and_then(|n| n.text()),
+            device: attr(s, "device", "path"),
+        })
+        .collect()
+}
+
 /// The `<pool>` XML for `p`.
 pub fn pool_xml(p: &NewPool) -> String {
     let el = Element::new;

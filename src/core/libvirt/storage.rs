@@ -18,7 +18,7 @@ use virt::storage_vol::StorageVol;
 use virt::stream::Stream;
 
 use super::{Connection, Error, ErrorKind, Reply};
-use crate::core::storage::{self, NewPool, NewVolume, ResizeProblem};
+use crate::core::storage::{self, FoundSource, NewPool, NewVolume, ResizeProblem};
 use crate::core::xml::Document;
 
 /// A volume of a pool.
@@ -86,6 +86,13 @@ pub enum StorageRequest {
     Pools {
         reply: Reply<Vec<PoolDetails>>,
     },
+    /// Pool sources of type `kind` (`logical`, `netfs`, `iscsi`) libvirt
+    /// finds on the host or on server `host`.
+    FindSources {
+        kind: String,
+        host: Option<String>,
+        reply: Reply<Vec<FoundSource>>,
+    },
     /// Define, build (folders), start and autostart a pool; undone on failure.
     CreatePool {
         pool: NewPool,
@@ -152,6 +159,14 @@ pub(super) fn serve(conn: &Connect, request: StorageRequest) {
     match request {
         StorageRequest::Pools { reply } => {
             let _ = reply.send(pools(conn));
+        }
+        StorageRequest::FindSources { kind, host, reply } => {
+            let spec = host.as_deref().map(storage::source_spec);
+            let _ = reply.send(
+                conn.find_storage_pool_sources(&kind, spec.as_deref(), 0)
+                    .map(|xml| storage::parse_sources(&xml))
+                    .map_err(Error::from),
+            );
         }
         StorageRequest::CreatePool { pool, reply } => {
             let _ = reply.send(create_pool(conn, &pool));
@@ -516,6 +531,17 @@ fn download(
 impl Connection {
     async fn storage<T>(&self, make: impl FnOnce(Reply<T>) -> StorageRequest) -> Result<T, Error> {
         self.ask(|reply| super::Request::Storage(make(reply))).await
+    }
+
+    /// See [`StorageRequest::FindSources`].
+    pub async fn find_pool_sources(
+        &self,
+        kind: &str,
+        host: Option<&str>,
+    ) -> Result<Vec<FoundSource>, Error> {
+        let (kind, host) = (kind.to_owned(), host.map(str::to_owned));
+        self.storage(|reply| StorageRequest::FindSources { kind, host, reply })
+            .await
     }
 
     /// See [`StorageRequest::Pools`].

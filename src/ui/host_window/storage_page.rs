@@ -21,7 +21,7 @@ use crate::core::libvirt::{
 use crate::core::storage::{self, NewPool, NewVolume};
 use crate::ui::a11y::AccessibleLabelExt;
 use crate::ui::dialog::{self, Confirm};
-use crate::ui::i18n::gettext_f;
+use crate::ui::i18n::{gettext_f, ngettext_f};
 
 fn size(bytes: u64) -> String {
     glib::format_size_full(bytes, glib::FormatSizeFlags::IEC_UNITS).to_string()
@@ -32,6 +32,8 @@ pub enum StorageInput {
     Pool(String, PoolAction),
     AskDeletePool(String),
     AskNewPool,
+    /// Search for pool sources of a type (on a server).
+    FindSources(&'static str, Option<String>),
     CreatePool(NewPool),
     AskNewVolume(String),
     CreateVolume(String, NewVolume),
@@ -54,6 +56,15 @@ pub enum StorageCmd {
     /// A change ended: what to say.
     Done(Result<String, Error>),
     Progress(Transfer),
+    Found(Result<Vec<storage::FoundSource>, Error>),
+}
+
+/// The New Pool dialog's search: its row (saying how it went), the list
+/// of what was found, and the sources behind it.
+pub(super) struct Finder {
+    row: adw::ActionRow,
+    combo: adw::ComboRow,
+    sources: std::rc::Rc<std::cell::RefCell<Vec<storage::FoundSource>>>,
 }
 
 pub struct StoragePage {
@@ -64,6 +75,8 @@ pub struct StoragePage {
     progress: gtk::ProgressBar,
     cancel_button: gtk::Button,
     transfer: Option<Arc<AtomicBool>>,
+    /// The open New Pool dialog's search.
+    finder: Option<Finder>,
 }
 
 impl StoragePage {
@@ -340,6 +353,7 @@ impl Component for StoragePage {
             progress,
             cancel_button,
             transfer: None,
+            finder: None,
         };
         model.load(&sender);
         ComponentParts { model, widgets: () }
@@ -376,6 +390,18 @@ impl Component for StoragePage {
             }),
             StorageInput::AskDeletePool(name) => self.ask_delete_pool(&parent, &sender, name),
             StorageInput::AskNewPool => self.ask_new_pool(&parent, &sender),
+            StorageInput::FindSources(kind, host) => {
+                if let Some(f) = &self.finder {
+                    if kind != "logical" && host.is_none() {
+                        f.row.set_subtitle(&gettext("Type the server’s name first."));
+                        return;
+                    }
+                    f.row.set_subtitle(&gettext("Searching…"));
+                }
+                sender.oneshot_command(async move {
+                    StorageCmd::Found(conn.find_pool_sources(kind, host.as_deref()).await)
+                });
+            }
             StorageInput::CreatePool(pool) => {
                 let names: Vec<String> = self.pools.iter().map(|(p, _)| p.name.clone()).collect();
                 if let Some(problem) = storage::check_pool(&pool, &names).first() {
@@ -544,6 +570,29 @@ impl Component for StoragePage {
                 self.show(root);
             }
             StorageCmd::Loaded(Err(e)) => self.say(&e.to_string(), true),
+            StorageCmd::Found(result) => {
+                let Some(f) = &self.finder else { return };
+                match result {
+                    Ok(list) if list.is_empty() => f.row.set_subtitle(&gettext("Nothing found.")),
+                    Ok(list) => {
+                        f.row.set_subtitle(&ngettext_f(
+                            "Found {count}: choose below.",
+                            "Found {count}: choose below.",
+                            list.len() as u32,
+                            &[("count", &list.len().to_string())],
+                        ));
+                        let labels: Vec<String> = list.iter().map(|s| s.label()).collect();
+                        f.sources.replace(list);
+                        f.combo.set_model(Some(&gtk::StringList::new(
+                            &labels.iter().map(String::as_str).collect::<Vec<_>>(),
+                        )));
+                        f.combo.set_visible(true);
+                        // The first is chosen: its fields are filled.
+                        f.combo.notify("selected");
+                    }
+                    Err(e) => f.row.set_subtitle(&glib::markup_escape_text(&e.to_string())),
+                }
+            }
             StorageCmd::Progress(t) => {
                 let f = t.done as f64 / t.total.max(1) as f64;
                 self.progress.set_fraction(f.min(1.0));

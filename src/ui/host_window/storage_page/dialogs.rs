@@ -5,11 +5,14 @@
 use gettextrs::gettext;
 use relm4::ComponentSender;
 use relm4::adw::{self, prelude::*};
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use relm4::gtk;
 
-use super::{StorageInput, StoragePage, entry, size};
+use super::{Finder, StorageInput, StoragePage, entry, size};
 use crate::core::libvirt::PoolAction;
-use crate::core::storage::{self, NewPool, NewVolume, PoolKind, VolumeFormat};
+use crate::core::storage::{self, FoundSource, NewPool, NewVolume, PoolKind, VolumeFormat};
 use crate::ui::dialog::{self, Confirm};
 use crate::ui::i18n::gettext_f;
 
@@ -50,7 +53,7 @@ impl StoragePage {
         );
     }
 
-    pub(super) fn ask_new_pool(&self, parent: &gtk::Window, sender: &ComponentSender<Self>) {
+    pub(super) fn ask_new_pool(&mut self, parent: &gtk::Window, sender: &ComponentSender<Self>) {
         let kinds = [
             gettext("Folder"),
             gettext("Filesystem on a device"),
@@ -72,27 +75,90 @@ impl StoragePage {
         let source = entry(&gettext("Exported folder"), "");
         let group = entry(&gettext("Volume group"), "");
         let target = entry(&gettext("Target IQN"), "");
+        // libvirt searches the host for volume groups and a server for
+        // NFS exports and iSCSI targets.
+        let find = adw::ActionRow::builder()
+            .title(gettext("Find What Is There"))
+            .build();
+        let search = gtk::Button::builder()
+            .label(gettext("Search"))
+            .valign(gtk::Align::Center)
+            .build();
+        find.add_suffix(&search);
+        let found = adw::ComboRow::builder()
+            .title(gettext("Found"))
+            .visible(false)
+            .build();
+        let sources: Rc<RefCell<Vec<FoundSource>>> = Rc::default();
+        self.finder = Some(Finder {
+            row: find.clone(),
+            combo: found.clone(),
+            sources: sources.clone(),
+        });
+        {
+            let (kind, host, input) = (kind.clone(), host.clone(), sender.input_sender().clone());
+            search.connect_clicked(move |_| {
+                let what = match kind.selected() {
+                    2 => "netfs",
+                    3 => "logical",
+                    _ => "iscsi",
+                };
+                let server = Some(host.text().trim().to_owned()).filter(|h| !h.is_empty());
+                input.emit(StorageInput::FindSources(what, server));
+            });
+        }
+        {
+            let (host, source, group, target) =
+                (host.clone(), source.clone(), group.clone(), target.clone());
+            found.connect_selected_notify(move |c| {
+                let Some(s) = sources.borrow().get(c.selected() as usize).cloned() else {
+                    return;
+                };
+                if let Some(h) = s.host {
+                    host.set_text(&h);
+                }
+                if let Some(d) = s.dir {
+                    source.set_text(&d);
+                }
+                if let Some(n) = s.name {
+                    group.set_text(&n);
+                } else if let Some(d) = s.device {
+                    target.set_text(&d);
+                }
+            });
+        }
         let list = dialog::boxed_list(&[
             name.upcast_ref(),
             kind.upcast_ref(),
             path.upcast_ref(),
             device.upcast_ref(),
             host.upcast_ref(),
+            find.upcast_ref(),
+            found.upcast_ref(),
             source.upcast_ref(),
             group.upcast_ref(),
             target.upcast_ref(),
         ]);
         // Only the fields the chosen type needs.
         let show = {
-            let (path, device, host, source, group, target) = (
+            let (path, device, host, source, group, target, find, found) = (
                 path.clone(),
                 device.clone(),
                 host.clone(),
                 source.clone(),
                 group.clone(),
                 target.clone(),
+                find.clone(),
+                found.clone(),
             );
             move |k: u32| {
+                find.set_visible(matches!(k, 2 | 3 | 5));
+                find.set_subtitle(&if k == 3 {
+                    gettext("Volume groups on the host")
+                } else {
+                    gettext("What the server above offers")
+                });
+                found.set_visible(false);
                 path.set_visible(matches!(k, 0..=2));
                 device.set_visible(matches!(k, 1 | 4));
                 host.set_visible(matches!(k, 2 | 5));
