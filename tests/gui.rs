@@ -1747,6 +1747,28 @@ fn hardware_changes_from_the_vm_window_reach_the_running_guest() {
     app.wait_for_text("Changes at the Next Boot");
     app.wait_for_text("none → Pending title");
     app.screenshot(name, "hardware-pending.png");
+
+    // No guest agent channel: Details offers one. libvirt cannot hot-plug
+    // the virtio-serial controller it needs, so it goes in for the next
+    // boot, and Details says so.
+    app.wait_for_text(
+        "This VM has no channel for the QEMU guest agent, so the guest cannot report its system, users and filesystems.",
+    );
+    app.act("push button", "Add Channel");
+    app.wait_for_text("Not Added to the Running Guest");
+    app.act("push button", "Add for Next Boot");
+    common::wait_for(
+        "the agent channel in the definition",
+        Duration::from_secs(30),
+        || {
+            let xml = rt.block_on(conn.domain_xml(&vm.uuid, true)).ok()?;
+            xml.contains("org.qemu.guest_agent.0").then_some(())
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+    app.wait_for_text(
+        "Its channel is added for the next boot: shut the VM down and start it again, with the agent installed in the guest.",
+    );
     assert!(app.alive());
 }
 

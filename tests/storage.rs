@@ -276,7 +276,9 @@ fn pool_sources_are_found_on_the_host_and_on_a_server() {
         .block_on(Connection::open(&common::fixture_uri("clones.xml")))
         .unwrap();
     // The test driver's volume groups and NFS export.
-    let groups = rt.block_on(conn.find_pool_sources("logical", None)).unwrap();
+    let groups = rt
+        .block_on(conn.find_pool_sources("logical", None))
+        .unwrap();
     let labels: Vec<String> = groups.iter().map(|s| s.label()).collect();
     assert_eq!(labels, ["testvg1 (/dev/sda20)", "testvg2 (/dev/sda21)"]);
     let exports = rt

@@ -27,6 +27,8 @@ pub enum AgentState {
     Reported(GuestInfo),
     /// The domain has no agent channel: nothing in the guest can answer.
     NoChannel,
+    /// The channel is in the definition, not in the running guest yet.
+    ChannelAtNextBoot,
     /// The channel is there but no agent listens (not installed or not
     /// running in the guest).
     NotConnected,
@@ -216,7 +218,13 @@ fn agent_state(d: &Domain, fixtures: Option<&std::path::Path>) -> AgentState {
         .xml_desc(0)
         .ok()
         .and_then(|xml| guest::agent_channel(&xml));
+    let saved = || {
+        d.xml_desc(sys::VIR_DOMAIN_XML_INACTIVE)
+            .ok()
+            .and_then(|xml| guest::agent_channel(&xml))
+    };
     match channel {
+        None if saved().is_some() => AgentState::ChannelAtNextBoot,
         None => AgentState::NoChannel,
         Some(false) => AgentState::NotConnected,
         Some(true) => match guest_info_params(d) {

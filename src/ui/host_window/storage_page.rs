@@ -393,7 +393,8 @@ impl Component for StoragePage {
             StorageInput::FindSources(kind, host) => {
                 if let Some(f) = &self.finder {
                     if kind != "logical" && host.is_none() {
-                        f.row.set_subtitle(&gettext("Type the server’s name first."));
+                        f.row
+                            .set_subtitle(&gettext("Type the server’s name first."));
                         return;
                     }
                     f.row.set_subtitle(&gettext("Searching…"));
@@ -590,7 +591,9 @@ impl Component for StoragePage {
                         // The first is chosen: its fields are filled.
                         f.combo.notify("selected");
                     }
-                    Err(e) => f.row.set_subtitle(&glib::markup_escape_text(&e.to_string())),
+                    Err(e) => f
+                        .row
+                        .set_subtitle(&glib::markup_escape_text(&e.to_string())),
                 }
             }
             StorageCmd::Progress(t) => {

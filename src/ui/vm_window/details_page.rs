@@ -538,9 +538,14 @@ impl Component for DetailsPage {
                     Ok(_) => None,
                     Err(_) => Some(30),
                 };
-                self.guest = Some(report.map_err(|e| e.message));
-                if let Some((xml, saved)) = self.shown_xml.clone() {
-                    self.show(root, &xml, saved.as_deref(), &sender);
+                let report = Some(report.map_err(|e| e.message));
+                // Shown again only when it changed: a rebuilt page loses
+                // its scroll position, focus and a button being pressed.
+                if report != self.guest {
+                    self.guest = report;
+                    if let Some((xml, saved)) = self.shown_xml.clone() {
+                        self.show(root, &xml, saved.as_deref(), &sender);
+                    }
                 }
                 // A guest still booting gets its address later: ask again.
                 if let Some(secs) = wait.filter(|_| self.running()) {

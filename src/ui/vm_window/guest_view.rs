@@ -146,6 +146,14 @@ pub fn group(
             r.add_suffix(&add);
             group.add(&r);
         }
+        AgentState::ChannelAtNextBoot => {
+            group.add(&row(
+                &gettext("Guest agent"),
+                &gettext(
+                    "Its channel is added for the next boot: shut the VM down and start it again, with the agent installed in the guest.",
+                ),
+            ));
+        }
         AgentState::NotConnected => {
             group.add(&row(
                 &gettext("Guest agent"),
