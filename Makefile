@@ -15,10 +15,12 @@ RUN_PKGS := osinfo-db libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients 
 # Test: validators, screenshots, AT-SPI, a D-Bus session, what the tiny guest is built from,
 # a private SSH server for qemu+ssh connections and their console tunnels,
 # a window manager for the fullscreen test, openssl for a SPICE TLS host's certificates,
-# and the SPICE guest agent (run on the host for the tiny guest, which relays its agent port there).
+# the SPICE guest agent (run on the host for the tiny guest, which relays its agent port there),
+# and what a privileged libvirt daemon in private namespaces needs for NAT networks.
 TEST_PKGS := libxml2-utils desktop-file-utils appstream imagemagick python3-pyatspi \
 	dbus dbus-x11 at-spi2-core locales fonts-wqy-zenhei xdotool busybox-static xorriso isolinux syslinux-common cpio kmod \
-	openssh-client openssh-server netcat-openbsd xclip openbox spice-vdagent openssl
+	openssh-client openssh-server netcat-openbsd xclip openbox spice-vdagent openssl \
+	iproute2 iptables dnsmasq-base
 
 .PHONY: run test bench build deps-build deps-run deps-test daemon demo screenshot clean-guest
 
