@@ -266,6 +266,21 @@ fn a_file_goes_into_a_volume_and_comes_back_byte_for_byte() {
             .unwrap();
         assert!(!folder.exists(), "deleted with its folder");
         assert!(!conn.pools().await.unwrap().iter().any(|p| p.name == "lab"));
+
+        // A device that is not there: one sentence, nothing defined.
+        let missing = NewPool {
+            name: "usb".into(),
+            kind: PoolKind::Fs {
+                device: "/dev/vireo-no-such-disk".into(),
+                path: daemon.vm_dir().join("pools/usb").display().to_string(),
+            },
+        };
+        let err = conn.create_pool(missing).await.unwrap_err();
+        assert_eq!(
+            err.message,
+            "“/dev/vireo-no-such-disk” does not exist on this host."
+        );
+        assert!(!conn.pools().await.unwrap().iter().any(|p| p.name == "usb"));
     });
 }
 

@@ -268,6 +268,15 @@ fn create_pool(conn: &Connect, p: &NewPool) -> Result<(), Error> {
     if let Some(problem) = storage::check_pool(p, &existing).into_iter().next() {
         return Err(other(pool_problem_text(&problem)));
     }
+    // A device that is not there, said before anything is defined (on this
+    // host only; a remote host's devices are libvirt's to check).
+    if let storage::PoolKind::Fs { device, .. } | storage::PoolKind::Disk { device } = &p.kind
+        && !conn.uri().unwrap_or_default().starts_with("test:")
+        && super::is_local_uri(&conn.uri().unwrap_or_default())
+        && !std::path::Path::new(device).exists()
+    {
+        return Err(other(format!("“{device}” does not exist on this host.")));
+    }
     let pool = conn.define_storage_pool_xml(&storage::pool_xml(p), 0)?;
     let started = (|| {
         if p.kind.builds() {
