@@ -912,9 +912,18 @@ fn power_actions_and_delete_from_a_vms_menu() {
         "the disk is offered"
     );
     app.screenshot_screen("delete-dialog.png");
+    // A snapshot thumbnail it left in the cache goes with it.
+    let thumbnails = app
+        .log
+        .parent()
+        .unwrap()
+        .join("cache/vireo/snapshots/c08df985-8b58-5841-81f4-841de8c7d7f4");
+    std::fs::create_dir_all(&thumbnails).unwrap();
+    std::fs::write(thumbnails.join("before-upgrade.png"), b"png").unwrap();
     app.act("push button", "Delete");
     app.wait_for_text("11 virtual machines");
     app.wait_for_text("Deleted “ubuntu-server”");
+    assert!(!thumbnails.exists(), "thumbnails deleted with the VM");
     assert!(app.alive());
 }
 
@@ -3553,6 +3562,27 @@ fn the_host_window_manages_pools_and_volumes_and_moves_files_through_libvirt() {
     set_field_in(&mut app, "Resize scratch.qcow2", "New size", "4 MiB");
     app.act_in(Some("Resize scratch.qcow2"), "push button", "Resize");
     app.wait_for_text("Resized scratch.qcow2 to 4.0\u{a0}MiB.");
+
+    // An overlay on it: qcow2, its size, its backing file the volume.
+    host_menu(&mut app, "Actions for pool default", "New Volume…");
+    set_field_in(&mut app, "New Volume in default", "Name", "overlay");
+    choose_in_combo(&mut app, "New Volume in default", "Backing volume", 1);
+    app.act_in(Some("New Volume in default"), "push button", "Create");
+    app.wait_for_text("Created volume overlay.qcow2.");
+    let overlay = rt.block_on(async {
+        let conn = Connection::open(&daemon.uri).await.unwrap();
+        let vols = conn.volumes("default").await.unwrap();
+        vols.into_iter()
+            .find(|v| v.name == "overlay.qcow2")
+            .unwrap()
+    });
+    assert_eq!(overlay.capacity, 4 << 20, "the backing volume's size");
+    let info = Command::new("qemu-img")
+        .args(["info", "--force-share", "--output=json", &overlay.path])
+        .output()
+        .unwrap();
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(info.contains("scratch.qcow2\""), "{info}");
 
     // A raw volume: a file goes in through libvirt and comes back the same.
     host_menu(&mut app, "Actions for pool default", "New Volume…");

@@ -60,6 +60,21 @@ pub fn string_action(group: &gio::SimpleActionGroup, name: &str, run: impl Fn(St
     group.add_action(&a);
 }
 
+/// Seconds left, in words ("2 min 5 s", "40 s").
+pub fn time_left(secs: u64) -> String {
+    if secs >= 60 {
+        gettext_f(
+            "{min} min {s} s",
+            &[
+                ("min", &(secs / 60).to_string()),
+                ("s", &(secs % 60).to_string()),
+            ],
+        )
+    } else {
+        gettext_f("{s} s", &[("s", &secs.to_string())])
+    }
+}
+
 /// An entry row titled `title` holding `text`.
 pub fn entry(title: &str, text: &str) -> adw::EntryRow {
     let e = adw::EntryRow::builder().title(title).build();

@@ -75,6 +75,8 @@ pub struct StoragePage {
     progress: gtk::ProgressBar,
     cancel_button: gtk::Button,
     transfer: Option<Arc<AtomicBool>>,
+    /// When the transfer started, for its rate.
+    started: std::time::Instant,
     /// The open New Pool dialog's search.
     finder: Option<Finder>,
 }
@@ -128,8 +130,9 @@ impl StoragePage {
             facts.extend(pool.path.clone());
             if pool.active {
                 facts.push(gettext_f(
-                    "{free} free of {total}",
+                    "{used} allocated, {free} free of {total}",
                     &[
+                        ("used", &size(pool.allocation)),
                         ("free", &size(pool.available)),
                         ("total", &size(pool.capacity)),
                     ],
@@ -183,6 +186,7 @@ impl StoragePage {
     fn transfer_started(&mut self, what: String) -> Arc<AtomicBool> {
         let cancel = Arc::new(AtomicBool::new(false));
         self.transfer = Some(cancel.clone());
+        self.started = std::time::Instant::now();
         self.progress.set_fraction(0.0);
         self.progress.set_visible(true);
         self.cancel_button.set_visible(true);
@@ -353,6 +357,7 @@ impl Component for StoragePage {
             progress,
             cancel_button,
             transfer: None,
+            started: std::time::Instant::now(),
             finder: None,
         };
         model.load(&sender);
@@ -599,10 +604,27 @@ impl Component for StoragePage {
             StorageCmd::Progress(t) => {
                 let f = t.done as f64 / t.total.max(1) as f64;
                 self.progress.set_fraction(f.min(1.0));
-                self.progress.set_text(Some(&gettext_f(
-                    "{done} of {total}",
-                    &[("done", &size(t.done)), ("total", &size(t.total))],
-                )));
+                let secs = self.started.elapsed().as_secs_f64();
+                let rate = (secs > 0.5).then(|| (t.done as f64 / secs) as u64);
+                let text = match rate.filter(|r| *r > 0) {
+                    Some(r) => gettext_f(
+                        "{done} of {total} · {rate}/s · {left} left",
+                        &[
+                            ("done", &size(t.done)),
+                            ("total", &size(t.total)),
+                            ("rate", &size(r)),
+                            (
+                                "left",
+                                &super::time_left(t.total.saturating_sub(t.done) / r),
+                            ),
+                        ],
+                    ),
+                    None => gettext_f(
+                        "{done} of {total}",
+                        &[("done", &size(t.done)), ("total", &size(t.total))],
+                    ),
+                };
+                self.progress.set_text(Some(&text));
             }
             StorageCmd::Done(result) => {
                 self.transfer = None;

@@ -828,8 +828,13 @@ impl Component for App {
                 let Some((conn, _)) = self.domain(index, &uuid) else {
                     return;
                 };
+                // Its snapshots' thumbnails go with it.
+                let thumbnails = crate::ui::vm_window::snapshots_page::thumbnail_root().join(&uuid);
                 sender.oneshot_command(async move {
                     let result = conn.delete(&uuid, storage).await;
+                    if result.is_ok() {
+                        let _ = std::fs::remove_dir_all(thumbnails);
+                    }
                     AppCommandOutput::Deleted { name, result }
                 });
             }

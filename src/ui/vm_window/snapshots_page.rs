@@ -90,7 +90,7 @@ pub struct SnapshotsPage {
 type AskFor = fn(String) -> SnapshotsInput;
 
 /// Where thumbnails are cached.
-fn thumbnail_root() -> PathBuf {
+pub(crate) fn thumbnail_root() -> PathBuf {
     glib::user_cache_dir().join("vireo").join("snapshots")
 }
 

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use relm4::gtk;
 
 use super::{Finder, StorageInput, StoragePage, entry, size};
-use crate::core::libvirt::PoolAction;
+use crate::core::libvirt::{PoolAction, VolumeInfo};
 use crate::core::storage::{self, FoundSource, NewPool, NewVolume, PoolKind, VolumeFormat};
 use crate::ui::dialog::{self, Confirm};
 use crate::ui::i18n::gettext_f;
@@ -216,9 +216,42 @@ impl StoragePage {
             .model(&gtk::StringList::new(&["qcow2", "raw"]))
             .build();
         let capacity = entry(&gettext("Size"), "20 GiB");
+        // An overlay on another volume of the pool (qcow2, its size by
+        // default).
+        let bases: Vec<VolumeInfo> = self
+            .pools
+            .iter()
+            .find(|(p, _)| p.name == pool)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let mut choices = vec![gettext("None")];
+        choices.extend(bases.iter().map(|v| v.name.clone()));
+        let backing = adw::ComboRow::builder()
+            .title(gettext("Backing volume"))
+            .model(&gtk::StringList::new(
+                &choices.iter().map(String::as_str).collect::<Vec<_>>(),
+            ))
+            .build();
+        {
+            let (format, capacity, bases) = (format.clone(), capacity.clone(), bases.clone());
+            backing.connect_selected_notify(move |b| {
+                let base = (b.selected() as usize).checked_sub(1).and_then(|i| bases.get(i));
+                b.set_subtitle(&if base.is_some() {
+                    gettext("A qcow2 overlay: it reads the backing volume and keeps only its own changes.")
+                } else {
+                    String::new()
+                });
+                format.set_sensitive(base.is_none());
+                if let Some(v) = base {
+                    format.set_selected(0);
+                    capacity.set_text(&size(v.capacity));
+                }
+            });
+        }
         let list = dialog::boxed_list(&[
             name.upcast_ref(),
             format.upcast_ref(),
+            backing.upcast_ref(),
             capacity.upcast_ref(),
         ]);
         let input = sender.input_sender().clone();
@@ -230,7 +263,10 @@ impl StoragePage {
             Some(list.upcast_ref()),
             (&gettext("Create"), Confirm::Suggested),
             move || {
-                let fmt = if format.selected() == 0 {
+                let base = (backing.selected() as usize)
+                    .checked_sub(1)
+                    .and_then(|i| bases.get(i));
+                let fmt = if format.selected() == 0 || base.is_some() {
                     VolumeFormat::Qcow2
                 } else {
                     VolumeFormat::Raw
@@ -248,7 +284,7 @@ impl StoragePage {
                         name: n,
                         format: fmt,
                         capacity: storage::parse_size(&capacity.text()).unwrap_or(0),
-                        backing: None,
+                        backing: base.map(|v| (v.path.clone(), v.format.clone())),
                     },
                 ))
             },
