@@ -15,6 +15,7 @@ pub mod edit;
 pub mod guest;
 pub mod hardware;
 pub mod libvirt;
+pub mod migrate;
 pub mod network;
 pub mod snapshot;
 pub mod storage;

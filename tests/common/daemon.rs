@@ -116,12 +116,34 @@ impl Daemon {
 
     /// The same, with `qemu_conf` added to the daemon's qemu.conf.
     pub fn start_with(qemu_conf: &str) -> Daemon {
+        Self::start_configured("", qemu_conf)
+    }
+
+    /// One of several fake hosts: its own libvirt host UUID (what migration
+    /// compares) and its own range of migration ports.
+    pub fn start_host(host_uuid: &str, ports: std::ops::RangeInclusive<u16>) -> Daemon {
+        Self::start_configured(
+            &format!("host_uuid = \"{host_uuid}\"\n"),
+            &format!(
+                "migration_port_min = {}\nmigration_port_max = {}\n",
+                ports.start(),
+                ports.end()
+            ),
+        )
+    }
+
+    /// Start with `libvirtd_conf` as libvirtd.conf and `qemu_conf` added to
+    /// qemu.conf.
+    pub fn start_configured(libvirtd_conf: &str, qemu_conf: &str) -> Daemon {
         let base = super::fresh_dir("e2e");
         for d in ["run", "config/libvirt", "cache", "data", "home", "vm"] {
             std::fs::create_dir_all(base.join(d)).unwrap();
         }
         std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o755)).unwrap();
         std::fs::set_permissions(base.join("run"), std::fs::Permissions::from_mode(0o700)).unwrap();
+        if !libvirtd_conf.is_empty() {
+            std::fs::write(base.join("config/libvirt/libvirtd.conf"), libvirtd_conf).unwrap();
+        }
         // QEMU writes its own logs: no virtlogd to start and stop.
         std::fs::write(
             base.join("config/libvirt/qemu.conf"),
@@ -217,7 +239,7 @@ impl Daemon {
         let _ = self.child.wait();
     }
 
-    fn virsh(&self, args: &[&str]) -> String {
+    pub fn virsh(&self, args: &[&str]) -> String {
         Command::new("virsh")
             .arg("-c")
             .arg(&self.uri)

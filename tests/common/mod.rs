@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod daemon;
 pub mod guest;
+pub mod hosts;
 pub mod netns;
 pub mod shell;
 pub mod sshd;

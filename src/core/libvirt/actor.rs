@@ -267,6 +267,31 @@ fn serve(conn: &Connect, request: Request) {
         Request::Clone { uuid, job, reply } => {
             super::clone::spawn(conn, by_uuid(conn, &uuid), job, reply);
         }
+        Request::Peer { reply } => {
+            let _ = reply.send(super::migrate::Peer::of(conn));
+        }
+        Request::MigrationProblems {
+            uuid,
+            peer,
+            plan,
+            reply,
+        } => match by_uuid(conn, &uuid) {
+            Ok(d) => super::guest::worker(conn, reply, move |c| {
+                super::migrate::problems(c, &d, &peer, &plan)
+            }),
+            Err(e) => {
+                let _ = reply.send(Err(e));
+            }
+        },
+        Request::MigratableXml { uuid, reply } => {
+            let _ = reply.send(by_uuid(conn, &uuid).and_then(|d| {
+                let running = d.is_active()?;
+                super::migrate::migratable_xml(&d, running)
+            }));
+        }
+        Request::Migrate { uuid, job, reply } => {
+            super::migrate::spawn(conn, by_uuid(conn, &uuid), job, reply);
+        }
         Request::Edit { uuid, edit, reply } => {
             let _ =
                 reply.send(by_uuid(conn, &uuid).and_then(|d| super::edit::edit(conn, &d, &edit)));

@@ -177,6 +177,18 @@ fn guest_info_params(d: &Domain) -> Result<Vec<(String, String)>, Error> {
     if rc < 0 {
         return Err(virt::error::Error::last_error().into());
     }
+    // SAFETY: what libvirt allocated just above.
+    Ok(unsafe { take_params(params, n) })
+}
+
+/// Typed parameters as (name, value) text pairs, then freed.
+///
+/// # Safety
+/// `params` holds `n` parameters allocated by libvirt, not used afterwards.
+pub(super) unsafe fn take_params(
+    params: sys::virTypedParameterPtr,
+    n: std::os::raw::c_int,
+) -> Vec<(String, String)> {
     let mut out = Vec::with_capacity(n as usize);
     for i in 0..n as usize {
         // SAFETY: `n` initialised parameters; the union member read is the
@@ -201,7 +213,7 @@ fn guest_info_params(d: &Domain) -> Result<Vec<(String, String)>, Error> {
     }
     // SAFETY: the parameters libvirt allocated above.
     unsafe { sys::virTypedParamsFree(params, n) };
-    Ok(out)
+    out
 }
 
 fn agent_state(d: &Domain, fixtures: Option<&std::path::Path>) -> AgentState {

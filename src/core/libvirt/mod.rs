@@ -36,6 +36,7 @@ mod events;
 mod graphics;
 pub mod guest;
 mod host;
+pub mod migrate;
 pub mod networks;
 pub mod snapshots;
 mod stats;
@@ -54,6 +55,7 @@ pub use events::{CloseReason, Event, Lifecycle};
 pub use graphics::{ChannelSocket, Console, ConsoleTarget, GraphicsInfo, Protocol, graphics_of};
 pub use guest::{AgentState, GuestReport};
 pub use host::{Acceleration, HostOverview, NetworkSummary, PoolSummary, is_local_uri};
+pub use migrate::{MigrateJob, Migrated, Peer};
 pub use networks::{Lease, NetworkAction, NetworkDetails, NetworkRequest};
 pub use snapshots::{Reverted, SnapshotRequest, SnapshotsView};
 pub use stats::{DomainStats, Usage, usage};
@@ -275,6 +277,24 @@ pub enum Request {
     /// first), read on a worker thread.
     Addresses {
         reply: Reply<Vec<(String, Vec<String>)>>,
+    },
+    /// This connection as the destination of a migration.
+    Peer { reply: Reply<Peer> },
+    /// What would stop moving the domain to `peer` with `plan`, read on a
+    /// worker thread.
+    MigrationProblems {
+        uuid: String,
+        peer: Peer,
+        plan: crate::core::migrate::MigratePlan,
+        reply: Reply<Vec<crate::core::migrate::Problem>>,
+    },
+    /// The domain's migratable XML (what the destination starts from).
+    MigratableXml { uuid: String, reply: Reply<String> },
+    /// Move the domain to another host, all or nothing, on a worker thread.
+    Migrate {
+        uuid: String,
+        job: Box<MigrateJob>,
+        reply: Reply<Migrated>,
     },
 }
 

@@ -53,6 +53,8 @@ pub struct GuestCaps {
 pub struct Capabilities {
     pub host_arch: String,
     pub host_cpu_model: Option<String>,
+    /// The host's libvirt UUID (`host_uuid`), what migration compares.
+    pub host_uuid: Option<String>,
     pub guests: Vec<GuestCaps>,
 }
 
@@ -88,6 +90,7 @@ impl Capabilities {
         Ok(Capabilities {
             host_arch: required(r, "host/cpu/arch")?,
             host_cpu_model: path::get(r, "host/cpu/model"),
+            host_uuid: path::get(r, "host/uuid"),
             guests,
         })
     }
