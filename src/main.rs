@@ -30,7 +30,7 @@ fn usage() -> String {
     for (option, help) in [
         (
             "-c, --connect URI",
-            gettext("Connect to the hypervisor at URI"),
+            gettext("Connect to the hypervisor at URI; give it once per host"),
         ),
         (
             "--show-domain-console NAME|UUID",

@@ -1299,7 +1299,11 @@ fn set_field_in(app: &mut App, window: &str, field: &str, text: &str) {
         .clone();
     app.click(window, &node);
     app.keys_to_focus("ctrl+a");
-    app.type_text(text);
+    if text.is_empty() {
+        app.keys_to_focus("BackSpace");
+    } else {
+        app.type_text(text);
+    }
     app.keys_to_focus("Tab");
 }
 
@@ -3809,5 +3813,121 @@ fn the_host_window_manages_networks_and_their_leases() {
     app.wait_for_text("Found 2: choose below.");
     app.act_in(Some("New Pool"), "push button", "Create");
     app.wait_for_text("Created pool vg.");
+    assert!(app.alive());
+}
+
+/// Two hosts (two private daemons with their own host UUIDs) in one
+/// window: a running guest with a qcow2 disk is migrated from its window's
+/// menu with copy storage; a slow move shows its progress and is cancelled
+/// (the guest stays), then the move goes through and the VM's window
+/// follows it, its console live on the new host.
+#[test]
+fn a_running_vm_migrates_from_its_window_with_progress_and_the_window_follows() {
+    use common::guest::{self, Boot};
+    use vireo::core::hardware::{DiskStorage, NewDisk, Scope};
+    use vireo::core::libvirt::{Connection, DomainState};
+
+    let mut hosts = common::hosts::start(2);
+    let b = hosts.pop().unwrap();
+    let a = hosts.pop().unwrap();
+    let files = guest::install(&a);
+    let vm = "wanderer";
+    let rt = common::runtime();
+    let (ca, cb) = rt.block_on(async {
+        let ca = Connection::open(&a.uri).await.unwrap();
+        let cb = Connection::open(&b.uri).await.unwrap();
+        for (host, conn) in [(&a, &ca), (&b, &cb)] {
+            let data_home = host.vm_dir().parent().unwrap().join("data");
+            conn.create_default_pool(Some(data_home.display().to_string()))
+                .await
+                .unwrap();
+        }
+        // No per-host paths: the serial port on a pty, VNC on a TCP port
+        // each host chooses.
+        let xml = guest::domain_xml(vm, Boot::Direct, &files, &a.vm_dir());
+        let xml = guest::with_pty_serial(&xml, vm, &a.vm_dir());
+        let start = xml.find("<graphics type='vnc'>").unwrap();
+        let end = xml[start..].find("</graphics>").unwrap() + start + "</graphics>".len();
+        let xml = format!(
+            "{}<graphics type='vnc' autoport='yes'><listen type='address' address='127.0.0.1'/></graphics>{}",
+            &xml[..start],
+            &xml[end..]
+        );
+        let d = ca.define_xml(&xml).await.unwrap();
+        let pool = ca.wizard_facts().await.unwrap();
+        let pool_path = pool.pool("default").unwrap().path.clone().unwrap();
+        let disk = NewDisk {
+            storage: DiskStorage::NewVolume {
+                pool: "default".into(),
+                pool_path,
+                name: format!("{vm}.qcow2"),
+                size_bytes: 16 << 20,
+            },
+            bus: "virtio".into(),
+            cache: None,
+        };
+        ca.add_disk(&d.uuid, disk, Scope::NEXT_BOOT).await.unwrap();
+        ca.start(&d.uuid)
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{}", a.logs()));
+        (ca, cb)
+    });
+
+    let mut app = App::launch_tall(&["--connect", &a.uri, "--connect", &b.uri]);
+    wait_for_row(&mut app, vm);
+    let nodes = app.wait_until("the row", |n| {
+        n.iter()
+            .any(|n| n.role == "list item" && n.name.starts_with(vm))
+    });
+    let row = nodes
+        .iter()
+        .find(|n| n.role == "list item" && n.name.starts_with(vm))
+        .unwrap()
+        .clone();
+    app.click("Vireo", &row);
+    app.keys("Vireo", "Return");
+    app.wait_until("the VM window's console", |n| console_live(n, vm));
+    app.act_in(Some(vm), "push button", "More Power Actions");
+    app.wait_for_text("Migrate…");
+    app.act_in(Some(vm), "menu item", "Migrate…");
+    let title = "Migrate “wanderer”";
+    app.wait_for_text("Ready: the virtual machine keeps running while it moves.");
+    // Typed fields are checked: a port without an address is refused.
+    set_field_in(&mut app, title, "Port", "70000");
+    app.wait_for_text("The port must be a number from 1 to 65535.");
+    set_field_in(&mut app, title, "Port", "");
+    set_field_in(&mut app, title, "Address", "127.0.0.1");
+    set_field_in(&mut app, title, "Bandwidth (MiB/s)", "1");
+    app.wait_for_text("Ready: the virtual machine keeps running while it moves.");
+    app.screenshot(title, "migrate-dialog.png");
+
+    // A slow move shows what it sends; Cancel leaves the guest on A.
+    app.act_in(Some(title), "push button", "Migrate");
+    app.wait_until("the move's progress", |n| {
+        window_nodes(n, title)
+            .iter()
+            .any(|n| n.role == "label" && n.name.contains(" sent · "))
+    });
+    app.screenshot(title, "migrate-progress.png");
+    app.act_in(Some(title), "push button", "Cancel");
+    app.wait_for_text("Cancelled: the virtual machine is still on this host.");
+    let on_a = rt.block_on(ca.lookup_domain(vm)).unwrap();
+    assert_eq!(on_a.state, DomainState::Running);
+    assert!(rt.block_on(cb.lookup_domain(vm)).is_err());
+
+    // At full speed it goes; the window follows to B.
+    set_field_in(&mut app, title, "Bandwidth (MiB/s)", "");
+    app.wait_for_text("Ready: the virtual machine keeps running while it moves.");
+    app.act_in(Some(title), "push button", "Migrate");
+    app.wait_until("the move's toast", |n| {
+        n.iter()
+            .any(|n| n.name.starts_with(&format!("Moved “{vm}” to {}", b.uri)))
+    });
+    let on_b = rt.block_on(cb.lookup_domain(vm)).unwrap();
+    assert_eq!(on_b.state, DomainState::Running);
+    assert!(on_b.persistent);
+    assert!(rt.block_on(ca.lookup_domain(vm)).is_err(), "gone from A");
+    app.wait_until("the followed window's console", |n| console_live(n, vm));
+    app.screenshot(vm, "migrated-window.png");
     assert!(app.alive());
 }

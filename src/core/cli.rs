@@ -1,7 +1,7 @@
 //! The command line, shaped like virt-manager's.
 //!
 //! ```text
-//! vireo [--connect URI] [--show-domain-console NAME|UUID]
+//! vireo [--connect URI]... [--show-domain-console NAME|UUID]
 //!       [--show-domain-editor NAME|UUID] [--show-domain-creator]
 //!       [--version] [--help]
 //! ```
@@ -29,8 +29,9 @@ pub enum Command {
 /// Options for a normal start.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Options {
-    /// `--connect URI`: the connection to open instead of the saved ones.
-    pub connect: Option<String>,
+    /// `--connect URI`, once per host: the connections to open instead of
+    /// the saved ones.
+    pub connect: Vec<String>,
     /// What to show once connected, besides the main window.
     pub show: Option<Show>,
 }
@@ -198,10 +199,9 @@ where
             }
             "-c" | "--connect" => {
                 let uri = value("--connect")?;
-                if options.connect.is_some() {
-                    return Err(CliError::RepeatedOption("--connect".into()));
+                if !options.connect.contains(&uri) {
+                    options.connect.push(uri);
                 }
-                options.connect = Some(uri);
             }
             "--show-domain-console" => set_show(Show::DomainConsole(value(&name)?))?,
             "--show-domain-editor" => set_show(Show::DomainEditor(value(&name)?))?,
@@ -241,17 +241,24 @@ mod tests {
     #[test]
     fn connect_takes_a_separate_or_inline_value() {
         assert_eq!(
-            run(&["--connect", "qemu:///system"]).connect.as_deref(),
+            run(&["--connect", "qemu:///system"])
+                .connect
+                .first()
+                .map(String::as_str),
             Some("qemu:///system")
         );
         assert_eq!(
-            run(&["--connect=test:///default"]).connect.as_deref(),
+            run(&["--connect=test:///default"])
+                .connect
+                .first()
+                .map(String::as_str),
             Some("test:///default")
         );
         assert_eq!(
             run(&["-c", "qemu+ssh://root@host/system"])
                 .connect
-                .as_deref(),
+                .first()
+                .map(String::as_str),
             Some("qemu+ssh://root@host/system")
         );
     }
@@ -260,7 +267,7 @@ mod tests {
     fn inline_value_keeps_later_equals_signs() {
         let o = run(&["--connect=qemu+unix:///session?socket=/tmp/a=b/sock"]);
         assert_eq!(
-            o.connect.as_deref(),
+            o.connect.first().map(String::as_str),
             Some("qemu+unix:///session?socket=/tmp/a=b/sock")
         );
     }
@@ -317,8 +324,12 @@ mod tests {
             Err(CliError::UnexpectedArgument("somevm".into()))
         );
         assert_eq!(
-            parse(["-c", "a", "-c", "b"]),
-            Err(CliError::RepeatedOption("--connect".into()))
+            parse(["-c", "a", "-c", "b", "-c", "a"]).map(|c| match c {
+                Command::Run(o) => o.connect,
+                _ => vec![],
+            }),
+            Ok(vec!["a".to_owned(), "b".to_owned()]),
+            "one connection per host, each once"
         );
         assert_eq!(
             parse(["--show-domain-creator", "--show-domain-console", "x"]),

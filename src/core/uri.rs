@@ -39,21 +39,23 @@ pub fn default_uri(system_reachable: bool) -> &'static str {
 /// `system_reachable` is only asked when it decides the answer, because
 /// probing the socket is a (small) blocking call.
 pub fn initial_uris(
-    cli: Option<&str>,
+    cli: &[String],
     saved_autoconnect: &[String],
     system_reachable: impl FnOnce() -> bool,
 ) -> Vec<String> {
-    if let Some(uri) = cli {
-        return vec![uri.to_owned()];
-    }
     let mut uris: Vec<String> = Vec::new();
-    for uri in saved_autoconnect {
+    let given = if cli.is_empty() {
+        saved_autoconnect
+    } else {
+        cli
+    };
+    for uri in given {
         let uri = uri.trim();
         if !uri.is_empty() && !uris.iter().any(|u| u == uri) {
             uris.push(uri.to_owned());
         }
     }
-    if uris.is_empty() {
+    if uris.is_empty() && cli.is_empty() {
         uris.push(default_uri(system_reachable()).to_owned());
     }
     uris
@@ -138,9 +140,11 @@ mod tests {
 
     #[test]
     fn explicit_connect_wins_and_skips_the_probe() {
-        let uris = initial_uris(Some("test:///default"), &["qemu:///system".into()], || {
-            panic!("the socket must not be probed when --connect is given")
-        });
+        let uris = initial_uris(
+            &["test:///default".into()],
+            &["qemu:///system".into()],
+            || panic!("the socket must not be probed when --connect is given"),
+        );
         assert_eq!(uris, ["test:///default"]);
     }
 
@@ -152,14 +156,14 @@ mod tests {
             "qemu:///session".to_string(),
             "qemu+ssh://root@a/system".to_string(),
         ];
-        let uris = initial_uris(None, &saved, || panic!("no probe with saved connections"));
+        let uris = initial_uris(&[], &saved, || panic!("no probe with saved connections"));
         assert_eq!(uris, ["qemu+ssh://root@a/system", "qemu:///session"]);
     }
 
     #[test]
     fn nothing_saved_picks_system_when_reachable_else_session() {
-        assert_eq!(initial_uris(None, &[], || true), [SYSTEM_URI]);
-        assert_eq!(initial_uris(None, &[], || false), [SESSION_URI]);
+        assert_eq!(initial_uris(&[], &[], || true), [SYSTEM_URI]);
+        assert_eq!(initial_uris(&[], &[], || false), [SESSION_URI]);
     }
 
     #[test]

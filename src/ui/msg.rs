@@ -85,6 +85,24 @@ pub enum AppInput {
     },
     /// A clone was made.
     Cloned(String),
+    /// Open the Migrate dialog of a VM.
+    ShowMigrate {
+        index: usize,
+        uuid: String,
+    },
+    /// The same, asked by a VM window, which knows its connection's URI.
+    MigrateFrom {
+        uri: String,
+        uuid: String,
+    },
+    /// A VM moved from connection `from` to `index`.
+    Migrated {
+        from: usize,
+        index: usize,
+        uuid: String,
+        name: String,
+        downtime_ms: Option<u64>,
+    },
     /// The user confirmed: delete the VM and the chosen storage.
     Delete {
         index: usize,

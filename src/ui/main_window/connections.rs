@@ -24,7 +24,7 @@ impl App {
             .map(|s| s.to_string())
             .collect();
         sender.spawn_oneshot_command(move || {
-            let uris = uri::initial_uris(cli.as_deref(), &saved, uri::system_daemon_reachable);
+            let uris = uri::initial_uris(&cli, &saved, uri::system_daemon_reachable);
             AppCommandOutput::InitialUris { generation, uris }
         });
     }

@@ -77,6 +77,8 @@ pub struct App {
     wizard: Option<relm4::Controller<Wizard>>,
     /// The open Clone dialog (one at a time).
     clone_dialog: Option<relm4::Controller<CloneDialog>>,
+    /// The open Migrate dialog (one at a time).
+    migrate_dialog: Option<relm4::Controller<crate::ui::dialogs::migrate::MigrateDialog>>,
     /// `stats-interval` in seconds, shared with the polling commands.
     stats_interval: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
@@ -179,7 +181,7 @@ impl App {
         for (id, action) in &self.sel_actions {
             let enabled = match (*id, state) {
                 (_, None) => false,
-                ("open" | "delete" | "clone", Some(_)) => true,
+                ("open" | "delete" | "clone" | "migrate", Some(_)) => true,
                 (id, Some(state)) => vm_list::action_from_id(id)
                     .is_some_and(|a| PowerAction::available(state).contains(&a)),
             };
@@ -450,6 +452,7 @@ impl Component for App {
             vm_windows: HashMap::new(),
             wizard: None,
             clone_dialog: None,
+            migrate_dialog: None,
             stats_interval: Default::default(),
         };
         {
@@ -517,6 +520,10 @@ impl Component for App {
                 index,
                 uuid,
             }),
+            ("vm-migrate", |index, uuid| AppInput::ShowMigrate {
+                index,
+                uuid,
+            }),
         ] {
             let action = gio::SimpleAction::new(name, Some(glib::VariantTy::STRING));
             let input = sender.input_sender().clone();
@@ -556,7 +563,7 @@ impl Component for App {
         let ids = PowerAction::ALL.into_iter().map(vm_list::action_id);
         for id in std::iter::once("open")
             .chain(ids)
-            .chain(["clone", "delete"])
+            .chain(["clone", "migrate", "delete"])
         {
             let action = gio::SimpleAction::new(&format!("sel-{id}"), None);
             action.set_enabled(false);
@@ -605,6 +612,7 @@ impl Component for App {
                 .connect_activate(move |_, position| input.emit(AppInput::Activate(position)));
         }
 
+        Self::add_migrate_action(&sender);
         model.connect_all(&sender);
         ComponentParts { model, widgets }
     }
@@ -697,6 +705,7 @@ impl Component for App {
                     "open" => sender.input(AppInput::Open { index, uuid }),
                     "delete" => sender.input(AppInput::AskDelete { index, uuid }),
                     "clone" => sender.input(AppInput::ShowClone { index, uuid }),
+                    "migrate" => sender.input(AppInput::ShowMigrate { index, uuid }),
                     id => {
                         if let Some(action) = vm_list::action_from_id(id) {
                             sender.input(AppInput::Power {
@@ -815,6 +824,22 @@ impl Component for App {
                     });
                 self.clone_dialog = Some(dialog);
             }
+            AppInput::ShowMigrate { index, uuid } => self.show_migrate(index, uuid, root, &sender),
+            AppInput::MigrateFrom { uri, uuid } => {
+                let index = self.connections.iter().position(|c| {
+                    matches!(&c.status, ConnStatus::Connected { conn, .. } if conn.uri() == uri)
+                });
+                if let Some(index) = index {
+                    self.show_migrate(index, uuid, root, &sender);
+                }
+            }
+            AppInput::Migrated {
+                from,
+                index,
+                uuid,
+                name,
+                downtime_ms,
+            } => self.migrated(from, index, uuid, name, downtime_ms, &sender),
             AppInput::Cloned(name) => {
                 self.clone_dialog = None;
                 self.toast(&gettext_f("Cloned into “{name}”", &[("name", &name)]));
@@ -872,7 +897,7 @@ impl Component for App {
                     })
                     .collect();
                 // Saved connections that do not open by themselves are listed too.
-                if self.options.connect.is_none() {
+                if self.options.connect.is_empty() {
                     for uri in self.settings.strv("connections") {
                         if !self.connections.iter().any(|c| c.uri == uri.as_str()) {
                             self.connections.push(ConnectionView {

@@ -137,10 +137,11 @@ pub fn action_from_id(id: &str) -> Option<PowerAction> {
     PowerAction::ALL.into_iter().find(|a| action_id(*a) == id)
 }
 
-/// The menu of a VM's row: the power actions its state allows, then Clone
-/// and Delete.
+/// The menu of a VM's row: the power actions its state allows, then Clone,
+/// Migrate and Delete.
 /// Targets are `"{connection index}\t{uuid}\t{action}"` for `win.vm-power`
-/// and `"{connection index}\t{uuid}"` for `win.vm-clone` and `win.vm-delete`.
+/// and `"{connection index}\t{uuid}"` for `win.vm-clone`, `win.vm-migrate`
+/// and `win.vm-delete`.
 pub fn domain_menu(index: usize, domain: &DomainSummary) -> gio::Menu {
     let menu = gio::Menu::new();
     let power = gio::Menu::new();
@@ -161,6 +162,13 @@ pub fn domain_menu(index: usize, domain: &DomainSummary) -> gio::Menu {
         Some(&gettext("Clone…")),
         Some(&gio::Action::print_detailed_name(
             "win.vm-clone",
+            Some(&target.to_variant()),
+        )),
+    );
+    delete.append(
+        Some(&gettext("Migrate…")),
+        Some(&gio::Action::print_detailed_name(
+            "win.vm-migrate",
             Some(&target.to_variant()),
         )),
     );
@@ -190,6 +198,7 @@ pub fn selection_power_menu() -> gio::Menu {
     menu.append_section(None, &power);
     let delete = gio::Menu::new();
     delete.append(Some(&gettext("Clone…")), Some("win.sel-clone"));
+    delete.append(Some(&gettext("Migrate…")), Some("win.sel-migrate"));
     delete.append(Some(&gettext("Delete…")), Some("win.sel-delete"));
     menu.append_section(None, &delete);
     menu

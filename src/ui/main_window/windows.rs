@@ -138,3 +138,126 @@ impl App {
         });
     }
 }
+
+impl App {
+    /// The app-level `app.vm-migrate` action ("URI\tUUID"), for VM windows.
+    pub(super) fn add_migrate_action(sender: &ComponentSender<Self>) {
+        let action = gio::SimpleAction::new("vm-migrate", Some(glib::VariantTy::STRING));
+        let input = sender.input_sender().clone();
+        action.connect_activate(move |_, target| {
+            if let Some(target) = target.and_then(|t| t.get::<String>())
+                && let Some((uri, uuid)) = target.split_once('\t')
+            {
+                input.emit(AppInput::MigrateFrom {
+                    uri: uri.to_owned(),
+                    uuid: uuid.to_owned(),
+                });
+            }
+        });
+        relm4::main_application().add_action(&action);
+    }
+
+    /// Open the Migrate dialog of VM `uuid` of connection `index`, over
+    /// its window when one is open.
+    pub(super) fn show_migrate(
+        &mut self,
+        index: usize,
+        uuid: String,
+        root: &adw::ApplicationWindow,
+        sender: &ComponentSender<Self>,
+    ) {
+        use crate::ui::dialogs::migrate::{Destination, MigrateDialog, MigrateInit, MigrateOutput};
+        let Some((conn, name)) = self.domain(index, &uuid) else {
+            return;
+        };
+        let running = match &self.connections[index].status {
+            ConnStatus::Connected { domains, .. } => domains
+                .iter()
+                .any(|d| d.uuid == uuid && d.state.is_active()),
+            _ => false,
+        };
+        let destinations = self
+            .connections
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != index)
+            .filter_map(|(i, c)| match &c.status {
+                ConnStatus::Connected { conn, .. } => Some(Destination {
+                    index: i,
+                    uri: c.uri.clone(),
+                    conn: conn.clone(),
+                }),
+                _ => None,
+            })
+            .collect();
+        let parent: gtk::Window = match self.vm_windows.get(&(index, uuid.clone())) {
+            Some(w) => w.widget().clone().upcast(),
+            None => root.clone().upcast(),
+        };
+        let from = index;
+        let dialog = MigrateDialog::builder()
+            .launch(MigrateInit {
+                conn,
+                uuid,
+                name,
+                running,
+                destinations,
+                parent: Some(parent),
+            })
+            .forward(sender.input_sender(), move |out| match out {
+                MigrateOutput::Moved {
+                    index,
+                    uuid,
+                    name,
+                    downtime_ms,
+                } => AppInput::Migrated {
+                    from,
+                    index,
+                    uuid,
+                    name,
+                    downtime_ms,
+                },
+            });
+        self.migrate_dialog = Some(dialog);
+    }
+
+    /// After a move: say so, and let the VM's
+    /// window follow it to its new host.
+    pub(super) fn migrated(
+        &mut self,
+        from: usize,
+        index: usize,
+        uuid: String,
+        name: String,
+        downtime_ms: Option<u64>,
+        sender: &ComponentSender<Self>,
+    ) {
+        self.migrate_dialog = None;
+        let host = self
+            .connections
+            .get(index)
+            .map(|c| c.uri.clone())
+            .unwrap_or_default();
+        let text = match downtime_ms {
+            Some(ms) => gettext_f(
+                "Moved “{name}” to {host} (paused for {ms} ms)",
+                &[("name", &name), ("host", &host), ("ms", &ms.to_string())],
+            ),
+            None => gettext_f(
+                "Moved “{name}” to {host}",
+                &[("name", &name), ("host", &host)],
+            ),
+        };
+        // Both hosts' lists follow libvirt's lifecycle events.
+        self.toast(&text);
+        if let Some(window) = self.vm_windows.remove(&(from, uuid.clone())) {
+            window.widget().destroy();
+            if let Some(ConnStatus::Connected { conn, .. }) =
+                self.connections.get(index).map(|c| &c.status)
+            {
+                let conn = conn.clone();
+                self.open_vm_window(index, uuid, conn, name, false, sender);
+            }
+        }
+    }
+}

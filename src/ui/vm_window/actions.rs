@@ -55,6 +55,7 @@ impl VmWindow {
         });
         simple("fullscreen", || VmWindowInput::ToggleFullscreen);
         simple("clone", || VmWindowInput::Clone);
+        simple("migrate", || VmWindowInput::Migrate);
         simple("edit-vcpus", || {
             VmWindowInput::Details(DetailsInput::EditVcpus)
         });

@@ -211,6 +211,7 @@ pub(super) fn header(name: &str, stack: &adw::ViewStack) -> Header {
     more_menu.append_section(None, &power_menu);
     let other = gio::Menu::new();
     other.append(Some(&gettext("Clone…")), Some("vm.clone"));
+    other.append(Some(&gettext("Migrate…")), Some("vm.migrate"));
     more_menu.append_section(None, &other);
     more_power.set_menu_model(Some(&more_menu));
     let power_box = gtk::Box::new(gtk::Orientation::Horizontal, 0);

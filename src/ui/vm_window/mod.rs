@@ -80,6 +80,8 @@ pub enum VmWindowInput {
     Autostart(bool),
     /// Open the Clone dialog.
     Clone,
+    /// Ask the main window for the Migrate dialog (it knows the other hosts).
+    Migrate,
     /// The Clone dialog made a clone (its name).
     Cloned(String),
     /// To the pages.
@@ -536,6 +538,10 @@ impl Component for VmWindow {
                         CloneOutput::Cloned(name) => VmWindowInput::Cloned(name),
                     });
                 self.clone_dialog = Some(dialog);
+            }
+            VmWindowInput::Migrate => {
+                let target = format!("{}\t{}", self.conn.uri(), self.uuid);
+                relm4::main_application().activate_action("vm-migrate", Some(&target.to_variant()));
             }
             VmWindowInput::Cloned(name) => {
                 self.clone_dialog = None;
