@@ -3931,3 +3931,84 @@ fn a_running_vm_migrates_from_its_window_with_progress_and_the_window_follows() 
     app.screenshot(vm, "migrated-window.png");
     assert!(app.alive());
 }
+
+/// Two hosts in one window: each header shows its VM count and memory
+/// load; the list shows both hosts grouped, as one list sorted across
+/// hosts (rows name their host), or one host only; a host's connection is
+/// closed from its header and opened again.
+#[test]
+fn several_hosts_show_grouped_as_one_list_or_alone_and_close_from_their_header() {
+    let demo = common::demo_uri();
+    let clones = common::fixture_uri("clones.xml");
+    let mut app = App::launch_tall(&["--connect", &demo, "--connect", &clones]);
+    let headers = |n: &[Node]| {
+        let has = |start: &str, end: &str| {
+            n.iter()
+                .any(|n| n.role == "label" && n.name.starts_with(start) && n.name.ends_with(end))
+        };
+        has("12 virtual machines · Memory ", " of 32.0\u{a0}GiB")
+            && has("7 virtual machines · Memory ", " of 16.0\u{a0}GiB")
+    };
+    app.wait_until("both headers with their load", headers);
+    app.screenshot("Vireo", "two-hosts-grouped.png");
+
+    // One list: no headers, sorted by name across hosts, each row's host named.
+    app.act("push button", "Sort");
+    app.wait_for_text("All Hosts, One List");
+    app.wait_for_text("All Hosts, One List");
+    app.screenshot_screen("hosts-menu.png");
+    // (GTK 4.8 names the radio items added after the menu was made plain
+    // menu items.)
+    app.act("menu item", "All Hosts, One List");
+    let names = |n: &[Node]| -> Vec<String> {
+        n.iter()
+            .filter(|n| n.role == "list item" && n.on_screen() && !n.name.contains("://"))
+            .map(|n| n.name.clone())
+            .collect()
+    };
+    let nodes = app.wait_until("one list across hosts", |n| {
+        let names = names(n);
+        let at = |vm: &str| names.iter().position(|x| x == vm);
+        !n.iter().any(|n| n.name.starts_with("12 virtual machines"))
+            && matches!(
+                (at("debian-installer"), at("efi-runner"), at("fedora-workstation")),
+                (Some(a), Some(b), Some(c)) if a < b && b < c
+            )
+    });
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n.role == "label" && n.name.ends_with(&format!(" · {clones}"))),
+        "rows name their host"
+    );
+    app.screenshot("Vireo", "two-hosts-one-list.png");
+
+    // One host only.
+    app.act("push button", "Sort");
+    let only = format!("Only {clones}");
+    app.wait_for_text(&only);
+    app.act("menu item", &only);
+    app.wait_until("only the clones host", |n| {
+        let names = names(n);
+        names.iter().any(|x| x == "golden")
+            && !names.iter().any(|x| x == "web-server")
+            && n.iter().any(|n| n.name.starts_with("7 virtual machines"))
+            && !n.iter().any(|n| n.name.starts_with("12 virtual machines"))
+    });
+    app.act("push button", "Sort");
+    app.wait_for_text("All Hosts, Grouped");
+    app.act("menu item", "All Hosts, Grouped");
+    app.wait_until("both hosts again", headers);
+
+    // Closed from its header, then opened again.
+    app.act("push button", &format!("Disconnect {demo}"));
+    app.wait_until("the demo host closed", |n| {
+        n.iter().any(|n| n.name == "Not connected")
+            && !n
+                .iter()
+                .any(|n| n.role == "list item" && n.name == "web-server")
+    });
+    app.act("push button", "Connect");
+    app.wait_until("the demo host back", headers);
+    assert!(app.alive());
+}

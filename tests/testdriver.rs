@@ -803,3 +803,19 @@ fn media_changes_name_a_missing_drive_and_change_nothing() {
         before
     );
 }
+
+#[test]
+fn a_hosts_load_reads_its_cpu_counters_and_memory() {
+    let (rt, conn) = demo();
+    let load = rt.block_on(conn.host_load()).unwrap();
+    // The demo node: the test driver's fixed CPU counters, the fixture's
+    // 32 GiB, and no free-memory figure (its cells have none).
+    assert!(load.cpu_total_ns.unwrap() > load.cpu_busy_ns.unwrap());
+    assert_eq!(load.memory_total_kib, Some(32 << 20), "{load:?}");
+    assert_eq!(load.memory_used_kib(), None, "{load:?}");
+    let again = rt.block_on(conn.host_load()).unwrap();
+    assert_eq!(
+        vireo::core::libvirt::HostLoad::cpu_percent(&load, &again),
+        None
+    );
+}

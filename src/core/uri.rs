@@ -91,6 +91,27 @@ fn valid_name(s: &str, extra: &[char]) -> bool {
             .all(|c| c.is_alphanumeric() || "-._".contains(c) || extra.contains(&c))
 }
 
+/// A short name for a connection's host: the server of a remote URI
+/// (`qemu+ssh://root@a.example/system` → `a.example`), or the whole URI of
+/// a local one.
+pub fn host_label(uri: &str) -> String {
+    let server = uri
+        .split_once("://")
+        .map(|(_, rest)| rest.split(['/', '?']).next().unwrap_or(""))
+        .unwrap_or("");
+    let server = server.rsplit('@').next().unwrap_or(server);
+    let host = if server.starts_with('[') {
+        server.split_inclusive(']').next().unwrap_or(server)
+    } else {
+        server.split(':').next().unwrap_or(server)
+    };
+    if host.is_empty() {
+        uri.to_owned()
+    } else {
+        host.to_owned()
+    }
+}
+
 /// The libvirt URI for a connection kind.
 pub fn uri_for(kind: &ConnectionKind) -> Result<String, UriError> {
     match kind {
@@ -136,6 +157,18 @@ pub fn uri_for(kind: &ConnectionKind) -> Result<String, UriError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_labels_name_the_server() {
+        assert_eq!(host_label("qemu+ssh://root@a.example/system"), "a.example");
+        assert_eq!(host_label("qemu+tls://b.example:16514/system"), "b.example");
+        assert_eq!(host_label("qemu+ssh://[fd00::2]:22/system"), "[fd00::2]");
+        assert_eq!(host_label("qemu:///system"), "qemu:///system");
+        assert_eq!(
+            host_label("qemu+unix:///session?socket=/tmp/a/sock"),
+            "qemu+unix:///session?socket=/tmp/a/sock"
+        );
+    }
     use std::os::unix::net::UnixListener;
 
     #[test]

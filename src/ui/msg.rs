@@ -46,6 +46,10 @@ pub enum AppInput {
     ShowCreator,
     /// Forget a connection (and close it).
     RemoveConnection(usize),
+    /// Close a connection, keeping it in the list.
+    Disconnect(usize),
+    /// Show the hosts as `win.list-hosts` says (`grouped`, `one-list`, `only:URI`).
+    HostView(String),
     /// An action on the selected VM (an id of `vm_list::action_id`, "open" or "delete").
     Selected(&'static str),
     SelectionChanged,
@@ -136,6 +140,12 @@ pub enum AppCommandOutput {
         generation: u64,
         index: usize,
         event: Event,
+    },
+    /// A sample of one host's CPU and memory counters.
+    HostLoad {
+        generation: u64,
+        index: usize,
+        load: crate::core::libvirt::HostLoad,
     },
     /// A bulk statistics sample of one connection.
     Stats {

@@ -267,6 +267,9 @@ fn serve(conn: &Connect, request: Request) {
         Request::Clone { uuid, job, reply } => {
             super::clone::spawn(conn, by_uuid(conn, &uuid), job, reply);
         }
+        Request::HostLoad { reply } => {
+            let _ = reply.send(super::load::sample(conn));
+        }
         Request::Peer { reply } => {
             let _ = reply.send(super::migrate::Peer::of(conn));
         }

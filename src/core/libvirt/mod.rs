@@ -36,6 +36,7 @@ mod events;
 mod graphics;
 pub mod guest;
 mod host;
+mod load;
 pub mod migrate;
 pub mod networks;
 pub mod snapshots;
@@ -55,6 +56,7 @@ pub use events::{CloseReason, Event, Lifecycle};
 pub use graphics::{ChannelSocket, Console, ConsoleTarget, GraphicsInfo, Protocol, graphics_of};
 pub use guest::{AgentState, GuestReport};
 pub use host::{Acceleration, HostOverview, NetworkSummary, PoolSummary, is_local_uri};
+pub use load::HostLoad;
 pub use migrate::{MigrateJob, Migrated, Peer};
 pub use networks::{Lease, NetworkAction, NetworkDetails, NetworkRequest};
 pub use snapshots::{Reverted, SnapshotRequest, SnapshotsView};
@@ -278,6 +280,8 @@ pub enum Request {
     Addresses {
         reply: Reply<Vec<(String, Vec<String>)>>,
     },
+    /// A sample of the host's CPU and memory counters.
+    HostLoad { reply: Reply<HostLoad> },
     /// This connection as the destination of a migration.
     Peer { reply: Reply<Peer> },
     /// What would stop moving the domain to `peer` with `plan`, read on a

@@ -155,6 +155,13 @@ impl App {
                                 break;
                             }
                         }
+                        if let Ok(load) = conn.host_load().await {
+                            let _ = out.send(AppCommandOutput::HostLoad {
+                                generation,
+                                index,
+                                load,
+                            });
+                        }
                         let secs = interval.load(Ordering::Relaxed).max(1);
                         tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
                     }

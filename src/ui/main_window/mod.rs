@@ -7,6 +7,7 @@
 //! components is the next step.
 
 mod connections;
+mod hosts;
 pub mod usage;
 pub mod vm_item;
 pub mod vm_list;
@@ -77,6 +78,11 @@ pub struct App {
     wizard: Option<relm4::Controller<Wizard>>,
     /// The open Clone dialog (one at a time).
     clone_dialog: Option<relm4::Controller<CloneDialog>>,
+    /// The hosts section of the list menu, and the hosts it lists.
+    hosts_menu: gio::Menu,
+    menu_hosts: Vec<String>,
+    /// The latest counters of each connected host.
+    host_loads: HashMap<usize, crate::core::libvirt::HostLoad>,
     /// The open Migrate dialog (one at a time).
     migrate_dialog: Option<relm4::Controller<crate::ui::dialogs::migrate::MigrateDialog>>,
     /// `stats-interval` in seconds, shared with the polling commands.
@@ -170,6 +176,7 @@ impl App {
     }
 
     fn rebuild_list(&mut self, _sender: &ComponentSender<Self>) {
+        self.sync_hosts_menu();
         self.list.sync(&self.connections, &self.usage);
         self.update_selection_actions();
     }
@@ -196,6 +203,7 @@ fn graphs(settings: &gio::Settings) -> Graphs {
     Graphs {
         disk: settings.boolean("show-disk-graph"),
         network: settings.boolean("show-network-graph"),
+        host: false,
     }
 }
 
@@ -434,6 +442,8 @@ impl Component for App {
         let toasts = adw::ToastOverlay::new();
         let power_menu = vm_list::selection_power_menu();
         let sort_menu = vm_list::sort_menu();
+        let hosts_menu = gio::Menu::new();
+        sort_menu.append_section(Some(&gettext("Hosts")), &hosts_menu);
         let mut model = App {
             settings,
             pending_show: init.options.show.clone(),
@@ -453,6 +463,9 @@ impl Component for App {
             wizard: None,
             clone_dialog: None,
             migrate_dialog: None,
+            hosts_menu,
+            menu_hosts: Vec::new(),
+            host_loads: HashMap::new(),
             stats_interval: Default::default(),
         };
         {
@@ -613,6 +626,7 @@ impl Component for App {
         }
 
         Self::add_migrate_action(&sender);
+        model.add_host_actions(&root, &sender);
         model.connect_all(&sender);
         ComponentParts { model, widgets }
     }
@@ -686,6 +700,8 @@ impl Component for App {
                 self.toast(&gettext_f("Created “{name}”", &[("name", &name)]));
                 self.open_vm_window(index, uuid, conn, name, !started, &sender);
             }
+            AppInput::Disconnect(index) => self.disconnect(index, &sender),
+            AppInput::HostView(id) => self.set_host_view(&id),
             AppInput::RemoveConnection(index) => {
                 if let Some(view) = self.connections.get_mut(index) {
                     forget_connection(&self.settings, &view.uri);
@@ -961,6 +977,11 @@ impl Component for App {
                 }
                 self.list.resort_by_usage();
             }
+            AppCommandOutput::HostLoad {
+                generation,
+                index,
+                load,
+            } if generation == self.generation => self.show_host_load(index, load),
             AppCommandOutput::Addresses {
                 generation,
                 index,
@@ -1128,6 +1149,7 @@ impl Component for App {
             | AppCommandOutput::Libvirt { .. }
             | AppCommandOutput::ReconnectDue { .. }
             | AppCommandOutput::Stats { .. }
+            | AppCommandOutput::HostLoad { .. }
             | AppCommandOutput::Addresses { .. }
             | AppCommandOutput::Listed { .. } => {}
         }

@@ -18,7 +18,19 @@ pub enum HeaderStatus {
     Disconnected,
     Connecting,
     Failed(String),
-    Connected { count: usize },
+    Connected {
+        count: usize,
+        /// The host's load, once two samples are in.
+        load: Option<HeaderLoad>,
+    },
+}
+
+/// A host's CPU and memory use, for its header.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct HeaderLoad {
+    pub cpu_percent: Option<f64>,
+    pub memory_used_kib: Option<u64>,
+    pub memory_total_kib: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -36,6 +48,8 @@ pub enum ItemData {
         busy: Option<String>,
         /// A running guest's IP addresses, best first.
         addresses: Vec<String>,
+        /// Its host, as the one-list view names it.
+        host: std::rc::Rc<str>,
     },
 }
 

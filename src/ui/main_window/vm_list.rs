@@ -15,7 +15,7 @@ use relm4::gtk::{self, gio, prelude::*};
 
 use crate::core::libvirt::{Connection, DomainState, DomainSummary, PowerAction};
 use crate::ui::main_window::usage::History;
-use crate::ui::main_window::vm_item::{HeaderStatus, ItemData, VmItem};
+use crate::ui::main_window::vm_item::{HeaderLoad, HeaderStatus, ItemData, VmItem};
 use crate::ui::main_window::vm_row::{Graphs, Row};
 
 /// Where one connection stands.
@@ -269,11 +269,34 @@ fn state_rank(state: DomainState) -> u8 {
     }
 }
 
-/// Compare two items: connection, then its header, then by `key`, then by name.
-fn compare(a: &ItemData, b: &ItemData, key: SortKey) -> std::cmp::Ordering {
+/// How several hosts' VMs are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HostView {
+    /// Every host, each with its header and its VMs.
+    #[default]
+    Grouped,
+    /// Every host's VMs in one list, sorted across hosts, no headers.
+    OneList,
+    /// One host (a connection index) only.
+    Only(usize),
+}
+
+impl HostView {
+    fn shows(self, item: &ItemData) -> bool {
+        match (self, item) {
+            (HostView::OneList, ItemData::Header { .. }) => false,
+            (HostView::Only(i), item) => item.index() == i,
+            _ => true,
+        }
+    }
+}
+
+/// Compare two items: connection (unless `one_list`), then its header, then
+/// by `key`, then by name.
+fn compare(a: &ItemData, b: &ItemData, key: SortKey, one_list: bool) -> std::cmp::Ordering {
     use std::cmp::Ordering;
     let by_index = a.index().cmp(&b.index());
-    if by_index != Ordering::Equal {
+    if by_index != Ordering::Equal && !one_list {
         return by_index;
     }
     match (a, b) {
@@ -315,6 +338,7 @@ fn compare(a: &ItemData, b: &ItemData, key: SortKey) -> std::cmp::Ordering {
             };
             first
                 .then_with(|| natural_cmp(&sa.name, &sb.name))
+                .then_with(|| by_index)
                 .then_with(|| sa.uuid.cmp(&sb.uuid))
         }
     }
@@ -422,6 +446,7 @@ pub struct VmList {
     query: Rc<RefCell<String>>,
     sort: Rc<Cell<SortKey>>,
     graphs: Rc<Cell<Graphs>>,
+    hosts: Rc<Cell<HostView>>,
 }
 
 impl VmList {
@@ -430,27 +455,35 @@ impl VmList {
         let query: Rc<RefCell<String>> = Rc::default();
         let sort: Rc<Cell<SortKey>> = Rc::default();
         let graphs: Rc<Cell<Graphs>> = Rc::default();
+        let hosts: Rc<Cell<HostView>> = Rc::default();
         let filter = {
             let query = query.clone();
+            let hosts = hosts.clone();
             gtk::CustomFilter::new(move |obj| {
                 let Some(item) = obj.downcast_ref::<VmItem>() else {
                     return false;
                 };
-                item.with(|d| match d {
-                    ItemData::Header { .. } => true,
-                    ItemData::Vm { summary, .. } => matches_query(summary, &query.borrow()),
+                item.with(|d| {
+                    hosts.get().shows(d)
+                        && match d {
+                            ItemData::Header { .. } => true,
+                            ItemData::Vm { summary, .. } => matches_query(summary, &query.borrow()),
+                        }
                 })
             })
         };
         let filtered = gtk::FilterListModel::new(Some(store.clone()), Some(filter.clone()));
         let sorter = {
             let sort = sort.clone();
+            let hosts = hosts.clone();
             gtk::CustomSorter::new(move |a, b| {
                 let (Some(a), Some(b)) = (a.downcast_ref::<VmItem>(), b.downcast_ref::<VmItem>())
                 else {
                     return gtk::Ordering::Equal;
                 };
-                a.with(|a| b.with(|b| compare(a, b, sort.get()))).into()
+                let one_list = hosts.get() == HostView::OneList;
+                a.with(|a| b.with(|b| compare(a, b, sort.get(), one_list)))
+                    .into()
             })
         };
         let sorted = gtk::SortListModel::new(Some(filtered.clone()), Some(sorter.clone()));
@@ -520,6 +553,7 @@ impl VmList {
             query,
             sort,
             graphs,
+            hosts,
         }
     }
 
@@ -539,6 +573,7 @@ impl VmList {
                 ConnStatus::Failed(m) => HeaderStatus::Failed(m.clone()),
                 ConnStatus::Connected { domains, .. } => HeaderStatus::Connected {
                     count: domains.len(),
+                    load: None,
                 },
             };
             wanted.push((
@@ -550,6 +585,7 @@ impl VmList {
                 },
             ));
             if let ConnStatus::Connected { domains, .. } = &view.status {
+                let host: Rc<str> = crate::core::uri::host_label(&view.uri).into();
                 for d in domains {
                     let key = (index, d.uuid.clone());
                     wanted.push((
@@ -560,6 +596,7 @@ impl VmList {
                             history: Box::new(usage.get(&key).cloned().unwrap_or_default()),
                             busy: None,
                             addresses: Vec::new(),
+                            host: host.clone(),
                         },
                     ));
                 }
@@ -583,6 +620,20 @@ impl VmList {
         for (key, mut data) in wanted {
             match self.items.get(&key) {
                 Some(item) => item.update(|old| {
+                    // A connected host's header keeps its load.
+                    if let (
+                        ItemData::Header {
+                            status: HeaderStatus::Connected { load: known, .. },
+                            ..
+                        },
+                        ItemData::Header {
+                            status: HeaderStatus::Connected { load, .. },
+                            ..
+                        },
+                    ) = (&*old, &mut data)
+                    {
+                        *load = *known;
+                    }
                     // Keep what only the list knows (busy marks).
                     if let (
                         ItemData::Vm {
@@ -627,6 +678,37 @@ impl VmList {
                 }
             });
         }
+    }
+
+    /// A connected host's load, in its header.
+    pub fn show_load(&self, index: usize, new: HeaderLoad) {
+        if let Some(item) = self.items.get(&Key::Header(index)) {
+            item.update(|d| {
+                if let ItemData::Header {
+                    status: HeaderStatus::Connected { load, .. },
+                    ..
+                } = d
+                {
+                    *load = Some(new);
+                }
+            });
+        }
+    }
+
+    /// Show every host grouped, in one list, or one host only.
+    pub fn set_host_view(&self, view: HostView) {
+        if self.hosts.replace(view) == view {
+            return;
+        }
+        let mut graphs = self.graphs.get();
+        graphs.host = view == HostView::OneList;
+        self.set_graphs(graphs);
+        self.filter.changed(gtk::FilterChange::Different);
+        self.sorter.changed(gtk::SorterChange::Different);
+    }
+
+    pub fn host_view(&self) -> HostView {
+        self.hosts.get()
     }
 
     /// A running guest's addresses, best first.
@@ -674,7 +756,8 @@ impl VmList {
         self.sorter.changed(gtk::SorterChange::Different);
     }
 
-    pub fn set_graphs(&self, graphs: Graphs) {
+    pub fn set_graphs(&self, mut graphs: Graphs) {
+        graphs.host = self.hosts.get() == HostView::OneList;
         self.graphs.set(graphs);
         for item in self.items.values() {
             item.refresh();

@@ -19,6 +19,8 @@ use crate::ui::main_window::vm_list::{domain_menu, state_icon, state_label};
 pub struct Graphs {
     pub disk: bool,
     pub network: bool,
+    /// Name each VM's host (the one-list view of several hosts).
+    pub host: bool,
 }
 
 #[derive(Clone)]
@@ -30,6 +32,7 @@ pub struct Row {
     header_spinner: gtk::Spinner,
     header_retry: gtk::Button,
     header_host: gtk::Button,
+    header_disconnect: gtk::Button,
     header_remove: gtk::Button,
     vm: gtk::Box,
     icon: gtk::Image,
@@ -97,6 +100,8 @@ impl Row {
             .build();
         header_host.add_css_class("flat");
         header.append(&header_host);
+        let header_disconnect = flat_button("network-offline-symbolic", &gettext("Disconnect"));
+        header.append(&header_disconnect);
         let header_remove = flat_button("list-remove-symbolic", &gettext("Remove Connection"));
         header.append(&header_remove);
         root.append(&header);
@@ -208,6 +213,7 @@ impl Row {
             header_spinner,
             header_retry,
             header_host,
+            header_disconnect,
             header_remove,
             vm,
             icon,
@@ -239,8 +245,10 @@ impl Row {
                 history,
                 busy,
                 addresses,
+                host,
             } => {
-                self.render_vm(*index, summary, history, busy.as_deref(), graphs);
+                let host = graphs.host.then_some(&**host);
+                self.render_vm(*index, summary, history, busy.as_deref(), host, graphs);
                 self.render_address(summary, addresses);
             }
         });
@@ -278,9 +286,18 @@ impl Row {
         self.header_title.set_text(uri);
         self.name_list_item(uri);
         let target = (index as u32).to_variant();
-        for button in [&self.header_host, &self.header_remove] {
+        for button in [
+            &self.header_host,
+            &self.header_remove,
+            &self.header_disconnect,
+        ] {
             button.set_action_target_value(Some(&target));
         }
+        self.header_disconnect
+            .set_action_name(Some("win.connection-disconnect"));
+        let disconnect = gettext_f("Disconnect {uri}", &[("uri", uri)]);
+        self.header_disconnect.set_accessible_label(&disconnect);
+        self.header_disconnect.set_tooltip_text(Some(&disconnect));
         self.header_retry.set_action_target_value(Some(&target));
         self.header_host
             .set_action_name(Some("win.connection-host"));
@@ -294,8 +311,8 @@ impl Row {
             }
             HeaderStatus::Connecting => (gettext("Connecting…"), true, None),
             HeaderStatus::Failed(message) => (message.clone(), false, Some(gettext("Try Again"))),
-            HeaderStatus::Connected { count } => (
-                if *count == 0 {
+            HeaderStatus::Connected { count, load } => {
+                let mut text = if *count == 0 {
                     gettext("No virtual machines on this connection")
                 } else {
                     ngettext_f(
@@ -304,10 +321,12 @@ impl Row {
                         *count as u32,
                         &[("count", &count.to_string())],
                     )
-                },
-                false,
-                None,
-            ),
+                };
+                if let Some(load) = load {
+                    text.push_str(&load_text(load));
+                }
+                (text, false, None)
+            }
         };
         self.header_status.set_text(&text);
         self.header_spinner.set_visible(spinning);
@@ -320,8 +339,9 @@ impl Row {
                 _ => "win.connection-retry",
             }));
         }
-        self.header_host
-            .set_visible(matches!(status, HeaderStatus::Connected { .. }));
+        let connected = matches!(status, HeaderStatus::Connected { .. });
+        self.header_host.set_visible(connected);
+        self.header_disconnect.set_visible(connected);
     }
 
     fn render_vm(
@@ -330,6 +350,7 @@ impl Row {
         summary: &DomainSummary,
         history: &crate::ui::main_window::usage::History,
         busy: Option<&str>,
+        host: Option<&str>,
         graphs: Graphs,
     ) {
         self.header.set_visible(false);
@@ -373,6 +394,10 @@ impl Row {
                 ));
             }
         }
+        if let Some(host) = host {
+            subtitle.push_str(" · ");
+            subtitle.push_str(host);
+        }
         self.subtitle.set_text(&subtitle);
         self.busy.set_visible(busy.is_some());
         self.busy.set_spinning(busy.is_some());
@@ -414,6 +439,27 @@ impl Row {
             self.menu_for.replace(Some(key));
         }
     }
+}
+
+/// " · CPU 12% · Memory 3.1 GiB of 16 GiB" for a host's header.
+fn load_text(load: &crate::ui::main_window::vm_item::HeaderLoad) -> String {
+    let mut text = String::new();
+    if let Some(cpu) = load.cpu_percent {
+        text.push_str(" · ");
+        text.push_str(&gettext_f(
+            "CPU {percent}%",
+            &[("percent", &format!("{cpu:.0}"))],
+        ));
+    }
+    if let (Some(used), Some(total)) = (load.memory_used_kib, load.memory_total_kib) {
+        let size = |kib: u64| glib::format_size_full(kib * 1024, glib::FormatSizeFlags::IEC_UNITS);
+        text.push_str(" · ");
+        text.push_str(&gettext_f(
+            "Memory {used} of {total}",
+            &[("used", &size(used)), ("total", &size(total))],
+        ));
+    }
+    text
 }
 
 impl Default for Row {

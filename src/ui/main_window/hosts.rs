@@ -1,0 +1,147 @@
+//! Several hosts in one window: how their VMs are shown (grouped by host,
+//! one list sorted across hosts, or one host only: the `win.list-hosts`
+//! action and its menu section), each host's load in its header, and
+//! closing a host's connection from its header.
+
+use gettextrs::gettext;
+use relm4::ComponentSender;
+use relm4::gtk::{gio, glib, prelude::*};
+
+use super::*;
+use crate::core::libvirt::HostLoad;
+use crate::ui::main_window::vm_item::HeaderLoad;
+use crate::ui::main_window::vm_list::HostView;
+
+/// The view a `win.list-hosts` state names: `grouped`, `one-list` or `only:URI`.
+fn view_from_id(id: &str, connections: &[ConnectionView]) -> HostView {
+    match id.strip_prefix("only:") {
+        Some(uri) => connections
+            .iter()
+            .position(|c| c.uri == uri && !matches!(c.status, ConnStatus::Removed))
+            .map_or(HostView::Grouped, HostView::Only),
+        None if id == "one-list" => HostView::OneList,
+        None => HostView::Grouped,
+    }
+}
+
+impl App {
+    /// The `win.list-hosts` action and the `win.connection-disconnect` one.
+    pub(super) fn add_host_actions(
+        &self,
+        root: &adw::ApplicationWindow,
+        sender: &ComponentSender<Self>,
+    ) {
+        let action = gio::SimpleAction::new_stateful(
+            "list-hosts",
+            Some(glib::VariantTy::STRING),
+            &"grouped".to_variant(),
+        );
+        let input = sender.input_sender().clone();
+        action.connect_activate(move |a, target| {
+            if let Some(id) = target.and_then(|t| t.get::<String>()) {
+                a.set_state(&id.to_variant());
+                input.emit(AppInput::HostView(id));
+            }
+        });
+        root.add_action(&action);
+        let disconnect =
+            gio::SimpleAction::new("connection-disconnect", Some(glib::VariantTy::UINT32));
+        let input = sender.input_sender().clone();
+        disconnect.connect_activate(move |_, target| {
+            if let Some(index) = target.and_then(|t| t.get::<u32>()) {
+                input.emit(AppInput::Disconnect(index as usize));
+            }
+        });
+        root.add_action(&disconnect);
+    }
+
+    pub(super) fn set_host_view(&mut self, id: &str) {
+        self.list.set_host_view(view_from_id(id, &self.connections));
+        self.update_selection_actions();
+    }
+
+    /// Rebuild the menu's host section when the set of hosts changed.
+    pub(super) fn sync_hosts_menu(&mut self) {
+        let uris: Vec<String> = self
+            .connections
+            .iter()
+            .filter(|c| !matches!(c.status, ConnStatus::Removed))
+            .map(|c| c.uri.clone())
+            .collect();
+        if uris == self.menu_hosts {
+            return;
+        }
+        // A host that went away cannot stay the only one shown.
+        if let HostView::Only(i) = self.list.host_view()
+            && matches!(
+                self.connections.get(i).map(|c| &c.status),
+                None | Some(ConnStatus::Removed)
+            )
+        {
+            self.list.set_host_view(HostView::Grouped);
+        }
+        let menu = &self.hosts_menu;
+        menu.remove_all();
+        let item = |label: &str, id: &str| {
+            menu.append(
+                Some(label),
+                Some(&gio::Action::print_detailed_name(
+                    "win.list-hosts",
+                    Some(&id.to_variant()),
+                )),
+            );
+        };
+        item(&gettext("All Hosts, Grouped"), "grouped");
+        item(&gettext("All Hosts, One List"), "one-list");
+        if uris.len() > 1 {
+            for uri in &uris {
+                item(
+                    &gettext_f("Only {host}", &[("host", &uri::host_label(uri))]),
+                    &format!("only:{uri}"),
+                );
+            }
+        }
+        self.menu_hosts = uris;
+    }
+
+    /// A new sample of a host's counters: its header shows the load.
+    pub(super) fn show_host_load(&mut self, index: usize, now: HostLoad) {
+        let cpu_percent = self
+            .host_loads
+            .get(&index)
+            .and_then(|prev| HostLoad::cpu_percent(prev, &now));
+        self.host_loads.insert(index, now);
+        // Without the host's free memory, what its running guests were given.
+        let given = || match &self.connections.get(index)?.status {
+            ConnStatus::Connected { domains, .. } => Some(
+                domains
+                    .iter()
+                    .filter(|d| d.state.is_active())
+                    .map(|d| d.memory_kib)
+                    .sum(),
+            ),
+            _ => None,
+        };
+        self.list.show_load(
+            index,
+            HeaderLoad {
+                cpu_percent,
+                memory_used_kib: now.memory_used_kib().or_else(given),
+                memory_total_kib: now.memory_total_kib,
+            },
+        );
+    }
+
+    /// Close a host's connection (its VM windows keep theirs).
+    pub(super) fn disconnect(&mut self, index: usize, sender: &ComponentSender<Self>) {
+        if let Some(view) = self.connections.get_mut(index)
+            && matches!(view.status, ConnStatus::Connected { .. })
+        {
+            view.status = ConnStatus::Disconnected;
+            view.reconnects = 0;
+            self.usage.retain(|(i, _), _| *i != index);
+            self.host_loads.remove(&index);
+            self.rebuild_list(sender);
+        }
+    }
+}
