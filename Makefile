@@ -89,6 +89,7 @@ bench: deps-test
 	$(CARGO) bench --bench clone
 	$(CARGO) bench --bench volumes
 	xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- $(CARGO) bench --bench list
+	xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- $(CARGO) bench --bench hosts
 	xvfb-run -a -s "-screen 0 2048x1200x24" dbus-run-session -- $(CARGO) bench --bench console
 
 # Regenerate the README screenshot from the demo host.

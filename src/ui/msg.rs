@@ -46,6 +46,8 @@ pub enum AppInput {
     ShowCreator,
     /// Forget a connection (and close it).
     RemoveConnection(usize),
+    /// Rebuild the list (queued by answers that change rows).
+    Rebuild,
     /// Close a connection, keeping it in the list.
     Disconnect(usize),
     /// Show the hosts as `win.list-hosts` says (`grouped`, `one-list`, `only:URI`).
@@ -133,6 +135,9 @@ pub enum AppCommandOutput {
     Opened {
         generation: u64,
         index: usize,
+        /// An extra attempt outside the reconnect schedule (another host
+        /// just came back): a failure leaves the schedule as it is.
+        nudge: bool,
         result: Result<(Connection, Vec<DomainSummary>), Error>,
     },
     /// Something happened on an open connection (libvirt pushed it).

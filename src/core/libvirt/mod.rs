@@ -789,9 +789,15 @@ impl Connection {
 }
 
 /// How long to wait before reconnect attempt `attempt` (1-based) after a
-/// connection was lost: 1 s, 2 s, 4 s, … up to 30 s.
+/// connection was lost: every second for the first ten (a restarted daemon
+/// is back within a second of answering; a refused attempt costs nothing),
+/// then 2 s, 4 s, … up to 30 s.
 pub fn reconnect_delay(attempt: u32) -> std::time::Duration {
-    let secs = 1u64 << attempt.saturating_sub(1).min(5);
+    const QUICK: u32 = 10;
+    if attempt <= QUICK {
+        return std::time::Duration::from_secs(1);
+    }
+    let secs = 1u64 << (attempt - QUICK).min(5);
     std::time::Duration::from_secs(secs.min(30))
 }
 
@@ -844,8 +850,11 @@ mod tests {
 
     #[test]
     fn reconnecting_backs_off_to_thirty_seconds() {
-        let secs: Vec<u64> = (1..=8).map(|a| reconnect_delay(a).as_secs()).collect();
-        assert_eq!(secs, [1, 2, 4, 8, 16, 30, 30, 30]);
+        let secs: Vec<u64> = (1..=18).map(|a| reconnect_delay(a).as_secs()).collect();
+        assert_eq!(
+            secs,
+            [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 4, 8, 16, 30, 30, 30, 30]
+        );
         assert_eq!(reconnect_delay(0).as_secs(), 1);
         assert_eq!(reconnect_delay(u32::MAX).as_secs(), 30);
     }

@@ -31,12 +31,12 @@ impl App {
 
     pub(super) fn open(&mut self, index: usize, sender: &ComponentSender<Self>) {
         self.connections[index].status = ConnStatus::Connecting;
-        self.try_open(index, sender);
+        self.try_open(index, false, sender);
     }
 
     /// Open a connection and list its VMs, leaving what is shown alone
     /// until the answer comes (automatic reconnects do not flicker).
-    pub(super) fn try_open(&self, index: usize, sender: &ComponentSender<Self>) {
+    pub(super) fn try_open(&self, index: usize, nudge: bool, sender: &ComponentSender<Self>) {
         let generation = self.generation;
         let uri = self.connections[index].uri.clone();
         let auth = authenticator(sender.input_sender().clone());
@@ -50,6 +50,7 @@ impl App {
             AppCommandOutput::Opened {
                 generation,
                 index,
+                nudge,
                 result,
             }
         });

@@ -132,6 +132,55 @@ impl App {
         );
     }
 
+    /// Rebuild the list once the main loop is idle: the answers of twenty
+    /// hosts arriving together cost one rebuild (and one sort), not twenty.
+    pub(super) fn schedule_rebuild(&mut self, sender: &ComponentSender<Self>) {
+        if self.rebuild_queued {
+            return;
+        }
+        self.rebuild_queued = true;
+        let input = sender.input_sender().clone();
+        glib::idle_add_local_once(move || input.emit(AppInput::Rebuild));
+    }
+
+    /// Host `back` has just come back after a loss: hosts lost with it
+    /// (a network or a data centre back) are tried again now, not at their
+    /// next scheduled attempt.
+    pub(super) fn nudge_lost_hosts(&self, back: usize, sender: &ComponentSender<Self>) {
+        for (i, c) in self.connections.iter().enumerate() {
+            if i != back && c.reconnects > 0 && matches!(c.status, ConnStatus::Failed(_)) {
+                self.try_open(i, true, sender);
+            }
+        }
+    }
+
+    /// With `VIREO_TRACE_STARTUP` set, print a line each time every host
+    /// has become connected (the hosts benchmark reads it).
+    pub(super) fn trace_all_connected(&mut self) {
+        static TRACE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        if !*TRACE.get_or_init(|| std::env::var_os("VIREO_TRACE_STARTUP").is_some()) {
+            return;
+        }
+        let hosts = || {
+            self.connections
+                .iter()
+                .filter(|c| !matches!(c.status, ConnStatus::Removed | ConnStatus::Disconnected))
+        };
+        let all = self.started
+            && hosts().next().is_some()
+            && hosts().all(|c| matches!(c.status, ConnStatus::Connected { .. }));
+        if all && !self.all_connected {
+            let vms: usize = hosts()
+                .map(|c| match &c.status {
+                    ConnStatus::Connected { domains, .. } => domains.len(),
+                    _ => 0,
+                })
+                .sum();
+            eprintln!("vireo-trace: all hosts connected ({vms} VMs)");
+        }
+        self.all_connected = all;
+    }
+
     /// Close a host's connection (its VM windows keep theirs).
     pub(super) fn disconnect(&mut self, index: usize, sender: &ComponentSender<Self>) {
         if let Some(view) = self.connections.get_mut(index)

@@ -83,6 +83,11 @@ pub struct App {
     menu_hosts: Vec<String>,
     /// The latest counters of each connected host.
     host_loads: HashMap<usize, crate::core::libvirt::HostLoad>,
+    /// Every host was connected at the last look (for `VIREO_TRACE_STARTUP`).
+    all_connected: bool,
+    /// A list rebuild is queued for when the main loop is idle (answers
+    /// of many hosts arriving together make one rebuild).
+    rebuild_queued: bool,
     /// The open Migrate dialog (one at a time).
     migrate_dialog: Option<relm4::Controller<crate::ui::dialogs::migrate::MigrateDialog>>,
     /// `stats-interval` in seconds, shared with the polling commands.
@@ -177,6 +182,7 @@ impl App {
 
     fn rebuild_list(&mut self, _sender: &ComponentSender<Self>) {
         self.sync_hosts_menu();
+        self.trace_all_connected();
         self.list.sync(&self.connections, &self.usage);
         self.update_selection_actions();
     }
@@ -466,6 +472,8 @@ impl Component for App {
             hosts_menu,
             menu_hosts: Vec::new(),
             host_loads: HashMap::new(),
+            all_connected: false,
+            rebuild_queued: false,
             stats_interval: Default::default(),
         };
         {
@@ -701,6 +709,10 @@ impl Component for App {
                 self.open_vm_window(index, uuid, conn, name, !started, &sender);
             }
             AppInput::Disconnect(index) => self.disconnect(index, &sender),
+            AppInput::Rebuild => {
+                self.rebuild_queued = false;
+                self.rebuild_list(&sender);
+            }
             AppInput::HostView(id) => self.set_host_view(&id),
             AppInput::RemoveConnection(index) => {
                 if let Some(view) = self.connections.get_mut(index) {
@@ -931,8 +943,21 @@ impl Component for App {
             AppCommandOutput::Opened {
                 generation,
                 index,
+                nudge,
                 result,
             } if generation == self.generation && index < self.connections.len() => {
+                let view = &mut self.connections[index];
+                // A second answer (a nudge and a scheduled attempt both
+                // succeeded): the first connection stays.
+                if matches!(view.status, ConnStatus::Connected { .. }) {
+                    return;
+                }
+                if nudge && result.is_err() {
+                    return;
+                }
+                if result.is_ok() && view.reconnects > 0 {
+                    self.nudge_lost_hosts(index, &sender);
+                }
                 let view = &mut self.connections[index];
                 view.status = match result {
                     Ok((conn, domains)) => {
@@ -1154,7 +1179,7 @@ impl Component for App {
             | AppCommandOutput::Listed { .. } => {}
         }
         if changes_rows {
-            self.rebuild_list(&sender);
+            self.schedule_rebuild(&sender);
         }
     }
 }
