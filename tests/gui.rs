@@ -3932,24 +3932,44 @@ fn a_running_vm_migrates_from_its_window_with_progress_and_the_window_follows() 
     assert!(app.alive());
 }
 
-/// Two hosts in one window: each header shows its VM count and memory
-/// load; the list shows both hosts grouped, as one list sorted across
+/// Two hosts in one window (and a third that never answers, which delays
+/// neither): each header shows its VM count and memory load; the list shows
+/// both hosts grouped, as one list sorted across
 /// hosts (rows name their host), or one host only; a host's connection is
 /// closed from its header and opened again.
 #[test]
 fn several_hosts_show_grouped_as_one_list_or_alone_and_close_from_their_header() {
     let demo = common::demo_uri();
     let clones = common::fixture_uri("clones.xml");
-    let mut app = App::launch_tall(&["--connect", &demo, "--connect", &clones]);
+    // A third host that takes the connection and never answers.
+    let silent_dir = common::fresh_dir("silent-host");
+    let silent_socket = silent_dir.join("libvirt-sock");
+    let _silent = std::os::unix::net::UnixListener::bind(&silent_socket).unwrap();
+    let silent = format!("qemu+unix:///session?socket={}", silent_socket.display());
+    let mut app = App::launch_tall(&[
+        "--connect",
+        &demo,
+        "--connect",
+        &clones,
+        "--connect",
+        &silent,
+    ]);
     let headers = |n: &[Node]| {
         let has = |start: &str, end: &str| {
             n.iter()
                 .any(|n| n.role == "label" && n.name.starts_with(start) && n.name.ends_with(end))
         };
-        has("12 virtual machines · Memory ", " of 32.0\u{a0}GiB")
-            && has("7 virtual machines · Memory ", " of 16.0\u{a0}GiB")
+        has("12 virtual machines", "12 virtual machines")
+            && has("7 virtual machines", "7 virtual machines")
+            && has("Memory ", " of 32.0\u{a0}GiB")
+            && has("Memory ", " of 16.0\u{a0}GiB")
     };
-    app.wait_until("both headers with their load", headers);
+    // The silent host delays no other.
+    app.wait_until("both headers with their load, the third connecting", |n| {
+        headers(n)
+            && n.iter()
+                .any(|n| n.role == "label" && n.name == "Connecting…")
+    });
     app.screenshot("Vireo", "two-hosts-grouped.png");
 
     // One list: no headers, sorted by name across hosts, each row's host named.

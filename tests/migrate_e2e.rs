@@ -3,7 +3,8 @@
 //! is named before it starts; a cancelled move leaves the guest running on
 //! the source and no volume behind; a move with copy storage carries the
 //! running guest, its uptime and its disk's contents to the other host, and
-//! a peer-to-peer move brings it back; a host with the same UUID is refused.
+//! a peer-to-peer move brings it back; a host with the same UUID is refused;
+//! shut off, it moves with its disk streamed volume to volume and boots.
 
 mod common;
 
@@ -63,7 +64,7 @@ async fn migrate(
     to: &Connection,
     uuid: &str,
     plan: MigratePlan,
-    xml: String,
+    path_map: Vec<(String, String)>,
     cancel_early: bool,
 ) -> (
     Result<vireo::core::libvirt::Migrated, vireo::core::libvirt::Error>,
@@ -71,7 +72,7 @@ async fn migrate(
 ) {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let cancel = Arc::new(AtomicBool::new(false));
-    let job = from.migrate(uuid, to, plan, Some(xml), Some(tx), cancel.clone());
+    let job = from.migrate(uuid, to, plan, path_map, Some(tx), cancel.clone());
     tokio::pin!(job);
     let mut seen = Vec::new();
     loop {
@@ -171,21 +172,19 @@ fn a_running_guest_moves_between_hosts_with_its_disk_and_back() {
             vec![]
         );
 
-        // The destination starts from the migratable XML with this host's
-        // own paths (kernel, serial socket, log) rewritten for the other.
+        // This host's own folder (kernel, serial socket, log) is the other's
+        // on the destination.
         let a_dir = a.base.display().to_string();
         let b_dir = b.base.display().to_string();
-        let xml_for_b = ca
-            .migratable_xml(&vm.uuid)
-            .await
-            .unwrap()
-            .replace(&a_dir, &b_dir);
+        let to_b = vec![(a_dir.clone(), b_dir.clone())];
+        let to_a = vec![(b_dir.clone(), a_dir.clone())];
+        assert!(ca.migratable_xml(&vm.uuid).await.unwrap().contains(&a_dir));
 
         // Cancelled: slowed to 1 MiB/s, aborted at the first reading.
         let before = uptime(&a);
         let mut slow = plan_to("default");
         slow.bandwidth_mib = Some(1);
-        let (result, seen) = migrate(&ca, &cb, &vm.uuid, slow, xml_for_b.clone(), true).await;
+        let (result, seen) = migrate(&ca, &cb, &vm.uuid, slow, to_b.clone(), true).await;
         let err = result.expect_err("a cancelled migration fails");
         assert_eq!(err.kind, ErrorKind::Cancelled, "{err}\n{}", a.logs());
         assert!(seen.iter().any(|p| p.total > 0), "{seen:?}");
@@ -199,14 +198,17 @@ fn a_running_guest_moves_between_hosts_with_its_disk_and_back() {
         assert!(uptime(&a) > before, "still running on A");
 
         // The real move, with copy storage, and its progress.
-        let (result, seen) =
-            migrate(&ca, &cb, &vm.uuid, plan_to("default"), xml_for_b, false).await;
+        let (result, seen) = migrate(&ca, &cb, &vm.uuid, plan_to("default"), to_b, false).await;
         let moved = result.unwrap_or_else(|e| panic!("{e}\n{}\n{}", a.logs(), b.logs()));
         assert_eq!(moved.summary.uuid, vm.uuid);
         assert_eq!(moved.summary.state, DomainState::Running);
         assert!(moved.summary.persistent, "defined on B");
         assert!(!seen.is_empty(), "progress was reported");
         assert!(ca.lookup_domain(NAME).await.is_err(), "undefined on A");
+        // The definition kept on B names B's disk and folders, not A's.
+        let kept = cb.domain_xml(&vm.uuid, true).await.unwrap();
+        assert!(kept.contains(&format!("{pool_b}/{NAME}.qcow2")), "{kept}");
+        assert!(!kept.contains(&a_dir), "{kept}");
         let after = uptime(&b);
         assert!(after > before, "uptime continued: {before} then {after}");
         guest_until(
@@ -232,12 +234,7 @@ fn a_running_guest_moves_between_hosts_with_its_disk_and_back() {
         ca.delete_volume(&format!("{pool_a}/{NAME}.qcow2"))
             .await
             .unwrap();
-        let xml_for_a = cb
-            .migratable_xml(&vm.uuid)
-            .await
-            .unwrap()
-            .replace(&b_dir, &a_dir);
-        let (result, _) = migrate(&cb, &ca, &vm.uuid, back, xml_for_a, false).await;
+        let (result, _) = migrate(&cb, &ca, &vm.uuid, back, to_a.clone(), false).await;
         let home = result.unwrap_or_else(|e| panic!("{e}\n{}\n{}", a.logs(), b.logs()));
         assert_eq!(home.summary.state, DomainState::Running);
         assert!(!home.summary.persistent, "a temporary move is transient");
@@ -259,7 +256,7 @@ fn a_running_guest_moves_between_hosts_with_its_disk_and_back() {
                 &vm.uuid,
                 &cc,
                 MigratePlan::default(),
-                None,
+                Vec::new(),
                 Some(tx),
                 Arc::default(),
             )
@@ -269,6 +266,48 @@ fn a_running_guest_moves_between_hosts_with_its_disk_and_back() {
         assert_eq!(
             ca.lookup_domain(NAME).await.unwrap().state,
             DomainState::Running
+        );
+
+        // Offline: the definition the temporary move left on B goes to A,
+        // its disk streamed volume to volume first.
+        ca.force_off(&vm.uuid).await.unwrap();
+        assert!(
+            ca.lookup_domain(NAME).await.is_err(),
+            "the transient guest is gone"
+        );
+        ca.delete_volume(&format!("{pool_a}/{NAME}.qcow2"))
+            .await
+            .unwrap();
+        let offline = plan_to("default");
+        assert_eq!(
+            cb.migration_problems(&vm.uuid, &ca, offline.clone())
+                .await
+                .unwrap(),
+            vec![]
+        );
+        let (result, seen) = migrate(&cb, &ca, &vm.uuid, offline, to_a, false).await;
+        let parked = result.unwrap_or_else(|e| panic!("{e}\n{}\n{}", a.logs(), b.logs()));
+        assert_eq!(parked.summary.state, DomainState::ShutOff);
+        assert!(parked.summary.persistent);
+        assert!(cb.lookup_domain(NAME).await.is_err(), "undefined on B");
+        assert!(
+            seen.iter()
+                .any(|p| p.total > 0 && p.disk_remaining.is_some()),
+            "{seen:?}"
+        );
+        let image_a = std::fs::read(format!("{pool_a}/{NAME}.qcow2")).unwrap();
+        assert!(image_a.windows(13).any(|w| w == b"MOVED-WITH-ME"));
+        // It boots on A from the copied disk (a fresh serial log to wait on).
+        let _ = std::fs::remove_file(a.vm_dir().join(format!("{NAME}.serial.log")));
+        ca.start(&vm.uuid).await.unwrap();
+        wait_shell(&a, &a.vm_dir().join(format!("{NAME}.serial.log")));
+        guest_until(
+            &a,
+            &a.vm_dir().join(format!("{NAME}.serial.sock")),
+            &a.vm_dir().join(format!("{NAME}.serial.log")),
+            "the token after the offline move",
+            "head -c 13 /dev/vda; echo",
+            |o| o.contains("MOVED-WITH-ME"),
         );
     });
 }

@@ -129,6 +129,9 @@ pub struct DestinationFacts {
     pub cpu_problem: Option<String>,
     /// A VM with this UUID or name already runs there.
     pub vm_running_there: bool,
+    /// The VM's disk paths that are no volume of a pool on the source (a
+    /// shut-off VM's disks are copied volume to volume).
+    pub unpooled_paths: Vec<String>,
 }
 
 /// Something that stops a migration; the UI says it in words.
@@ -158,8 +161,9 @@ pub enum Problem {
         pool: String,
         name: String,
     },
-    /// A shut-off VM's disks cannot be copied by migration.
-    OfflineCopy,
+    /// A shut-off VM's disk to copy that is no volume of a storage pool
+    /// (its contents are streamed volume to volume).
+    NotAVolume { target: String, path: String },
 }
 
 impl std::fmt::Display for Problem {
@@ -193,9 +197,10 @@ impl std::fmt::Display for Problem {
                     "pool “{pool}” already has a volume “{name}” (disk {target})"
                 )
             }
-            Problem::OfflineCopy => {
-                write!(f, "a shut-off VM's disks cannot be copied by migration")
-            }
+            Problem::NotAVolume { target, path } => write!(
+                f,
+                "disk {target} ({path}) is in no storage pool: a shut-off VM's disks are copied as volumes"
+            ),
         }
     }
 }
@@ -246,11 +251,7 @@ pub fn check(
     if let Some(cpu) = &dest.cpu_problem {
         out.push(Problem::Cpu(cpu.clone()));
     }
-    let disks = local_disks(xml);
-    if plan.copy_storage && !running && !disks.is_empty() {
-        out.push(Problem::OfflineCopy);
-    }
-    for disk in disks {
+    for disk in local_disks(xml) {
         if !plan.copy_storage {
             if !dest.shared_paths.contains(&disk.path) {
                 out.push(Problem::LocalDisk {
@@ -258,6 +259,13 @@ pub fn check(
                     path: disk.path,
                 });
             }
+            continue;
+        }
+        if !running && dest.unpooled_paths.contains(&disk.path) {
+            out.push(Problem::NotAVolume {
+                target: disk.target,
+                path: disk.path,
+            });
             continue;
         }
         let Some((_, pool)) = plan.pools.iter().find(|(t, _)| *t == disk.target) else {
@@ -468,7 +476,19 @@ mod tests {
                 target: "vdb".into()
             })
         );
-        assert!(check(&xml, false, "a", &facts(), &copy_all()).contains(&Problem::OfflineCopy));
+        // Shut off, disks are copied volume to volume: a block device in no
+        // pool cannot be.
+        assert_eq!(check(&xml, false, "a", &facts(), &copy_all()), vec![]);
+        let mut dest = facts();
+        dest.unpooled_paths = vec!["/dev/vg/data".into()];
+        assert_eq!(
+            check(&xml, false, "a", &dest, &copy_all()),
+            vec![Problem::NotAVolume {
+                target: "vdb".into(),
+                path: "/dev/vg/data".into()
+            }]
+        );
+        assert_eq!(check(&xml, true, "a", &dest, &copy_all()), vec![]);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Live and offline migration between two open connections, as one core
-//! operation: check, create the destination volumes, move, and take the
-//! volumes back if the move fails or is cancelled.
+//! operation: check, create the destination volumes (and, for a shut-off
+//! VM, stream its disks into them), move, and take the volumes back if the
+//! move fails or is cancelled.
 //!
 //! The move runs on a worker thread of the source connection with a clone
 //! of the destination's `Connect` (a [`Peer`]); a second thread reads the
@@ -17,6 +18,8 @@ use tokio::sync::mpsc;
 use virt::connect::Connect;
 use virt::domain::{Domain, MigrateParameters};
 use virt::sys;
+
+mod offline;
 
 use super::{DomainSummary, Error, ErrorKind, Reply};
 use crate::core::migrate::{
@@ -52,10 +55,12 @@ impl Peer {
 pub struct MigrateJob {
     pub peer: Peer,
     pub plan: MigratePlan,
-    /// The XML the destination starts from, as edited in the dialog (`None`:
-    /// the source's migratable XML). Copied disks are pointed at their new
-    /// volumes either way.
-    pub xml: Option<String>,
+    /// Folders named differently on the destination: each (source prefix,
+    /// destination prefix) is replaced in the XML the destination gets, its
+    /// running and its persistent definition (images under
+    /// `/var/lib/libvirt/images` here and `/srv/images` there). Copied disks
+    /// are pointed at their new volumes after that.
+    pub path_map: Vec<(String, String)>,
     pub progress: Option<mpsc::UnboundedSender<Progress>>,
     /// Set to abort the job; the guest then stays on the source.
     pub cancel: Arc<AtomicBool>,
@@ -163,6 +168,9 @@ fn destination_facts(
         facts.pools.push((name, active));
     }
     for disk in migrate::local_disks(xml) {
+        if src.lookup_storage_vol_by_path(&disk.path).is_err() {
+            facts.unpooled_paths.push(disk.path.clone());
+        }
         if dest.lookup_storage_vol_by_path(&disk.path).is_ok() {
             facts.shared_paths.push(disk.path);
         }
@@ -256,12 +264,14 @@ fn run(src: &Connect, d: &Domain, job: &MigrateJob) -> Result<Migrated, Error> {
     // The destination's volumes first, taken back if anything later fails.
     let mut created = Vec::new();
     let mut moves = Vec::new();
+    let mut sources = Vec::new();
     if plan.copy_storage {
         for disk in migrate::local_disks(&parsed) {
             match create_volume(src, dest, &disk, plan) {
                 Ok((vol, path)) => {
                     created.push(vol);
                     moves.push((disk.target.clone(), path));
+                    sources.push(disk.path.clone());
                 }
                 Err(e) => {
                     undo(&created);
@@ -269,6 +279,15 @@ fn run(src: &Connect, d: &Domain, job: &MigrateJob) -> Result<Migrated, Error> {
                 }
             }
         }
+    }
+    // A shut-off VM's disks: libvirt's migration copies only a running
+    // guest's, so they are streamed volume to volume first.
+    if !running
+        && !created.is_empty()
+        && let Err(e) = offline::copy_volumes(src, dest, &sources, &created, job)
+    {
+        undo(&created);
+        return Err(e);
     }
     let result = move_guest(d, job, running, &source_xml, &moves);
     if result.is_err() {
@@ -321,6 +340,24 @@ fn create_volume(
     Ok((vol, path))
 }
 
+/// `xml` with each (from, to) folder prefix replaced, as XML text.
+fn map_paths(xml: &str, map: &[(String, String)]) -> String {
+    let escape = |p: &str| {
+        p.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('\'', "&apos;")
+            .replace('"', "&quot;")
+    };
+    map.iter().fold(xml.to_owned(), |xml, (from, to)| {
+        xml.replace(&escape(from), &escape(to))
+    })
+}
+
+pub(super) fn cancelled() -> Error {
+    Error::new(ErrorKind::Cancelled, "The migration was cancelled.")
+}
+
 /// The migration call itself, with the progress and cancel thread beside it.
 fn move_guest(
     d: &Domain,
@@ -330,12 +367,33 @@ fn move_guest(
     moves: &[(String, String)],
 ) -> Result<Domain, Error> {
     let plan = &job.plan;
-    let base = job.xml.as_deref().unwrap_or(source_xml);
-    let dest_xml = migrate::destination_xml(base, moves).map_err(|e| other(e.to_string()))?;
+    let for_destination = |xml: &str| {
+        migrate::destination_xml(&map_paths(xml, &job.path_map), moves)
+            .map_err(|e| other(e.to_string()))
+    };
+    let persist = !plan.temporary || !running;
+    // The definition kept there: the source's persistent one (what libvirt
+    // would send as it is, with this host's paths), moved the same way.
+    let persist_xml = if persist && d.is_persistent()? {
+        let inactive = d.xml_desc(
+            sys::VIR_DOMAIN_XML_INACTIVE
+                | sys::VIR_DOMAIN_XML_SECURE
+                | sys::VIR_DOMAIN_XML_MIGRATABLE,
+        )?;
+        Some(for_destination(&inactive)?)
+    } else {
+        None
+    };
     let mut params = MigrateParameters {
-        dest_xml: Some(dest_xml),
+        dest_xml: Some(for_destination(source_xml)?),
+        persist_xml,
         bandwidth: plan.bandwidth_mib,
-        migrate_disks: moves.iter().map(|(t, _)| t.clone()).collect(),
+        // Copied by QEMU while the guest runs (a shut-off VM's already are).
+        migrate_disks: if running {
+            moves.iter().map(|(t, _)| t.clone()).collect()
+        } else {
+            Vec::new()
+        },
         ..Default::default()
     };
     if plan.mode != Mode::Tunnelled
@@ -352,10 +410,10 @@ fn move_guest(
     } else {
         flags |= sys::VIR_MIGRATE_OFFLINE;
     }
-    if !plan.temporary || !running {
+    if persist {
         flags |= sys::VIR_MIGRATE_PERSIST_DEST | sys::VIR_MIGRATE_UNDEFINE_SOURCE;
     }
-    if !moves.is_empty() {
+    if running && !moves.is_empty() {
         flags |= sys::VIR_MIGRATE_NON_SHARED_DISK;
     }
     match plan.mode {
@@ -381,7 +439,7 @@ fn move_guest(
     }
     result.map_err(|e| {
         if job.cancel.load(Ordering::SeqCst) {
-            Error::new(ErrorKind::Cancelled, "The migration was cancelled.")
+            cancelled()
         } else {
             e.into()
         }
@@ -442,14 +500,14 @@ impl super::Connection {
             .await
     }
 
-    /// Move `uuid` to `dest`: `xml` as edited (`None`: the source's),
+    /// Move `uuid` to `dest` (folders renamed there as `path_map` says),
     /// progress sent to `progress`; setting `cancel` aborts the job.
     pub async fn migrate(
         &self,
         uuid: &str,
         dest: &super::Connection,
         plan: MigratePlan,
-        xml: Option<String>,
+        path_map: Vec<(String, String)>,
         progress: Option<mpsc::UnboundedSender<Progress>>,
         cancel: Arc<AtomicBool>,
     ) -> Result<Migrated, Error> {
@@ -458,7 +516,7 @@ impl super::Connection {
         let job = Box::new(MigrateJob {
             peer,
             plan,
-            xml,
+            path_map,
             progress,
             cancel,
         });

@@ -19,77 +19,8 @@ use crate::core::xml::DomainXml;
 use crate::ui::a11y::AccessibleLabelExt;
 use crate::ui::i18n::gettext_f;
 
-/// The sentence for a migration problem.
-pub fn problem_text(p: &Problem) -> String {
-    match p {
-        Problem::SameHost => gettext(
-            "Both connections reach the same host (libvirt’s host UUID is the same): choose another host.",
-        ),
-        Problem::AlreadyThere => gettext("The virtual machine already runs on that host."),
-        Problem::MissingNetwork(n) => gettext_f(
-            "The virtual network “{name}” is not defined on that host.",
-            &[("name", n)],
-        ),
-        Problem::InactiveNetwork(n) => gettext_f(
-            "The virtual network “{name}” is not running on that host: start it there first.",
-            &[("name", n)],
-        ),
-        Problem::MissingBridge(b) => {
-            gettext_f("That host has no bridge “{bridge}”.", &[("bridge", b)])
-        }
-        Problem::Cpu(m) => gettext_f(
-            "That host cannot give the guest its CPU: {message}",
-            &[("message", m)],
-        ),
-        Problem::LocalDisk { target, path } => gettext_f(
-            "Disk {target} ({path}) is not on that host: copy storage, or put it on shared storage.",
-            &[("target", target), ("path", path)],
-        ),
-        Problem::NoPool { target } => gettext_f(
-            "Choose a pool for disk {target} on that host.",
-            &[("target", target)],
-        ),
-        Problem::PoolUnavailable { target, pool } => gettext_f(
-            "The pool “{pool}” chosen for disk {target} is not running on that host.",
-            &[("pool", pool), ("target", target)],
-        ),
-        Problem::VolumeExists { target, pool, name } => gettext_f(
-            "The pool “{pool}” already has a volume “{name}” (for disk {target}).",
-            &[("pool", pool), ("name", name), ("target", target)],
-        ),
-        Problem::OfflineCopy => gettext(
-            "A shut-off virtual machine’s disks cannot be copied by migration: start it, or use shared storage.",
-        ),
-    }
-}
-
-/// The progress line: what is left, the rate and the time left.
-pub fn progress_text(p: &Progress) -> String {
-    let size = |b: u64| gtk::glib::format_size(b).to_string();
-    let mut text = gettext_f(
-        "{done} of {total} sent",
-        &[
-            ("done", &size(p.total.saturating_sub(p.remaining))),
-            ("total", &size(p.total)),
-        ],
-    );
-    if let Some(rate) = p.rate.filter(|r| *r > 0) {
-        text.push_str(" · ");
-        text.push_str(&gettext_f("{rate}/s", &[("rate", &size(rate))]));
-    }
-    if let Some(secs) = p.seconds_left() {
-        text.push_str(" · ");
-        text.push_str(&gettext_f(
-            "about {seconds} s left",
-            &[("seconds", &secs.to_string())],
-        ));
-    }
-    if let Some(d) = p.disk_remaining.filter(|d| *d > 0) {
-        text.push_str(" · ");
-        text.push_str(&gettext_f("disks: {left} left", &[("left", &size(d))]));
-    }
-    text
-}
+mod words;
+pub use words::{problem_text, progress_text};
 
 const MODES: [Mode; 3] = [Mode::Direct, Mode::PeerToPeer, Mode::Tunnelled];
 
@@ -552,7 +483,8 @@ impl Component for MigrateDialog {
                         .register(async move {
                             let (tx, steps) =
                                 crate::ui::msg::forward_progress(&out, MigrateCmd::Progress);
-                            let job = conn.migrate(&uuid, &dest.conn, plan, None, Some(tx), cancel);
+                            let job =
+                                conn.migrate(&uuid, &dest.conn, plan, Vec::new(), Some(tx), cancel);
                             let (result, ()) = tokio::join!(job, steps);
                             let _ = out.send(MigrateCmd::Done(result));
                         })
@@ -589,6 +521,10 @@ impl Component for MigrateDialog {
                 if text.is_empty() {
                     let how = if self.init.running {
                         gettext("Ready: the virtual machine keeps running while it moves.")
+                    } else if self.copy.is_active() && !self.disks.is_empty() {
+                        gettext(
+                            "Ready: the shut-off virtual machine’s disks are copied, then its definition moves.",
+                        )
                     } else {
                         gettext("Ready: the shut-off virtual machine’s definition moves.")
                     };

@@ -29,6 +29,8 @@ pub struct Row {
     header: gtk::Box,
     header_title: gtk::Label,
     header_status: gtk::Label,
+    /// The host's CPU and memory use, beside the status.
+    header_load: gtk::Label,
     header_spinner: gtk::Spinner,
     header_retry: gtk::Button,
     header_host: gtk::Button,
@@ -87,7 +89,18 @@ impl Row {
         header_status.add_css_class("dim-label");
         header_status.add_css_class("caption");
         texts.append(&header_title);
-        texts.append(&header_status);
+        let header_load = gtk::Label::builder()
+            .xalign(0.0)
+            .margin_start(12)
+            .visible(false)
+            .build();
+        header_load.add_css_class("dim-label");
+        header_load.add_css_class("caption");
+        header_load.add_css_class("numeric");
+        let status_line = gtk::Box::new(gtk::Orientation::Horizontal, 0);
+        status_line.append(&header_status);
+        status_line.append(&header_load);
+        texts.append(&status_line);
         header.append(&texts);
         let header_spinner = gtk::Spinner::new();
         header_spinner.set_accessible_label(&gettext("Connecting…"));
@@ -210,6 +223,7 @@ impl Row {
             header,
             header_title,
             header_status,
+            header_load,
             header_spinner,
             header_retry,
             header_host,
@@ -311,8 +325,8 @@ impl Row {
             }
             HeaderStatus::Connecting => (gettext("Connecting…"), true, None),
             HeaderStatus::Failed(message) => (message.clone(), false, Some(gettext("Try Again"))),
-            HeaderStatus::Connected { count, load } => {
-                let mut text = if *count == 0 {
+            HeaderStatus::Connected { count, .. } => {
+                let text = if *count == 0 {
                     gettext("No virtual machines on this connection")
                 } else {
                     ngettext_f(
@@ -322,13 +336,18 @@ impl Row {
                         &[("count", &count.to_string())],
                     )
                 };
-                if let Some(load) = load {
-                    text.push_str(&load_text(load));
-                }
                 (text, false, None)
             }
         };
         self.header_status.set_text(&text);
+        let load = match status {
+            HeaderStatus::Connected {
+                load: Some(load), ..
+            } => load_text(load),
+            _ => String::new(),
+        };
+        self.header_load.set_visible(!load.is_empty());
+        self.header_load.set_text(&load);
         self.header_spinner.set_visible(spinning);
         self.header_spinner.set_spinning(spinning);
         self.header_retry.set_visible(retry.is_some());
@@ -441,11 +460,10 @@ impl Row {
     }
 }
 
-/// " · CPU 12% · Memory 3.1 GiB of 16 GiB" for a host's header.
+/// "CPU 12% · Memory 3.1 GiB of 16 GiB" for a host's header.
 fn load_text(load: &crate::ui::main_window::vm_item::HeaderLoad) -> String {
     let mut text = String::new();
     if let Some(cpu) = load.cpu_percent {
-        text.push_str(" · ");
         text.push_str(&gettext_f(
             "CPU {percent}%",
             &[("percent", &format!("{cpu:.0}"))],
@@ -453,7 +471,9 @@ fn load_text(load: &crate::ui::main_window::vm_item::HeaderLoad) -> String {
     }
     if let (Some(used), Some(total)) = (load.memory_used_kib, load.memory_total_kib) {
         let size = |kib: u64| glib::format_size_full(kib * 1024, glib::FormatSizeFlags::IEC_UNITS);
-        text.push_str(" · ");
+        if !text.is_empty() {
+            text.push_str(" · ");
+        }
         text.push_str(&gettext_f(
             "Memory {used} of {total}",
             &[("used", &size(used)), ("total", &size(total))],
