@@ -11,33 +11,33 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use common::daemon::Daemon;
 use common::guest::{self, Boot};
-use common::shell::guest_until;
+use common::shell::{guest_until, wait_shell};
 use vireo::core::hardware::{DiskStorage, NewDisk, Scope};
 use vireo::core::libvirt::{Connection, DomainState, ErrorKind};
 use vireo::core::migrate::{MigratePlan, Mode, Problem, Progress};
 
 const NAME: &str = "mover";
 
-fn wait_shell(daemon: &Daemon, log: &Path) {
-    common::wait_for("the guest's shell", Duration::from_secs(120), || {
-        std::fs::read_to_string(log)
-            .ok()
-            .filter(|s| s.contains("TINY-SHELL-READY on /dev/ttyS0"))
-    })
-    .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+/// Run `command` in the guest's shell on `host` until its output passes `ok`.
+fn shell(host: &Daemon, what: &str, command: &str, ok: impl Fn(&str) -> bool) -> String {
+    let dir = host.vm_dir();
+    guest_until(
+        host,
+        &dir.join(format!("{NAME}.serial.sock")),
+        &dir.join(format!("{NAME}.serial.log")),
+        what,
+        command,
+        ok,
+    )
 }
 
 /// The guest's uptime in seconds, read in its shell on `host`.
 fn uptime(host: &Daemon) -> f64 {
-    let dir = host.vm_dir();
-    let out = guest_until(
+    let out = shell(
         host,
-        &dir.join(format!("{NAME}.serial.sock")),
-        &dir.join(format!("{NAME}.serial.log")),
         "the uptime",
         "echo UP=$(cut -d' ' -f1 /proc/uptime)",
         |o| o.lines().any(|l| l.starts_with("UP=")),
@@ -135,10 +135,8 @@ fn a_running_guest_moves_between_hosts_with_its_disk_and_back() {
         ca.start(&vm.uuid).await.unwrap();
         wait_shell(&a, &a.vm_dir().join(format!("{NAME}.serial.log")));
         // Something on its disk to find on the other host.
-        guest_until(
+        shell(
             &a,
-            &a.vm_dir().join(format!("{NAME}.serial.sock")),
-            &a.vm_dir().join(format!("{NAME}.serial.log")),
             "the token on the disk",
             "echo MOVED-WITH-ME > /dev/vda; sync; head -c 13 /dev/vda; echo",
             |o| o.contains("MOVED-WITH-ME\n") || o.contains("MOVED-WITH-ME\r\n"),
@@ -211,10 +209,8 @@ fn a_running_guest_moves_between_hosts_with_its_disk_and_back() {
         assert!(!kept.contains(&a_dir), "{kept}");
         let after = uptime(&b);
         assert!(after > before, "uptime continued: {before} then {after}");
-        guest_until(
+        shell(
             &b,
-            &b.vm_dir().join(format!("{NAME}.serial.sock")),
-            &b.vm_dir().join(format!("{NAME}.serial.log")),
             "the token on B's copy of the disk",
             "head -c 13 /dev/vda; echo",
             |o| o.contains("MOVED-WITH-ME"),
@@ -301,10 +297,8 @@ fn a_running_guest_moves_between_hosts_with_its_disk_and_back() {
         let _ = std::fs::remove_file(a.vm_dir().join(format!("{NAME}.serial.log")));
         ca.start(&vm.uuid).await.unwrap();
         wait_shell(&a, &a.vm_dir().join(format!("{NAME}.serial.log")));
-        guest_until(
+        shell(
             &a,
-            &a.vm_dir().join(format!("{NAME}.serial.sock")),
-            &a.vm_dir().join(format!("{NAME}.serial.log")),
             "the token after the offline move",
             "head -c 13 /dev/vda; echo",
             |o| o.contains("MOVED-WITH-ME"),

@@ -12,20 +12,11 @@ use std::time::Duration;
 
 use common::daemon::Daemon;
 use common::guest::{self, Boot};
-use common::shell::guest_until;
+use common::shell::{guest_until, wait_shell};
 use vireo::core::clone::DiskAction;
 use vireo::core::hardware::{DiskStorage, NewDisk, Scope};
 use vireo::core::libvirt::{CloneJob, Connection, DomainState};
 use vireo::core::snapshot::{AfterRevert, Mode, SnapshotState, TakeSpec};
-
-fn wait_shell(daemon: &Daemon, log: &Path) {
-    common::wait_for("the guest's shell", Duration::from_secs(120), || {
-        std::fs::read_to_string(log)
-            .ok()
-            .filter(|s| s.contains("TINY-SHELL-READY on /dev/ttyS0"))
-    })
-    .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
-}
 
 fn image_info(path: &str) -> String {
     let out = Command::new("qemu-img")

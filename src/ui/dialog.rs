@@ -283,3 +283,89 @@ pub fn show_status(label: &gtk::Label, text: &str, error: bool) {
         label.remove_css_class("error");
     }
 }
+
+/// The parts of a dialog that runs one job (Clone, Migrate).
+pub struct JobFrame {
+    pub page: adw::PreferencesPage,
+    pub status: gtk::Label,
+    pub progress: gtk::ProgressBar,
+    pub action: gtk::Button,
+    pub cancel: gtk::Button,
+}
+
+/// Fill `root` with a job dialog's frame: a header bar with Cancel and the
+/// `action` button (suggested, off until the form is ready), a preferences
+/// page, and a foot with a status line ("Reading the virtual machine…")
+/// and a hidden progress bar named `progress_name`. Cancel, Escape and
+/// closing the window call `on_cancel`; the action button calls `on_action`.
+pub fn job_frame(
+    root: &adw::Window,
+    action: &str,
+    progress_name: &str,
+    on_cancel: impl Fn() + Clone + 'static,
+    on_action: impl Fn() + 'static,
+) -> JobFrame {
+    use crate::ui::a11y::AccessibleLabelExt;
+    let cancel = gtk::Button::with_label(&gettext("Cancel"));
+    let action = gtk::Button::with_label(action);
+    action.add_css_class("suggested-action");
+    action.set_sensitive(false);
+    let header = adw::HeaderBar::builder()
+        .show_end_title_buttons(false)
+        .show_start_title_buttons(false)
+        .build();
+    header.pack_start(&cancel);
+    header.pack_end(&action);
+    let page = adw::PreferencesPage::new();
+    page.set_vexpand(true);
+    let status = gtk::Label::builder()
+        .wrap(true)
+        .xalign(0.0)
+        .label(gettext("Reading the virtual machine…"))
+        .build();
+    let progress = gtk::ProgressBar::builder().visible(false).build();
+    progress.set_accessible_label(progress_name);
+    let foot = gtk::Box::builder()
+        .orientation(gtk::Orientation::Vertical)
+        .spacing(6)
+        .margin_start(24)
+        .margin_end(24)
+        .margin_bottom(18)
+        .build();
+    foot.append(&status);
+    foot.append(&progress);
+    let content = gtk::Box::new(gtk::Orientation::Vertical, 0);
+    content.append(&header);
+    content.append(&page);
+    content.append(&foot);
+    root.set_content(Some(&content));
+    {
+        let on_cancel = on_cancel.clone();
+        cancel.connect_clicked(move |_| on_cancel());
+    }
+    action.connect_clicked(move |_| on_action());
+    {
+        let on_cancel = on_cancel.clone();
+        root.connect_close_request(move |_| {
+            on_cancel();
+            gtk::glib::Propagation::Stop
+        });
+    }
+    let keys = gtk::EventControllerKey::new();
+    keys.connect_key_pressed(move |_, key, _, _| {
+        if key == gtk::gdk::Key::Escape {
+            on_cancel();
+            gtk::glib::Propagation::Stop
+        } else {
+            gtk::glib::Propagation::Proceed
+        }
+    });
+    root.add_controller(keys);
+    JobFrame {
+        page,
+        status,
+        progress,
+        action,
+        cancel,
+    }
+}

@@ -4,7 +4,8 @@
 //! bench` provides: time from launch until every host is connected with its
 //! VMs listed, resident memory after 10 s, CPU while idle for 20 s (the
 //! statistics poll on), and, after every daemon restarts at once, the time
-//! until `virsh list` answers on every host beside the time until Vireo's
+//! until `virsh list --all --title` answers on every host beside the time
+//! until Vireo's
 //! automatic reconnect lists every host again (twenty daemons starting
 //! together on one small machine take longer than one: the line "Vireo
 //! after virsh" is Vireo's own part).
@@ -13,6 +14,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod proc;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -20,29 +22,11 @@ use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use common::daemon::Daemon;
+use proc::{cpu_seconds, rss_mb};
 use vireo::core::libvirt::Connection;
 
 const HOSTS: usize = 20;
 const PER_HOST: usize = 50;
-
-fn rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap();
-    kb / 1024.0
-}
-
-/// utime + stime of `pid`, in clock ticks (100 per second on Linux).
-fn cpu_ticks(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let rest = &stat[stat.rfind(')').unwrap() + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap()
-}
 
 /// Define `n` small shut-off VMs named `{prefix}-{i}` on `uri`.
 fn define(uri: &str, prefix: &str, n: usize) {
@@ -63,22 +47,24 @@ struct Figures {
     all_connected: Duration,
     rss_mb: f64,
     idle_cpu_percent: f64,
-    /// From the restart until `virsh list` answers on every daemon, and
-    /// until Vireo lists every host again.
+    /// From the restart until `virsh list --all --title` answers on every
+    /// daemon, and until Vireo lists every host again.
     daemons_back: Duration,
     reconnected: Duration,
 }
 
-/// Until `virsh -c URI list` answers with `n` VMs (polled every 100 ms).
+/// Until `virsh -c URI list --all --title` lists `n` shut-off VMs (polled
+/// every 100 ms): virsh doing what Vireo's listing does (every domain with
+/// its state and title).
 fn virsh_answers(uri: &str, n: usize) {
     loop {
         let out = Command::new("virsh")
-            .args(["-c", uri, "list", "--all", "--name"])
+            .args(["-c", uri, "list", "--all", "--title"])
             .output()
             .expect("virsh");
         let listed = String::from_utf8_lossy(&out.stdout)
             .lines()
-            .filter(|l| !l.trim().is_empty())
+            .filter(|l| l.contains("shut off"))
             .count();
         if out.status.success() && listed == n {
             return;
@@ -126,10 +112,10 @@ fn measure(daemons: &mut [Daemon], vms: usize) -> Figures {
     let connected = next_all_connected(&lines, vms);
     std::thread::sleep(Duration::from_secs(10).saturating_sub(start.elapsed()));
     let rss_mb = rss_mb(pid);
-    let before = cpu_ticks(pid);
+    let before = cpu_seconds(pid);
     let idle = Duration::from_secs(20);
     std::thread::sleep(idle);
-    let idle_cpu_percent = (cpu_ticks(pid) - before) / idle.as_secs_f64();
+    let idle_cpu_percent = (cpu_seconds(pid) - before) / idle.as_secs_f64() * 100.0;
 
     let restart = Instant::now();
     let per_host = vms / daemons.len();
@@ -211,7 +197,7 @@ fn main() {
     );
     println!("  after every daemon restarts at once:");
     row(
-        "  `virsh list` answers on every host",
+        "  virsh lists every host again",
         a.daemons_back.as_secs_f64(),
         b.daemons_back.as_secs_f64(),
         "s",

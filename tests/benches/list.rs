@@ -7,7 +7,11 @@
 //! resident, at most 5 % of one core idle. For scale, virt-manager 4.1 on
 //! the same kind of fixture: 7.0 s to its window, 190 MB, ~99 % of a core.
 
+mod proc;
+
 use std::io::{BufRead, BufReader};
+
+use proc::{cpu_seconds, rss_mb};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -23,37 +27,6 @@ fn host(n: usize) -> std::path::PathBuf {
     let path = std::env::temp_dir().join(format!("vireo-list-bench-{n}.xml"));
     std::fs::write(&path, xml).unwrap();
     path
-}
-
-/// utime + stime of `pid`, in seconds.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // Fields after the command name (which may hold spaces) start at ") ".
-    let rest = &stat[stat.rfind(')').unwrap() + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap();
-    // SAFETY: sysconf has no preconditions.
-    ticks / unsafe { libc_sysconf_clk_tck() }
-}
-
-unsafe extern "C" {
-    fn sysconf(name: i32) -> i64;
-}
-
-unsafe fn libc_sysconf_clk_tck() -> f64 {
-    const SC_CLK_TCK: i32 = 2;
-    unsafe { sysconf(SC_CLK_TCK) as f64 }
-}
-
-fn rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap();
-    kb / 1024.0
 }
 
 struct Figures {

@@ -8,6 +8,16 @@ use std::time::Duration;
 
 use super::daemon::Daemon;
 
+/// Wait until the guest's serial log shows its shell is up.
+pub fn wait_shell(daemon: &Daemon, log: &Path) {
+    super::wait_for("the guest's shell", Duration::from_secs(120), || {
+        std::fs::read_to_string(log)
+            .ok()
+            .filter(|s| s.contains("TINY-SHELL-READY on /dev/ttyS0"))
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", daemon.logs()));
+}
+
 /// Type `command` into the guest's serial shell; its output lands in the
 /// serial log. Each command ends by printing `marker`.
 pub fn serial_run(sock: &Path, command: &str, marker: &str) {

@@ -242,17 +242,17 @@ impl Component for CloneDialog {
         let title = gettext_f("Clone “{name}”", &[("name", &init.name)]);
         root.set_title(Some(&title));
         root.set_transient_for(init.parent.as_ref());
-        let cancel = gtk::Button::with_label(&gettext("Cancel"));
-        let clone = gtk::Button::with_label(&gettext("Clone"));
-        clone.add_css_class("suggested-action");
-        clone.set_sensitive(false);
-        let header = adw::HeaderBar::builder()
-            .show_end_title_buttons(false)
-            .show_start_title_buttons(false)
-            .build();
-        header.pack_start(&cancel);
-        header.pack_end(&clone);
-        let page = adw::PreferencesPage::new();
+        let frame = {
+            let (cancel, go) = (sender.input_sender().clone(), sender.input_sender().clone());
+            crate::ui::dialog::job_frame(
+                &root,
+                &gettext("Clone"),
+                &gettext("Clone progress"),
+                move || cancel.emit(CloneInput::Cancel),
+                move || go.emit(CloneInput::Clone),
+            )
+        };
+        let page = &frame.page;
         let naming = adw::PreferencesGroup::new();
         let name = adw::EntryRow::builder().title(gettext("Name")).build();
         naming.add(&name);
@@ -269,60 +269,10 @@ impl Component for CloneDialog {
             .title(gettext("The Clone Gets"))
             .build();
         page.add(&identity);
-        let status = gtk::Label::builder()
-            .wrap(true)
-            .xalign(0.0)
-            .label(gettext("Reading the virtual machine…"))
-            .build();
-        let progress = gtk::ProgressBar::builder().visible(false).build();
-        progress.set_accessible_label(&gettext("Clone progress"));
-        let foot = gtk::Box::builder()
-            .orientation(gtk::Orientation::Vertical)
-            .spacing(6)
-            .margin_start(24)
-            .margin_end(24)
-            .margin_bottom(18)
-            .build();
-        foot.append(&status);
-        foot.append(&progress);
-        let content = gtk::Box::new(gtk::Orientation::Vertical, 0);
-        content.append(&header);
-        page.set_vexpand(true);
-        content.append(&page);
-        content.append(&foot);
-        root.set_content(Some(&content));
-        {
-            let input = sender.input_sender().clone();
-            cancel.connect_clicked(move |_| input.emit(CloneInput::Cancel));
-        }
-        {
-            let input = sender.input_sender().clone();
-            clone.connect_clicked(move |_| input.emit(CloneInput::Clone));
-        }
         {
             let input = sender.input_sender().clone();
             name.connect_changed(move |e| input.emit(CloneInput::Name(e.text().to_string())));
         }
-        {
-            let input = sender.input_sender().clone();
-            root.connect_close_request(move |_| {
-                input.emit(CloneInput::Cancel);
-                gtk::glib::Propagation::Stop
-            });
-        }
-        let keys = gtk::EventControllerKey::new();
-        {
-            let input = sender.input_sender().clone();
-            keys.connect_key_pressed(move |_, key, _, _| {
-                if key == gtk::gdk::Key::Escape {
-                    input.emit(CloneInput::Cancel);
-                    gtk::glib::Propagation::Stop
-                } else {
-                    gtk::glib::Propagation::Proceed
-                }
-            });
-        }
-        root.add_controller(keys);
         let (conn, uuid) = (init.conn.clone(), init.uuid.clone());
         sender.oneshot_command(async move { CloneCmd::Source(conn.clone_source(&uuid).await) });
         root.present();
@@ -337,10 +287,10 @@ impl Component for CloneDialog {
                 disks,
                 disk_rows: Vec::new(),
                 identity,
-                status,
-                progress,
-                clone,
-                cancel,
+                status: frame.status,
+                progress: frame.progress,
+                clone: frame.action,
+                cancel: frame.cancel,
             },
             widgets: (),
         }

@@ -171,13 +171,7 @@ impl MigrateDialog {
     }
 
     fn say(&self, text: &str, error: bool) {
-        self.status.set_label(text);
-        self.status.set_visible(!text.is_empty());
-        if error {
-            self.status.add_css_class("error");
-        } else {
-            self.status.remove_css_class("error");
-        }
+        crate::ui::dialog::show_status(&self.status, text, error);
     }
 
     /// Check the plan against the destination (unless a move runs).
@@ -290,18 +284,17 @@ impl Component for MigrateDialog {
             &[("name", &init.name)],
         )));
         root.set_transient_for(init.parent.as_ref());
-        let cancel = gtk::Button::with_label(&gettext("Cancel"));
-        let migrate = gtk::Button::with_label(&gettext("Migrate"));
-        migrate.add_css_class("suggested-action");
-        migrate.set_sensitive(false);
-        let header = adw::HeaderBar::builder()
-            .show_end_title_buttons(false)
-            .show_start_title_buttons(false)
-            .build();
-        header.pack_start(&cancel);
-        header.pack_end(&migrate);
-
-        let page = adw::PreferencesPage::new();
+        let frame = {
+            let (cancel, go) = (sender.input_sender().clone(), sender.input_sender().clone());
+            crate::ui::dialog::job_frame(
+                &root,
+                &gettext("Migrate"),
+                &gettext("Migration progress"),
+                move || cancel.emit(MigrateInput::Cancel),
+                move || go.emit(MigrateInput::Migrate),
+            )
+        };
+        let page = frame.page.clone();
         let where_to = adw::PreferencesGroup::builder()
             .title(gettext("Destination"))
             .build();
@@ -368,34 +361,7 @@ impl Component for MigrateDialog {
         }
         page.add(&advanced);
 
-        let status = gtk::Label::builder()
-            .wrap(true)
-            .xalign(0.0)
-            .label(gettext("Reading the virtual machine…"))
-            .build();
-        let progress = gtk::ProgressBar::builder().visible(false).build();
-        progress.set_accessible_label(&gettext("Migration progress"));
-        let foot = gtk::Box::builder()
-            .orientation(gtk::Orientation::Vertical)
-            .spacing(6)
-            .margin_start(24)
-            .margin_end(24)
-            .margin_bottom(18)
-            .build();
-        foot.append(&status);
-        foot.append(&progress);
-        let content = gtk::Box::new(gtk::Orientation::Vertical, 0);
-        content.append(&header);
-        page.set_vexpand(true);
-        content.append(&page);
-        content.append(&foot);
-        root.set_content(Some(&content));
-
         {
-            let input = sender.input_sender().clone();
-            cancel.connect_clicked(move |_| input.emit(MigrateInput::Cancel));
-            let input = sender.input_sender().clone();
-            migrate.connect_clicked(move |_| input.emit(MigrateInput::Migrate));
             let input = sender.input_sender().clone();
             host.connect_selected_notify(move |_| input.emit(MigrateInput::Destination));
             let input = sender.input_sender().clone();
@@ -404,25 +370,7 @@ impl Component for MigrateDialog {
                 let input = sender.input_sender().clone();
                 switch.connect_active_notify(move |_| input.emit(MigrateInput::Changed));
             }
-            let input = sender.input_sender().clone();
-            root.connect_close_request(move |_| {
-                input.emit(MigrateInput::Cancel);
-                gtk::glib::Propagation::Stop
-            });
         }
-        let keys = gtk::EventControllerKey::new();
-        {
-            let input = sender.input_sender().clone();
-            keys.connect_key_pressed(move |_, key, _, _| {
-                if key == gtk::gdk::Key::Escape {
-                    input.emit(MigrateInput::Cancel);
-                    gtk::glib::Propagation::Stop
-                } else {
-                    gtk::glib::Propagation::Proceed
-                }
-            });
-        }
-        root.add_controller(keys);
         let (conn, uuid) = (init.conn.clone(), init.uuid.clone());
         sender.oneshot_command(async move { MigrateCmd::Xml(conn.migratable_xml(&uuid).await) });
         root.present();
@@ -444,10 +392,10 @@ impl Component for MigrateDialog {
                 bandwidth,
                 downtime,
                 page,
-                status,
-                progress,
-                migrate,
-                cancel,
+                status: frame.status,
+                progress: frame.progress,
+                migrate: frame.action,
+                cancel: frame.cancel,
             },
             widgets: (),
         }

@@ -77,5 +77,9 @@ pub fn progress_text(p: &Progress) -> String {
         text.push_str(" · ");
         text.push_str(&gettext_f("disks: {left} left", &[("left", &size(d))]));
     }
+    if let Some(ms) = p.downtime_ms {
+        text.push_str(" · ");
+        text.push_str(&gettext_f("paused for {ms} ms", &[("ms", &ms.to_string())]));
+    }
     text
 }
