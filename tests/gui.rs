@@ -1183,17 +1183,25 @@ fn the_console_shows_the_guest_takes_typing_and_follows_its_life() {
     app.wait_until("the console connected (no status over it)", |n| {
         console_live(n, name)
     });
-    let shot = app.screenshot(name, "console.png");
+    // Fit (the default) scales the 720x400 text screen to the window: its
+    // text reaches the left edge. 1:1 shows it at its size, centred, with
+    // black bars.
+    let left_strip = |shot: &Path| crop_mean(shot, "100x500+8+120", &[]);
+    // The guest may still be printing its first lines when the console
+    // connects: shot again until its text reaches the strip.
+    let mut shot = app.screenshot(name, "console.png");
+    for _ in 0..30 {
+        if left_strip(&shot) > 0.0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+        shot = app.screenshot(name, "console.png");
+    }
     let (mean, colours) = image_stats(&shot);
     assert!(
         mean > 0.02 && colours > 2,
         "the console shows the guest's text, not a blank screen ({mean}, {colours} colours)"
     );
-
-    // Fit (the default) scales the 720x400 text screen to the window: its
-    // text reaches the left edge. 1:1 shows it at its size, centred, with
-    // black bars.
-    let left_strip = |shot: &Path| crop_mean(shot, "100x500+8+120", &[]);
     assert!(
         left_strip(&shot) > 0.0,
         "fit mode draws text at the left edge"
