@@ -2085,7 +2085,8 @@ fn a_console_over_ssh_asks_for_its_password_shows_the_guest_and_types_the_clipbo
 /// command's output reaches the serial port when it was typed on the VGA
 /// console (after the serial shell's prompt, on the same line).
 fn serial_shows(serial: &Path, what: &str, token: &str) {
-    common::wait_for(what, Duration::from_secs(30), || {
+    // 60 s: under a loaded CI machine a typed line has taken over 30 s.
+    common::wait_for(what, Duration::from_secs(60), || {
         std::fs::read_to_string(serial)
             .ok()
             .filter(|s| s.lines().any(|l| l.trim().ends_with(token)))
