@@ -284,6 +284,21 @@ pub fn show_status(label: &gtk::Label, text: &str, error: bool) {
     }
 }
 
+/// A row with a switch at its end (the row toggles it too).
+pub fn switch_row(title: &str, subtitle: &str, active: bool) -> (adw::ActionRow, gtk::Switch) {
+    let switch = gtk::Switch::builder()
+        .active(active)
+        .valign(gtk::Align::Center)
+        .build();
+    let row = adw::ActionRow::builder()
+        .title(title)
+        .subtitle(subtitle)
+        .activatable_widget(&switch)
+        .build();
+    row.add_suffix(&switch);
+    (row, switch)
+}
+
 /// The parts of a dialog that runs one job (Clone, Migrate).
 pub struct JobFrame {
     pub page: adw::PreferencesPage,

@@ -94,20 +94,6 @@ pub struct MigrateDialog {
     cancel: gtk::Button,
 }
 
-fn switch_row(title: &str, subtitle: &str, active: bool) -> (adw::ActionRow, gtk::Switch) {
-    let switch = gtk::Switch::builder()
-        .active(active)
-        .valign(gtk::Align::Center)
-        .build();
-    let row = adw::ActionRow::builder()
-        .title(title)
-        .subtitle(subtitle)
-        .activatable_widget(&switch)
-        .build();
-    row.add_suffix(&switch);
-    (row, switch)
-}
-
 /// An entry row; AT-SPI names its text by the title.
 fn entry_row(title: &str) -> adw::EntryRow {
     adw::EntryRow::builder().title(title).build()
@@ -322,7 +308,7 @@ impl Component for MigrateDialog {
             .build();
         mode.set_accessible_label(&gettext("Migration connection"));
         where_to.add(&mode);
-        let (temp_row, temporary) = switch_row(
+        let (temp_row, temporary) = crate::ui::dialog::switch_row(
             &gettext("Temporary Move"),
             &gettext(
                 "Keep the definition on this host; the VM runs there until it stops. Off: the definition moves too.",
@@ -335,7 +321,7 @@ impl Component for MigrateDialog {
         let storage = adw::PreferencesGroup::builder()
             .title(gettext("Storage"))
             .build();
-        let (copy_row, copy) = switch_row(
+        let (copy_row, copy) = crate::ui::dialog::switch_row(
             &gettext("Copy Storage"),
             &gettext(
                 "Copy the disks to new volumes on the destination while the VM runs. Off: the disks are on storage both hosts share.",

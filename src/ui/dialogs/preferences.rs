@@ -57,14 +57,8 @@ pub fn show(parent: &gtk::Window, settings: &gio::Settings) {
             gettext("Show each running VM's network traffic"),
         ),
     ] {
-        let switch = gtk::Switch::builder().valign(gtk::Align::Center).build();
+        let (row, switch) = crate::ui::dialog::switch_row(&title, &subtitle, false);
         settings.bind(key, &switch, "active").build();
-        let row = adw::ActionRow::builder()
-            .title(title)
-            .subtitle(subtitle)
-            .activatable_widget(&switch)
-            .build();
-        row.add_suffix(&switch);
         stats.add(&row);
     }
     page.add(&stats);
