@@ -9,7 +9,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// One application at a time: AT-SPI finds it by name.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -3283,21 +3283,37 @@ fn an_empty_host_offers_to_create_a_vm() {
 
 /// Click the page tab `tab` of the VM window `vm`.
 fn show_page(app: &mut App, vm: &str, tab: &str) {
-    let nodes = app.wait_until(&format!("the {tab} tab"), |n| {
-        window_nodes(n, vm)
+    // A window that just appeared may not take the first click yet (one
+    // CI run stayed on Overview after two clicks): click until the tab
+    // says it is the one shown.
+    let find = |nodes: &[Node]| {
+        window_nodes(nodes, vm)
             .iter()
-            .any(|n| n.role == "page tab" && n.name == tab)
-    });
-    let node = window_nodes(&nodes, vm)
-        .iter()
-        .find(|n| n.role == "page tab" && n.name == tab)
-        .unwrap()
-        .clone();
-    // A window that just appeared may not take the first click yet; a
-    // second click on a shown tab changes nothing.
-    app.click(vm, &node);
-    std::thread::sleep(Duration::from_millis(700));
-    app.click(vm, &node);
+            .find(|n| n.role == "page tab" && n.name == tab && n.on_screen())
+            .cloned()
+    };
+    let shown = |n: &Node| n.states.split(',').any(|s| s == "selected");
+    let mut last = None;
+    for _ in 0..8 {
+        let nodes = app.wait_until(&format!("the {tab} tab"), |n| find(n).is_some());
+        let node = find(&nodes).unwrap();
+        if shown(&node) {
+            return;
+        }
+        app.click(vm, &node);
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            let nodes = app.dump().unwrap_or_default();
+            if let Some(n) = find(&nodes) {
+                if shown(&n) {
+                    return;
+                }
+                last = Some(n);
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+    panic!("the {tab} tab of {vm:?} never showed as selected: {last:?}");
 }
 
 /// Wait for a list row whose accessible name starts with `label` (rows
