@@ -48,6 +48,9 @@ pub enum AppInput {
     RemoveConnection(usize),
     /// Rebuild the list (queued by answers that change rows).
     Rebuild,
+    /// The rows shown changed: tell each host's poll whether statistics
+    /// are wanted.
+    RowsChanged,
     /// Close a connection, keeping it in the list.
     Disconnect(usize),
     /// Show the hosts as `win.list-hosts` says (`grouped`, `one-list`, `only:URI`).

@@ -138,7 +138,7 @@ pub enum Request {
     },
     /// Facts about the host and the hypervisor.
     HostInfo { reply: Reply<HostInfo> },
-    /// Usage counters of every domain, in one bulk call.
+    /// Usage counters of every running domain, in one bulk call.
     Stats { reply: Reply<Vec<DomainStats>> },
     /// The host overview: info, pools, networks, acceleration. Reads the
     /// capabilities, which takes seconds on some hosts.

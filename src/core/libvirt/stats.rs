@@ -120,7 +120,7 @@ fn absorb(stats: &mut DomainStats, field: &str, value: u64) {
     }
 }
 
-/// One bulk call for every domain of the connection.
+/// One bulk call for every running domain of the connection.
 pub(super) fn collect(conn: &Connect) -> Result<Vec<DomainStats>, Error> {
     let wanted = sys::VIR_DOMAIN_STATS_STATE
         | sys::VIR_DOMAIN_STATS_CPU_TOTAL
@@ -129,8 +129,11 @@ pub(super) fn collect(conn: &Connect) -> Result<Vec<DomainStats>, Error> {
         | sys::VIR_DOMAIN_STATS_INTERFACE
         | sys::VIR_DOMAIN_STATS_BLOCK;
     let mut records: *mut sys::virDomainStatsRecordPtr = std::ptr::null_mut();
+    // Stopped domains have no usage: asking only for running ones keeps a
+    // host of many stopped guests cheap.
+    let flags = sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE;
     // SAFETY: libvirt fills `records` with `n` records, freed below.
-    let n = unsafe { sys::virConnectGetAllDomainStats(conn.as_ptr(), wanted, &mut records, 0) };
+    let n = unsafe { sys::virConnectGetAllDomainStats(conn.as_ptr(), wanted, &mut records, flags) };
     if n < 0 {
         return Err(virt::error::Error::last_error().into());
     }

@@ -40,13 +40,24 @@ impl App {
         let generation = self.generation;
         let uri = self.connections[index].uri.clone();
         let auth = authenticator(sender.input_sender().clone());
+        // The first open of a host may have started before the window.
+        let early = super::early::take(&uri);
         sender.oneshot_command(async move {
-            let result = async {
-                let conn = Connection::open_with(&uri, Some(auth)).await?;
-                let domains = conn.list_domains().await?;
-                Ok((conn, domains))
-            }
-            .await;
+            let opened = match early {
+                Some(early) => early.await,
+                None => None,
+            };
+            let result = match opened {
+                Some(opened) => opened,
+                None => {
+                    async {
+                        let conn = Connection::open_with(&uri, Some(auth)).await?;
+                        let domains = conn.list_domains().await?;
+                        Ok((conn, domains))
+                    }
+                    .await
+                }
+            };
             AppCommandOutput::Opened {
                 generation,
                 index,
@@ -111,8 +122,8 @@ impl App {
     }
 
     /// Sample the connection's statistics every `stats-interval` seconds
-    /// (one bulk call) until its status changes.
-    // (Addresses, every ADDRESS_EVERY, ride along.)
+    /// (one bulk call for its running domains) while they are wanted (see
+    /// [`PollGuard`]), and its load for the header, until its status changes.
     pub(super) fn poll(
         &self,
         generation: u64,
@@ -122,41 +133,49 @@ impl App {
         sender: &ComponentSender<Self>,
     ) {
         let conn = conn.clone();
-        let alive = guard.0.clone();
+        let alive = guard.alive.clone();
+        let wanted = guard.stats_wanted.clone();
+        let wake = guard.wake.clone();
         let interval = self.stats_interval.clone();
         sender.command(move |out, shutdown| {
             shutdown
                 .register(async move {
                     use std::sync::atomic::Ordering;
-                    // Addresses change rarely and cost a call per guest:
+                    // Addresses change rarely and cost calls per guest:
                     // asked every ADDRESS_EVERY, not every sample.
                     let mut addresses_due = std::time::Instant::now();
+                    let mut last_load = None;
                     while alive.load(Ordering::SeqCst) {
-                        if std::time::Instant::now() >= addresses_due {
-                            addresses_due = std::time::Instant::now() + ADDRESS_EVERY;
-                            if let Ok(addresses) = conn.addresses().await {
-                                let _ = out.send(AppCommandOutput::Addresses {
-                                    generation,
-                                    index,
-                                    addresses,
-                                });
+                        if wanted.load(Ordering::SeqCst) {
+                            if std::time::Instant::now() >= addresses_due {
+                                addresses_due = std::time::Instant::now() + ADDRESS_EVERY;
+                                if let Ok(addresses) = conn.addresses().await {
+                                    let _ = out.send(AppCommandOutput::Addresses {
+                                        generation,
+                                        index,
+                                        addresses,
+                                    });
+                                }
+                            }
+                            if let Ok(stats) = conn.stats().await {
+                                let at = std::time::Instant::now();
+                                if out
+                                    .send(AppCommandOutput::Stats {
+                                        generation,
+                                        index,
+                                        stats,
+                                        at,
+                                    })
+                                    .is_err()
+                                {
+                                    break;
+                                }
                             }
                         }
-                        if let Ok(stats) = conn.stats().await {
-                            let at = std::time::Instant::now();
-                            if out
-                                .send(AppCommandOutput::Stats {
-                                    generation,
-                                    index,
-                                    stats,
-                                    at,
-                                })
-                                .is_err()
-                            {
-                                break;
-                            }
-                        }
-                        if let Ok(load) = conn.host_load().await {
+                        // Unchanged counters (a driver without them) are not news.
+                        if let Ok(load) = conn.host_load().await
+                            && last_load.replace(load) != Some(load)
+                        {
                             let _ = out.send(AppCommandOutput::HostLoad {
                                 generation,
                                 index,
@@ -164,7 +183,11 @@ impl App {
                             });
                         }
                         let secs = interval.load(Ordering::Relaxed).max(1);
-                        tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+                        let pause = std::time::Duration::from_secs(secs);
+                        tokio::select! {
+                            _ = tokio::time::sleep(pause) => {}
+                            _ = wake.notified() => {}
+                        }
                     }
                 })
                 .drop_on_shutdown()

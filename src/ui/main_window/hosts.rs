@@ -176,7 +176,7 @@ impl App {
                     _ => 0,
                 })
                 .sum();
-            eprintln!("vireo-trace: all hosts connected ({vms} VMs)");
+            crate::ui::trace(&format!("all hosts connected ({vms} VMs)"));
         }
         self.all_connected = all;
     }

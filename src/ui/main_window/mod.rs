@@ -7,6 +7,7 @@
 //! components is the next step.
 
 mod connections;
+pub mod early;
 mod hosts;
 pub mod usage;
 pub mod vm_item;
@@ -71,7 +72,7 @@ pub struct App {
     )>,
     host_token: u64,
     /// Usage per (connection, VM) and the rows that show it.
-    usage: HashMap<(usize, String), usage::History>,
+    usage: HashMap<(usize, String), usage::Shared>,
     /// Open VM windows, by connection and UUID.
     vm_windows: HashMap<(usize, String), relm4::Controller<VmWindow>>,
     /// The open New VM wizard.
@@ -88,6 +89,9 @@ pub struct App {
     /// A list rebuild is queued for when the main loop is idle (answers
     /// of many hosts arriving together make one rebuild).
     rebuild_queued: bool,
+    /// The latest memory trim scheduled (earlier ones are skipped).
+    trim_token: u64,
+    trim_current: std::rc::Rc<std::cell::Cell<u64>>,
     /// The open Migrate dialog (one at a time).
     migrate_dialog: Option<relm4::Controller<crate::ui::dialogs::migrate::MigrateDialog>>,
     /// `stats-interval` in seconds, shared with the polling commands.
@@ -183,8 +187,34 @@ impl App {
     fn rebuild_list(&mut self, _sender: &ComponentSender<Self>) {
         self.sync_hosts_menu();
         self.trace_all_connected();
+        crate::ui::trace("list rebuild starts");
         self.list.sync(&self.connections, &self.usage);
+        crate::ui::trace("list model built");
         self.update_selection_actions();
+        self.update_stats_wanted();
+        self.schedule_trim();
+    }
+
+    /// Return the memory a rebuild's burst freed, once rebuilds settle.
+    fn schedule_trim(&mut self) {
+        self.trim_token += 1;
+        let token = self.trim_token;
+        let current = self.trim_current.clone();
+        current.set(token);
+        glib::timeout_add_local_once(std::time::Duration::from_secs(3), move || {
+            if current.get() == token {
+                crate::ui::return_free_memory();
+            }
+        });
+    }
+
+    /// Tell each host's poll whether its domain statistics are wanted.
+    fn update_stats_wanted(&self) {
+        for (index, view) in self.connections.iter().enumerate() {
+            if let ConnStatus::Connected { poll, .. } = &view.status {
+                poll.want_stats(self.list.wants_stats(index));
+            }
+        }
     }
 
     /// Enable the header bar's and the shortcuts' actions for the selected VM.
@@ -344,7 +374,10 @@ impl Component for App {
                             set_title: &gettext("Connecting…"),
                             #[wrap(Some)]
                             set_child = &gtk::Spinner {
-                                set_spinning: true,
+                                // Spinning only while shown: GTK 4.8 animates
+                                // a spinning spinner on a hidden page too.
+                                connect_map => |s| s.set_spinning(true),
+                                connect_unmap => |s| s.set_spinning(false),
                                 set_size_request: (32, 32),
                                 set_halign: gtk::Align::Center,
                                 set_accessible_label: &gettext("Connecting…"),
@@ -474,6 +507,8 @@ impl Component for App {
             host_loads: HashMap::new(),
             all_connected: false,
             rebuild_queued: false,
+            trim_token: 0,
+            trim_current: Default::default(),
             stats_interval: Default::default(),
         };
         {
@@ -489,7 +524,23 @@ impl Component for App {
                     shared.store(u64::from(s.uint(key)), Ordering::Relaxed);
                 });
         }
+        {
+            // Scrolling binds many rows: one check per idle.
+            let queued = std::rc::Rc::new(std::cell::Cell::new(false));
+            let input = sender.input_sender().clone();
+            model.list.connect_rows_changed(move || {
+                if !queued.replace(true) {
+                    let queued = queued.clone();
+                    let input = input.clone();
+                    glib::idle_add_local_once(move || {
+                        queued.set(false);
+                        input.emit(AppInput::RowsChanged);
+                    });
+                }
+            });
+        }
         let widgets = view_output!();
+        crate::ui::trace("window built");
 
         for (name, msg) in [
             (
@@ -713,6 +764,7 @@ impl Component for App {
                 self.rebuild_queued = false;
                 self.rebuild_list(&sender);
             }
+            AppInput::RowsChanged => self.update_stats_wanted(),
             AppInput::HostView(id) => self.set_host_view(&id),
             AppInput::RemoveConnection(index) => {
                 if let Some(view) = self.connections.get_mut(index) {
@@ -754,7 +806,10 @@ impl Component for App {
                     });
                 }
             }
-            AppInput::Sort(key) => self.list.set_sort(key),
+            AppInput::Sort(key) => {
+                self.list.set_sort(key);
+                self.update_stats_wanted();
+            }
             AppInput::GraphsChanged => self.list.set_graphs(graphs(&self.settings)),
             AppInput::Open { index, uuid } => {
                 let key = (index, uuid.clone());
@@ -993,12 +1048,18 @@ impl Component for App {
                 stats,
                 at,
             } if generation == self.generation => {
+                // Only running domains report: a stopped VM's history goes.
+                let running: std::collections::HashSet<&str> =
+                    stats.iter().map(|s| s.uuid.as_str()).collect();
+                self.usage
+                    .retain(|(i, uuid), _| *i != index || running.contains(uuid.as_str()));
                 for s in stats {
                     let key = (index, s.uuid.clone());
                     let history = self.usage.entry(key).or_default();
-                    history.push(s.clone(), at);
+                    let uuid = s.uuid.clone();
+                    history.borrow_mut().push(s, at);
                     // Updated in place: the rows (and any open menu) stay.
-                    self.list.show_usage(index, &s.uuid, history);
+                    self.list.show_usage(index, &uuid, history);
                 }
                 self.list.resort_by_usage();
             }

@@ -14,31 +14,48 @@ use crate::ui::a11y::AccessibleLabelExt;
 /// Samples kept per VM (two minutes at the default three-second interval).
 pub const SAMPLES: usize = 40;
 
-/// The usage history of one VM.
+/// The usage history of one running VM (stopped VMs keep none), shared
+/// by the window's map and the VM's list item.
+pub type Shared = std::rc::Rc<RefCell<History>>;
+
+/// The usage history of one VM: single-precision rings of [`SAMPLES`],
+/// allocated once full-size (a graph needs no more precision).
 #[derive(Debug, Default, Clone)]
 pub struct History {
     prev: Option<(DomainStats, Instant)>,
-    pub cpu: VecDeque<f64>,
+    pub cpu: VecDeque<f32>,
     /// Memory in use, KiB.
-    pub memory: VecDeque<f64>,
+    pub memory: VecDeque<f32>,
     /// Disk read + write, bytes per second.
-    pub disk: VecDeque<f64>,
+    pub disk: VecDeque<f32>,
     /// Network received + sent, bytes per second.
-    pub net: VecDeque<f64>,
+    pub net: VecDeque<f32>,
     pub last: Option<Usage>,
 }
 
-fn push(queue: &mut VecDeque<f64>, value: f64) {
+fn push(queue: &mut VecDeque<f32>, value: f64) {
+    if queue.capacity() < SAMPLES {
+        queue.reserve_exact(SAMPLES - queue.len());
+    }
     if queue.len() == SAMPLES {
         queue.pop_front();
     }
-    queue.push_back(value);
+    queue.push_back(value as f32);
 }
+
+/// Samples further apart than this start a new series: rates over a long
+/// pause (statistics are not asked while no running VM is on screen)
+/// would flatten the graph.
+const GAP: std::time::Duration = std::time::Duration::from_secs(40);
 
 impl History {
     /// Add a sample; the first one only primes the rates.
-    pub fn push(&mut self, stats: DomainStats, at: Instant) {
-        if let Some((prev, then)) = &self.prev {
+    pub fn push(&mut self, mut stats: DomainStats, at: Instant) {
+        // The map's key already names the VM.
+        stats.uuid = String::new();
+        if let Some((prev, then)) = &self.prev
+            && at.saturating_duration_since(*then) <= GAP
+        {
             let u = usage(prev, &stats, at.saturating_duration_since(*then));
             if let Some(cpu) = u.cpu_percent {
                 push(&mut self.cpu, cpu);
@@ -67,7 +84,8 @@ pub enum Scale {
 #[derive(Clone)]
 pub struct Sparkline {
     pub area: gtk::DrawingArea,
-    data: Rc<RefCell<(Vec<f64>, Scale)>>,
+    data: Rc<RefCell<(Vec<f32>, Scale)>>,
+    label: Rc<RefCell<String>>,
 }
 
 impl Sparkline {
@@ -89,7 +107,7 @@ impl Sparkline {
                 }
                 let max = match scale {
                     Scale::Fixed(m) => *m,
-                    Scale::Auto => points.iter().copied().fold(0.0, f64::max),
+                    Scale::Auto => points.iter().map(|&v| f64::from(v)).fold(0.0, f64::max),
                 };
                 let max = if max > 0.0 { max } else { 1.0 };
                 #[allow(deprecated)] // GtkWidget::color is GTK 4.10; 4.8 has only the style context
@@ -98,9 +116,9 @@ impl Sparkline {
                 let step = w / (SAMPLES as f64 - 1.0);
                 let x0 = w - step * (points.len() as f64 - 1.0);
                 let y = |v: f64| h - 1.0 - (v / max).clamp(0.0, 1.0) * (h - 2.0);
-                cr.move_to(x0, y(points[0]));
+                cr.move_to(x0, y(f64::from(points[0])));
                 for (i, v) in points.iter().enumerate().skip(1) {
-                    cr.line_to(x0 + step * i as f64, y(*v));
+                    cr.line_to(x0 + step * i as f64, y(f64::from(*v)));
                 }
                 cr.set_source_rgba(
                     f64::from(color.red()),
@@ -122,12 +140,34 @@ impl Sparkline {
                 let _ = cr.fill();
             });
         }
-        Sparkline { area, data }
+        Sparkline {
+            area,
+            data,
+            label: Rc::default(),
+        }
     }
 
-    pub fn set(&self, values: &VecDeque<f64>, scale: Scale, label: &str) {
-        *self.data.borrow_mut() = (values.iter().copied().collect(), scale);
-        self.area.set_accessible_label(label);
-        self.area.queue_draw();
+    /// Show `values`; redrawn (and its name told to assistive technology)
+    /// only when something changed: a row re-rendered for another reason,
+    /// or an idle VM's flat line, costs no drawing.
+    pub fn set(&self, values: &VecDeque<f32>, scale: Scale, label: &str) {
+        {
+            let mut data = self.data.borrow_mut();
+            let same_scale = match (data.1, scale) {
+                (Scale::Fixed(a), Scale::Fixed(b)) => a == b,
+                (Scale::Auto, Scale::Auto) => true,
+                _ => false,
+            };
+            if !same_scale || !data.0.iter().eq(values.iter()) {
+                data.0.clear();
+                data.0.extend(values.iter().copied());
+                data.1 = scale;
+                self.area.queue_draw();
+            }
+        }
+        if *self.label.borrow() != label {
+            label.clone_into(&mut self.label.borrow_mut());
+            self.area.set_accessible_label(label);
+        }
     }
 }

@@ -10,7 +10,7 @@ use relm4::gtk::glib;
 use relm4::gtk::subclass::prelude::*;
 
 use crate::core::libvirt::DomainSummary;
-use crate::ui::main_window::usage::History;
+use crate::ui::main_window::usage::Shared;
 
 /// Where a connection stands, as its header row shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,7 +43,8 @@ pub enum ItemData {
     Vm {
         index: usize,
         summary: DomainSummary,
-        history: Box<History>,
+        /// Usage while running (none kept for a stopped VM).
+        history: Option<Shared>,
         /// A slow action in flight ("Shutting down…").
         busy: Option<String>,
         /// A running guest's IP addresses, best first.
@@ -72,6 +73,8 @@ mod imp {
         pub data: RefCell<Option<ItemData>>,
         /// Called with the item whenever its data changes, while a row shows it.
         pub refresh: RefCell<Option<super::Refresh>>,
+        /// How many rows show it (the list view's rows on and near screen).
+        pub bound: std::cell::Cell<u32>,
     }
 
     #[glib::object_subclass]
@@ -116,8 +119,20 @@ impl VmItem {
         }
     }
 
-    /// Set (or clear) what redraws this item's row.
+    /// Set (or clear) what redraws this item's row; counts the rows that
+    /// show the item.
     pub fn set_refresh(&self, refresh: Option<Refresh>) {
+        let bound = &self.imp().bound;
+        if refresh.is_some() {
+            bound.set(bound.get() + 1);
+        } else {
+            bound.set(bound.get().saturating_sub(1));
+        }
         self.imp().refresh.replace(refresh);
+    }
+
+    /// Whether a row shows this item.
+    pub fn is_bound(&self) -> bool {
+        self.imp().bound.get() > 0
     }
 }

@@ -14,7 +14,7 @@ use gettextrs::gettext;
 use relm4::gtk::{self, gio, prelude::*};
 
 use crate::core::libvirt::{Connection, DomainState, DomainSummary, PowerAction};
-use crate::ui::main_window::usage::History;
+use crate::ui::main_window::usage::Shared;
 use crate::ui::main_window::vm_item::{HeaderLoad, HeaderStatus, ItemData, VmItem};
 use crate::ui::main_window::vm_row::{Graphs, Row};
 
@@ -36,21 +36,40 @@ pub enum ConnStatus {
     },
 }
 
-/// Set to false when dropped; the statistics poll of a connection checks it.
+/// Shared with a connection's statistics poll: stops it when dropped, and
+/// says whether domain statistics are wanted at all (a running VM of the
+/// connection on screen, or the list sorted by usage). Idle hosts, and
+/// hosts whose running VMs are scrolled away, cost no statistics calls.
 #[derive(Debug)]
-pub struct PollGuard(pub std::sync::Arc<std::sync::atomic::AtomicBool>);
+pub struct PollGuard {
+    pub alive: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    pub stats_wanted: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Wakes the poll at once when statistics become wanted.
+    pub wake: std::sync::Arc<tokio::sync::Notify>,
+}
 
 impl PollGuard {
     pub fn new() -> PollGuard {
-        PollGuard(std::sync::Arc::new(std::sync::atomic::AtomicBool::new(
-            true,
-        )))
+        PollGuard {
+            alive: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            stats_wanted: Default::default(),
+            wake: Default::default(),
+        }
+    }
+
+    /// Say whether statistics are wanted; wake the poll when they become so.
+    pub fn want_stats(&self, wanted: bool) {
+        use std::sync::atomic::Ordering;
+        if !self.stats_wanted.swap(wanted, Ordering::SeqCst) && wanted {
+            self.wake.notify_one();
+        }
     }
 }
 
 impl Drop for PollGuard {
     fn drop(&mut self) {
-        self.0.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.alive.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.wake.notify_one();
     }
 }
 
@@ -315,9 +334,12 @@ fn compare(a: &ItemData, b: &ItemData, key: SortKey, one_list: bool) -> std::cmp
                 ..
             },
         ) => {
-            let latest = |h: &History, f: fn(&crate::core::libvirt::Usage) -> Option<f64>| {
-                h.last.as_ref().and_then(f).unwrap_or(-1.0)
-            };
+            let latest =
+                |h: &Option<Shared>, f: fn(&crate::core::libvirt::Usage) -> Option<f64>| {
+                    h.as_ref()
+                        .and_then(|h| h.borrow().last.as_ref().and_then(f))
+                        .unwrap_or(-1.0)
+                };
             let first = match key {
                 SortKey::Name => Ordering::Equal,
                 SortKey::State => state_rank(sa.state).cmp(&state_rank(sb.state)),
@@ -326,7 +348,7 @@ fn compare(a: &ItemData, b: &ItemData, key: SortKey, one_list: bool) -> std::cmp
                     latest(hb, |u| u.cpu_percent).total_cmp(&latest(ha, |u| u.cpu_percent))
                 }
                 SortKey::Memory => {
-                    let mem = |s: &DomainSummary, h: &History| {
+                    let mem = |s: &DomainSummary, h: &Option<Shared>| {
                         if s.state.is_active() {
                             latest(h, |u| u.memory_kib.map(|k| k as f64)).max(s.memory_kib as f64)
                         } else {
@@ -424,7 +446,7 @@ fn report_first_rows(widget: &gtk::Widget) {
         let inner = slot.clone();
         let id = clock.connect_after_paint(move |clock| {
             if !TRACE_PRINTED.with(|p| p.replace(true)) {
-                eprintln!("vireo-trace: first rows painted");
+                crate::ui::trace("first rows painted");
             }
             if let Some(id) = inner.take() {
                 clock.disconnect(id);
@@ -447,6 +469,8 @@ pub struct VmList {
     sort: Rc<Cell<SortKey>>,
     graphs: Rc<Cell<Graphs>>,
     hosts: Rc<Cell<HostView>>,
+    /// Called when the rows shown change (bound or unbound).
+    on_rows: Rc<RefCell<Option<Box<dyn Fn()>>>>,
 }
 
 impl VmList {
@@ -456,6 +480,7 @@ impl VmList {
         let sort: Rc<Cell<SortKey>> = Rc::default();
         let graphs: Rc<Cell<Graphs>> = Rc::default();
         let hosts: Rc<Cell<HostView>> = Rc::default();
+        let on_rows: Rc<RefCell<Option<Box<dyn Fn()>>>> = Rc::default();
         let filter = {
             let query = query.clone();
             let hosts = hosts.clone();
@@ -502,6 +527,7 @@ impl VmList {
         });
         {
             let graphs = graphs.clone();
+            let on_rows = on_rows.clone();
             factory.connect_bind(move |_, obj| {
                 let Some(list_item) = obj.downcast_ref::<gtk::ListItem>() else {
                     return;
@@ -523,17 +549,26 @@ impl VmList {
                 }
                 let graphs = graphs.clone();
                 item.set_refresh(Some(Box::new(move |item| row.render(item, graphs.get()))));
+                if let Some(f) = on_rows.borrow().as_ref() {
+                    f();
+                }
             });
         }
-        factory.connect_unbind(|_, obj| {
-            if let Some(item) = obj
-                .downcast_ref::<gtk::ListItem>()
-                .and_then(|l| l.item())
-                .and_downcast::<VmItem>()
-            {
-                item.set_refresh(None);
-            }
-        });
+        {
+            let on_rows = on_rows.clone();
+            factory.connect_unbind(move |_, obj| {
+                if let Some(item) = obj
+                    .downcast_ref::<gtk::ListItem>()
+                    .and_then(|l| l.item())
+                    .and_downcast::<VmItem>()
+                {
+                    item.set_refresh(None);
+                    if let Some(f) = on_rows.borrow().as_ref() {
+                        f();
+                    }
+                }
+            });
+        }
 
         let view = gtk::ListView::new(Some(selection.clone()), Some(factory));
         view.add_css_class("vm-list");
@@ -554,7 +589,26 @@ impl VmList {
             sort,
             graphs,
             hosts,
+            on_rows,
         }
+    }
+
+    /// Call `f` whenever the rows shown change.
+    pub fn connect_rows_changed(&self, f: impl Fn() + 'static) {
+        self.on_rows.replace(Some(Box::new(f)));
+    }
+
+    /// Whether connection `index` has a running VM whose usage a row shows
+    /// (or would, sorted by usage): its statistics are wanted then.
+    pub fn wants_stats(&self, index: usize) -> bool {
+        let by_usage = matches!(self.sort.get(), SortKey::Cpu | SortKey::Memory);
+        self.items.iter().any(|(key, item)| {
+            matches!(key, Key::Vm(i, _) if *i == index)
+                && (by_usage || item.is_bound())
+                && item.with(
+                    |d| matches!(d, ItemData::Vm { summary, .. } if summary.state.is_active()),
+                )
+        })
     }
 
     /// Make the model show `connections` (with their usage), creating and
@@ -562,7 +616,7 @@ impl VmList {
     pub fn sync(
         &mut self,
         connections: &[ConnectionView],
-        usage: &HashMap<(usize, String), History>,
+        usage: &HashMap<(usize, String), Shared>,
     ) {
         let mut wanted: Vec<(Key, ItemData)> = Vec::new();
         for (index, view) in connections.iter().enumerate() {
@@ -593,7 +647,7 @@ impl VmList {
                         ItemData::Vm {
                             index,
                             summary: d.clone(),
-                            history: Box::new(usage.get(&key).cloned().unwrap_or_default()),
+                            history: usage.get(&key).cloned(),
                             busy: None,
                             addresses: Vec::new(),
                             host: host.clone(),
@@ -670,11 +724,13 @@ impl VmList {
     }
 
     /// New usage figures for one VM: its row redraws in place.
-    pub fn show_usage(&self, index: usize, uuid: &str, history: &History) {
+    pub fn show_usage(&self, index: usize, uuid: &str, history: &Shared) {
         if let Some(item) = self.items.get(&Key::Vm(index, uuid.to_owned())) {
             item.update(|d| {
-                if let ItemData::Vm { history: h, .. } = d {
-                    **h = history.clone();
+                if let ItemData::Vm { history: h, .. } = d
+                    && !h.as_ref().is_some_and(|h| std::rc::Rc::ptr_eq(h, history))
+                {
+                    *h = Some(history.clone());
                 }
             });
         }
@@ -683,6 +739,16 @@ impl VmList {
     /// A connected host's load, in its header.
     pub fn show_load(&self, index: usize, new: HeaderLoad) {
         if let Some(item) = self.items.get(&Key::Header(index)) {
+            // A figure that reads the same costs no redraw.
+            let same = item.with(|d| {
+                matches!(d, ItemData::Header {
+                    status: HeaderStatus::Connected { load: Some(old), .. },
+                    ..
+                } if super::vm_row::load_text(old) == super::vm_row::load_text(&new))
+            });
+            if same {
+                return;
+            }
             item.update(|d| {
                 if let ItemData::Header {
                     status: HeaderStatus::Connected { load, .. },

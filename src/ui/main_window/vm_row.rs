@@ -23,9 +23,22 @@ pub struct Graphs {
     pub host: bool,
 }
 
+/// A list row. Its parts are made the first time a row shows them: most
+/// rows only ever show VMs, and a stopped VM's row has no graphs (GTK 4.8
+/// keeps up to 200 rows, so every widget here counts 200 times).
 #[derive(Clone)]
 pub struct Row {
     pub root: gtk::Box,
+    header_part: Rc<std::cell::OnceCell<HeaderPart>>,
+    vm_part: Rc<std::cell::OnceCell<VmPart>>,
+    icon_class: Rc<Cell<Option<&'static str>>>,
+    /// What the actions menu was built for (rebuilt only when it changes,
+    /// so an open menu survives statistics updates).
+    menu_for: Rc<RefCell<Option<(usize, String, DomainState)>>>,
+}
+
+/// A connection's header.
+struct HeaderPart {
     header: gtk::Box,
     header_title: gtk::Label,
     header_status: gtk::Label,
@@ -36,6 +49,10 @@ pub struct Row {
     header_host: gtk::Button,
     header_disconnect: gtk::Button,
     header_remove: gtk::Button,
+}
+
+/// One VM.
+struct VmPart {
     vm: gtk::Box,
     icon: gtk::Image,
     name: gtk::Label,
@@ -46,17 +63,18 @@ pub struct Row {
     copy: gtk::Button,
     copy_text: Rc<RefCell<String>>,
     busy: gtk::Spinner,
+    /// Usage graphs, made when the row first shows a running VM.
+    graphs: std::cell::OnceCell<UsageGraphs>,
+    actions: gtk::MenuButton,
+    /// The VM's menu, shared by the actions button and the right-click menu.
+    menu: Rc<RefCell<Option<gio::Menu>>>,
+}
+
+struct UsageGraphs {
     cpu: Sparkline,
     memory: Sparkline,
     disk: Sparkline,
     net: Sparkline,
-    actions: gtk::MenuButton,
-    /// The VM's menu, shared by the actions button and the right-click menu.
-    menu: Rc<RefCell<Option<gio::Menu>>>,
-    /// What the actions menu was built for (rebuilt only when it changes,
-    /// so an open menu survives statistics updates).
-    menu_for: Rc<RefCell<Option<(usize, String, DomainState)>>>,
-    icon_class: Rc<Cell<Option<&'static str>>>,
 }
 
 fn flat_button(icon: &str, label: &str) -> gtk::Button {
@@ -74,7 +92,26 @@ impl Row {
     pub fn new() -> Row {
         let root = gtk::Box::new(gtk::Orientation::Horizontal, 0);
         root.add_css_class("vm-row");
+        Row {
+            root,
+            header_part: Rc::default(),
+            vm_part: Rc::default(),
+            icon_class: Rc::default(),
+            menu_for: Rc::default(),
+        }
+    }
 
+    fn header_part(&self) -> &HeaderPart {
+        self.header_part.get_or_init(|| HeaderPart::new(&self.root))
+    }
+
+    fn vm_part(&self) -> &VmPart {
+        self.vm_part.get_or_init(|| VmPart::new(&self.root))
+    }
+}
+
+impl HeaderPart {
+    fn new(root: &gtk::Box) -> HeaderPart {
         let header = gtk::Box::new(gtk::Orientation::Horizontal, 6);
         header.add_css_class("vm-list-header");
         header.set_hexpand(true);
@@ -118,7 +155,22 @@ impl Row {
         let header_remove = flat_button("list-remove-symbolic", &gettext("Remove Connection"));
         header.append(&header_remove);
         root.append(&header);
+        HeaderPart {
+            header,
+            header_title,
+            header_status,
+            header_load,
+            header_spinner,
+            header_retry,
+            header_host,
+            header_disconnect,
+            header_remove,
+        }
+    }
+}
 
+impl VmPart {
+    fn new(root: &gtk::Box) -> VmPart {
         let vm = gtk::Box::new(gtk::Orientation::Horizontal, 12);
         vm.set_hexpand(true);
         vm.add_css_class("vm-list-vm");
@@ -171,13 +223,6 @@ impl Row {
         let busy = gtk::Spinner::new();
         busy.set_accessible_label(&gettext("Working…"));
         vm.append(&busy);
-        let cpu = Sparkline::new("graph-cpu");
-        let memory = Sparkline::new("graph-memory");
-        let disk = Sparkline::new("graph-disk");
-        let net = Sparkline::new("graph-network");
-        for graph in [&cpu, &memory, &disk, &net] {
-            vm.append(&graph.area);
-        }
         let actions = gtk::MenuButton::builder()
             .icon_name("view-more-symbolic")
             .valign(gtk::Align::Center)
@@ -218,17 +263,7 @@ impl Row {
         }
         vm.add_controller(click);
 
-        Row {
-            root,
-            header,
-            header_title,
-            header_status,
-            header_load,
-            header_spinner,
-            header_retry,
-            header_host,
-            header_disconnect,
-            header_remove,
+        VmPart {
             vm,
             icon,
             name,
@@ -238,17 +273,32 @@ impl Row {
             copy,
             copy_text,
             busy,
-            cpu,
-            memory,
-            disk,
-            net,
+            graphs: std::cell::OnceCell::new(),
             actions,
             menu,
-            menu_for: Rc::default(),
-            icon_class: Rc::default(),
         }
     }
 
+    /// The usage graphs, made on first use (before the actions button).
+    fn graphs(&self) -> &UsageGraphs {
+        self.graphs.get_or_init(|| {
+            let graphs = UsageGraphs {
+                cpu: Sparkline::new("graph-cpu"),
+                memory: Sparkline::new("graph-memory"),
+                disk: Sparkline::new("graph-disk"),
+                net: Sparkline::new("graph-network"),
+            };
+            let mut after: gtk::Widget = self.busy.clone().upcast();
+            for graph in [&graphs.cpu, &graphs.memory, &graphs.disk, &graphs.net] {
+                self.vm.insert_child_after(&graph.area, Some(&after));
+                after = graph.area.clone().upcast();
+            }
+            graphs
+        })
+    }
+}
+
+impl Row {
     /// Show `item`.
     pub fn render(&self, item: &VmItem, graphs: Graphs) {
         item.with(|data| match data {
@@ -270,18 +320,19 @@ impl Row {
 
     /// A running guest's first address and its copy button.
     fn render_address(&self, summary: &DomainSummary, addresses: &[String]) {
+        let v = self.vm_part();
         let first = addresses.first().filter(|_| summary.state.is_active());
-        self.address.set_visible(first.is_some());
-        self.copy.set_visible(first.is_some());
+        v.address.set_visible(first.is_some());
+        v.copy.set_visible(first.is_some());
         if let Some(a) = first {
-            self.address.set_text(&format!(" · {a}"));
+            v.address.set_text(&format!(" · {a}"));
             let label = gettext_f(
                 "Copy address {address} of {name}",
                 &[("address", a), ("name", &summary.name)],
             );
-            self.copy.set_tooltip_text(Some(&label));
-            self.copy.set_accessible_label(&label);
-            self.copy_text.replace(a.clone());
+            v.copy.set_tooltip_text(Some(&label));
+            v.copy.set_accessible_label(&label);
+            v.copy_text.replace(a.clone());
         }
     }
 
@@ -293,31 +344,29 @@ impl Row {
     }
 
     fn render_header(&self, index: usize, uri: &str, status: &HeaderStatus) {
-        self.header.set_visible(true);
-        self.vm.set_visible(false);
+        let h = self.header_part();
+        h.header.set_visible(true);
+        if let Some(v) = self.vm_part.get() {
+            v.vm.set_visible(false);
+        }
         self.root.remove_css_class("vm");
         self.root.add_css_class("connection");
-        self.header_title.set_text(uri);
+        h.header_title.set_text(uri);
         self.name_list_item(uri);
         let target = (index as u32).to_variant();
-        for button in [
-            &self.header_host,
-            &self.header_remove,
-            &self.header_disconnect,
-        ] {
+        for button in [&h.header_host, &h.header_remove, &h.header_disconnect] {
             button.set_action_target_value(Some(&target));
         }
-        self.header_disconnect
+        h.header_disconnect
             .set_action_name(Some("win.connection-disconnect"));
         let disconnect = gettext_f("Disconnect {uri}", &[("uri", uri)]);
-        self.header_disconnect.set_accessible_label(&disconnect);
-        self.header_disconnect.set_tooltip_text(Some(&disconnect));
-        self.header_retry.set_action_target_value(Some(&target));
-        self.header_host
-            .set_action_name(Some("win.connection-host"));
-        self.header_remove
+        h.header_disconnect.set_accessible_label(&disconnect);
+        h.header_disconnect.set_tooltip_text(Some(&disconnect));
+        h.header_retry.set_action_target_value(Some(&target));
+        h.header_host.set_action_name(Some("win.connection-host"));
+        h.header_remove
             .set_action_name(Some("win.connection-remove"));
-        self.header_remove
+        h.header_remove
             .set_accessible_label(&gettext_f("Remove Connection {uri}", &[("uri", uri)]));
         let (text, spinning, retry) = match status {
             HeaderStatus::Disconnected => {
@@ -339,57 +388,63 @@ impl Row {
                 (text, false, None)
             }
         };
-        self.header_status.set_text(&text);
+        h.header_status.set_text(&text);
         let load = match status {
             HeaderStatus::Connected {
                 load: Some(load), ..
             } => load_text(load),
             _ => String::new(),
         };
-        self.header_load.set_visible(!load.is_empty());
-        self.header_load.set_text(&load);
-        self.header_spinner.set_visible(spinning);
-        self.header_spinner.set_spinning(spinning);
-        self.header_retry.set_visible(retry.is_some());
+        h.header_load.set_visible(!load.is_empty());
+        h.header_load.set_text(&load);
+        h.header_spinner.set_visible(spinning);
+        h.header_spinner.set_spinning(spinning);
+        h.header_retry.set_visible(retry.is_some());
         if let Some(label) = retry {
-            self.header_retry.set_label(&label);
-            self.header_retry.set_action_name(Some(match status {
+            h.header_retry.set_label(&label);
+            h.header_retry.set_action_name(Some(match status {
                 HeaderStatus::Disconnected => "win.connection-connect",
                 _ => "win.connection-retry",
             }));
         }
         let connected = matches!(status, HeaderStatus::Connected { .. });
-        self.header_host.set_visible(connected);
-        self.header_disconnect.set_visible(connected);
+        h.header_host.set_visible(connected);
+        h.header_disconnect.set_visible(connected);
     }
 
     fn render_vm(
         &self,
         index: usize,
         summary: &DomainSummary,
-        history: &crate::ui::main_window::usage::History,
+        history: &Option<crate::ui::main_window::usage::Shared>,
         busy: Option<&str>,
         host: Option<&str>,
         graphs: Graphs,
     ) {
-        self.header.set_visible(false);
-        self.vm.set_visible(true);
+        let empty = crate::ui::main_window::usage::History::default();
+        let shared = history.as_ref().map(|h| h.borrow());
+        let history = shared.as_deref().unwrap_or(&empty);
+        if let Some(h) = self.header_part.get() {
+            h.header.set_visible(false);
+        }
+        let v = self.vm_part();
+        v.vm.set_visible(true);
         self.root.remove_css_class("connection");
         self.root.add_css_class("vm");
         let name = &summary.name;
         self.name_list_item(name);
-        self.name.set_text(name);
+        v.name.set_text(name);
         let title = summary.title.as_deref().unwrap_or_default();
-        self.title.set_text(title);
-        self.title.set_visible(!title.is_empty());
+        v.title.set_text(title);
+        v.title.set_visible(!title.is_empty());
 
         let (icon, class) = state_icon(summary.state);
-        self.icon.set_icon_name(Some(icon));
+        v.icon.set_icon_name(Some(icon));
         if let Some(old) = self.icon_class.replace(class) {
-            self.icon.remove_css_class(old);
+            v.icon.remove_css_class(old);
         }
         if let Some(class) = class {
-            self.icon.add_css_class(class);
+            v.icon.add_css_class(class);
         }
 
         let mut subtitle = state_label(summary.state);
@@ -417,43 +472,48 @@ impl Row {
             subtitle.push_str(" · ");
             subtitle.push_str(host);
         }
-        self.subtitle.set_text(&subtitle);
-        self.busy.set_visible(busy.is_some());
-        self.busy.set_spinning(busy.is_some());
+        v.subtitle.set_text(&subtitle);
+        v.busy.set_visible(busy.is_some());
+        v.busy.set_spinning(busy.is_some());
 
         let active = summary.state.is_active();
-        self.cpu.area.set_visible(active);
-        self.memory.area.set_visible(active);
-        self.disk.area.set_visible(active && graphs.disk);
-        self.net.area.set_visible(active && graphs.network);
         if active {
+            let g = v.graphs();
+            g.cpu.area.set_visible(true);
+            g.memory.area.set_visible(true);
+            g.disk.area.set_visible(graphs.disk);
+            g.net.area.set_visible(graphs.network);
             let named = |what: &str| gettext_f(what, &[("name", name)]);
-            self.cpu.set(
+            g.cpu.set(
                 &history.cpu,
                 Scale::Fixed(100.0),
                 &named("CPU usage of {name}"),
             );
-            self.memory.set(
+            g.memory.set(
                 &history.memory,
                 Scale::Fixed(summary.memory_kib.max(1) as f64),
                 &named("Memory usage of {name}"),
             );
             if graphs.disk {
-                self.disk
+                g.disk
                     .set(&history.disk, Scale::Auto, &named("Disk I/O of {name}"));
             }
             if graphs.network {
-                self.net
+                g.net
                     .set(&history.net, Scale::Auto, &named("Network I/O of {name}"));
+            }
+        } else if let Some(g) = v.graphs.get() {
+            for graph in [&g.cpu, &g.memory, &g.disk, &g.net] {
+                graph.area.set_visible(false);
             }
         }
 
         let key = (index, summary.uuid.clone(), summary.state);
         if self.menu_for.borrow().as_ref() != Some(&key) {
-            self.menu.replace(Some(domain_menu(index, summary)));
+            v.menu.replace(Some(domain_menu(index, summary)));
             // Drop a popover made for the old state; the next click makes a new one.
-            self.actions.set_menu_model(None::<&gio::MenuModel>);
-            self.actions
+            v.actions.set_menu_model(None::<&gio::MenuModel>);
+            v.actions
                 .set_accessible_label(&gettext_f("Actions for {name}", &[("name", name)]));
             self.menu_for.replace(Some(key));
         }
@@ -461,7 +521,7 @@ impl Row {
 }
 
 /// "CPU 12% · Memory 3.1 GiB of 16 GiB" for a host's header.
-fn load_text(load: &crate::ui::main_window::vm_item::HeaderLoad) -> String {
+pub fn load_text(load: &crate::ui::main_window::vm_item::HeaderLoad) -> String {
     let mut text = String::new();
     if let Some(cpu) = load.cpu_percent {
         text.push_str(&gettext_f(
