@@ -84,7 +84,7 @@ test: deps-test
 	GDK_SCALE=2 xvfb-run -a -s "-screen 0 1280x800x24" $(CARGO) test --test console_rfb
 
 bench: deps-test
-	@$(call ensure_pkgs,gvncviewer virt-viewer virtinst)
+	@$(call ensure_pkgs,gvncviewer virt-viewer virtinst virt-manager)
 	$(CARGO) bench --bench core
 	$(CARGO) bench --bench clone
 	$(CARGO) bench --bench volumes

@@ -15,6 +15,8 @@ impl App {
         self.generation += 1;
         self.connections.clear();
         self.usage.clear();
+        self.host_loads.clear();
+        self.header_loads.clear();
         let generation = self.generation;
         let cli = self.options.connect.clone();
         let saved: Vec<String> = self
@@ -145,6 +147,7 @@ impl App {
                     // asked every ADDRESS_EVERY, not every sample.
                     let mut addresses_due = std::time::Instant::now();
                     let mut last_load = None;
+                    let mut load_due_at = std::time::Instant::now();
                     while alive.load(Ordering::SeqCst) {
                         if wanted.load(Ordering::SeqCst) {
                             if std::time::Instant::now() >= addresses_due {
@@ -173,7 +176,12 @@ impl App {
                             }
                         }
                         // Unchanged counters (a driver without them) are not news.
-                        if let Ok(load) = conn.host_load().await
+                        let load_due = std::time::Instant::now() >= load_due_at;
+                        if load_due {
+                            load_due_at = std::time::Instant::now() + HOST_LOAD_EVERY;
+                        }
+                        if load_due
+                            && let Ok(load) = conn.host_load().await
                             && last_load.replace(load) != Some(load)
                         {
                             let _ = out.send(AppCommandOutput::HostLoad {
@@ -301,6 +309,10 @@ pub(super) fn save_connection(settings: &gio::Settings, uri: &str, autoconnect: 
     let _ = settings.set_strv("autoconnect", as_refs(&auto));
     gio::Settings::sync();
 }
+
+/// How often a host's load is read for its header: a new figure repaints
+/// the window, which would be most of an idle host's cost at every sample.
+const HOST_LOAD_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// How often the running guests' addresses are asked for.
 const ADDRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(10);

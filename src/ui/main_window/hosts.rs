@@ -122,14 +122,16 @@ impl App {
             ),
             _ => None,
         };
-        self.list.show_load(
-            index,
-            HeaderLoad {
-                cpu_percent,
-                memory_used_kib: now.memory_used_kib().or_else(given),
-                memory_total_kib: now.memory_total_kib,
-            },
-        );
+        let load = HeaderLoad {
+            cpu_percent,
+            memory_used_kib: now.memory_used_kib().or_else(given),
+            memory_total_kib: now.memory_total_kib,
+        };
+        // Kept for the header made by the next rebuild (a first sample can
+        // come before the list has the host's header; unchanged samples are
+        // not sent again).
+        self.header_loads.insert(index, load);
+        self.list.show_load(index, load);
     }
 
     /// Rebuild the list once the main loop is idle: the answers of twenty
@@ -190,6 +192,7 @@ impl App {
             view.reconnects = 0;
             self.usage.retain(|(i, _), _| *i != index);
             self.host_loads.remove(&index);
+            self.header_loads.remove(&index);
             self.rebuild_list(sender);
         }
     }

@@ -84,6 +84,8 @@ pub struct App {
     menu_hosts: Vec<String>,
     /// The latest counters of each connected host.
     host_loads: HashMap<usize, crate::core::libvirt::HostLoad>,
+    /// What each connected host's header shows of its load.
+    header_loads: HashMap<usize, vm_item::HeaderLoad>,
     /// Every host was connected at the last look (for `VIREO_TRACE_STARTUP`).
     all_connected: bool,
     /// A list rebuild is queued for when the main loop is idle (answers
@@ -189,6 +191,14 @@ impl App {
         self.trace_all_connected();
         crate::ui::trace("list rebuild starts");
         self.list.sync(&self.connections, &self.usage);
+        for (index, load) in &self.header_loads {
+            if matches!(
+                self.connections.get(*index).map(|c| &c.status),
+                Some(ConnStatus::Connected { .. })
+            ) {
+                self.list.show_load(*index, *load);
+            }
+        }
         crate::ui::trace("list model built");
         self.update_selection_actions();
         self.update_stats_wanted();
@@ -505,6 +515,7 @@ impl Component for App {
             hosts_menu,
             menu_hosts: Vec::new(),
             host_loads: HashMap::new(),
+            header_loads: HashMap::new(),
             all_connected: false,
             rebuild_queued: false,
             trim_token: 0,

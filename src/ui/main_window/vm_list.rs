@@ -456,6 +456,9 @@ fn report_first_rows(widget: &gtk::Widget) {
     });
 }
 
+/// What to call when the list's rows are bound or unbound.
+type RowsChanged = Rc<RefCell<Option<Box<dyn Fn()>>>>;
+
 /// The list, its model and its state.
 pub struct VmList {
     pub view: gtk::ListView,
@@ -470,7 +473,7 @@ pub struct VmList {
     graphs: Rc<Cell<Graphs>>,
     hosts: Rc<Cell<HostView>>,
     /// Called when the rows shown change (bound or unbound).
-    on_rows: Rc<RefCell<Option<Box<dyn Fn()>>>>,
+    on_rows: RowsChanged,
 }
 
 impl VmList {
@@ -480,7 +483,7 @@ impl VmList {
         let sort: Rc<Cell<SortKey>> = Rc::default();
         let graphs: Rc<Cell<Graphs>> = Rc::default();
         let hosts: Rc<Cell<HostView>> = Rc::default();
-        let on_rows: Rc<RefCell<Option<Box<dyn Fn()>>>> = Rc::default();
+        let on_rows: RowsChanged = Rc::default();
         let filter = {
             let query = query.clone();
             let hosts = hosts.clone();
