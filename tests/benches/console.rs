@@ -82,19 +82,31 @@ fn cpu_seconds(pid: u32) -> f64 {
     ticks / 100.0 // USER_HZ on Linux
 }
 
-/// CPU seconds of the X servers (Xvfb) running: a client that draws with
-/// the X server (gvncviewer, GTK 3) moves work there.
+/// CPU seconds of the X server (Xvfb) of this `DISPLAY`: a client that
+/// draws with the X server (gvncviewer, GTK 3) moves work there. Only that
+/// server counts: summing every Xvfb on the machine came out negative
+/// once, when another one exited during a measurement.
 fn x_server_cpu() -> f64 {
+    static PID: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    PID.get_or_init(x_server_pid).map_or(0.0, cpu_seconds)
+}
+
+/// The Xvfb whose command line names this `DISPLAY` (`Xvfb :99 …`).
+fn x_server_pid() -> Option<u32> {
+    let display = std::env::var("DISPLAY").ok()?;
+    let display = display.split('.').next()?.to_owned();
     std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
+        .ok()?
         .filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "Xvfb")
+        .find(|pid| {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            comm.trim() == "Xvfb"
+                && cmdline
+                    .split(|b| *b == 0)
+                    .any(|arg| arg == display.as_bytes())
         })
-        .map(cpu_seconds)
-        .sum()
 }
 
 struct Figures {
