@@ -825,3 +825,34 @@ fn a_hosts_load_reads_its_cpu_counters_and_memory() {
         None
     );
 }
+
+/// The bulk listing tells a transient domain (a running one whose
+/// definition was removed) from the persistent ones, and keeps its title,
+/// memory and vCPUs.
+#[test]
+fn a_running_domain_undefined_is_listed_transient() {
+    let (rt, conn) = demo();
+    let before = rt.block_on(conn.list_domains()).unwrap();
+    let web = before
+        .iter()
+        .find(|d| d.name == "web-server")
+        .unwrap()
+        .clone();
+    assert!(web.persistent);
+    rt.block_on(conn.undefine(&web.uuid)).unwrap();
+    let after = rt.block_on(conn.list_domains()).unwrap();
+    assert_eq!(after.len(), before.len(), "still running, still listed");
+    let now = after.iter().find(|d| d.uuid == web.uuid).unwrap();
+    assert!(!now.persistent, "transient once undefined");
+    assert_eq!(
+        (now.title.as_deref(), now.memory_kib, now.vcpus, now.state),
+        (web.title.as_deref(), web.memory_kib, web.vcpus, web.state)
+    );
+    assert!(
+        after
+            .iter()
+            .filter(|d| d.uuid != web.uuid)
+            .all(|d| d.persistent),
+        "the others keep their definitions"
+    );
+}

@@ -372,15 +372,7 @@ fn delete(conn: &Connect, d: &Domain, storage: &[String]) -> Result<DeleteReport
 }
 
 fn list_domains(conn: &Connect) -> Result<Vec<DomainSummary>, Error> {
-    let mut all = conn
-        .list_all_domains(0)?
-        .iter()
-        .map(DomainSummary::read)
-        // A domain may vanish between listing and reading it: skip it.
-        .filter(|r| !matches!(r, Err(e) if e.kind == ErrorKind::NoSuchDomain))
-        .collect::<Result<Vec<_>, _>>()?;
-    all.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.uuid.cmp(&b.uuid)));
-    Ok(all)
+    super::domain::list_all(conn)
 }
 
 fn by_uuid(conn: &Connect, uuid: &str) -> Result<Domain, Error> {

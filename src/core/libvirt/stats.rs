@@ -88,7 +88,7 @@ pub fn usage(prev: &DomainStats, cur: &DomainStats, elapsed: Duration) -> Usage 
     }
 }
 
-fn param_u64(p: &sys::virTypedParameter) -> Option<u64> {
+pub(super) fn param_u64(p: &sys::virTypedParameter) -> Option<u64> {
     // SAFETY: the union member read is the one `type_` names.
     unsafe {
         match p.type_ as u32 {
