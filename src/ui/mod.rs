@@ -119,28 +119,19 @@ pub(crate) fn trace(step: &str) {
 /// Run the application until its last window closes.
 pub fn run(options: Options) -> glib::ExitCode {
     STARTED.get_or_init(std::time::Instant::now);
-    // This thread owns GLib's default main context before anything else
-    // starts: libvirt's event loop thread iterates it too, and would
-    // otherwise take it first and leave GTK without its main loop.
-    let main_context = glib::MainContext::default();
-    let _owner = main_context.acquire().ok();
-    // Open the hosts shown at start while GTK starts.
-    {
+    // The hosts shown at start, opened while GTK builds the window (from
+    // `startup`, once GTK's main loop owns GLib's default context: libvirt's
+    // event-loop thread iterates that context too, and started earlier it
+    // took it first and left GTK without its main loop).
+    let early_uris = {
         let saved: Vec<String> = settings::open()
             .strv("autoconnect")
             .iter()
             .map(|s| s.to_string())
             .collect();
-        let cli = options.connect.clone();
-        std::thread::spawn(move || {
-            let uris = crate::core::uri::initial_uris(
-                &cli,
-                &saved,
-                crate::core::uri::system_daemon_reachable,
-            );
-            main_window::early::start(uris);
-        });
-    }
+        (options.connect.clone(), saved)
+    };
+    let early_uris = std::cell::Cell::new(Some(early_uris));
     glib::set_application_name("Vireo");
     glib::set_prgname(Some("vireo"));
     register_resources();
@@ -152,7 +143,16 @@ pub fn run(options: Options) -> glib::ExitCode {
         // line to a running instance comes with the per-VM windows.
         .flags(gio::ApplicationFlags::NON_UNIQUE)
         .build();
-    app.connect_startup(|app| {
+    app.connect_startup(move |app| {
+        if let Some((cli, saved)) = early_uris.take() {
+            // Known before the window asks for them (a local socket check).
+            let uris = crate::core::uri::initial_uris(
+                &cli,
+                &saved,
+                crate::core::uri::system_daemon_reachable,
+            );
+            main_window::early::start(uris);
+        }
         gtk_setup(app);
     });
 
