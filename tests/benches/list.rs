@@ -107,11 +107,16 @@ fn vireo(uri: &str) -> Figures {
     figures
 }
 
+/// Where virt-manager is installed, if it is.
+fn virt_manager_path() -> Option<&'static str> {
+    ["/usr/bin/virt-manager", "/usr/local/bin/virt-manager"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+}
+
 /// virt-manager on `uri`, if installed: until its main window is mapped.
 fn virt_manager(uri: &str) -> Option<Figures> {
-    let path = ["/usr/bin/virt-manager", "/usr/local/bin/virt-manager"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists())?;
+    let path = virt_manager_path()?;
     let start = Instant::now();
     let mut child = Command::new(path)
         .args(["--no-fork", "--connect", uri])
@@ -190,7 +195,7 @@ fn main() {
             daemon.uri.clone(),
         ),
     ];
-    let has_virt_manager = std::path::Path::new("/usr/bin/virt-manager").exists();
+    let has_virt_manager = virt_manager_path().is_some();
     println!("VM list under Xvfb (the renderer Vireo chooses here: cairo, no GPU):");
     println!(
         "  targets: first rows ≤ virsh list --all + 250 ms; ≤ 60 MB at 1000 VMs; \
@@ -203,11 +208,7 @@ fn main() {
     for (what, uri) in &hosts {
         let virsh = virsh_list(uri);
         let v = vireo(uri);
-        let m = if has_virt_manager {
-            virt_manager(uri)
-        } else {
-            None
-        };
+        let m = virt_manager(uri);
         rss.push(v.rss_mb);
         println!("  {what}:");
         println!(

@@ -1,6 +1,6 @@
 //! Plain-data views of domains, safe to send to the UI.
 
-use std::ffi::{CStr, c_char, c_void};
+use std::ffi::{CStr, c_void};
 
 use virt::connect::Connect;
 use virt::domain::Domain;
@@ -97,25 +97,13 @@ pub(super) fn list_all(conn: &Connect) -> Result<Vec<DomainSummary>, Error> {
         .collect();
     let wanted =
         sys::VIR_DOMAIN_STATS_STATE | sys::VIR_DOMAIN_STATS_BALLOON | sys::VIR_DOMAIN_STATS_VCPU;
-    let mut records: *mut sys::virDomainStatsRecordPtr = std::ptr::null_mut();
-    // SAFETY: libvirt fills `records` with `n` records, freed below.
-    let n = unsafe { sys::virConnectGetAllDomainStats(conn.as_ptr(), wanted, &mut records, 0) };
-    if n < 0 {
-        return Err(virt::error::Error::last_error().into());
-    }
-    let mut all = Vec::with_capacity(n as usize);
-    for i in 0..n as usize {
-        // SAFETY: `i < n`; each record, its domain and its parameters live
-        // until the list is freed.
-        let record = unsafe { &**records.add(i) };
-        if let Some(summary) = unsafe { summary_of(record, &transient) } {
+    let mut all = Vec::new();
+    super::stats::bulk(conn, wanted, 0, |dom, uuid, fields| {
+        // SAFETY: `dom` is the live domain of a record of this call.
+        if let Some(summary) = unsafe { summary_of(dom, uuid, fields, &transient) } {
             all.push(summary);
         }
-    }
-    if !records.is_null() {
-        // SAFETY: the list libvirt allocated above, freed once.
-        unsafe { sys::virDomainStatsRecordListFree(records) };
-    }
+    })?;
     all.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.uuid.cmp(&b.uuid)));
     Ok(all)
 }
@@ -123,22 +111,16 @@ pub(super) fn list_all(conn: &Connect) -> Result<Vec<DomainSummary>, Error> {
 /// One record as a summary; `None` when its domain vanished meanwhile.
 ///
 /// # Safety
-/// `record` is a live record of `virConnectGetAllDomainStats`.
+/// `dom` is a live domain of a `virConnectGetAllDomainStats` record.
 unsafe fn summary_of(
-    record: &sys::virDomainStatsRecord,
+    dom: sys::virDomainPtr,
+    uuid: String,
+    fields: &[(&str, u64)],
     transient: &std::collections::HashSet<String>,
 ) -> Option<DomainSummary> {
-    let dom = record.dom;
-    let mut buf = [0 as c_char; 48];
-    // SAFETY (all calls): `dom` is a live domain of the record; name and
-    // UUID are read from the local object, strings libvirt returns are
-    // copied (and the metadata string freed).
-    if unsafe { sys::virDomainGetUUIDString(dom, buf.as_mut_ptr()) } != 0 {
-        return None;
-    }
-    let uuid = unsafe { CStr::from_ptr(buf.as_ptr()) }
-        .to_string_lossy()
-        .into_owned();
+    // SAFETY (all calls): `dom` is live; the name is read from the local
+    // object, strings libvirt returns are copied (and the metadata string
+    // freed).
     let name_ptr = unsafe { sys::virDomainGetName(dom) };
     if name_ptr.is_null() {
         return None;
@@ -147,18 +129,11 @@ unsafe fn summary_of(
         .to_string_lossy()
         .into_owned();
     let (mut state, mut memory, mut vcpus) = (None, None, None);
-    let params: &[sys::virTypedParameter] = if record.params.is_null() || record.nparams <= 0 {
-        &[]
-    } else {
-        unsafe { std::slice::from_raw_parts(record.params, record.nparams as usize) }
-    };
-    for p in params {
-        let field = unsafe { CStr::from_ptr(p.field.as_ptr()) };
-        let value = super::stats::param_u64(p);
-        match field.to_bytes() {
-            b"state.state" => state = value,
-            b"balloon.current" => memory = value,
-            b"vcpu.current" => vcpus = value,
+    for &(field, value) in fields {
+        match field {
+            "state.state" => state = Some(value),
+            "balloon.current" => memory = Some(value),
+            "vcpu.current" => vcpus = Some(value),
             _ => {}
         }
     }

@@ -88,7 +88,7 @@ pub fn usage(prev: &DomainStats, cur: &DomainStats, elapsed: Duration) -> Usage 
     }
 }
 
-pub(super) fn param_u64(p: &sys::virTypedParameter) -> Option<u64> {
+fn param_u64(p: &sys::virTypedParameter) -> Option<u64> {
     // SAFETY: the union member read is the one `type_` names.
     unsafe {
         match p.type_ as u32 {
@@ -120,6 +120,52 @@ fn absorb(stats: &mut DomainStats, field: &str, value: u64) {
     }
 }
 
+/// One `virConnectGetAllDomainStats` call: `each` gets every record's
+/// domain (alive until the call returns), its UUID and its numeric
+/// parameters as (field, value); the record list is freed after.
+pub(super) fn bulk(
+    conn: &Connect,
+    wanted: u32,
+    flags: u32,
+    mut each: impl FnMut(sys::virDomainPtr, String, &[(&str, u64)]),
+) -> Result<(), Error> {
+    let mut records: *mut sys::virDomainStatsRecordPtr = std::ptr::null_mut();
+    // SAFETY: libvirt fills `records` with `n` records, freed below.
+    let n = unsafe { sys::virConnectGetAllDomainStats(conn.as_ptr(), wanted, &mut records, flags) };
+    if n < 0 {
+        return Err(virt::error::Error::last_error().into());
+    }
+    let mut fields = Vec::new();
+    for i in 0..n as usize {
+        // SAFETY: `i < n`; each record, its domain and its parameters live
+        // until the list is freed.
+        let record = unsafe { &**records.add(i) };
+        let mut buf = [0 as c_char; 48];
+        if unsafe { sys::virDomainGetUUIDString(record.dom, buf.as_mut_ptr()) } != 0 {
+            continue;
+        }
+        let uuid = unsafe { CStr::from_ptr(buf.as_ptr()) }
+            .to_string_lossy()
+            .into_owned();
+        let params: &[sys::virTypedParameter] = if record.params.is_null() || record.nparams <= 0 {
+            &[]
+        } else {
+            unsafe { std::slice::from_raw_parts(record.params, record.nparams as usize) }
+        };
+        fields.clear();
+        fields.extend(params.iter().filter_map(|p| {
+            let field = unsafe { CStr::from_ptr(p.field.as_ptr()) }.to_str().ok()?;
+            Some((field, param_u64(p)?))
+        }));
+        each(record.dom, uuid, &fields);
+    }
+    if !records.is_null() {
+        // SAFETY: the list libvirt allocated above, freed once.
+        unsafe { sys::virDomainStatsRecordListFree(records) };
+    }
+    Ok(())
+}
+
 /// One bulk call for every running domain of the connection.
 pub(super) fn collect(conn: &Connect) -> Result<Vec<DomainStats>, Error> {
     let wanted = sys::VIR_DOMAIN_STATS_STATE
@@ -128,42 +174,20 @@ pub(super) fn collect(conn: &Connect) -> Result<Vec<DomainStats>, Error> {
         | sys::VIR_DOMAIN_STATS_VCPU
         | sys::VIR_DOMAIN_STATS_INTERFACE
         | sys::VIR_DOMAIN_STATS_BLOCK;
-    let mut records: *mut sys::virDomainStatsRecordPtr = std::ptr::null_mut();
     // Stopped domains have no usage: asking only for running ones keeps a
     // host of many stopped guests cheap.
     let flags = sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE;
-    // SAFETY: libvirt fills `records` with `n` records, freed below.
-    let n = unsafe { sys::virConnectGetAllDomainStats(conn.as_ptr(), wanted, &mut records, flags) };
-    if n < 0 {
-        return Err(virt::error::Error::last_error().into());
-    }
-    let mut out = Vec::with_capacity(n as usize);
-    for i in 0..n as usize {
-        // SAFETY: `i < n`; each record and its parameters live until the list is freed.
-        let record = unsafe { &**records.add(i) };
-        let mut stats = DomainStats::default();
-        let mut buf = [0 as c_char; 48];
-        if unsafe { sys::virDomainGetUUIDString(record.dom, buf.as_mut_ptr()) } == 0 {
-            stats.uuid = unsafe { CStr::from_ptr(buf.as_ptr()) }
-                .to_string_lossy()
-                .into_owned();
-        }
-        let params: &[sys::virTypedParameter] = if record.params.is_null() || record.nparams <= 0 {
-            &[]
-        } else {
-            unsafe { std::slice::from_raw_parts(record.params, record.nparams as usize) }
+    let mut out = Vec::new();
+    bulk(conn, wanted, flags, |_, uuid, fields| {
+        let mut stats = DomainStats {
+            uuid,
+            ..Default::default()
         };
-        for p in params {
-            let field = unsafe { CStr::from_ptr(p.field.as_ptr()) }.to_string_lossy();
-            if let Some(v) = param_u64(p) {
-                absorb(&mut stats, &field, v);
-            }
+        for (field, value) in fields {
+            absorb(&mut stats, field, *value);
         }
         out.push(stats);
-    }
-    if !records.is_null() {
-        unsafe { sys::virDomainStatsRecordListFree(records) };
-    }
+    })?;
     Ok(out)
 }
 

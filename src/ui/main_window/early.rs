@@ -1,7 +1,8 @@
-//! Connections opened while GTK starts: the hosts Vireo will show at start
-//! are opened and listed on their own thread from the first line of
-//! [`crate::ui::run`], so the first rows are on screen about as soon as
-//! libvirt can list them, not after the window is built.
+//! Connections opened while GTK builds the window: the hosts Vireo will
+//! show at start are opened and listed on their own thread from the
+//! application's `startup` (see [`crate::ui::run`]), so the first rows are
+//! on screen about as soon as libvirt can list them, not after the window
+//! is built.
 //!
 //! Only local URIs are opened early (no host part: nothing asks for a
 //! password then); an early open that fails is forgotten and the window

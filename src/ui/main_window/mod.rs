@@ -92,8 +92,7 @@ pub struct App {
     /// of many hosts arriving together make one rebuild).
     rebuild_queued: bool,
     /// The latest memory trim scheduled (earlier ones are skipped).
-    trim_token: u64,
-    trim_current: std::rc::Rc<std::cell::Cell<u64>>,
+    trim_token: std::rc::Rc<std::cell::Cell<u64>>,
     /// The open Migrate dialog (one at a time).
     migrate_dialog: Option<relm4::Controller<crate::ui::dialogs::migrate::MigrateDialog>>,
     /// `stats-interval` in seconds, shared with the polling commands.
@@ -206,11 +205,10 @@ impl App {
     }
 
     /// Return the memory a rebuild's burst freed, once rebuilds settle.
-    fn schedule_trim(&mut self) {
-        self.trim_token += 1;
-        let token = self.trim_token;
-        let current = self.trim_current.clone();
-        current.set(token);
+    fn schedule_trim(&self) {
+        let token = self.trim_token.get() + 1;
+        self.trim_token.set(token);
+        let current = self.trim_token.clone();
         glib::timeout_add_local_once(std::time::Duration::from_secs(3), move || {
             if current.get() == token {
                 crate::ui::return_free_memory();
@@ -518,8 +516,7 @@ impl Component for App {
             header_loads: HashMap::new(),
             all_connected: false,
             rebuild_queued: false,
-            trim_token: 0,
-            trim_current: Default::default(),
+            trim_token: Default::default(),
             stats_interval: Default::default(),
         };
         {
