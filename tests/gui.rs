@@ -768,6 +768,66 @@ fn search_filters_the_list_and_sorting_reorders_it() {
     app.screenshot("Vireo", "sorted-by-state.png");
 }
 
+/// A test-driver host of `n` shut-off VMs named `vm-0000`….
+fn many_vms_host(n: usize) -> String {
+    let mut xml = String::from("<node>\n");
+    for i in 0..n {
+        xml.push_str(&format!(
+            "<domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>\
+             <name>vm-{i:04}</name><memory>65536</memory><os><type>hvm</type></os>\
+             <test:runstate>5</test:runstate></domain>\n"
+        ));
+    }
+    xml.push_str("</node>\n");
+    let path = common::fresh_dir("many-vms").join("host.xml");
+    std::fs::write(&path, xml).unwrap();
+    format!("test://{}", path.display())
+}
+
+#[test]
+fn a_host_of_hundreds_of_vms_lists_them_all_in_order() {
+    // Many VMs arrive in two steps (a screenful first, the rest after the
+    // first frame): every one must end up listed, in order.
+    let uri = many_vms_host(300);
+    let mut app = App::launch_tall(&["--connect", &uri]);
+    let nodes = app.wait_for_text("300 virtual machines");
+    let first = |n: &[Node]| {
+        n.iter()
+            .find(|n| n.role == "list item" && n.name.starts_with("vm-"))
+            .map(|n| n.name.clone())
+    };
+    assert_eq!(first(&nodes).as_deref(), Some("vm-0000"));
+    app.keys("Vireo", "ctrl+f");
+    app.type_text("vm-0299");
+    app.wait_until("the last VM found", |n| {
+        first(n).as_deref() == Some("vm-0299")
+            && !n
+                .iter()
+                .any(|n| n.role == "list item" && n.name == "vm-0000")
+    });
+    app.keys_to_focus("Escape");
+    let nodes = app.wait_until("every VM listed again", |n| {
+        n.iter()
+            .any(|n| n.role == "list item" && n.name == "vm-0001")
+    });
+    assert_eq!(first(&nodes).as_deref(), Some("vm-0000"));
+    // The last rows of the list are the last VMs, in order.
+    let row = nodes
+        .iter()
+        .find(|n| n.role == "list item" && n.name == "vm-0001")
+        .unwrap();
+    app.click("Vireo", row);
+    app.keys_to_focus("End");
+    app.wait_until("the end of the list shown", |n| {
+        let shown: Vec<&str> = n
+            .iter()
+            .filter(|n| n.role == "list item" && n.on_screen() && n.name.starts_with("vm-"))
+            .map(|n| n.name.as_str())
+            .collect();
+        shown.last() == Some(&"vm-0299") && shown.windows(2).all(|w| w[0] < w[1])
+    });
+}
+
 #[test]
 fn the_selected_vm_obeys_the_header_bar_and_shortcuts() {
     let uri = common::demo_uri();

@@ -75,13 +75,19 @@ fn virsh_answers(uri: &str, n: usize) {
 
 fn next_all_connected(lines: &Receiver<(Instant, String)>, vms: usize) -> Instant {
     let want = format!("vireo-trace: all hosts connected ({vms} VMs)");
+    // What each host went through, printed should one never come back.
+    let mut seen = Vec::new();
     loop {
-        let (at, line) = lines
-            .recv_timeout(Duration::from_secs(180))
-            .expect("every host connected");
+        let Ok((at, line)) = lines.recv_timeout(Duration::from_secs(180)) else {
+            for line in seen.iter().rev().take(60).rev() {
+                eprintln!("  {line}");
+            }
+            panic!("not every host connected within 180 s (their last steps above)");
+        };
         if line.contains(&want) {
             return at;
         }
+        seen.push(line);
     }
 }
 

@@ -789,16 +789,20 @@ impl Connection {
 }
 
 /// How long to wait before reconnect attempt `attempt` (1-based) after a
-/// connection was lost: every second for the first ten (a restarted daemon
-/// is back within a second of answering; a refused attempt costs nothing),
-/// then 2 s, 4 s, … up to 30 s.
+/// connection was lost: every quarter second for the first two seconds (a
+/// restarted daemon answers within a second; a refused attempt costs
+/// nothing), every second for the next eight, then 2 s, 4 s, … up to 30 s.
 pub fn reconnect_delay(attempt: u32) -> std::time::Duration {
-    const QUICK: u32 = 10;
-    if attempt <= QUICK {
-        return std::time::Duration::from_secs(1);
+    use std::time::Duration;
+    const QUARTERS: u32 = 8;
+    const SECONDS: u32 = QUARTERS + 8;
+    if attempt <= QUARTERS {
+        Duration::from_millis(250)
+    } else if attempt <= SECONDS {
+        Duration::from_secs(1)
+    } else {
+        Duration::from_secs((1u64 << (attempt - SECONDS).min(5)).min(30))
     }
-    let secs = 1u64 << (attempt - QUICK).min(5);
-    std::time::Duration::from_secs(secs.min(30))
 }
 
 /// Register libvirt's default event loop once per process and run it on a
@@ -850,12 +854,12 @@ mod tests {
 
     #[test]
     fn reconnecting_backs_off_to_thirty_seconds() {
-        let secs: Vec<u64> = (1..=18).map(|a| reconnect_delay(a).as_secs()).collect();
-        assert_eq!(
-            secs,
-            [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 4, 8, 16, 30, 30, 30, 30]
-        );
-        assert_eq!(reconnect_delay(0).as_secs(), 1);
+        let ms: Vec<u128> = (1..=24).map(|a| reconnect_delay(a).as_millis()).collect();
+        let mut want = vec![250; 8];
+        want.extend([1000; 8]);
+        want.extend([2000, 4000, 8000, 16000, 30000, 30000, 30000, 30000]);
+        assert_eq!(ms, want);
+        assert_eq!(reconnect_delay(0).as_millis(), 250);
         assert_eq!(reconnect_delay(u32::MAX).as_secs(), 30);
     }
 }

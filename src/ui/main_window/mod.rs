@@ -1022,6 +1022,10 @@ impl Component for App {
                     self.nudge_lost_hosts(index, &sender);
                 }
                 let view = &mut self.connections[index];
+                crate::ui::trace(&match &result {
+                    Ok(_) => format!("host {index} open"),
+                    Err(e) => format!("host {index} not open ({}): {e}", view.reconnects),
+                });
                 view.status = match result {
                     Ok((conn, domains)) => {
                         view.uri = conn.uri().to_owned();
@@ -1110,6 +1114,7 @@ impl Component for App {
                 }
                 Event::Closed(_) => {
                     let view = &mut self.connections[index];
+                    crate::ui::trace(&format!("host {index} closed"));
                     if matches!(view.status, ConnStatus::Connected { .. }) {
                         view.status = ConnStatus::Failed(lost_message(""));
                         view.reconnects = 1;
@@ -1120,6 +1125,7 @@ impl Component for App {
             AppCommandOutput::ReconnectDue { generation, index }
                 if generation == self.generation && index < self.connections.len() =>
             {
+                crate::ui::trace(&format!("host {index} reconnect due"));
                 if matches!(self.connections[index].status, ConnStatus::Failed(_))
                     && self.connections[index].reconnects > 0
                 {

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use gettextrs::gettext;
-use relm4::gtk::{self, gio, prelude::*};
+use relm4::gtk::{self, gio, glib, prelude::*};
 
 use crate::core::libvirt::{Connection, DomainState, DomainSummary, PowerAction};
 use crate::ui::main_window::usage::Shared;
@@ -456,6 +456,89 @@ fn report_first_rows(widget: &gtk::Widget) {
     });
 }
 
+/// Whether an item's new data would draw the same row as its old.
+fn same(old: &ItemData, new: &ItemData) -> bool {
+    match (old, new) {
+        (
+            ItemData::Header {
+                index: i,
+                uri: u,
+                status: s,
+            },
+            ItemData::Header { index, uri, status },
+        ) => i == index && u == uri && s == status,
+        (
+            ItemData::Vm {
+                index: i,
+                summary: s,
+                history: h,
+                busy: b,
+                addresses: a,
+                host: o,
+            },
+            ItemData::Vm {
+                index,
+                summary,
+                history,
+                busy,
+                addresses,
+                host,
+            },
+        ) => {
+            i == index
+                && s == summary
+                && b == busy
+                && a == addresses
+                && o == host
+                && match (h, history) {
+                    (Some(h), Some(history)) => Rc::ptr_eq(h, history),
+                    (None, None) => true,
+                    _ => false,
+                }
+        }
+        _ => false,
+    }
+}
+
+/// Call `f` once, right after `widget`'s next frame is painted (or after
+/// 300 ms, should no frame come: a minimised window paints none).
+fn after_next_paint(widget: &gtk::Widget, f: impl Fn() + 'static) {
+    let f = Rc::new(f);
+    let fallback = f.clone();
+    glib::timeout_add_local_once(std::time::Duration::from_millis(300), move || fallback());
+    let hook = move |widget: &gtk::Widget| {
+        let Some(clock) = widget.frame_clock() else {
+            return;
+        };
+        let slot: Rc<Cell<Option<glib::SignalHandlerId>>> = Rc::default();
+        let inner = slot.clone();
+        let f = f.clone();
+        let id = clock.connect_after_paint(move |clock| {
+            if let Some(id) = inner.take() {
+                clock.disconnect(id);
+                // Outside the paint: the new items make rows.
+                let f = f.clone();
+                glib::idle_add_local_once(move || f());
+            }
+        });
+        slot.set(Some(id));
+        clock.request_phase(gtk::gdk::FrameClockPhase::PAINT);
+    };
+    if widget.frame_clock().is_some() {
+        hook(widget);
+    } else {
+        let slot: Rc<Cell<Option<glib::SignalHandlerId>>> = Rc::default();
+        let inner = slot.clone();
+        let id = widget.connect_realize(move |widget| {
+            if let Some(id) = inner.take() {
+                widget.disconnect(id);
+            }
+            hook(widget);
+        });
+        slot.set(Some(id));
+    }
+}
+
 /// What to call when the list's rows are bound or unbound.
 type RowsChanged = Rc<RefCell<Option<Box<dyn Fn()>>>>;
 
@@ -474,7 +557,16 @@ pub struct VmList {
     hosts: Rc<Cell<HostView>>,
     /// Called when the rows shown change (bound or unbound).
     on_rows: RowsChanged,
+    /// Items of a large arrival that join the model after the first frame
+    /// (see [`VmList::add`]).
+    pending: Rc<RefCell<Vec<VmItem>>>,
 }
+
+/// When many VMs arrive at once, about a window's worth of rows (the first
+/// in the list's order) is made and painted first; the rest join the model
+/// right after that frame. GTK makes and binds up to 200 rows whenever a
+/// list view's model fills, which otherwise delays the first paint.
+const FIRST_ITEMS: usize = 48;
 
 impl VmList {
     pub fn new() -> VmList {
@@ -593,6 +685,49 @@ impl VmList {
             graphs,
             hosts,
             on_rows,
+            pending: Rc::default(),
+        }
+    }
+
+    /// Add new items to the model: all at once when they are few, else the
+    /// first [`FIRST_ITEMS`] now and the rest after the next frame.
+    fn add(&self, mut added: Vec<VmItem>) {
+        if added.len() <= 2 * FIRST_ITEMS {
+            self.store.extend_from_slice(&added);
+            return;
+        }
+        let key = self.sort.get();
+        let one_list = self.hosts.get() == HostView::OneList;
+        // Those shown first: passing the filter, then in the list's order.
+        added.sort_by(|a, b| {
+            let shown = |i: &VmItem| !self.filter.match_(i);
+            shown(a)
+                .cmp(&shown(b))
+                .then_with(|| a.with(|a| b.with(|b| compare(a, b, key, one_list))))
+        });
+        let rest = added.split_off(FIRST_ITEMS);
+        self.store.extend_from_slice(&added);
+        self.pending.borrow_mut().extend(rest);
+        let flush = {
+            let store = self.store.downgrade();
+            let pending = Rc::downgrade(&self.pending);
+            move || {
+                if let (Some(store), Some(pending)) = (store.upgrade(), pending.upgrade()) {
+                    let rest = pending.take();
+                    if !rest.is_empty() {
+                        store.extend_from_slice(&rest);
+                    }
+                }
+            }
+        };
+        after_next_paint(self.view.upcast_ref(), flush);
+    }
+
+    /// Put any items still waiting for the first frame into the model now.
+    fn flush_pending(&self) {
+        let rest = self.pending.take();
+        if !rest.is_empty() {
+            self.store.extend_from_slice(&rest);
         }
     }
 
@@ -621,6 +756,7 @@ impl VmList {
         connections: &[ConnectionView],
         usage: &HashMap<(usize, String), Shared>,
     ) {
+        self.flush_pending();
         let mut wanted: Vec<(Key, ItemData)> = Vec::new();
         for (index, view) in connections.iter().enumerate() {
             let status = match &view.status {
@@ -674,45 +810,55 @@ impl VmList {
             }
         }
         let mut added = Vec::new();
+        // Whether an item already in the model may have moved in the order.
+        let mut moved = false;
         for (key, mut data) in wanted {
             match self.items.get(&key) {
-                Some(item) => item.update(|old| {
-                    // A connected host's header keeps its load.
-                    if let (
-                        ItemData::Header {
-                            status: HeaderStatus::Connected { load: known, .. },
-                            ..
-                        },
-                        ItemData::Header {
-                            status: HeaderStatus::Connected { load, .. },
-                            ..
-                        },
-                    ) = (&*old, &mut data)
-                    {
-                        *load = *known;
-                    }
-                    // Keep what only the list knows (busy marks).
-                    if let (
-                        ItemData::Vm {
-                            busy: keep,
-                            addresses: known,
-                            ..
-                        },
-                        ItemData::Vm {
-                            busy,
-                            addresses,
-                            summary,
-                            ..
-                        },
-                    ) = (&*old, &mut data)
-                    {
-                        *busy = keep.clone();
-                        if summary.state.is_active() {
-                            *addresses = known.clone();
+                Some(item) => {
+                    item.with(|old| {
+                        match (old, &mut data) {
+                            // A connected host's header keeps its load.
+                            (
+                                ItemData::Header {
+                                    status: HeaderStatus::Connected { load: known, .. },
+                                    ..
+                                },
+                                ItemData::Header {
+                                    status: HeaderStatus::Connected { load, .. },
+                                    ..
+                                },
+                            ) => *load = *known,
+                            // Keep what only the list knows (busy marks, addresses).
+                            (
+                                ItemData::Vm {
+                                    busy: keep,
+                                    addresses: known,
+                                    summary: was,
+                                    ..
+                                },
+                                ItemData::Vm {
+                                    busy,
+                                    addresses,
+                                    summary,
+                                    ..
+                                },
+                            ) => {
+                                *busy = keep.clone();
+                                if summary.state.is_active() {
+                                    *addresses = known.clone();
+                                }
+                                moved |= was.name != summary.name
+                                    || was.state != summary.state
+                                    || was.memory_kib != summary.memory_kib;
+                            }
+                            _ => {}
                         }
+                    });
+                    // An unchanged item keeps its row as drawn.
+                    if !item.with(|old| same(old, &data)) {
+                        item.update(|old| *old = data);
                     }
-                    *old = data;
-                }),
+                }
                 None => {
                     let item = VmItem::new(data);
                     self.items.insert(key, item.clone());
@@ -720,10 +866,14 @@ impl VmList {
                 }
             }
         }
-        if !added.is_empty() {
-            self.store.extend_from_slice(&added);
+        // Items inserted into a sorted model are placed in order; only those
+        // already there may have moved.
+        if moved {
+            self.sorter.changed(gtk::SorterChange::Different);
         }
-        self.sorter.changed(gtk::SorterChange::Different);
+        if !added.is_empty() {
+            self.add(added);
+        }
     }
 
     /// New usage figures for one VM: its row redraws in place.
@@ -835,10 +985,17 @@ impl VmList {
 
     /// VMs that pass the search filter.
     pub fn matching_vms(&self) -> usize {
-        (0..self.filtered.n_items())
+        let is_vm = |item: &VmItem| item.with(|d| matches!(d, ItemData::Vm { .. }));
+        let shown = (0..self.filtered.n_items())
             .filter_map(|i| self.filtered.item(i).and_downcast::<VmItem>())
-            .filter(|item| item.with(|d| matches!(d, ItemData::Vm { .. })))
-            .count()
+            .filter(is_vm)
+            .count();
+        let waiting = self.pending.borrow();
+        shown
+            + waiting
+                .iter()
+                .filter(|i| is_vm(i) && self.filter.match_(*i))
+                .count()
     }
 
     /// The VM at a position of the view's model.
