@@ -85,6 +85,10 @@ fn next_all_connected(lines: &Receiver<(Instant, String)>, vms: usize) -> Instan
             panic!("not every host connected within 180 s (their last steps above)");
         };
         if line.contains(&want) {
+            // VIREO_BENCH_TRACE=1 shows how the hosts came back.
+            if std::env::var_os("VIREO_BENCH_TRACE").is_some() {
+                seen.iter().for_each(|l| eprintln!("  {l}"));
+            }
             return at;
         }
         seen.push(line);
@@ -182,7 +186,7 @@ fn main() {
     );
     let row = |what: &str, x: f64, y: f64, unit: &str| {
         println!(
-            "  {what:<36} {:>7.1} {unit:<2} {:>7.1} {unit:<2} {:>6.2}x",
+            "  {what:<36} {:>7.2} {unit:<2} {:>7.2} {unit:<2} {:>6.2}x",
             x,
             y,
             if y > 0.0 { x / y } else { f64::NAN }
@@ -216,4 +220,5 @@ fn main() {
     );
     let lag = |f: &Figures| (f.reconnected.as_secs_f64() - f.daemons_back.as_secs_f64()).max(0.0);
     row("  Vireo after virsh", lag(&a), lag(&b), "s");
+    println!("  (CPU time is counted in 10 ms ticks: 0.05 % over 20 s is one tick)");
 }

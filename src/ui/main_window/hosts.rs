@@ -142,7 +142,13 @@ impl App {
         }
         self.rebuild_queued = true;
         let input = sender.input_sender().clone();
-        glib::idle_add_local_once(move || input.emit(AppInput::Rebuild));
+        // Above GTK's redraws: with frames that take longer than the frame
+        // interval (many rows, a software renderer), a default idle could
+        // wait for as long as something animates.
+        glib::idle_add_local_full(glib::Priority::HIGH_IDLE, move || {
+            input.emit(AppInput::Rebuild);
+            glib::ControlFlow::Break
+        });
     }
 
     /// Host `back` has just come back after a loss: hosts lost with it

@@ -243,6 +243,28 @@ impl App {
 
 /// Answers libvirt's credential questions with a dialog on the main thread
 /// (the connection's actor thread waits for the answers).
+/// Give a status page its icon when it is first shown: GTK 4.8 loads a
+/// large symbolic icon from its SVG (through librsvg, ~7 MB resident) as
+/// soon as the page exists, though most of these pages never show.
+fn lazy_icon(page: &adw::StatusPage, icon: &str) {
+    if page.icon_name().is_none() {
+        page.set_icon_name(Some(icon));
+    }
+}
+
+/// Show a status page's spinner after half a second on screen.
+fn spinner_later(page: &adw::StatusPage) {
+    let page = page.downgrade();
+    glib::timeout_add_local_once(std::time::Duration::from_millis(500), move || {
+        if let Some(page) = page.upgrade()
+            && page.is_mapped()
+            && let Some(child) = page.child()
+        {
+            child.set_visible(true);
+        }
+    });
+}
+
 fn graphs(settings: &gio::Settings) -> Graphs {
     Graphs {
         disk: settings.boolean("show-disk-graph"),
@@ -380,8 +402,13 @@ impl Component for App {
 
                         add_named[Some("connecting")] = &adw::StatusPage {
                             set_title: &gettext("Connecting…"),
+                            // The spinner shows only when connecting takes a
+                            // while: no flash for a local host.
+                            connect_map => |p| spinner_later(p),
+                            connect_unmap => |p| if let Some(c) = p.child() { c.set_visible(false) },
                             #[wrap(Some)]
                             set_child = &gtk::Spinner {
+                                set_visible: false,
                                 // Spinning only while shown: GTK 4.8 animates
                                 // a spinning spinner on a hidden page too.
                                 connect_map => |s| s.set_spinning(true),
@@ -392,7 +419,8 @@ impl Component for App {
                             },
                         },
                         add_named[Some("error")] = &adw::StatusPage {
-                            set_icon_name: Some("dialog-error-symbolic"),
+                            // Icons load when shown (see `lazy_icon`).
+                            connect_map => |p| lazy_icon(p, "dialog-error-symbolic"),
                             set_title: &gettext("Could Not Connect"),
                             #[watch]
                             set_description: Some(&model.error_description()),
@@ -408,7 +436,8 @@ impl Component for App {
                             },
                         },
                         add_named[Some("empty")] = &adw::StatusPage {
-                            set_icon_name: Some("computer-symbolic"),
+                            // Icons load when shown (see `lazy_icon`).
+                            connect_map => |p| lazy_icon(p, "computer-symbolic"),
                             set_title: &gettext("No Virtual Machines"),
                             set_description: Some(&gettext("This connection has no virtual machines yet.")),
                             #[wrap(Some)]
@@ -421,7 +450,8 @@ impl Component for App {
                             },
                         },
                         add_named[Some("no-connections")] = &adw::StatusPage {
-                            set_icon_name: Some("network-server-symbolic"),
+                            // Icons load when shown (see `lazy_icon`).
+                            connect_map => |p| lazy_icon(p, "network-server-symbolic"),
                             set_title: &gettext("No Connections"),
                             set_description: Some(&gettext("Add a connection to a libvirt host to see its virtual machines.")),
                             #[wrap(Some)]
@@ -434,7 +464,8 @@ impl Component for App {
                             },
                         },
                         add_named[Some("no-results")] = &adw::StatusPage {
-                            set_icon_name: Some("system-search-symbolic"),
+                            // Icons load when shown (see `lazy_icon`).
+                            connect_map => |p| lazy_icon(p, "system-search-symbolic"),
                             set_title: &gettext("No Results Found"),
                             set_description: Some(&gettext("No virtual machine matches the search.")),
                         },
@@ -1254,6 +1285,8 @@ impl Component for App {
             | AppCommandOutput::Listed { .. } => {}
         }
         if changes_rows {
+            // Read as the hosts' states change, not when the list catches up.
+            self.trace_all_connected();
             self.schedule_rebuild(&sender);
         }
     }

@@ -723,6 +723,48 @@ impl VmList {
         after_next_paint(self.view.upcast_ref(), flush);
     }
 
+    /// Remove `gone` from the model, a run of neighbours at a time (a
+    /// lost host's VMs are one run): one change for the views per run, not
+    /// one per VM (each change costs the sorted view a pass over the whole
+    /// list). With more than a few runs the model is replaced by what stays,
+    /// in one change.
+    fn remove(&self, gone: &HashSet<VmItem>) {
+        if gone.is_empty() {
+            return;
+        }
+        let all: Vec<VmItem> = (0..self.store.n_items())
+            .filter_map(|i| self.store.item(i).and_downcast::<VmItem>())
+            .collect();
+        let going: Vec<bool> = all.iter().map(|item| gone.contains(item)).collect();
+        // Runs of neighbours going, as (start, length), last first.
+        let mut runs = Vec::new();
+        let mut i = all.len();
+        while i > 0 {
+            i -= 1;
+            if going[i] {
+                let end = i + 1;
+                while i > 0 && going[i - 1] {
+                    i -= 1;
+                }
+                runs.push((i, end - i));
+            }
+        }
+        const FEW_RUNS: usize = 3;
+        if runs.len() <= FEW_RUNS {
+            for (start, len) in runs {
+                self.store
+                    .splice(start as u32, len as u32, &[] as &[VmItem]);
+            }
+        } else {
+            let kept: Vec<VmItem> = all
+                .into_iter()
+                .zip(going)
+                .filter_map(|(item, going)| (!going).then_some(item))
+                .collect();
+            self.store.splice(0, self.store.n_items(), &kept);
+        }
+    }
+
     /// Put any items still waiting for the first frame into the model now.
     fn flush_pending(&self) {
         let rest = self.pending.take();
@@ -802,13 +844,11 @@ impl VmList {
             .filter(|k| !keys.contains(k))
             .cloned()
             .collect();
-        for key in gone {
-            if let Some(item) = self.items.remove(&key)
-                && let Some(pos) = self.store.find(&item)
-            {
-                self.store.remove(pos);
-            }
-        }
+        let gone: HashSet<VmItem> = gone
+            .iter()
+            .filter_map(|key| self.items.remove(key))
+            .collect();
+        self.remove(&gone);
         let mut added = Vec::new();
         // Whether an item already in the model may have moved in the order.
         let mut moved = false;

@@ -55,14 +55,17 @@ struct HeaderPart {
 struct VmPart {
     vm: gtk::Box,
     icon: gtk::Image,
+    texts: gtk::Box,
+    /// The name, then the title dimmed (one label: every widget here
+    /// counts 200 times).
     name: gtk::Label,
-    title: gtk::Label,
+    /// State (or the action in flight), usage, address, host.
     subtitle: gtk::Label,
-    /// A running guest's first address, with a button copying it.
-    address: gtk::Label,
-    copy: gtk::Button,
+    /// Copies a running guest's first address; made when first needed.
+    copy: std::cell::OnceCell<gtk::Button>,
     copy_text: Rc<RefCell<String>>,
-    busy: gtk::Spinner,
+    /// Made when an action first runs.
+    busy: std::cell::OnceCell<gtk::Spinner>,
     /// Usage graphs, made when the row first shows a running VM.
     graphs: std::cell::OnceCell<UsageGraphs>,
     actions: gtk::MenuButton,
@@ -75,6 +78,17 @@ struct UsageGraphs {
     memory: Sparkline,
     disk: Sparkline,
     net: Sparkline,
+}
+
+/// A spinner that spins while it is shown (visible and mapped) only: GTK
+/// 4.8 animates a spinning spinner even when it is not on screen.
+fn spinner(label: &str) -> gtk::Spinner {
+    let spinner = gtk::Spinner::new();
+    spinner.set_visible(false);
+    spinner.set_accessible_label(label);
+    spinner.connect_map(|s| s.set_spinning(true));
+    spinner.connect_unmap(|s| s.set_spinning(false));
+    spinner
 }
 
 fn flat_button(icon: &str, label: &str) -> gtk::Button {
@@ -139,8 +153,7 @@ impl HeaderPart {
         status_line.append(&header_load);
         texts.append(&status_line);
         header.append(&texts);
-        let header_spinner = gtk::Spinner::new();
-        header_spinner.set_accessible_label(&gettext("Connecting…"));
+        let header_spinner = spinner(&gettext("Connecting…"));
         header.append(&header_spinner);
         let header_retry = gtk::Button::builder().valign(gtk::Align::Center).build();
         header.append(&header_retry);
@@ -183,46 +196,15 @@ impl VmPart {
             .xalign(0.0)
             .ellipsize(gtk::pango::EllipsizeMode::End)
             .build();
-        name.add_css_class("vm-name");
-        let title = gtk::Label::builder()
-            .xalign(0.0)
-            .hexpand(true)
-            .ellipsize(gtk::pango::EllipsizeMode::End)
-            .build();
-        title.add_css_class("dim-label");
-        let names = gtk::Box::new(gtk::Orientation::Horizontal, 8);
-        names.append(&name);
-        names.append(&title);
         let subtitle = gtk::Label::builder()
             .xalign(0.0)
             .ellipsize(gtk::pango::EllipsizeMode::End)
             .build();
         subtitle.add_css_class("dim-label");
         subtitle.add_css_class("caption");
-        let address = gtk::Label::builder()
-            .xalign(0.0)
-            .ellipsize(gtk::pango::EllipsizeMode::End)
-            .build();
-        address.add_css_class("dim-label");
-        address.add_css_class("caption");
-        address.add_css_class("numeric");
-        let copy = flat_button("edit-copy-symbolic", &gettext("Copy Address"));
-        copy.add_css_class("vm-row-copy");
-        let copy_text: Rc<RefCell<String>> = Rc::default();
-        {
-            let text = copy_text.clone();
-            copy.connect_clicked(move |b| b.clipboard().set_text(&text.borrow()));
-        }
-        let line = gtk::Box::new(gtk::Orientation::Horizontal, 0);
-        line.append(&subtitle);
-        line.append(&address);
-        texts.append(&names);
-        texts.append(&line);
+        texts.append(&name);
+        texts.append(&subtitle);
         vm.append(&texts);
-        vm.append(&copy);
-        let busy = gtk::Spinner::new();
-        busy.set_accessible_label(&gettext("Working…"));
-        vm.append(&busy);
         let actions = gtk::MenuButton::builder()
             .icon_name("view-more-symbolic")
             .valign(gtk::Align::Center)
@@ -266,16 +248,44 @@ impl VmPart {
         VmPart {
             vm,
             icon,
+            texts,
             name,
-            title,
             subtitle,
-            address,
-            copy,
-            copy_text,
-            busy,
+            copy: std::cell::OnceCell::new(),
+            copy_text: Rc::default(),
+            busy: std::cell::OnceCell::new(),
             graphs: std::cell::OnceCell::new(),
             actions,
             menu,
+        }
+    }
+
+    /// The copy button, made on first use (after the texts).
+    fn copy(&self) -> &gtk::Button {
+        self.copy.get_or_init(|| {
+            let copy = flat_button("edit-copy-symbolic", &gettext("Copy Address"));
+            copy.add_css_class("vm-row-copy");
+            let text = self.copy_text.clone();
+            copy.connect_clicked(move |b| b.clipboard().set_text(&text.borrow()));
+            self.vm.insert_child_after(&copy, Some(&self.texts));
+            copy
+        })
+    }
+
+    /// The spinner of an action in flight, made on first use (after the
+    /// texts and the copy button, before the graphs).
+    fn busy(&self) -> &gtk::Spinner {
+        self.busy.get_or_init(|| {
+            let busy = spinner(&gettext("Working…"));
+            self.vm.insert_child_after(&busy, Some(self.before_busy()));
+            busy
+        })
+    }
+
+    fn before_busy(&self) -> &gtk::Widget {
+        match self.copy.get() {
+            Some(copy) => copy.upcast_ref(),
+            None => self.texts.upcast_ref(),
         }
     }
 
@@ -288,7 +298,10 @@ impl VmPart {
                 disk: Sparkline::new("graph-disk"),
                 net: Sparkline::new("graph-network"),
             };
-            let mut after: gtk::Widget = self.busy.clone().upcast();
+            let mut after: gtk::Widget = match self.busy.get() {
+                Some(busy) => busy.clone().upcast(),
+                None => self.before_busy().clone(),
+            };
             for graph in [&graphs.cpu, &graphs.memory, &graphs.disk, &graphs.net] {
                 self.vm.insert_child_after(&graph.area, Some(&after));
                 after = graph.area.clone().upcast();
@@ -312,27 +325,43 @@ impl Row {
                 host,
             } => {
                 let host = graphs.host.then_some(&**host);
-                self.render_vm(*index, summary, history, busy.as_deref(), host, graphs);
-                self.render_address(summary, addresses);
+                let address = addresses
+                    .first()
+                    .filter(|_| summary.state.is_active())
+                    .map(String::as_str);
+                let shown = Shown {
+                    busy: busy.as_deref(),
+                    address,
+                    host,
+                };
+                self.render_vm(*index, summary, history, shown, graphs);
+                self.render_copy(summary, addresses);
             }
         });
     }
 
-    /// A running guest's first address and its copy button.
-    fn render_address(&self, summary: &DomainSummary, addresses: &[String]) {
+    /// A running guest's copy-address button (the address is in the
+    /// subtitle).
+    fn render_copy(&self, summary: &DomainSummary, addresses: &[String]) {
         let v = self.vm_part();
         let first = addresses.first().filter(|_| summary.state.is_active());
-        v.address.set_visible(first.is_some());
-        v.copy.set_visible(first.is_some());
-        if let Some(a) = first {
-            v.address.set_text(&format!(" · {a}"));
-            let label = gettext_f(
-                "Copy address {address} of {name}",
-                &[("address", a), ("name", &summary.name)],
-            );
-            v.copy.set_tooltip_text(Some(&label));
-            v.copy.set_accessible_label(&label);
-            v.copy_text.replace(a.clone());
+        match first {
+            Some(a) => {
+                let copy = v.copy();
+                copy.set_visible(true);
+                let label = gettext_f(
+                    "Copy address {address} of {name}",
+                    &[("address", a), ("name", &summary.name)],
+                );
+                copy.set_tooltip_text(Some(&label));
+                copy.set_accessible_label(&label);
+                v.copy_text.replace(a.clone());
+            }
+            None => {
+                if let Some(copy) = v.copy.get() {
+                    copy.set_visible(false);
+                }
+            }
         }
     }
 
@@ -398,7 +427,6 @@ impl Row {
         h.header_load.set_visible(!load.is_empty());
         h.header_load.set_text(&load);
         h.header_spinner.set_visible(spinning);
-        h.header_spinner.set_spinning(spinning);
         h.header_retry.set_visible(retry.is_some());
         if let Some(label) = retry {
             h.header_retry.set_label(&label);
@@ -417,10 +445,14 @@ impl Row {
         index: usize,
         summary: &DomainSummary,
         history: &Option<crate::ui::main_window::usage::Shared>,
-        busy: Option<&str>,
-        host: Option<&str>,
+        shown: Shown,
         graphs: Graphs,
     ) {
+        let Shown {
+            busy,
+            address,
+            host,
+        } = shown;
         let empty = crate::ui::main_window::usage::History::default();
         let shared = history.as_ref().map(|h| h.borrow());
         let history = shared.as_deref().unwrap_or(&empty);
@@ -433,10 +465,8 @@ impl Row {
         self.root.add_css_class("vm");
         let name = &summary.name;
         self.name_list_item(name);
-        v.name.set_text(name);
-        let title = summary.title.as_deref().unwrap_or_default();
-        v.title.set_text(title);
-        v.title.set_visible(!title.is_empty());
+        v.name
+            .set_markup(&name_markup(name, summary.title.as_deref()));
 
         let (icon, class) = state_icon(summary.state);
         v.icon.set_icon_name(Some(icon));
@@ -468,13 +498,16 @@ impl Row {
                 ));
             }
         }
-        if let Some(host) = host {
+        for part in [address, host].into_iter().flatten() {
             subtitle.push_str(" · ");
-            subtitle.push_str(host);
+            subtitle.push_str(part);
         }
         v.subtitle.set_text(&subtitle);
-        v.busy.set_visible(busy.is_some());
-        v.busy.set_spinning(busy.is_some());
+        if busy.is_some() {
+            v.busy().set_visible(true);
+        } else if let Some(spinner) = v.busy.get() {
+            spinner.set_visible(false);
+        }
 
         let active = summary.state.is_active();
         if active {
@@ -518,6 +551,28 @@ impl Row {
             self.menu_for.replace(Some(key));
         }
     }
+}
+
+/// What a VM's row shows besides its domain and usage.
+struct Shown<'a> {
+    /// A slow action in flight.
+    busy: Option<&'a str>,
+    /// A running guest's first address.
+    address: Option<&'a str>,
+    /// Its host, in the one-list view.
+    host: Option<&'a str>,
+}
+
+/// The name in bold, then the title dimmed.
+fn name_markup(name: &str, title: Option<&str>) -> String {
+    let mut markup = format!("<b>{}</b>", glib::markup_escape_text(name));
+    if let Some(title) = title.filter(|t| !t.is_empty()) {
+        markup.push_str(&format!(
+            "  <span alpha=\"55%\">{}</span>",
+            glib::markup_escape_text(title)
+        ));
+    }
+    markup
 }
 
 /// "CPU 12% · Memory 3.1 GiB of 16 GiB" for a host's header.
