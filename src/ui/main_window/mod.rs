@@ -404,7 +404,7 @@ impl Component for App {
                             set_title: &gettext("Connecting…"),
                             // The spinner shows only when connecting takes a
                             // while: no flash for a local host.
-                            connect_map => |p| spinner_later(p),
+                            connect_map => |p| { spinner_later(p); },
                             connect_unmap => |p| if let Some(c) = p.child() { c.set_visible(false) },
                             #[wrap(Some)]
                             set_child = &gtk::Spinner {
