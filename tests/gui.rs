@@ -1097,6 +1097,45 @@ fn a_lost_daemon_is_shown_and_reconnected_when_it_returns() {
 }
 
 #[test]
+fn a_lost_hosts_vms_stay_listed_dimmed_for_a_while_then_come_back_with_it() {
+    use vireo::core::libvirt::Connection;
+    let mut daemon = common::daemon::Daemon::start();
+    let rt = common::runtime();
+    let conn = rt.block_on(Connection::open(&daemon.uri)).unwrap();
+    rt.block_on(conn.define_xml(
+        "<domain type='qemu'><name>kept-vm</name><memory unit='MiB'>64</memory>\
+         <os><type arch='x86_64'>hvm</type></os></domain>",
+    ))
+    .unwrap();
+    drop(conn);
+    let mut app = App::launch(&["--connect", &daemon.uri], &[]);
+    app.wait_for_text("1 virtual machine");
+    // Whether kept-vm's row is listed, and usable (its row's box sensitive).
+    let kept = |n: &[Node], sensitive: bool| {
+        n.iter()
+            .position(|n| n.role == "list item" && n.name == "kept-vm")
+            .and_then(|at| n.get(at + 1))
+            .is_some_and(|row| row.role == "panel" && row.sensitive() == sensitive)
+    };
+    app.wait_until("kept-vm listed, usable", |n| kept(n, true));
+    // Lost: the VM stays, dimmed, under the header's explanation (a daemon
+    // restart costs no rows and no error page)...
+    daemon.kill();
+    app.wait_until("kept-vm dimmed under the lost message", |n| {
+        n.iter()
+            .any(|n| n.name.starts_with("The connection to libvirt was lost."))
+            && kept(n, false)
+    });
+    app.screenshot("Vireo", "host-lost-vms-kept.png");
+    // ...for about ten seconds of failed attempts; then the error page.
+    let nodes = app.wait_for_text("Could Not Connect");
+    assert!(!nodes.iter().any(|n| n.on_screen() && n.name == "kept-vm"));
+    daemon.restart();
+    app.wait_until("kept-vm listed again, usable", |n| kept(n, true));
+    assert!(app.alive());
+}
+
+#[test]
 fn credentials_libvirt_asks_for_are_answered_in_a_dialog() {
     let uri = common::fixture_uri("auth.xml");
     let mut app = App::launch(&["--connect", &uri], &[]);

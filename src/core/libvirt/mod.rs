@@ -788,15 +788,18 @@ impl Connection {
     }
 }
 
+/// The quick reconnect attempts (a quarter second apart) after a
+/// connection was lost: a daemon restarting is back within them.
+pub const QUICK_RECONNECTS: u32 = 8;
+
 /// How long to wait before reconnect attempt `attempt` (1-based) after a
 /// connection was lost: every quarter second for the first two seconds (a
 /// restarted daemon answers within a second; a refused attempt costs
 /// nothing), every second for the next eight, then 2 s, 4 s, … up to 30 s.
 pub fn reconnect_delay(attempt: u32) -> std::time::Duration {
     use std::time::Duration;
-    const QUARTERS: u32 = 8;
-    const SECONDS: u32 = QUARTERS + 8;
-    if attempt <= QUARTERS {
+    const SECONDS: u32 = QUICK_RECONNECTS + 8;
+    if attempt <= QUICK_RECONNECTS {
         Duration::from_millis(250)
     } else if attempt <= SECONDS {
         Duration::from_secs(1)

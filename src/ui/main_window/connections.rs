@@ -33,6 +33,7 @@ impl App {
 
     pub(super) fn open(&mut self, index: usize, sender: &ComponentSender<Self>) {
         self.connections[index].status = ConnStatus::Connecting;
+        self.connections[index].kept.clear();
         self.try_open(index, false, sender);
     }
 

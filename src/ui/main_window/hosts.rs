@@ -196,6 +196,7 @@ impl App {
         {
             view.status = ConnStatus::Disconnected;
             view.reconnects = 0;
+            view.kept.clear();
             self.usage.retain(|(i, _), _| *i != index);
             self.host_loads.remove(&index);
             self.header_loads.remove(&index);

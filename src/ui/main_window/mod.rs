@@ -114,7 +114,9 @@ impl App {
             "connecting"
         } else if shown.is_empty() {
             "no-connections"
-        } else if all(|s| matches!(s, ConnStatus::Failed(_))) {
+        } else if all(|s| matches!(s, ConnStatus::Failed(_)))
+            && shown.iter().all(|c| c.kept.is_empty())
+        {
             "error"
         } else if shown.len() == 1
             && matches!(&shown[0].status, ConnStatus::Connected { domains, .. } if domains.is_empty())
@@ -251,6 +253,10 @@ fn lazy_icon(page: &adw::StatusPage, icon: &str) {
         page.set_icon_name(Some(icon));
     }
 }
+
+/// A lost host's VMs stay listed (dimmed) for this many reconnect
+/// attempts, about 10 s: a daemon restart or a network blip costs no rows.
+const KEEP_LOST_VMS: u32 = crate::core::libvirt::QUICK_RECONNECTS + 8;
 
 /// Show a status page's spinner after half a second on screen.
 fn spinner_later(page: &adw::StatusPage) {
@@ -881,6 +887,7 @@ impl Component for App {
                             uri,
                             status: ConnStatus::Disconnected,
                             reconnects: 0,
+                            kept: Vec::new(),
                         });
                         self.connections.len() - 1
                     }
@@ -1016,6 +1023,7 @@ impl Component for App {
                         uri,
                         status: ConnStatus::Connecting,
                         reconnects: 0,
+                        kept: Vec::new(),
                     })
                     .collect();
                 // Saved connections that do not open by themselves are listed too.
@@ -1026,6 +1034,7 @@ impl Component for App {
                                 uri: uri.to_string(),
                                 status: ConnStatus::Disconnected,
                                 reconnects: 0,
+                                kept: Vec::new(),
                             });
                         }
                     }
@@ -1061,6 +1070,7 @@ impl Component for App {
                     Ok((conn, domains)) => {
                         view.uri = conn.uri().to_owned();
                         view.reconnects = 0;
+                        view.kept.clear();
                         Self::watch(generation, index, &conn, &sender);
                         let poll = PollGuard::new();
                         ConnStatus::Connected {
@@ -1072,6 +1082,10 @@ impl Component for App {
                     Err(e) if view.reconnects > 0 => {
                         // Still down: try again later, less often.
                         view.reconnects += 1;
+                        // Down for longer than a restart: its VMs leave the list.
+                        if view.reconnects > KEEP_LOST_VMS {
+                            view.kept.clear();
+                        }
                         Self::schedule_reconnect(generation, index, view.reconnects, &sender);
                         ConnStatus::Failed(lost_message(&e.message))
                     }
@@ -1147,7 +1161,13 @@ impl Component for App {
                     let view = &mut self.connections[index];
                     crate::ui::trace(&format!("host {index} closed"));
                     if matches!(view.status, ConnStatus::Connected { .. }) {
-                        view.status = ConnStatus::Failed(lost_message(""));
+                        let lost = ConnStatus::Failed(lost_message(""));
+                        if let ConnStatus::Connected { domains, .. } =
+                            std::mem::replace(&mut view.status, lost)
+                        {
+                            // Listed as they were while the first attempts run.
+                            view.kept = domains;
+                        }
                         view.reconnects = 1;
                         Self::schedule_reconnect(generation, index, 1, &sender);
                     }
@@ -1160,9 +1180,9 @@ impl Component for App {
                 if matches!(self.connections[index].status, ConnStatus::Failed(_))
                     && self.connections[index].reconnects > 0
                 {
-                    let reconnects = self.connections[index].reconnects;
-                    self.open(index, &sender);
-                    self.connections[index].reconnects = reconnects;
+                    // What is shown (the lost message, the kept VMs) stays
+                    // until the attempt answers.
+                    self.try_open(index, false, &sender);
                 }
             }
             AppCommandOutput::Listed {

@@ -51,6 +51,8 @@ pub enum ItemData {
         addresses: Vec<String>,
         /// Its host, as the one-list view names it.
         host: std::rc::Rc<str>,
+        /// Its host was lost a moment ago: shown as last known, dimmed.
+        unreachable: bool,
     },
 }
 

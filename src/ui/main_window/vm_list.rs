@@ -80,6 +80,9 @@ pub struct ConnectionView {
     pub status: ConnStatus,
     /// Automatic reconnect attempts since the connection was lost (0: none).
     pub reconnects: u32,
+    /// The VMs a lost connection had, still listed (dimmed) while the first
+    /// quick reconnect attempts run: a restarted daemon costs no rows.
+    pub kept: Vec<DomainSummary>,
 }
 
 /// The words for a state, as virt-manager's users know them.
@@ -456,6 +459,24 @@ fn report_first_rows(widget: &gtk::Widget) {
     });
 }
 
+/// Draw `item` in `row`, the child of `list_item`. Headers, and the VMs of
+/// a host lost a moment ago, cannot be selected or activated.
+fn show(list_item: &gtk::ListItem, row: &Row, item: &VmItem, graphs: Graphs) {
+    let inert = item.with(|d| {
+        matches!(
+            d,
+            ItemData::Header { .. }
+                | ItemData::Vm {
+                    unreachable: true,
+                    ..
+                }
+        )
+    });
+    list_item.set_selectable(!inert);
+    list_item.set_activatable(!inert);
+    row.render(item, graphs);
+}
+
 /// Whether an item's new data would draw the same row as its old.
 fn same(old: &ItemData, new: &ItemData) -> bool {
     match (old, new) {
@@ -475,6 +496,7 @@ fn same(old: &ItemData, new: &ItemData) -> bool {
                 busy: b,
                 addresses: a,
                 host: o,
+                unreachable: u,
             },
             ItemData::Vm {
                 index,
@@ -483,9 +505,11 @@ fn same(old: &ItemData, new: &ItemData) -> bool {
                 busy,
                 addresses,
                 host,
+                unreachable,
             },
         ) => {
             i == index
+                && u == unreachable
                 && s == summary
                 && b == busy
                 && a == addresses
@@ -636,14 +660,17 @@ impl VmList {
                 };
                 let row = unsafe { row.as_ref() }.clone();
                 let header = item.with(|d| matches!(d, ItemData::Header { .. }));
-                list_item.set_selectable(!header);
-                list_item.set_activatable(!header);
-                row.render(&item, graphs.get());
+                show(list_item, &row, &item, graphs.get());
                 if !header {
                     report_first_rows(row.root.upcast_ref());
                 }
                 let graphs = graphs.clone();
-                item.set_refresh(Some(Box::new(move |item| row.render(item, graphs.get()))));
+                let list_item = list_item.downgrade();
+                item.set_refresh(Some(Box::new(move |item| {
+                    if let Some(list_item) = list_item.upgrade() {
+                        show(&list_item, &row, item, graphs.get());
+                    }
+                })));
                 if let Some(f) = on_rows.borrow().as_ref() {
                     f();
                 }
@@ -819,7 +846,12 @@ impl VmList {
                     status,
                 },
             ));
-            if let ConnStatus::Connected { domains, .. } = &view.status {
+            let (domains, unreachable) = match &view.status {
+                ConnStatus::Connected { domains, .. } => (&domains[..], false),
+                ConnStatus::Failed(_) => (&view.kept[..], true),
+                _ => (&[][..], false),
+            };
+            if !domains.is_empty() {
                 let host: Rc<str> = crate::core::uri::host_label(&view.uri).into();
                 for d in domains {
                     let key = (index, d.uuid.clone());
@@ -832,6 +864,7 @@ impl VmList {
                             busy: None,
                             addresses: Vec::new(),
                             host: host.clone(),
+                            unreachable,
                         },
                     ));
                 }

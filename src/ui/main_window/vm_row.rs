@@ -315,7 +315,10 @@ impl Row {
     /// Show `item`.
     pub fn render(&self, item: &VmItem, graphs: Graphs) {
         item.with(|data| match data {
-            ItemData::Header { index, uri, status } => self.render_header(*index, uri, status),
+            ItemData::Header { index, uri, status } => {
+                self.root.set_sensitive(true);
+                self.render_header(*index, uri, status)
+            }
             ItemData::Vm {
                 index,
                 summary,
@@ -323,7 +326,10 @@ impl Row {
                 busy,
                 addresses,
                 host,
+                unreachable,
             } => {
+                // A lost host's VMs, until it is back: dimmed, no actions.
+                self.root.set_sensitive(!unreachable);
                 let host = graphs.host.then_some(&**host);
                 let address = addresses
                     .first()
