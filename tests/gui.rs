@@ -260,6 +260,17 @@ impl App {
         self.act_in(None, role, name);
     }
 
+    /// The text of the node with `role` and `name` in the toplevel titled
+    /// `window` (an entry's contents; empty when there is no such node).
+    fn text_of(&self, window: &str, role: &str, name: &str) -> String {
+        let out = Command::new("/usr/bin/python3")
+            .arg(common::root().join("tests/gui/atspi.py"))
+            .args(["text", "vireo", role, name, window])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
+    }
+
     /// Like `act`, among the nodes of the toplevel titled `window` only.
     fn act_in(&self, window: Option<&str>, role: &str, name: &str) {
         let out = Command::new("/usr/bin/python3")
@@ -1975,7 +1986,10 @@ fn the_xml_page_refuses_a_broken_edit_keeps_it_and_defines_a_good_one() {
         .unwrap()
         .clone();
     app.click(vm, &details);
-    app.wait_for_text("Edited by Vireo");
+    common::wait_for("the Details page's title", Duration::from_secs(30), || {
+        (app.text_of(vm, "text", "Title") == "Edited by Vireo").then_some(())
+    })
+    .unwrap();
 }
 
 #[test]

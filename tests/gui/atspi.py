@@ -6,6 +6,9 @@
                                    invoke the first action of the first
                                    node with that role and name that has one
                                    (inside the toplevel titled WINDOW if given)
+    atspi.py text APP ROLE NAME WINDOW
+                                   print the text of the first node with that
+                                   role and name in the toplevel titled WINDOW
 
 The dump has one node per line: depth, role, name, states, x, y, w, h,
 separated by tabs. Exit status 3 means the application is not (yet) on the
@@ -94,6 +97,19 @@ def main():
                 action.doAction(0)
                 print("done")
                 return
+        print("not found: %s %r" % (role, name), file=sys.stderr)
+        sys.exit(4)
+    elif cmd == "text":
+        role, name, window = sys.argv[3], sys.argv[4], sys.argv[5]
+        for i in range(app.childCount):
+            top = app.getChildAtIndex(i)
+            if top is None or top.name != window:
+                continue
+            for _, node in walk(top):
+                if node.getRoleName() == role and node.name == name:
+                    text = node.queryText()
+                    print(text.getText(0, text.characterCount))
+                    return
         print("not found: %s %r" % (role, name), file=sys.stderr)
         sys.exit(4)
     else:
