@@ -1128,15 +1128,32 @@ fn a_lost_hosts_vms_stay_listed_dimmed_for_a_while_then_come_back_with_it() {
             .and_then(|at| n.get(at + 1))
             .is_some_and(|row| row.role == "panel" && row.sensitive() == sensitive)
     };
-    app.wait_until("kept-vm listed, usable", |n| kept(n, true));
-    // Lost: the VM stays, dimmed, under the header's explanation (a daemon
-    // restart costs no rows and no error page)...
-    daemon.kill();
-    app.wait_until("kept-vm dimmed under the lost message", |n| {
+    let nodes = app.wait_until("kept-vm listed, usable", |n| kept(n, true));
+    // Selected, it can be run from the header bar.
+    let row = nodes
+        .iter()
+        .find(|n| n.role == "list item" && n.name == "kept-vm")
+        .unwrap()
+        .clone();
+    app.click("Vireo", &row);
+    let run = |n: &[Node]| {
         n.iter()
-            .any(|n| n.name.starts_with("The connection to libvirt was lost."))
-            && kept(n, false)
-    });
+            .find(|n| n.role == "push button" && n.name == "Run")
+            .is_some_and(Node::sensitive)
+    };
+    app.wait_until("Run offered for kept-vm", run);
+    // Lost: the VM stays, dimmed, under the header's explanation (a daemon
+    // restart costs no rows and no error page), and nothing acts on it...
+    daemon.kill();
+    app.wait_until(
+        "kept-vm dimmed under the lost message, Run not offered",
+        |n| {
+            n.iter()
+                .any(|n| n.name.starts_with("The connection to libvirt was lost."))
+                && kept(n, false)
+                && !run(n)
+        },
+    );
     app.screenshot("Vireo", "host-lost-vms-kept.png");
     // ...for about ten seconds of failed attempts; then the error page.
     let nodes = app.wait_for_text("Could Not Connect");

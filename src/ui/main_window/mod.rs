@@ -243,8 +243,6 @@ impl App {
     }
 }
 
-/// Answers libvirt's credential questions with a dialog on the main thread
-/// (the connection's actor thread waits for the answers).
 /// Give a status page its icon when it is first shown: GTK 4.8 loads a
 /// large symbolic icon from its SVG (through librsvg, ~7 MB resident) as
 /// soon as the page exists, though most of these pages never show.

@@ -1071,12 +1071,18 @@ impl VmList {
                 .count()
     }
 
-    /// The VM at a position of the view's model.
+    /// The VM at a position of the view's model (none for a header, or for
+    /// a VM of a host lost a moment ago: nothing can act on it).
     pub fn vm_at(&self, position: u32) -> Option<(usize, DomainSummary)> {
         let item = self.selection.item(position).and_downcast::<VmItem>()?;
         item.with(|d| match d {
-            ItemData::Vm { index, summary, .. } => Some((*index, summary.clone())),
-            ItemData::Header { .. } => None,
+            ItemData::Vm {
+                index,
+                summary,
+                unreachable: false,
+                ..
+            } => Some((*index, summary.clone())),
+            ItemData::Vm { .. } | ItemData::Header { .. } => None,
         })
     }
 

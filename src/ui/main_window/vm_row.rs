@@ -341,27 +341,26 @@ impl Row {
                     host,
                 };
                 self.render_vm(*index, summary, history, shown, graphs);
-                self.render_copy(summary, addresses);
+                self.render_copy(&summary.name, address);
             }
         });
     }
 
     /// A running guest's copy-address button (the address is in the
     /// subtitle).
-    fn render_copy(&self, summary: &DomainSummary, addresses: &[String]) {
+    fn render_copy(&self, name: &str, address: Option<&str>) {
         let v = self.vm_part();
-        let first = addresses.first().filter(|_| summary.state.is_active());
-        match first {
+        match address {
             Some(a) => {
                 let copy = v.copy();
                 copy.set_visible(true);
                 let label = gettext_f(
                     "Copy address {address} of {name}",
-                    &[("address", a), ("name", &summary.name)],
+                    &[("address", a), ("name", name)],
                 );
                 copy.set_tooltip_text(Some(&label));
                 copy.set_accessible_label(&label);
-                v.copy_text.replace(a.clone());
+                v.copy_text.replace(a.to_owned());
             }
             None => {
                 if let Some(copy) = v.copy.get() {
