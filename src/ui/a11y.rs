@@ -19,6 +19,8 @@ unsafe extern "C" {
 /// buttons, spinners), so that screen readers and AT-SPI tests can find them.
 pub trait AccessibleLabelExt {
     fn set_accessible_label(&self, label: &str);
+    /// Tell assistive technologies that activating this opens a menu.
+    fn set_accessible_has_popup(&self);
 }
 
 impl<W: IsA<gtk::Widget>> AccessibleLabelExt for W {
@@ -32,6 +34,20 @@ impl<W: IsA<gtk::Widget>> AccessibleLabelExt for W {
                     as *mut gtk::ffi::GtkAccessible,
                 gtk::ffi::GTK_ACCESSIBLE_PROPERTY_LABEL as c_int,
                 label.as_ptr(),
+                -1 as c_int,
+            );
+        }
+    }
+
+    fn set_accessible_has_popup(&self) {
+        // SAFETY: a valid GtkAccessible, a gboolean value, and the -1
+        // terminator the variadic list requires.
+        unsafe {
+            gtk_accessible_update_property(
+                ToGlibPtr::<*mut gtk::ffi::GtkWidget>::to_glib_none(self.as_ref()).0
+                    as *mut gtk::ffi::GtkAccessible,
+                gtk::ffi::GTK_ACCESSIBLE_PROPERTY_HAS_POPUP as c_int,
+                gtk::glib::ffi::GTRUE,
                 -1 as c_int,
             );
         }

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use gettextrs::gettext;
 use relm4::gtk::{self, gio, glib, prelude::*};
 
-use crate::core::libvirt::{DomainState, DomainSummary};
+use crate::core::libvirt::DomainSummary;
 use crate::ui::a11y::AccessibleLabelExt;
 use crate::ui::i18n::{gettext_f, ngettext_f};
 use crate::ui::main_window::usage::{Scale, Sparkline};
@@ -32,9 +32,8 @@ pub struct Row {
     header_part: Rc<std::cell::OnceCell<HeaderPart>>,
     vm_part: Rc<std::cell::OnceCell<VmPart>>,
     icon_class: Rc<Cell<Option<&'static str>>>,
-    /// What the actions menu was built for (rebuilt only when it changes,
-    /// so an open menu survives statistics updates).
-    menu_for: Rc<RefCell<Option<(usize, String, DomainState)>>>,
+    /// The VM the actions button is named for.
+    actions_for: Rc<RefCell<String>>,
 }
 
 /// A connection's header.
@@ -68,9 +67,10 @@ struct VmPart {
     busy: std::cell::OnceCell<gtk::Spinner>,
     /// Usage graphs, made when the row first shows a running VM.
     graphs: std::cell::OnceCell<UsageGraphs>,
-    actions: gtk::MenuButton,
-    /// The VM's menu, shared by the actions button and the right-click menu.
-    menu: Rc<RefCell<Option<gio::Menu>>>,
+    actions: gtk::Button,
+    /// What the VM's menu is made from when opened (by the actions button
+    /// or a right click): its host's index and the domain.
+    menu: Rc<RefCell<Option<(usize, DomainSummary)>>>,
 }
 
 struct UsageGraphs {
@@ -89,6 +89,24 @@ fn spinner(label: &str) -> gtk::Spinner {
     spinner.connect_map(|s| s.set_spinning(true));
     spinner.connect_unmap(|s| s.set_spinning(false));
     spinner
+}
+
+/// Show `model` in a popover menu on `widget` (pointing `at` a spot in
+/// it, or at the whole widget), gone once closed.
+fn popup_menu(widget: &gtk::Widget, model: &gio::Menu, at: Option<gtk::gdk::Rectangle>) {
+    let popover = gtk::PopoverMenu::from_model(Some(model));
+    popover.set_parent(widget);
+    if let Some(at) = at {
+        popover.set_has_arrow(false);
+        popover.set_halign(gtk::Align::Start);
+        popover.set_pointing_to(Some(&at));
+    }
+    popover.connect_closed(|popover| {
+        let popover = popover.clone();
+        // Unparent once the menu's action has run.
+        glib::idle_add_local_once(move || popover.unparent());
+    });
+    popover.popup();
 }
 
 fn flat_button(icon: &str, label: &str) -> gtk::Button {
@@ -111,7 +129,7 @@ impl Row {
             header_part: Rc::default(),
             vm_part: Rc::default(),
             icon_class: Rc::default(),
-            menu_for: Rc::default(),
+            actions_for: Rc::default(),
         }
     }
 
@@ -205,42 +223,39 @@ impl VmPart {
         texts.append(&name);
         texts.append(&subtitle);
         vm.append(&texts);
-        let actions = gtk::MenuButton::builder()
+        // A plain button, not a GtkMenuButton (about 13 KB less per row with
+        // its toggle button, image and popover slot; GTK 4.8 keeps up to 200
+        // rows). The menu and its popover are made when opened.
+        let actions = gtk::Button::builder()
             .icon_name("view-more-symbolic")
             .valign(gtk::Align::Center)
             .tooltip_text(gettext("Actions"))
             .build();
         actions.add_css_class("flat");
+        actions.set_accessible_has_popup();
         vm.append(&actions);
         root.append(&vm);
 
-        // Menus are made when opened: a popover per row would keep a
-        // surface per recycled row (GTK keeps up to 200 rows).
-        let menu: Rc<RefCell<Option<gio::Menu>>> = Rc::default();
+        let menu: Rc<RefCell<Option<(usize, DomainSummary)>>> = Rc::default();
         {
             let menu = menu.clone();
-            actions.set_create_popup_func(move |button| {
-                button.set_menu_model(menu.borrow().as_ref());
+            actions.connect_clicked(move |button| {
+                if let Some((index, summary)) = menu.borrow().as_ref() {
+                    popup_menu(button.upcast_ref(), &domain_menu(*index, summary), None);
+                }
             });
         }
         let click = gtk::GestureClick::builder().button(3).build();
         {
             let menu = menu.clone();
             click.connect_pressed(move |gesture, _, x, y| {
-                let (Some(widget), Some(model)) = (gesture.widget(), menu.borrow().clone()) else {
+                let (Some(widget), Some((index, summary))) =
+                    (gesture.widget(), menu.borrow().clone())
+                else {
                     return;
                 };
-                let context = gtk::PopoverMenu::from_model(Some(&model));
-                context.set_has_arrow(false);
-                context.set_halign(gtk::Align::Start);
-                context.set_parent(&widget);
-                context.set_pointing_to(Some(&gtk::gdk::Rectangle::new(x as i32, y as i32, 1, 1)));
-                context.connect_closed(|popover| {
-                    let popover = popover.clone();
-                    // Unparent once the menu's action has run.
-                    gtk::glib::idle_add_local_once(move || popover.unparent());
-                });
-                context.popup();
+                let at = gtk::gdk::Rectangle::new(x as i32, y as i32, 1, 1);
+                popup_menu(&widget, &domain_menu(index, &summary), Some(at));
             });
         }
         vm.add_controller(click);
@@ -546,14 +561,11 @@ impl Row {
             }
         }
 
-        let key = (index, summary.uuid.clone(), summary.state);
-        if self.menu_for.borrow().as_ref() != Some(&key) {
-            v.menu.replace(Some(domain_menu(index, summary)));
-            // Drop a popover made for the old state; the next click makes a new one.
-            v.actions.set_menu_model(None::<&gio::MenuModel>);
+        v.menu.replace(Some((index, summary.clone())));
+        if *self.actions_for.borrow() != summary.name {
             v.actions
                 .set_accessible_label(&gettext_f("Actions for {name}", &[("name", name)]));
-            self.menu_for.replace(Some(key));
+            self.actions_for.replace(summary.name.clone());
         }
     }
 }
