@@ -835,13 +835,20 @@ fn a_host_of_hundreds_of_vms_lists_them_all_in_order() {
         .unwrap();
     app.click("Vireo", row);
     app.keys_to_focus("End");
+    // Rows far from the screen are made when they come near: the last
+    // ones show their state and actions once the list jumps there.
     app.wait_until("the end of the list shown", |n| {
         let shown: Vec<&str> = n
             .iter()
             .filter(|n| n.role == "list item" && n.on_screen() && n.name.starts_with("vm-"))
             .map(|n| n.name.as_str())
             .collect();
-        shown.last() == Some(&"vm-0299") && shown.windows(2).all(|w| w[0] < w[1])
+        shown.last() == Some(&"vm-0299")
+            && shown.windows(2).all(|w| w[0] < w[1])
+            && state_of(n, "vm-0299").as_deref() == Some("Shut Off")
+            && state_of(n, "vm-0290").as_deref() == Some("Shut Off")
+            && n.iter()
+                .any(|n| n.role == "push button" && n.name == "Actions for vm-0299")
     });
 }
 

@@ -9,6 +9,7 @@
 mod connections;
 pub mod early;
 mod hosts;
+mod nearby;
 pub mod usage;
 pub mod vm_item;
 pub mod vm_list;

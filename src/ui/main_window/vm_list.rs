@@ -14,6 +14,7 @@ use gettextrs::gettext;
 use relm4::gtk::{self, gio, glib, prelude::*};
 
 use crate::core::libvirt::{Connection, DomainState, DomainSummary, PowerAction};
+use crate::ui::main_window::nearby::Nearby;
 use crate::ui::main_window::usage::Shared;
 use crate::ui::main_window::vm_item::{HeaderLoad, HeaderStatus, ItemData, VmItem};
 use crate::ui::main_window::vm_row::{Graphs, Row};
@@ -459,9 +460,22 @@ fn report_first_rows(widget: &gtk::Widget) {
     });
 }
 
-/// Draw `item` in `row`, the child of `list_item`. Headers, and the VMs of
-/// a host lost a moment ago, cannot be selected or activated.
-fn show(list_item: &gtk::ListItem, row: &Row, item: &VmItem, graphs: Graphs) {
+/// Draw `item` in `row`, or let the row wait when that would make widgets
+/// for an item far from the screen (see [`Nearby`]).
+fn present(list_item: &gtk::ListItem, row: &Row, item: &VmItem, graphs: Graphs, nearby: &Nearby) {
+    if row.waits_for(item) && !nearby.covers(list_item.position()) {
+        set_inert(list_item, item);
+        row.render_waiting(item, nearby.row_height());
+        nearby.wait(list_item, row);
+    } else {
+        show(list_item, row, item, graphs);
+        nearby.made(row);
+    }
+}
+
+/// Headers, and the VMs of a host lost a moment ago, cannot be selected
+/// or activated.
+fn set_inert(list_item: &gtk::ListItem, item: &VmItem) {
     let inert = item.with(|d| {
         matches!(
             d,
@@ -474,6 +488,11 @@ fn show(list_item: &gtk::ListItem, row: &Row, item: &VmItem, graphs: Graphs) {
     });
     list_item.set_selectable(!inert);
     list_item.set_activatable(!inert);
+}
+
+/// Draw `item` in `row`, the child of `list_item`.
+fn show(list_item: &gtk::ListItem, row: &Row, item: &VmItem, graphs: Graphs) {
+    set_inert(list_item, item);
     row.render(item, graphs);
 }
 
@@ -644,9 +663,11 @@ impl VmList {
                 unsafe { list_item.set_data("vireo-row", row) };
             }
         });
+        let nearby = Nearby::new();
         {
             let graphs = graphs.clone();
             let on_rows = on_rows.clone();
+            let nearby = nearby.clone();
             factory.connect_bind(move |_, obj| {
                 let Some(list_item) = obj.downcast_ref::<gtk::ListItem>() else {
                     return;
@@ -660,15 +681,17 @@ impl VmList {
                 };
                 let row = unsafe { row.as_ref() }.clone();
                 let header = item.with(|d| matches!(d, ItemData::Header { .. }));
-                show(list_item, &row, &item, graphs.get());
+                present(list_item, &row, &item, graphs.get(), &nearby);
                 if !header {
                     report_first_rows(row.root.upcast_ref());
                 }
                 let graphs = graphs.clone();
                 let list_item = list_item.downgrade();
+                let nearby = Rc::downgrade(&nearby);
                 item.set_refresh(Some(Box::new(move |item| {
-                    if let Some(list_item) = list_item.upgrade() {
-                        show(&list_item, &row, item, graphs.get());
+                    if let (Some(list_item), Some(nearby)) = (list_item.upgrade(), nearby.upgrade())
+                    {
+                        present(&list_item, &row, item, graphs.get(), &nearby);
                     }
                 })));
                 if let Some(f) = on_rows.borrow().as_ref() {
@@ -699,6 +722,14 @@ impl VmList {
             &gettext("Virtual Machines"),
         );
         view.set_single_click_activate(false);
+        {
+            let graphs = graphs.clone();
+            nearby.attach(
+                &view,
+                &selection,
+                Box::new(move |list_item, row, item| show(list_item, row, item, graphs.get())),
+            );
+        }
         VmList {
             view,
             store,

@@ -327,8 +327,39 @@ impl VmPart {
 }
 
 impl Row {
+    /// Whether showing `item` needs widgets this row has not made yet.
+    pub fn waits_for(&self, item: &VmItem) -> bool {
+        item.with(|d| match d {
+            ItemData::Header { .. } => self.header_part.get().is_none(),
+            ItemData::Vm { .. } => self.vm_part.get().is_none(),
+        })
+    }
+
+    /// Stand in for `item` while it is far from the screen: no widgets
+    /// shown, `height` pixels tall, the list item named.
+    pub fn render_waiting(&self, item: &VmItem, height: i32) {
+        if let Some(h) = self.header_part.get() {
+            h.header.set_visible(false);
+        }
+        if let Some(v) = self.vm_part.get() {
+            v.vm.set_visible(false);
+        }
+        self.root.remove_css_class("vm");
+        self.root.remove_css_class("connection");
+        self.set_waiting_height(height);
+        item.with(|d| match d {
+            ItemData::Header { uri, .. } => self.name_list_item(uri),
+            ItemData::Vm { summary, .. } => self.name_list_item(&summary.name),
+        });
+    }
+
+    pub fn set_waiting_height(&self, height: i32) {
+        self.root.set_size_request(-1, height);
+    }
+
     /// Show `item`.
     pub fn render(&self, item: &VmItem, graphs: Graphs) {
+        self.root.set_size_request(-1, -1);
         item.with(|data| match data {
             ItemData::Header { index, uri, status } => {
                 self.root.set_sensitive(true);
