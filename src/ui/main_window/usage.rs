@@ -6,10 +6,11 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::Instant;
 
-use relm4::gtk::{self, prelude::*};
+use relm4::gtk::{self, glib, prelude::*};
 
 use crate::core::libvirt::{DomainStats, Usage, usage};
 use crate::ui::a11y::AccessibleLabelExt;
+use crate::ui::i18n::gettext_f;
 
 /// Samples kept per VM (two minutes at the default three-second interval).
 pub const SAMPLES: usize = 40;
@@ -170,4 +171,26 @@ impl Sparkline {
             self.area.set_accessible_label(label);
         }
     }
+}
+
+/// "CPU 12% · Memory 3.1 GiB of 16 GiB" for a host's header.
+pub fn load_text(load: &crate::ui::main_window::vm_item::HeaderLoad) -> String {
+    let mut text = String::new();
+    if let Some(cpu) = load.cpu_percent {
+        text.push_str(&gettext_f(
+            "CPU {percent}%",
+            &[("percent", &format!("{cpu:.0}"))],
+        ));
+    }
+    if let (Some(used), Some(total)) = (load.memory_used_kib, load.memory_total_kib) {
+        let size = |kib: u64| glib::format_size_full(kib * 1024, glib::FormatSizeFlags::IEC_UNITS);
+        if !text.is_empty() {
+            text.push_str(" · ");
+        }
+        text.push_str(&gettext_f(
+            "Memory {used} of {total}",
+            &[("used", &size(used)), ("total", &size(total))],
+        ));
+    }
+    text
 }

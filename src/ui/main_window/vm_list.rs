@@ -1001,7 +1001,7 @@ impl VmList {
                 matches!(d, ItemData::Header {
                     status: HeaderStatus::Connected { load: Some(old), .. },
                     ..
-                } if super::vm_row::load_text(old) == super::vm_row::load_text(&new))
+                } if super::usage::load_text(old) == super::usage::load_text(&new))
             });
             if same {
                 return;

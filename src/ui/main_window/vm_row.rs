@@ -472,7 +472,7 @@ impl Row {
         let load = match status {
             HeaderStatus::Connected {
                 load: Some(load), ..
-            } => load_text(load),
+            } => crate::ui::main_window::usage::load_text(load),
             _ => String::new(),
         };
         h.header_load.set_visible(!load.is_empty());
@@ -621,28 +621,6 @@ fn name_markup(name: &str, title: Option<&str>) -> String {
         ));
     }
     markup
-}
-
-/// "CPU 12% · Memory 3.1 GiB of 16 GiB" for a host's header.
-pub fn load_text(load: &crate::ui::main_window::vm_item::HeaderLoad) -> String {
-    let mut text = String::new();
-    if let Some(cpu) = load.cpu_percent {
-        text.push_str(&gettext_f(
-            "CPU {percent}%",
-            &[("percent", &format!("{cpu:.0}"))],
-        ));
-    }
-    if let (Some(used), Some(total)) = (load.memory_used_kib, load.memory_total_kib) {
-        let size = |kib: u64| glib::format_size_full(kib * 1024, glib::FormatSizeFlags::IEC_UNITS);
-        if !text.is_empty() {
-            text.push_str(" · ");
-        }
-        text.push_str(&gettext_f(
-            "Memory {used} of {total}",
-            &[("used", &size(used)), ("total", &size(total))],
-        ));
-    }
-    text
 }
 
 impl Default for Row {
