@@ -346,7 +346,7 @@ impl Component for App {
                             },
                             gtk::MenuButton {
                                 set_icon_name: "pan-down-symbolic",
-                                set_menu_model: Some(&power_menu),
+                                set_create_popup_func: menu_when_opened(power_menu.clone().upcast()),
                                 set_tooltip_text: Some(&gettext("More Power Actions")),
                                 set_accessible_label: &gettext("More Power Actions"),
                             },
@@ -361,12 +361,14 @@ impl Component for App {
                     pack_end = &gtk::MenuButton {
                         set_icon_name: "open-menu-symbolic",
                         set_primary: true,
-                        set_menu_model: Some(&primary_menu),
+                        set_create_popup_func: menu_when_opened(primary_menu.clone()),
                         set_tooltip_text: Some(&gettext("Main Menu")),
                         set_accessible_label: &gettext("Main Menu"),
                     },
                     pack_end = &gtk::MenuButton {
                         set_icon_name: "view-sort-descending-symbolic",
+                        // Made now: its radio items are announced as such
+                        // only when the popover exists before they are shown.
                         set_menu_model: Some(&sort_menu),
                         set_tooltip_text: Some(&gettext("Sort")),
                         set_accessible_label: &gettext("Sort"),
@@ -1307,6 +1309,17 @@ impl Component for App {
             // Read as the hosts' states change, not when the list catches up.
             self.trace_all_connected();
             self.schedule_rebuild(&sender);
+        }
+    }
+}
+
+/// Give a menu button its menu when first opened: a popover menu makes
+/// its items' widgets as soon as it has a model. (Not for menus with
+/// radio or check items: GTK 4.8 then gives them the role of plain items.)
+fn menu_when_opened(menu: gio::MenuModel) -> impl Fn(&gtk::MenuButton) + 'static {
+    move |button| {
+        if button.menu_model().is_none() {
+            button.set_menu_model(Some(&menu));
         }
     }
 }

@@ -112,16 +112,14 @@ impl Nearby {
         };
         let row = f64::from(self.row_height.get().max(1));
         let (upper, page) = (adjustment.upper(), adjustment.page_size());
-        let (top, page_rows) = if upper > 0.0 && page > 0.0 {
-            (
-                adjustment.value() / upper * f64::from(model.n_items()),
-                page / row,
-            )
-        } else {
-            // Not laid out yet: the first rows of a tall window.
-            (0.0, FIRST_PAGE_PX / row)
-        };
         let position = f64::from(position);
+        if upper <= 0.0 || page <= 0.0 {
+            // Not laid out yet: the first screen of a tall window (the
+            // rest is made once the list has its size).
+            return position <= FIRST_PAGE_PX / row + SPARE_ROWS;
+        }
+        let top = adjustment.value() / upper * f64::from(model.n_items());
+        let page_rows = page / row;
         position >= top - page_rows - SPARE_ROWS && position <= top + 2.0 * page_rows + SPARE_ROWS
     }
 
