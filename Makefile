@@ -7,8 +7,9 @@ SHELL := /bin/bash
 CARGO ?= cargo
 DEMO := test://$(CURDIR)/tests/data/testdriver/demo.xml
 
-# Build: GTK 4.8, libadwaita 1.2, libvirt 9.0 and the tools build.rs calls.
-BUILD_PKGS := pkg-config libgtk-4-dev libadwaita-1-dev libvirt-dev libgvnc-1.0-dev libspice-client-glib-2.0-dev libusb-1.0-0-dev libvte-2.91-gtk4-dev libosinfo-1.0-dev gettext libglib2.0-bin
+# Build: GTK 4.8, libadwaita 1.2, libvirt 9.0 and the tools build.rs calls
+# (binutils: it reads the console libraries' symbols to load them on first use).
+BUILD_PKGS := pkg-config binutils libgtk-4-dev libadwaita-1-dev libvirt-dev libgvnc-1.0-dev libspice-client-glib-2.0-dev libusb-1.0-0-dev libvte-2.91-gtk4-dev libosinfo-1.0-dev gettext libglib2.0-bin
 # Run: a local libvirt daemon with QEMU (TCG) and qemu-img (qcow2 volumes, clones),
 # and Xvfb for headless machines.
 RUN_PKGS := osinfo-db libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils xvfb xauth openssh-client

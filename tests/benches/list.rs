@@ -40,11 +40,11 @@ fn test_host(n: usize) -> String {
     format!("test://{}", path.display())
 }
 
-/// Define `n` small shut-off QEMU domains on `uri`.
-fn define(uri: &str, n: usize) {
+/// Define small shut-off QEMU domains numbered `range` on `uri`.
+fn define(uri: &str, range: std::ops::Range<usize>) {
     common::runtime().block_on(async {
         let conn = Connection::open(uri).await.unwrap();
-        for i in 0..n {
+        for i in range {
             let xml = format!(
                 "<domain type='qemu'><name>vm-{i:05}</name><title>Bench guest {i}</title>\
                  <memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os></domain>"
@@ -61,10 +61,18 @@ struct Figures {
     idle_cpu_percent: f64,
 }
 
-/// Settle 10 s from `start`, read the memory, then the CPU over 20 s.
-fn settle_and_measure(pid: u32, start: Instant, shown: Duration) -> Figures {
+/// Settle 10 s from `start`, read the memory, then the CPU over 20 s
+/// (unless `idle` is false).
+fn settle_and_measure(pid: u32, start: Instant, shown: Duration, idle: bool) -> Figures {
     std::thread::sleep(Duration::from_secs(10).saturating_sub(start.elapsed()));
     let rss_mb = rss_mb(pid);
+    if !idle {
+        return Figures {
+            shown,
+            rss_mb,
+            idle_cpu_percent: f64::NAN,
+        };
+    }
     let before = cpu_seconds(pid);
     let idle = Duration::from_secs(20);
     std::thread::sleep(idle);
@@ -75,7 +83,7 @@ fn settle_and_measure(pid: u32, start: Instant, shown: Duration) -> Figures {
     }
 }
 
-fn vireo(uri: &str) -> Figures {
+fn vireo(uri: &str, idle: bool) -> Figures {
     let config = std::env::temp_dir().join("vireo-list-bench-config");
     let _ = std::fs::remove_dir_all(&config);
     std::fs::create_dir_all(&config).unwrap();
@@ -101,7 +109,7 @@ fn vireo(uri: &str) -> Figures {
     let first = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("the list painted its first rows");
-    let figures = settle_and_measure(child.id(), start, first.duration_since(start));
+    let figures = settle_and_measure(child.id(), start, first.duration_since(start), idle);
     let _ = child.kill();
     let _ = child.wait();
     figures
@@ -141,7 +149,7 @@ fn virt_manager(uri: &str) -> Option<Figures> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let figures = shown.map(|shown| settle_and_measure(child.id(), start, shown));
+    let figures = shown.map(|shown| settle_and_measure(child.id(), start, shown, true));
     let _ = child.kill();
     let _ = child.wait();
     figures
@@ -216,7 +224,7 @@ fn main() {
         env!("CARGO_MANIFEST_DIR")
     );
     let daemon = common::daemon::Daemon::start();
-    define(&daemon.uri, 1000);
+    define(&daemon.uri, 0..1000);
     let hosts = [
         ("demo host (12 VMs, 5 running)", demo),
         ("1000 stopped VMs (test driver)", test_host(1000)),
@@ -238,7 +246,7 @@ fn main() {
     let mut rss = Vec::new();
     for (what, uri) in &hosts {
         let virsh = virsh_list(uri);
-        let v = vireo(uri);
+        let v = vireo(uri, true);
         let m = virt_manager(uri);
         rss.push(v.rss_mb);
         println!("  {what}:");
@@ -276,5 +284,15 @@ fn main() {
         "    of which libvirt's test driver keeps in the process {libvirt:.1} KB \
          (measured in a process that only opens them); Vireo's own {:.1} KB",
         all - libvirt
+    );
+    // On a daemon the definitions live in libvirtd: all that grows here is
+    // Vireo's (and libvirt's client side).
+    define(&daemon.uri, 1000..3000);
+    let more = vireo(&daemon.uri, false);
+    println!(
+        "  memory for each VM from 1000 to 3000 shut-off domains (private daemon): {:.1} KB \
+         ({:.1} MB with 3000)",
+        (more.rss_mb - rss[3]) * 1024.0 / 2000.0,
+        more.rss_mb
     );
 }
