@@ -238,7 +238,8 @@ fn main() {
     println!("VM list under Xvfb (the renderer Vireo chooses here: cairo, no GPU):");
     println!(
         "  targets: first rows ≤ virsh list --all + 250 ms; ≤ 60 MB at 1000 VMs; \
-         ≤ 3 KB per VM from 1000 to 5000; ≤ 0.5 % of a core idle with stopped guests"
+         ≤ 3 KB per added VM (Vireo's own: a test:/// host's domains live in the \
+         process, a daemon's in libvirtd); ≤ 0.5 % of a core idle with stopped guests"
     );
     if !has_virt_manager {
         println!("  virt-manager is not installed here: its column is skipped");
