@@ -185,12 +185,13 @@ fn main() {
         "ratio"
     );
     let row = |what: &str, x: f64, y: f64, unit: &str| {
-        println!(
-            "  {what:<36} {:>7.2} {unit:<2} {:>7.2} {unit:<2} {:>6.2}x",
-            x,
-            y,
-            if y > 0.0 { x / y } else { f64::NAN }
-        );
+        // No ratio of figures that round to zero (one clock tick, 0.00 s).
+        let ratio = if y >= 0.005 {
+            format!("{:>6.2}x", x / y)
+        } else {
+            format!("{:>7}", "—")
+        };
+        println!("  {what:<36} {x:>7.2} {unit:<2} {y:>7.2} {unit:<2} {ratio}");
     };
     row(
         "launch to every host listed",
