@@ -160,6 +160,7 @@ fn lazy_assembly(libs: &[(String, Vec<String>)]) -> String {
     );
     let mut index = 0usize;
     let mut names = String::new();
+    let mut name_strings = String::new();
     let mut lib_of = String::new();
     let mut slots = String::new();
     for (lib, (_, functions)) in libs.iter().enumerate() {
@@ -175,6 +176,7 @@ fn lazy_assembly(libs: &[(String, Vec<String>)]) -> String {
             .unwrap();
             writeln!(slots, "\t.quad vireo_lazy_stub_{index}").unwrap();
             writeln!(names, "\t.quad vireo_lazy_name_{index}").unwrap();
+            writeln!(name_strings, "vireo_lazy_name_{index}:\n\t.asciz \"{f}\"").unwrap();
             writeln!(lib_of, "\t.byte {lib}").unwrap();
             index += 1;
         }
@@ -261,17 +263,10 @@ fn lazy_assembly(libs: &[(String, Vec<String>)]) -> String {
          vireo_lazy_lib_of:\n",
     );
     s.push_str(&lib_of);
-    for (lib, (soname, functions)) in libs.iter().enumerate() {
+    for (lib, (soname, _)) in libs.iter().enumerate() {
         writeln!(s, "vireo_lazy_soname_{lib}:\n\t.asciz \"{soname}\"").unwrap();
-        let _ = functions;
     }
-    let mut index = 0usize;
-    for (_, functions) in libs {
-        for f in functions {
-            writeln!(s, "vireo_lazy_name_{index}:\n\t.asciz \"{f}\"").unwrap();
-            index += 1;
-        }
-    }
+    s.push_str(&name_strings);
     s.push_str("\t.data\n\t.p2align 3\nvireo_lazy_sonames:\n");
     for lib in 0..libs.len() {
         writeln!(s, "\t.quad vireo_lazy_soname_{lib}").unwrap();
